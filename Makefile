@@ -1,0 +1,37 @@
+# Every target sets itself up: a virtualenv in .venv with the package installed editable.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: demo test lint typecheck pytest bench docs sandbox clean
+
+$(STAMP): setup.cfg pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test,docs]'
+	touch $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/python -m asperion_orm.testing.demo
+
+test: lint typecheck pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: $(STAMP)
+	$(BIN)/mypy --strict asperion_orm
+
+pytest: $(STAMP)
+	$(BIN)/python -m pytest --cov=asperion_orm --cov-report=term
+
+bench: $(STAMP)
+	$(BIN)/python benchmarks/run.py
+
+sandbox: $(STAMP)
+	$(BIN)/python -m asperion_orm.testing
+
+clean:
+	rm -rf $(VENV) .coverage .mypy_cache .ruff_cache .pytest_cache .hypothesis site build *.egg-info
