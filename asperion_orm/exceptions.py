@@ -114,12 +114,18 @@ class TenantMismatchError(AsperionError):
 class AmbiguousWriteError(AsperionError):
     """A write was sent but no answer came back, so it may or may not have been applied."""
 
-    def __init__(self, method: str, url: str, request_id: str | None = None) -> None:
+    def __init__(
+        self,
+        method: str,
+        url: str,
+        request_id: str | None = None,
+        reason: str = "the connection failed before an answer arrived",
+    ) -> None:
         self.method = method
         self.url = url
         self.request_id = request_id
         super().__init__(
-            f"{method} {url} was sent but the connection failed before an answer arrived; "
+            f"{method} {url} was sent but {reason}; "
             "the server may have applied it. It was not resent: look the object up before "
             "trying again."
         )

@@ -1,0 +1,138 @@
+"""The ``asperion_orm`` logger and the redaction that keeps secrets out of logs and errors."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+__all__ = [
+    "REDACTED",
+    "RequestInfo",
+    "ResponseInfo",
+    "log_attempt",
+    "log_retry",
+    "logger",
+    "redact_headers",
+    "redact_url",
+]
+
+logger = logging.getLogger("asperion_orm")
+
+REDACTED = "REDACTED"
+
+# Headers are copied from an allowlist; anything else (Authorization, Cookie, ...) is redacted.
+_SAFE_HEADERS = frozenset(
+    {
+        "accept",
+        "accept-encoding",
+        "accept-language",
+        "connection",
+        "content-type",
+        "content-length",
+        "date",
+        "location",
+        "retry-after",
+        "server",
+        "user-agent",
+        "x-request-id",
+        "x-tenant-id",
+        "x-tenantid",
+        "www-authenticate",
+    }
+)
+
+# Query parameters that must never be shown, even though the API itself never needs them.
+_SECRET_PARAMS = frozenset(
+    {
+        "access_token",
+        "refresh_token",
+        "id_token",
+        "code",
+        "code_verifier",
+        "client_secret",
+        "client_assertion",
+        "password",
+        "state",
+    }
+)
+
+
+def redact_headers(
+    headers: Mapping[str, str], allowed: frozenset[str] = frozenset()
+) -> dict[str, str]:
+    """Return a copy of ``headers`` with every header outside the allowlist redacted."""
+    safe = _SAFE_HEADERS | {name.lower() for name in allowed}
+    return {key: value if key.lower() in safe else REDACTED for key, value in headers.items()}
+
+
+def redact_url(url: str) -> str:
+    """Return ``url`` with secret-looking query parameters redacted."""
+    parts = urlsplit(url)
+    if not parts.query:
+        return url
+    pairs = parse_qsl(parts.query, keep_blank_values=True)
+    query = urlencode([(k, REDACTED if k.lower() in _SECRET_PARAMS else v) for k, v in pairs])
+    return urlunsplit(parts._replace(query=query))
+
+
+@dataclass(frozen=True)
+class RequestInfo:
+    """A redacted record of a request, safe to show in errors and logs."""
+
+    method: str
+    url: str
+    headers: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def from_request(cls, request: Any, allowed: frozenset[str] = frozenset()) -> RequestInfo:
+        """Copy a ``requests.PreparedRequest`` with secrets removed."""
+        return cls(
+            method=str(request.method),
+            url=redact_url(str(request.url)),
+            headers=redact_headers(request.headers, allowed),
+        )
+
+
+@dataclass(frozen=True)
+class ResponseInfo:
+    """A redacted record of a response: status, safe headers and the body text."""
+
+    status_code: int
+    reason: str
+    headers: dict[str, str] = field(default_factory=dict)
+    text: str = ""
+
+    @classmethod
+    def from_response(cls, response: Any, allowed: frozenset[str] = frozenset()) -> ResponseInfo:
+        """Copy a ``requests.Response``; the body is kept because API bodies hold no secrets."""
+        return cls(
+            status_code=int(response.status_code),
+            reason=str(response.reason or ""),
+            headers=redact_headers(response.headers, allowed),
+            text=response.text[:4000],
+        )
+
+
+def log_attempt(
+    method: str, path: str, status: int | str, duration: float, attempt: int, tenant: int | None
+) -> None:
+    """Log one HTTP attempt at DEBUG: method, path (no query), status, duration and attempt."""
+    logger.debug(
+        "%s %s -> %s in %.3fs (attempt %d, tenant %s)",
+        method,
+        path,
+        status,
+        duration,
+        attempt,
+        tenant if tenant is not None else "-",
+    )
+
+
+def log_retry(method: str, path: str, reason: str, delay: float, attempt: int) -> None:
+    """Log a decision to retry at INFO (a self-healing retry is not a warning)."""
+    logger.info(
+        "%s %s: %s; retrying in %.2fs (attempt %d failed)", method, path, reason, delay, attempt
+    )

@@ -1,0 +1,291 @@
+"""OAuth2 for the client: the authorization-code flow with PKCE, and rotation-safe refresh.
+
+authlib builds the authorization URL and talks to the token endpoint. Refreshing is serialised
+through the token store's lock, and the store is re-read once the lock is held: whoever waited
+adopts the token another thread or process already rotated, so a one-time refresh token is
+spent exactly once. A refreshed token is saved before it is used.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Mapping
+from typing import Any
+from urllib.parse import urlsplit
+
+import requests
+from authlib.common.security import generate_token
+from authlib.integrations.base_client import OAuthError
+from authlib.integrations.requests_client.oauth2_session import OAuth2Auth, OAuth2ClientAuth
+from authlib.oauth2.client import OAuth2Client
+
+from ._log import log_attempt, logger
+from .exceptions import (
+    AuthenticationError,
+    ConfigurationError,
+    ReauthorizationRequired,
+    TransportError,
+)
+from .retry import Attempt, RetryPolicy, Verdict, decide
+from .tokens import Token, TokenStore, now
+
+__all__ = ["OAuth"]
+
+DEFAULT_SCOPE = "asperion-api offline_access"
+_MAX_PENDING = 32
+_LOGIN_AGAIN = (
+    "Send the user through login again: redirect to client.authorization_url() and call "
+    "client.fetch_token(code=..., state=...) with the code from the redirect."
+)
+
+
+class _TokenEndpoint(OAuth2Client):  # type: ignore[misc]
+    """authlib's protocol client bound to our ``requests.Session`` (no session of its own)."""
+
+    client_auth_class = OAuth2ClientAuth
+    token_auth_class = OAuth2Auth
+    oauth_error_class = OAuthError
+    SESSION_REQUEST_PARAMS = ("timeout", "allow_redirects")
+
+
+class OAuth:
+    """Tokens for one client and user: authorize, store, and refresh when needed."""
+
+    def __init__(
+        self,
+        *,
+        client_id: str,
+        client_secret: str,
+        redirect_uri: str,
+        identity_url: str,
+        http: requests.Session,
+        store: TokenStore,
+        retry: RetryPolicy,
+        timeout: tuple[float, float],
+        scope: str = DEFAULT_SCOPE,
+        clock: Callable[[], float] = now,
+    ) -> None:
+        self.authorize_endpoint = f"{identity_url}/connect/authorize"
+        self.token_endpoint = f"{identity_url}/connect/token"
+        self._endpoint = _TokenEndpoint(
+            http,
+            client_id=client_id,
+            client_secret=client_secret,
+            token_endpoint_auth_method="client_secret_post",
+            scope=scope,
+            redirect_uri=redirect_uri,
+            code_challenge_method="S256",
+        )
+        self._store = store
+        self._retry = retry
+        self._timeout = timeout
+        self._clock = clock
+        self._token: Token | None = None
+        self._pending: OrderedDict[str, str | None] = OrderedDict()
+        self._pending_lock = threading.Lock()
+
+    def __repr__(self) -> str:
+        return f"OAuth(token_endpoint={self.token_endpoint!r}, store={self._store!r})"
+
+    # -- authorization-code flow ----------------------------------------------------------
+
+    def authorization_url(self, state: str | None = None, pkce: bool = True) -> str:
+        """Return the login URL; the PKCE verifier is kept until ``fetch_token``."""
+        state = state or generate_token(30)
+        verifier = generate_token(64) if pkce else None
+        url, _ = self._endpoint.create_authorization_url(
+            self.authorize_endpoint, state=state, code_verifier=verifier
+        )
+        with self._pending_lock:
+            self._pending[state] = verifier
+            while len(self._pending) > _MAX_PENDING:
+                self._pending.popitem(last=False)
+        return str(url)
+
+    def fetch_token(self, code: str, state: str | None = None) -> Token:
+        """Exchange an authorization code for tokens, save them, and return them."""
+        verifier = self._take_verifier(state)
+        extra = {"code_verifier": verifier} if verifier else {}
+        final = self._token_request(
+            lambda: self._endpoint.fetch_token(
+                self.token_endpoint,
+                grant_type="authorization_code",
+                code=code,
+                **extra,
+                **self._request_kwargs(),
+            ),
+            (code, verifier or ""),
+        )
+        token = Token.from_response(_token_data(final), now=self._clock())
+        with self._store.lock():
+            self._store.save(token)
+            self._token = token
+        logger.info("authorized: new token saved (expires in %.0fs)", token.lifetime)
+        return token
+
+    def _take_verifier(self, state: str | None) -> str | None:
+        with self._pending_lock:
+            if state is None:
+                if not self._pending:
+                    return None
+                state = next(reversed(self._pending))
+            if state not in self._pending:
+                raise ConfigurationError(
+                    "fetch_token() got a state this client never issued; the login may have been "
+                    "forged or started by another process. Start again with authorization_url()."
+                )
+            return self._pending.pop(state)
+
+    # -- access tokens --------------------------------------------------------------------
+
+    def access_token(self) -> Token:
+        """Return a token that is not about to expire, refreshing it if needed."""
+        token = self._token or self._load()
+        if not token.is_expired(self._clock()):
+            return token
+        return self.refresh(token)
+
+    def identity(self) -> str:
+        """Return a stable id for the authorized user's grant (never a token)."""
+        return (self._token or self._load()).grant_id
+
+    def refresh(self, stale: Token, *, force: bool = False) -> Token:
+        """Replace ``stale`` (expired, or refused with 401 when ``force``) by a fresh token."""
+        with self._store.lock():
+            latest = self._store.load() or stale
+            if latest.access_token != stale.access_token and not latest.is_expired(self._clock()):
+                self._token = latest  # another thread or process already refreshed
+                return latest
+            if not force and not latest.is_expired(self._clock()):
+                self._token = latest
+                return latest
+            token = self._refresh_locked(latest)
+            self._store.save(token)
+            self._token = token
+            logger.info("access token refreshed (expires in %.0fs)", token.lifetime)
+            return token
+
+    def _load(self) -> Token:
+        token = self._store.load()
+        if token is None:
+            raise ReauthorizationRequired(f"This client holds no token yet. {_LOGIN_AGAIN}")
+        self._token = token
+        return token
+
+    def _refresh_locked(self, token: Token) -> Token:
+        if not token.refresh_token:
+            raise ReauthorizationRequired(f"No usable refresh token is stored. {_LOGIN_AGAIN}")
+        refresh_token = token.refresh_token
+
+        def call() -> Mapping[str, Any]:
+            return self._endpoint.refresh_token(  # type: ignore[no-any-return]
+                self.token_endpoint, refresh_token=refresh_token, **self._request_kwargs()
+            )
+
+        try:
+            final = self._token_request(call, (refresh_token,))
+            if final.verdict is Verdict.AMBIGUOUS:
+                # The answer was lost: the old refresh token may be spent. One more try tells
+                # (a one-time token then fails with invalid_grant); never a loop.
+                final = self._token_request(call, (refresh_token,))
+        except ReauthorizationRequired:
+            self._token = token.without_refresh_token()
+            self._store.save(self._token)
+            raise
+        return Token.from_response(_token_data(final), now=self._clock(), previous=token)
+
+    def _request_kwargs(self) -> dict[str, Any]:
+        return {"timeout": self._timeout, "allow_redirects": False}
+
+    # -- the token endpoint ---------------------------------------------------------------
+
+    def _token_request(
+        self, call: Callable[[], Mapping[str, Any]], secrets_in_play: tuple[str, ...]
+    ) -> Attempt:
+        """Run one token request under the retry policy (POST rules); OAuth errors raise."""
+
+        def send(number: int, _left: float) -> Attempt:
+            started = time.monotonic()
+            attempt = self._token_attempt(call, secrets_in_play, number)
+            self._log(attempt, started)
+            return attempt
+
+        return self._retry.run(send)
+
+    def _token_attempt(
+        self, call: Callable[[], Mapping[str, Any]], secrets_in_play: tuple[str, ...], number: int
+    ) -> Attempt:
+        """Make one token request; an OAuth error answer raises, the rest is judged."""
+        try:
+            return Attempt(Verdict.DONE, value=dict(call()), number=number)
+        except OAuthError as exc:
+            logger.debug("POST %s -> OAuth error %s", self._token_path, exc.error)
+            raise _oauth_error(exc, secrets_in_play) from None
+        except requests.HTTPError as exc:
+            response = exc.response
+            return Attempt(decide("POST", response, None), response=response, number=number)
+        except requests.RequestException as exc:
+            return Attempt(decide("POST", None, exc), error=exc, number=number)
+        except ValueError:
+            raise AuthenticationError(
+                "The token endpoint answered with something that is not a token; check "
+                "identity_url.",
+                status_code=0,
+            ) from None
+
+    def _log(self, attempt: Attempt, started: float) -> None:
+        status: int | str = 200 if attempt.verdict is Verdict.DONE else _reason(attempt)
+        log_attempt(
+            "POST", self._token_path, status, time.monotonic() - started, attempt.number, None
+        )
+
+    @property
+    def _token_path(self) -> str:
+        return urlsplit(self.token_endpoint).path
+
+
+def _token_data(final: Attempt) -> Mapping[str, Any]:
+    """Return the token JSON of a successful attempt, or raise a ``TransportError``."""
+    if final.verdict is Verdict.DONE:
+        data: Mapping[str, Any] = final.value
+        return data
+    status = final.response.status_code if final.response is not None else None
+    what = f"HTTP {status}" if status else type(final.error).__name__
+    raise TransportError(
+        f"The token endpoint could not be reached or failed ({what}); no token was obtained. "
+        "Try again later; if this keeps failing after a refresh, log the user in again."
+    )
+
+
+def _oauth_error(exc: OAuthError, secrets_in_play: tuple[str, ...]) -> Exception:
+    """Translate an OAuth error answer; ``invalid_grant`` means the user must log in again."""
+    code = str(exc.error or "oauth_error")
+    description = _scrub(str(exc.description or ""), secrets_in_play)
+    detail = f" ({description})" if description else ""
+    if code == "invalid_grant":
+        return ReauthorizationRequired(
+            f"The identity server refused the grant (invalid_grant){detail}: the refresh token "
+            f"or authorization code is expired, revoked or already used. {_LOGIN_AGAIN}"
+        )
+    if code in ("invalid_client", "unauthorized_client"):
+        return AuthenticationError(
+            f"The identity server refused the client credentials ({code}){detail}. Check "
+            "client_id, client_secret and redirect_uri against your app registration.",
+            status_code=400,
+        )
+    return AuthenticationError(f"The token request failed ({code}){detail}.", status_code=400)
+
+
+def _reason(attempt: Attempt) -> int | str:
+    if attempt.response is not None:
+        return attempt.response.status_code
+    return type(attempt.error).__name__
+
+
+def _scrub(text: str, values: tuple[str, ...]) -> str:
+    for value in values:
+        if value:
+            text = text.replace(value, "REDACTED")
+    return text

@@ -1,0 +1,233 @@
+"""``Model``: the declarative base class; instances wrap the raw API dict of one object."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from typing import TYPE_CHECKING, Any, ClassVar, Self, TypeVar, cast
+
+from asperion_orm import exceptions
+from asperion_orm.exceptions import ConfigurationError, ValidationError
+from asperion_orm.fields import Field, ForeignKey
+from asperion_orm.manager import ManagerDescriptor
+from asperion_orm.options import Options, registry
+
+if TYPE_CHECKING:
+    from asperion_orm.session import Session
+
+__all__ = ["Model", "ModelState"]
+
+NAME_LIKE = ("name", "code", "description", "number")
+
+E = TypeVar("E", bound=Exception)
+Write = Callable[[str, Mapping[str, Any]], dict[str, Any]]
+
+
+class ModelState:
+    """Per-instance bookkeeping: raw dict, converted values, changes, session, related cache."""
+
+    __slots__ = ("adding", "changed", "raw", "related", "session", "values")
+
+    def __init__(
+        self, raw: dict[str, Any], *, adding: bool, session: Session | None = None
+    ) -> None:
+        self.raw = raw
+        self.adding = adding
+        self.session = session
+        self.values: dict[str, Any] = {}
+        self.changed: set[str] = set()
+        self.related: dict[str, Any] = {}
+
+    def value(self, field: Field[Any]) -> Any:
+        """Return a field's Python value, converting the raw API value on first access."""
+        if field.name not in self.values:
+            self.values[field.name] = field.to_python(self.raw.get(field.api_name))
+        return self.values[field.name]
+
+    def set(self, field: Field[Any], value: Any) -> None:
+        """Store a value assigned by the caller and mark the field changed."""
+        self.values[field.name] = value
+        self.changed.add(field.name)
+
+    def related_object(self, field: ForeignKey) -> Any:
+        """Return the object a foreign key points at, loading it on first access."""
+        if field.name not in self.related:
+            pk = self.value(field)
+            queryset = field.target.objects.using(self.session)
+            self.related[field.name] = None if pk is None else queryset.get(pk=pk)
+        return self.related[field.name]
+
+
+class Model:
+    """Base class of every resource: declare fields as class attributes and a ``Meta``."""
+
+    _meta: ClassVar[Options]
+    DoesNotExist: ClassVar[type[exceptions.DoesNotExist]] = exceptions.DoesNotExist
+    MultipleObjectsReturned: ClassVar[type[exceptions.MultipleObjectsReturned]] = (
+        exceptions.MultipleObjectsReturned
+    )
+    objects = ManagerDescriptor()
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cls._meta = Options(cls, cls.__dict__.get("Meta"))
+        cls.DoesNotExist = _subclass_error(cls, cls.DoesNotExist)
+        cls.MultipleObjectsReturned = _subclass_error(cls, cls.MultipleObjectsReturned)
+        registry.register(cls)
+
+    def __init__(self, **kwargs: Any) -> None:
+        self._state = ModelState({}, adding=True)
+        for field in self._meta.fields.values():
+            if (value := field.initial()) is not None:
+                self._state.set(field, field.normalize(value))
+        if unknown := [name for name in kwargs if not self._meta.has_field(name)]:
+            raise TypeError(
+                f"{type(self).__name__}() got unexpected keyword arguments {unknown}; "
+                f"choices are: {', '.join(self._meta.choices(unknown[0]))}."
+            )
+        for name, value in kwargs.items():
+            setattr(self, name, value)
+
+    @classmethod
+    def from_api(cls, raw: Mapping[str, Any], session: Session | None = None) -> Self:
+        """Return an instance wrapping a raw API object; fields convert on first access."""
+        instance = cls.__new__(cls)
+        instance._state = ModelState(dict(raw), adding=False, session=session)
+        return instance
+
+    # -- identity and display ------------------------------------------------------------------
+
+    @property
+    def pk(self) -> Any:
+        """Return the primary key (``id``)."""
+        return self._state.value(self._meta.pk)
+
+    def __repr__(self) -> str:
+        label = next((n for n in NAME_LIKE if n in self._meta.fields), None)
+        text = f" {getattr(self, label)!r}" if label else ""
+        return f"<{type(self).__name__} {self.pk}{text}>"
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Model) or type(other)._meta is not self._meta:
+            return NotImplemented
+        return self.pk is not None and self.pk == other.pk
+
+    def __hash__(self) -> int:
+        if self.pk is None:
+            raise TypeError("Model instances without an id are unhashable.")
+        return hash((type(self).__name__, self.pk))
+
+    # -- conversion ----------------------------------------------------------------------------
+
+    def to_api(self, names: Iterable[str] | None = None) -> dict[str, Any]:
+        """Return the JSON body of the writable fields (all, or the ones named)."""
+        fields = self._fields_named(names) if names is not None else self._meta.writable_fields()
+        return {f.api_name: f.to_api(self._state.value(f)) for f in fields if not f.read_only}
+
+    def errors(self, names: Iterable[str] | None = None) -> dict[str, list[str]]:
+        """Return client-side validation messages keyed by attribute name (empty when valid)."""
+        fields = self._fields_named(names) if names is not None else self._meta.writable_fields()
+        found = {f.name: f.validate(self._state.value(f)) for f in fields}
+        if self._state.adding:
+            found.update(self._missing_required())
+        return {name: messages for name, messages in found.items() if messages}
+
+    def full_clean(self, names: Iterable[str] | None = None) -> None:
+        """Raise ``ValidationError`` when the fields about to be sent are not valid."""
+        if errors := self.errors(names):
+            raise ValidationError(errors)
+
+    def _missing_required(self) -> dict[str, list[str]]:
+        return {
+            field.name: ["This field is required."]
+            for field in self._meta.writable_fields()
+            if field.required and self._state.value(field) is None
+        }
+
+    def _fields_named(self, names: Iterable[str]) -> list[Field[Any]]:
+        return [self._meta.get_field(name) for name in names]
+
+    def _load(self, raw: Mapping[str, Any], session: Session) -> None:
+        """Take a fresh API body (after a read or write) and forget local changes."""
+        self._state = ModelState(dict(raw), adding=False, session=session)
+
+    # -- METHODS THAT CALL THE API -------------------------------------------------------------
+
+    def save(
+        self,
+        *,
+        update_fields: Iterable[str] | None = None,
+        full: bool = False,
+        using: Session | None = None,
+    ) -> None:
+        """POST when new, else PATCH the changed (or named) fields; ``full=True`` PUTs all."""
+        self._meta.check_writable()
+        session = self._session_for(using)
+        if self._state.adding:
+            body = self._validated(self._state.changed)
+            self._send(session, session.post, self._meta.check_path(), body)
+        elif full:
+            self._send(session, session.put, self._detail_path(session), self._validated(None))
+        elif names := set(self._state.changed if update_fields is None else update_fields):
+            body = self._validated(names)
+            self._send(session, session.patch, self._detail_path(session), body)
+
+    def delete(self, *, using: Session | None = None) -> None:
+        """DELETE the object; its id becomes ``None``."""
+        self._meta.check_writable()
+        session = self._session_for(using)
+        session.delete(self._detail_path(session))
+        self._state.raw.pop(self._meta.pk.api_name, None)
+        self._state.values.pop("id", None)
+
+    def refresh_from_db(self, *, using: Session | None = None) -> None:
+        """Reload the object from the API, dropping unsaved changes."""
+        session = self._session_for(using, reading=True)
+        fresh = type(self).objects.using(session).cache(False).get(pk=self.pk)
+        self._load(fresh._state.raw, session)
+
+    def _send(self, session: Session, method: Write, path: str, body: dict[str, Any]) -> None:
+        try:
+            answer = method(path, body)
+        except ValidationError as exc:
+            raise ValidationError(self._rekeyed(exc.errors)) from exc
+        self._load(answer, session)
+
+    def _rekeyed(self, errors: Mapping[str, list[str]]) -> dict[str, list[str]]:
+        """Key server messages by attribute name instead of API name."""
+        rekeyed: dict[str, list[str]] = {}
+        for key, messages in errors.items():
+            field = self._meta.field_for_api_name(key)
+            rekeyed.setdefault(field.name if field else key, []).extend(messages)
+        return rekeyed
+
+    def _validated(self, names: Iterable[str] | None) -> dict[str, Any]:
+        if names is not None:
+            names = [name for name in names if not self._meta.get_field(name).read_only]
+        self.full_clean(names)
+        return self.to_api(names)
+
+    def _detail_path(self, session: Session) -> str:
+        if self.pk is None:
+            raise ConfigurationError(f"{type(self).__name__} has no id: save it first.")
+        return session.path(self._meta.check_path(), self.pk)
+
+    def _session_for(self, using: Session | None, reading: bool = False) -> Session:
+        """Return the session to write through: never one of another administration."""
+        from asperion_orm.queryset import current_session
+
+        known = self._state.session
+        session = using or current_session(default=known)
+        if known is not None and known.tenant != session.tenant:
+            raise ConfigurationError(
+                f"This {type(self).__name__} belongs to administration {known.tenant}; "
+                f"it cannot be {'read' if reading else 'saved'} through administration "
+                f"{session.tenant}."
+            )
+        return session
+
+
+def _subclass_error(model: type[Model], inherited: type[E]) -> type[E]:
+    """Return the model's own subclass of an error class it inherited (as Django does)."""
+    name = inherited.__name__
+    namespace = {"__module__": model.__module__, "__qualname__": f"{model.__qualname__}.{name}"}
+    return cast("type[E]", type(name, (inherited,), namespace))

@@ -1,0 +1,169 @@
+"""The response cache: raw JSON of GETs, keyed so no user or tenant ever sees another's data.
+
+A key holds the API base URL, client id, user identity, tenant, language, path, sorted query
+parameters and the generation of the (tenant, resource) it reads. A write to a resource bumps
+that generation, so every older entry for the tenant's resource is never hit again and simply
+ages out. Concurrent misses of one key make one request (single flight).
+
+``CacheStore`` is the storage interface: ``MemoryCacheStore`` (a ``cachetools.TTLCache``
+bounded in bytes, behind a lock) ships here; a shared store such as Redis implements the same
+four methods (``GET``/``SETEX`` for entries, ``INCR`` for generations).
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Callable, Sequence
+from typing import NamedTuple, Protocol, runtime_checkable
+
+from cachetools import TTLCache
+
+__all__ = ["CacheStore", "MemoryCacheStore", "ResponseCache"]
+
+_ENTRY_OVERHEAD = 200  # bytes of bookkeeping counted per entry besides the body
+
+
+@runtime_checkable
+class CacheStore(Protocol):
+    """Storage for cached response bodies and per-namespace generation counters."""
+
+    def get(self, key: str) -> bytes | None:
+        """Return the body stored under ``key`` if it has not expired."""
+
+    def set(self, key: str, value: bytes, ttl: float) -> None:
+        """Store ``value`` under ``key`` for ``ttl`` seconds (best effort: may drop it)."""
+
+    def generation(self, namespace: str) -> int:
+        """Return the current generation of ``namespace``."""
+
+    def bump(self, namespace: str) -> None:
+        """Advance the generation of ``namespace``, orphaning its older entries."""
+
+
+class _Entry(NamedTuple):
+    expires_at: float
+    body: bytes
+
+
+def _entry_size(entry: _Entry) -> int:
+    return len(entry.body) + _ENTRY_OVERHEAD
+
+
+class MemoryCacheStore:
+    """An in-process store: a ``TTLCache`` bounded in bytes, behind one lock.
+
+    Entries carry their own expiry so a call may ask for a shorter TTL than ``max_ttl``; the
+    ``TTLCache`` drops everything older than ``max_ttl`` and evicts least recently used
+    entries once ``max_bytes`` is reached.
+    """
+
+    def __init__(
+        self,
+        max_bytes: int = 64 * 1024 * 1024,
+        max_ttl: float = 3600.0,
+        timer: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.max_bytes = max_bytes
+        self.max_ttl = max_ttl
+        self._timer = timer
+        self._cache: TTLCache[str, _Entry] = TTLCache(
+            maxsize=max_bytes, ttl=max_ttl, timer=timer, getsizeof=_entry_size
+        )
+        self._generations: dict[str, int] = {}
+        self._lock = threading.Lock()
+
+    def __repr__(self) -> str:
+        return f"MemoryCacheStore(max_bytes={self.max_bytes}, entries={len(self._cache)})"
+
+    def get(self, key: str) -> bytes | None:
+        """Return a live entry's body."""
+        with self._lock:
+            entry = self._cache.get(key)
+        if entry is None or entry.expires_at <= self._timer():
+            return None
+        return entry.body
+
+    def set(self, key: str, value: bytes, ttl: float) -> None:
+        """Store an entry; one larger than the whole cache is silently not stored."""
+        entry = _Entry(self._timer() + min(ttl, self.max_ttl), value)
+        if ttl <= 0 or _entry_size(entry) > self.max_bytes:
+            return
+        with self._lock:
+            self._cache[key] = entry
+
+    def generation(self, namespace: str) -> int:
+        """Return the namespace's generation (0 until the first write)."""
+        with self._lock:
+            return self._generations.get(namespace, 0)
+
+    def bump(self, namespace: str) -> None:
+        """Advance the namespace's generation."""
+        with self._lock:
+            self._generations[namespace] = self._generations.get(namespace, 0) + 1
+
+    def clear(self) -> None:
+        """Drop every entry (generations stay, so nothing stale can come back)."""
+        with self._lock:
+            self._cache.clear()
+
+    @property
+    def size(self) -> int:
+        """Return the bytes currently accounted for."""
+        with self._lock:
+            return int(self._cache.currsize)
+
+
+class ResponseCache:
+    """Keys, invalidation and single flight over a ``CacheStore``."""
+
+    def __init__(self, store: CacheStore, ttl: float) -> None:
+        self.store = store
+        self.ttl = ttl
+        self._inflight: set[str] = set()
+        self._cond = threading.Condition()
+
+    @staticmethod
+    def namespace(base_url: str, tenant: int, resource: str) -> str:
+        """Return the invalidation namespace of a tenant's resource (shared by all users)."""
+        return json.dumps([base_url, tenant, resource.lower()])
+
+    def key(
+        self,
+        scope: Sequence[str | int],
+        namespace: str,
+        path: str,
+        params: Sequence[tuple[str, str]],
+    ) -> str:
+        """Return the cache key: scope (who, where), path, sorted params and generation."""
+        generation = self.store.generation(namespace)
+        pairs = sorted((str(k), str(v)) for k, v in params)
+        return json.dumps([*scope, path, pairs, namespace, generation])
+
+    def invalidate(self, namespace: str) -> None:
+        """Orphan every entry of ``namespace`` (after a write)."""
+        self.store.bump(namespace)
+
+    def fetch(self, key: str, load: Callable[[], bytes], ttl: float | None = None) -> bytes:
+        """Return the cached body for ``key``, calling ``load`` once however many ask at once.
+
+        ``load`` must raise for anything that may not be cached (errors, another tenant's data).
+        """
+        with self._cond:
+            while True:
+                body = self.store.get(key)
+                if body is not None:
+                    return body
+                if key not in self._inflight:
+                    self._inflight.add(key)
+                    break
+                self._cond.wait()
+        try:
+            body = load()
+            self.store.set(key, body, self.ttl if ttl is None else ttl)
+            return body
+        finally:
+            with self._cond:
+                self._inflight.discard(key)
+                self._cond.notify_all()

@@ -1,0 +1,478 @@
+"""Model fields: descriptors that convert one attribute between API JSON and Python.
+
+A field has two conversions, ``to_python`` (API → Python, run lazily on first access) and
+``to_api`` (Python → API, for writes and query strings); marshmallow 4 does the work underneath.
+``normalize`` checks the type of a value a caller hands in (assignment or query), and
+``validate`` runs the declared validators before a write.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import decimal
+import enum
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, Self, TypeVar, overload
+
+import marshmallow
+from marshmallow import fields as mm
+from marshmallow import validate as mv
+
+from asperion_orm.exceptions import ValidationError
+
+if TYPE_CHECKING:
+    from asperion_orm.base import Model
+
+__all__ = [
+    "Boolean",
+    "Choice",
+    "Date",
+    "DateTime",
+    "Decimal",
+    "Email",
+    "Enum",
+    "Field",
+    "ForeignKey",
+    "Integer",
+    "List",
+    "Nested",
+    "String",
+]
+
+T = TypeVar("T")
+
+NOT_PROVIDED: Any = object()
+
+EQUALITY = frozenset({"exact", "in", "isnull"})
+COMPARISON = EQUALITY | {"gt", "gte", "lt", "lte", "range"}
+TEXT = COMPARISON | {
+    "iexact",
+    "contains",
+    "icontains",
+    "startswith",
+    "istartswith",
+    "endswith",
+    "iendswith",
+}
+
+
+def camel_case(name: str) -> str:
+    """Return the API spelling of a Python attribute name: ``debtor_id`` → ``debtorId``."""
+    head, *rest = name.split("_")
+    return head + "".join(part[:1].upper() + part[1:] for part in rest)
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+class Field(Generic[T]):
+    """One declared attribute of a model, stored in the instance's raw API dict."""
+
+    python_types: ClassVar[tuple[type, ...]] = (object,)
+    lookups: ClassVar[frozenset[str]] = COMPARISON
+
+    def __init__(
+        self,
+        *,
+        api_name: str | None = None,
+        read_only: bool = False,
+        required: bool = False,
+        null: bool = True,
+        default: Any = NOT_PROVIDED,
+    ) -> None:
+        self.read_only = read_only
+        self.required = required
+        self.null = null
+        self.default = default
+        self.name = ""
+        self.attname = ""
+        self.api_name = api_name or ""
+        self.model: type[Model] | None = None
+        self._mm = self.marshmallow_field()
+
+    def marshmallow_field(self) -> mm.Field[Any]:
+        """Return the marshmallow field that does the conversions."""
+        return mm.Raw()
+
+    def __set_name__(self, owner: type[Model], name: str) -> None:
+        self.name = self.attname = name
+        self.api_name = self.api_name or camel_case(name)
+        self.model = owner
+
+    def __repr__(self) -> str:
+        owner = self.model.__name__ if self.model else "?"
+        return f"<{type(self).__name__} {owner}.{self.name}>"
+
+    # -- the two conversions -------------------------------------------------------------------
+
+    def to_python(self, raw: Any) -> T | None:
+        """Convert a value as the API sends it into the Python value."""
+        if raw is None:
+            return None
+        try:
+            value: T = self._mm.deserialize(raw)
+        except marshmallow.ValidationError as exc:
+            raise ValidationError({self.name: _messages(exc)}) from exc
+        return value
+
+    def to_api(self, value: T | None) -> Any:
+        """Convert a Python value into its JSON form for the API."""
+        if value is None:
+            return None
+        return self._mm.serialize("value", {"value": value})
+
+    # -- checks on values handed in by callers -------------------------------------------------
+
+    def normalize(self, value: Any) -> T:
+        """Return ``value`` as this field's Python type, or raise ``TypeError``/``ValueError``."""
+        if isinstance(value, bool) and bool not in self.python_types:
+            self.type_error(value)
+        if not isinstance(value, self.python_types):
+            self.type_error(value)
+        return self.coerce(value)
+
+    def coerce(self, value: Any) -> T:
+        """Turn an accepted input type into the Python type (hook for subclasses)."""
+        return value  # type: ignore[no-any-return]
+
+    def type_error(self, value: Any) -> None:
+        """Raise the ``TypeError`` for a value of the wrong type."""
+        expected = " or ".join(t.__name__ for t in self.python_types)
+        raise TypeError(f"Field '{self.name}' expected {expected} but got {_short(value)}.")
+
+    def validate(self, value: Any) -> list[str]:
+        """Return the messages of the declared validators for ``value`` (empty when valid)."""
+        if value is None:
+            return [] if self.null else ["This field may not be null."]
+        try:
+            self._mm.deserialize(self.to_api(value))
+        except marshmallow.ValidationError as exc:
+            return _messages(exc)
+        return []
+
+    # -- attribute access ----------------------------------------------------------------------
+
+    @overload
+    def __get__(self, instance: None, owner: Any) -> Self: ...
+    @overload
+    def __get__(self, instance: Model, owner: Any) -> T | None: ...
+    def __get__(self, instance: Model | None, owner: Any) -> Self | T | None:
+        if instance is None:
+            return self
+        value: T | None = instance._state.value(self)
+        return value
+
+    def __set__(self, instance: Model, value: Any) -> None:
+        if self.read_only:
+            raise AttributeError(f"{self!r} is read-only: the API sets it.")
+        instance._state.set(self, None if value is None else self.normalize(value))
+
+    def initial(self) -> Any:
+        """Return the value a new instance starts with."""
+        if self.default is NOT_PROVIDED:
+            return None
+        return self.default() if callable(self.default) else self.default
+
+
+def _messages(exc: marshmallow.ValidationError) -> list[str]:
+    messages = exc.messages
+    if isinstance(messages, dict):
+        return [str(m) for value in messages.values() for m in _flat(value)]
+    return [str(m) for m in _flat(messages)]
+
+
+def _flat(value: Any) -> list[Any]:
+    if isinstance(value, list | tuple):
+        return [item for part in value for item in _flat(part)]
+    if isinstance(value, dict):
+        return [item for part in value.values() for item in _flat(part)]
+    return [value]
+
+
+class Integer(Field[int]):
+    """A whole number; ``bool`` and numeric strings are refused."""
+
+    python_types = (int,)
+
+    def marshmallow_field(self) -> mm.Field[Any]:
+        return mm.Integer(strict=True)
+
+
+class String(Field[str]):
+    """Text, optionally limited to ``max_length`` characters."""
+
+    python_types = (str,)
+    lookups = TEXT
+
+    def __init__(self, *, max_length: int | None = None, **kwargs: Any) -> None:
+        self.max_length = max_length
+        super().__init__(**kwargs)
+
+    def marshmallow_field(self) -> mm.Field[Any]:
+        if self.max_length is None:
+            return mm.String()
+        return mm.String(validate=mv.Length(max=self.max_length))
+
+
+class Email(String):
+    """An e-mail address."""
+
+    def marshmallow_field(self) -> mm.Field[Any]:
+        return mm.Email()
+
+
+class Boolean(Field[bool]):
+    """``True`` or ``False``."""
+
+    python_types = (bool,)
+    lookups = EQUALITY
+
+    def marshmallow_field(self) -> mm.Field[Any]:
+        return mm.Boolean()
+
+
+class Decimal(Field[decimal.Decimal]):
+    """An exact number such as money; a ``float`` is refused, values are quantized to ``places``."""
+
+    python_types = (decimal.Decimal, int, str)
+
+    def __init__(
+        self, *, places: int | None = 2, rounding: str = decimal.ROUND_HALF_UP, **kwargs: Any
+    ) -> None:
+        self.places = places
+        self.rounding = rounding
+        super().__init__(**kwargs)
+
+    def marshmallow_field(self) -> mm.Field[Any]:
+        return mm.Decimal(places=self.places, rounding=self.rounding)
+
+    def type_error(self, value: Any) -> None:
+        if isinstance(value, float):
+            raise TypeError(
+                f"Field '{self.name}' refuses float {value!r}: pass Decimal({str(value)!r}) "
+                "so the amount stays exact."
+            )
+        super().type_error(value)
+
+    def coerce(self, value: Any) -> decimal.Decimal:
+        try:
+            number = decimal.Decimal(value)
+        except decimal.InvalidOperation:
+            message = f"Field '{self.name}' expected a number but got {_short(value)}."
+            raise ValueError(message) from None
+        if not number.is_finite():
+            raise ValueError(f"Field '{self.name}' expected a finite number, got {number}.")
+        if self.places is None:
+            return number
+        return number.quantize(decimal.Decimal(1).scaleb(-self.places), rounding=self.rounding)
+
+
+class Date(Field[dt.date]):
+    """A calendar date (a ``datetime`` is refused)."""
+
+    python_types = (dt.date, str)
+
+    def marshmallow_field(self) -> mm.Field[Any]:
+        return mm.Date()
+
+    def coerce(self, value: Any) -> dt.date:
+        if isinstance(value, dt.datetime):
+            self.type_error(value)
+        if isinstance(value, str):
+            value = _parse(self, dt.date.fromisoformat, value)
+        date: dt.date = value
+        return date
+
+
+class DateTime(Field[dt.datetime]):
+    """A timezone-aware moment; naive values from the API are taken as UTC."""
+
+    python_types = (dt.datetime, str)
+
+    def marshmallow_field(self) -> mm.Field[Any]:
+        return mm.AwareDateTime(default_timezone=dt.UTC)
+
+    def coerce(self, value: Any) -> dt.datetime:
+        if isinstance(value, str):
+            value = _parse(self, dt.datetime.fromisoformat, value)
+        if value.tzinfo is None:
+            raise ValueError(f"Field '{self.name}' needs a timezone-aware datetime, got {value!r}.")
+        return value  # type: ignore[no-any-return]
+
+
+def _parse(field: Field[Any], parse: Any, text: str) -> Any:
+    try:
+        return parse(text)
+    except ValueError:
+        raise ValueError(f"Field '{field.name}' cannot parse {_short(text)}.") from None
+
+
+class Choice(Field[Any]):
+    """One of a fixed set of values."""
+
+    lookups = EQUALITY
+
+    def __init__(self, choices: Sequence[Any], **kwargs: Any) -> None:
+        self.choices = tuple(choices)
+        super().__init__(**kwargs)
+
+    def marshmallow_field(self) -> mm.Field[Any]:
+        return mm.Raw(validate=mv.OneOf(self.choices))
+
+    def coerce(self, value: Any) -> Any:
+        if value not in self.choices:
+            raise ValueError(f"Field '{self.name}' expects one of {self.choices!r}, got {value!r}.")
+        return value
+
+
+class Enum(Field[enum.Enum]):
+    """A member of a Python ``enum.Enum``, sent as its value."""
+
+    lookups = EQUALITY
+
+    def __init__(self, enum_type: type[enum.Enum], **kwargs: Any) -> None:
+        self.enum_type = enum_type
+        super().__init__(**kwargs)
+
+    @property
+    def python_types(self) -> tuple[type, ...]:  # type: ignore[override]
+        return (self.enum_type,)
+
+    def marshmallow_field(self) -> mm.Field[Any]:
+        return mm.Enum(self.enum_type, by_value=True)
+
+
+class List(Field[list[Any]]):
+    """A JSON array of values of one inner field."""
+
+    python_types = (list, tuple)
+    lookups = frozenset({"isnull"})
+
+    def __init__(self, inner: Field[Any], **kwargs: Any) -> None:
+        self.inner = inner
+        super().__init__(**kwargs)
+
+    def marshmallow_field(self) -> mm.Field[Any]:
+        return mm.List(self.inner._mm)
+
+    def coerce(self, value: Any) -> list[Any]:
+        return [self.inner.normalize(item) for item in value]
+
+
+class Nested(Field[Any]):
+    """An embedded object (or a list of them with ``many=True``) declared as a path-less model."""
+
+    lookups = frozenset({"isnull"})
+
+    def __init__(self, model: type[Model], *, many: bool = False, **kwargs: Any) -> None:
+        self.nested_model = model
+        self.many = many
+        super().__init__(**kwargs)
+
+    @property
+    def python_types(self) -> tuple[type, ...]:  # type: ignore[override]
+        return (list, tuple) if self.many else (self.nested_model,)
+
+    def to_python(self, raw: Any) -> Any:
+        if raw is None:
+            return None
+        if self.many:
+            return [self.nested_model.from_api(item) for item in raw]
+        return self.nested_model.from_api(raw)
+
+    def to_api(self, value: Any) -> Any:
+        if value is None:
+            return None
+        if self.many:
+            return [item.to_api() for item in value]
+        return value.to_api()
+
+    def coerce(self, value: Any) -> Any:
+        if self.many and not all(isinstance(item, self.nested_model) for item in value):
+            self.type_error(value)
+        return list(value) if self.many else value
+
+    def validate(self, value: Any) -> list[str]:
+        if value is None:
+            return super().validate(value)
+        items = value if self.many else [value]
+        return [msg for item in items for msgs in item.errors().values() for msg in msgs]
+
+
+class ForeignKey(Field[int]):
+    """A reference to another model: ``debtor_id`` holds the raw id, ``debtor`` loads the object.
+
+    ``related_name`` installs a reverse accessor on the target model that returns a QuerySet of
+    the objects pointing at it.
+    """
+
+    python_types = (int,)
+
+    def __init__(
+        self, to: type[Model] | str, *, related_name: str | None = None, **kwargs: Any
+    ) -> None:
+        self.to = to
+        self.related_name = related_name
+        super().__init__(**kwargs)
+
+    def marshmallow_field(self) -> mm.Field[Any]:
+        return mm.Integer(strict=True)
+
+    def __set_name__(self, owner: type[Model], name: str) -> None:
+        self.api_name = self.api_name or camel_case(f"{name}_id")
+        super().__set_name__(owner, name)
+        self.attname = f"{name}_id"
+        setattr(owner, self.attname, ForeignKeyId(self))
+
+    @property
+    def target(self) -> type[Model]:
+        """Return the referenced model class (string references are resolved at class setup)."""
+        if isinstance(self.to, str):
+            raise LookupError(f"{self!r} refers to {self.to!r}, which is not declared yet.")
+        return self.to
+
+    def normalize(self, value: Any) -> int:
+        from asperion_orm.base import Model
+
+        if isinstance(value, Model):
+            if not isinstance(value, self.target) or value.pk is None:
+                self.type_error(value)
+            pk: int = value.pk
+            return pk
+        return super().normalize(value)
+
+    @overload
+    def __get__(self, instance: None, owner: Any) -> Self: ...
+    @overload
+    def __get__(self, instance: Model, owner: Any) -> Any: ...
+    def __get__(self, instance: Model | None, owner: Any) -> Any:
+        if instance is None:
+            return self
+        return instance._state.related_object(self)
+
+    def __set__(self, instance: Model, value: Any) -> None:
+        instance._state.set(self, None if value is None else self.normalize(value))
+        instance._state.related[self.name] = value
+
+
+class ForeignKeyId:
+    """The ``<name>_id`` attribute of a foreign key: the raw id, without loading anything."""
+
+    def __init__(self, field: ForeignKey) -> None:
+        self.field = field
+
+    @overload
+    def __get__(self, instance: None, owner: Any) -> Self: ...
+    @overload
+    def __get__(self, instance: Model, owner: Any) -> int | None: ...
+    def __get__(self, instance: Model | None, owner: Any) -> Self | int | None:
+        if instance is None:
+            return self
+        value: int | None = instance._state.value(self.field)
+        return value
+
+    def __set__(self, instance: Model, value: Any) -> None:
+        instance._state.set(self.field, None if value is None else self.field.normalize(value))
+        instance._state.related.pop(self.field.name, None)

@@ -1,0 +1,166 @@
+"""Model metadata: the ``_meta`` object, built once per model class from its ``Meta``."""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING, Any
+
+from asperion_orm.exceptions import ConfigurationError, FieldError
+from asperion_orm.fields import Field, ForeignKey, Integer
+
+if TYPE_CHECKING:
+    from asperion_orm.base import Model
+
+__all__ = ["Options"]
+
+DEFAULT_MAX_PAGE_SIZE = 100
+META_OPTIONS = frozenset(
+    {
+        "path",
+        "read_only",
+        "ordering",
+        "max_page_size",
+        "default_filters",
+        "filterable",
+        "range_filterable",
+    }
+)
+
+
+class Options:
+    """What the library knows about one model: fields, API path and server capabilities.
+
+    ``filterable`` fields take ``field=value`` (repeated for OR) on the server;
+    ``range_filterable`` fields also take ``<apiName>_from`` / ``<apiName>_to``.
+    """
+
+    def __init__(self, model: type[Model], meta: type | None) -> None:
+        options = {k: v for k, v in vars(meta).items() if not k.startswith("_")} if meta else {}
+        if unknown := set(options) - META_OPTIONS:
+            raise ConfigurationError(f"{model.__name__}.Meta has unknown options {sorted(unknown)}")
+        self.model = model
+        self.path: str | None = options.get("path")
+        self.read_only: bool = options.get("read_only", False)
+        self.max_page_size: int = options.get("max_page_size", DEFAULT_MAX_PAGE_SIZE)
+        self.default_filters: Mapping[str, Any] = dict(options.get("default_filters", {}))
+        self.fields: dict[str, Field[Any]] = _collect_fields(model)
+        self.ordering: tuple[str, ...] = tuple(options.get("ordering", ()))
+        self._names(name.lstrip("-") for name in self.ordering)
+        self.pk: Field[Any] = self.fields.get("id") or _implicit_id(model)
+        self.filterable = self._names(options.get("filterable", ("id",) if self.path else ()))
+        self.range_filterable = self._names(options.get("range_filterable", ()))
+        self.related_objects: dict[str, ForeignKey] = {}
+
+    def __repr__(self) -> str:
+        return f"<Options for {self.model.__name__}>"
+
+    @property
+    def label(self) -> str:
+        """Return the model's name, as used in messages."""
+        return self.model.__name__
+
+    def get_field(self, name: str) -> Field[Any]:
+        """Return the field called ``name`` (or ``pk``, or a foreign key's ``<name>_id``)."""
+        if name == "pk":
+            name = "id"
+        field = self.fields.get(name) or self._by_attname().get(name)
+        if field is None:
+            raise FieldError(
+                f"Cannot resolve keyword {name!r} into field of {self.label}. "
+                f"Choices are: {', '.join(self.choices(name))}."
+            )
+        return field
+
+    def has_field(self, name: str) -> bool:
+        """Return whether ``name`` is a field (or a foreign key's ``<name>_id``)."""
+        return name in self.fields or name in self._by_attname()
+
+    def choices(self, near: str) -> list[str]:
+        """Return the valid field names, the closest to ``near`` first."""
+        names = sorted({*self.fields, *self._by_attname()})
+        close = difflib.get_close_matches(near, names, n=3)
+        return close + [name for name in names if name not in close]
+
+    def field_for_api_name(self, api_name: str) -> Field[Any] | None:
+        """Return the field stored under ``api_name`` (case-insensitive), if any."""
+        wanted = api_name.lower()
+        return next((f for f in self.fields.values() if f.api_name.lower() == wanted), None)
+
+    def writable_fields(self) -> list[Field[Any]]:
+        """Return the fields a write may send."""
+        return [field for field in self.fields.values() if not field.read_only]
+
+    def check_writable(self) -> None:
+        """Refuse writes to a read-only resource or a path-less model."""
+        if self.read_only:
+            raise ConfigurationError(f"{self.label} is read-only: the API refuses writes to it.")
+        self.check_path()
+
+    def check_path(self) -> str:
+        """Return the API path, or raise when the model has none (an embedded object)."""
+        if not self.path:
+            raise ConfigurationError(f"{self.label} has no Meta.path: it cannot be queried.")
+        return self.path
+
+    def _names(self, names: Iterable[str]) -> frozenset[str]:
+        return frozenset(self.get_field(name).name for name in names)
+
+    def _by_attname(self) -> dict[str, Field[Any]]:
+        return {f.attname: f for f in self.fields.values() if f.attname != f.name}
+
+
+def _collect_fields(model: type[Model]) -> dict[str, Field[Any]]:
+    found: dict[str, Field[Any]] = {}
+    for klass in reversed(model.__mro__):
+        found.update({k: v for k, v in vars(klass).items() if isinstance(v, Field)})
+    return found
+
+
+def _implicit_id(model: type[Model]) -> Field[Any]:
+    """Return an ``id`` field for models that do not declare one (embedded objects)."""
+    field = Integer(read_only=True)
+    field.__set_name__(model, "id")
+    return field
+
+
+class Registry:
+    """Model classes by module and name, so ``ForeignKey("Debtor")`` can resolve late."""
+
+    def __init__(self) -> None:
+        self.models: dict[tuple[str, str], type[Model]] = {}
+        self.pending: dict[tuple[str, str], list[ForeignKey]] = {}
+
+    def register(self, model: type[Model]) -> None:
+        """Add ``model``, resolve references waiting for it and queue its own."""
+        key = (model.__module__, model.__name__)
+        self.models[key] = model
+        for field in self.pending.pop(key, []):
+            _connect(field, model)
+        for own in model._meta.fields.values():
+            if isinstance(own, ForeignKey) and own.model is model:
+                self._resolve(own)
+
+    def _resolve(self, field: ForeignKey) -> None:
+        if not isinstance(field.to, str):
+            _connect(field, field.to)
+            return
+        assert field.model is not None
+        module, _, name = field.to.rpartition(".")
+        key = (module or field.model.__module__, name)
+        if key in self.models:
+            _connect(field, self.models[key])
+        else:
+            self.pending.setdefault(key, []).append(field)
+
+
+def _connect(field: ForeignKey, target: type[Model]) -> None:
+    from asperion_orm.manager import ReverseAccessor
+
+    field.to = target
+    if field.related_name:
+        target._meta.related_objects[field.related_name] = field
+        setattr(target, field.related_name, ReverseAccessor(field))
+
+
+registry = Registry()

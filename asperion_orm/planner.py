@@ -1,0 +1,371 @@
+"""The planner: split a ``Query`` into requests the server answers and steps that run locally.
+
+The server part is equality, ``in``, a same-field OR of equalities, ``gte``/``lte`` (and the
+narrowing half of ``gt``/``lt``/``range``) on range-filterable fields, a one-field order and
+``only()`` as ``fields=``. Everything else (exclude, cross-field OR, substring lookups, a
+multi-field order) runs over the streamed pages. Nothing here does I/O.
+"""
+
+from __future__ import annotations
+
+import functools
+import sys
+import warnings
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlencode
+
+from asperion_orm.exceptions import QueryError
+from asperion_orm.lookups import EQUAL, In, Lookup
+from asperion_orm.q import Q
+from asperion_orm.query import Query, Where
+
+if TYPE_CHECKING:
+    from asperion_orm.options import Options
+
+__all__ = ["LocalEvaluationWarning", "Plan", "Request", "plan", "window_pages"]
+
+DEFAULT_BASE_URL = "https://api.asperion.nl/v1"
+MAX_URL_BYTES = 2000
+# Room for the longest paging suffix a request of the plan may get.
+PAGING_RESERVE = len("&page=999999&pageSize=100")
+
+Params = tuple[tuple[str, str], ...]
+
+
+class LocalEvaluationWarning(UserWarning):
+    """Part of a query runs on this machine over every page the server returns."""
+
+
+@dataclass(frozen=True)
+class Request:
+    """One GET, printable as ``GET /path?sorted-query``."""
+
+    path: str
+    params: Params = ()
+    method: str = "GET"
+
+    def __str__(self) -> str:
+        query = urlencode(sorted(self.params))
+        return f"{self.method} /{self.path}" + (f"?{query}" if query else "")
+
+    def url(self, base_url: str) -> str:
+        """Return the full URL as it goes on the wire (parameters in sending order)."""
+        query = urlencode(self.params)
+        return f"{base_url.rstrip('/')}/{self.path}" + (f"?{query}" if query else "")
+
+
+@dataclass(frozen=True)
+class Plan:
+    """The server requests and local steps answering one query."""
+
+    meta: Options
+    params: Params
+    chunks: tuple[Params, ...] = ((),)
+    local_where: Where = field(default_factory=Where)
+    local_order: tuple[str, ...] = ()
+    ordering: tuple[str, ...] = ()
+    low: int = 0
+    high: int | None = None
+    empty: bool = False
+
+    def __str__(self) -> str:
+        if self.empty:
+            return "(no request: the query matches nothing)"
+        return "\n".join(str(request) for request in self.first_requests())
+
+    # -- shape ---------------------------------------------------------------------------------
+
+    @property
+    def local(self) -> bool:
+        """Return whether any step runs locally (filtering or ordering)."""
+        return bool(self.local_where) or bool(self.local_order)
+
+    @property
+    def windowed(self) -> bool:
+        """Return whether the server pages can answer the slice directly."""
+        return not self.local and len(self.chunks) == 1
+
+    @property
+    def merged(self) -> bool:
+        """Return whether several chunks are merged, de-duplicated and re-sorted."""
+        return len(self.chunks) > 1
+
+    def local_steps(self) -> list[str]:
+        """Return what runs locally, without values (the query's shape)."""
+        steps = []
+        if self.local_where:
+            steps.append(f"filter {self.local_where.shape()}")
+        if self.local_order:
+            steps.append(f"order by {', '.join(self.local_order)}")
+        return steps
+
+    def shape(self) -> str:
+        """Return a one-line description of the local work, for warnings and errors."""
+        return f"{self.meta.label}: {'; '.join(self.local_steps())} evaluated locally"
+
+    # -- requests ------------------------------------------------------------------------------
+
+    def request(self, chunk: Params = (), *extra: tuple[str, str]) -> Request:
+        """Return the GET for one chunk with extra parameters (paging, MetaOnly)."""
+        return Request(self.meta.check_path(), self.params + chunk + extra)
+
+    def page(self, number: int, size: int, chunk: Params = ()) -> Request:
+        """Return the GET for page ``number`` (1-based) of ``size`` rows."""
+        return self.request(chunk, ("page", str(number)), ("pageSize", str(size)))
+
+    def count_requests(self) -> list[Request]:
+        """Return the ``MetaOnly`` requests that count the rows of every chunk."""
+        return [self.request(chunk, ("MetaOnly", "true")) for chunk in self.chunks]
+
+    def first_requests(self) -> list[Request]:
+        """Return the requests sent first: the window's pages, or page 1 of every chunk."""
+        if self.windowed and self.high is not None:
+            size, first, last = window_pages(self.low, self.high, self.meta.max_page_size)
+            return [self.page(number, size) for number in range(first, last + 1)]
+        if self.windowed:
+            size = self.meta.max_page_size
+            return [self.page(self.low // size + 1, size)]
+        return [self.page(1, self.meta.max_page_size, chunk) for chunk in self.chunks]
+
+    # -- explanation ---------------------------------------------------------------------------
+
+    def explain(self) -> str:
+        """Describe the requests and the local steps, without any I/O."""
+        if self.empty:
+            return str(self)
+        lines = [str(request) for request in self.first_requests()]
+        if not (self.windowed and self.high is not None):
+            lines.append("  ...then the remaining pages, fetched concurrently")
+        if self.merged:
+            lines.append(f"merge {len(self.chunks)} chunks: de-duplicate by id, re-sort")
+        lines += [f"local: {step}" for step in self.local_steps()]
+        if not self.windowed and (self.low or self.high is not None):
+            lines.append(f"local: slice [{self.low}:{'' if self.high is None else self.high}]")
+        return "\n".join(lines)
+
+    def check_local(self, *, strict: bool) -> None:
+        """Raise in strict mode, else warn once per query shape, when steps run locally."""
+        if not self.local:
+            return
+        if strict:
+            raise QueryError(
+                f"{self.shape()}, which strict mode forbids. Narrow the query to what the "
+                "server can filter, or drop strict mode / server_only()."
+            )
+        _warn_once(self.shape())
+
+
+@functools.cache
+def _warn_once(shape: str) -> None:
+    warnings.warn(shape, LocalEvaluationWarning, stacklevel=_caller_level())
+
+
+def _caller_level() -> int:
+    """Return the stack level of the first frame outside this package."""
+    frame, level = sys._getframe(1), 1
+    while frame.f_back and frame.f_globals.get("__name__", "").startswith("asperion_orm"):
+        frame, level = frame.f_back, level + 1
+    return level
+
+
+def window_pages(low: int, high: int, max_size: int) -> tuple[int, int, int]:
+    """Return ``(page_size, first_page, last_page)`` covering rows ``[low, high)`` cheaply.
+
+    Fewest requests first, then fewest rows transferred.
+    """
+    candidates = []
+    for size in range(1, max_size + 1):
+        first, last = low // size + 1, (high - 1) // size + 1
+        candidates.append(((last - first + 1, (last - first + 1) * size), (size, first, last)))
+    return min(candidates)[1]
+
+
+# -- building a plan ---------------------------------------------------------------------------
+
+
+def plan(query: Query, base_url: str = DEFAULT_BASE_URL) -> Plan:
+    """Split ``query`` into server requests and local steps."""
+    meta = query.model._meta
+    split = _Split(meta)
+    split.take(query.where)
+    server_order, local_order = _split_order(meta, query.ordering)
+    params = split.params() + server_order
+    params += _fields_param(query, split.local, local_order)
+    chunks = _chunk(meta, params, split, base_url)
+    return Plan(
+        meta=meta,
+        params=chunks[0],
+        chunks=chunks[1],
+        local_where=Where(tuple(split.local)),
+        local_order=local_order,
+        ordering=query.ordering,
+        low=query.low_mark,
+        high=query.high_mark,
+        empty=query.empty or split.empty,
+    )
+
+
+class _Split:
+    """Sort the top-level conditions into server parameters and local conditions."""
+
+    def __init__(self, meta: Options) -> None:
+        self.meta = meta
+        self.equal: dict[str, list[str]] = {}
+        self.ranges: dict[str, str] = {}
+        self.local: list[Where | Lookup] = []
+        self.empty = False
+
+    def take(self, where: Where) -> None:
+        """Place every top-level condition of an AND tree."""
+        for child in where.children:
+            if isinstance(child, Lookup):
+                self._lookup(child)
+            elif child.connector == Q.AND and not child.negated:
+                self.take(child)
+            elif not self._same_field_or(child):
+                self.local.append(child)
+
+    def _lookup(self, lookup: Lookup) -> None:
+        self.empty = self.empty or (isinstance(lookup, In) and not lookup.value)
+        pushed = self._push_equal(lookup) if lookup.server == (EQUAL,) else self._push_range(lookup)
+        if not pushed or not lookup.exact_on_server:
+            self.local.append(lookup)
+
+    def _push_equal(self, lookup: Lookup) -> bool:
+        name = lookup.field.api_name
+        if lookup.field.name not in self.meta.filterable or name in self.equal:
+            return False
+        self.equal[name] = [value for _, value in lookup.params()]
+        self.empty = self.empty or not self.equal[name]
+        return True
+
+    def _push_range(self, lookup: Lookup) -> bool:
+        pairs = lookup.params() if lookup.server else []
+        if lookup.field.name not in self.meta.range_filterable or not pairs:
+            return False
+        if any(name in self.ranges for name, _ in pairs):
+            return False
+        self.ranges.update(pairs)
+        return True
+
+    def _same_field_or(self, node: Where) -> bool:
+        """Push ``Q(f=a) | Q(f=b) | Q(f__in=[c])`` as repeated ``f`` parameters."""
+        children = node.children
+        if node.negated or node.connector != Q.OR or not children:
+            return False
+        if not all(isinstance(c, Lookup) and c.server == (EQUAL,) for c in children):
+            return False
+        lookups = [c for c in children if isinstance(c, Lookup)]
+        if len({lookup.field.name for lookup in lookups}) != 1:
+            return False
+        merged = In(lookups[0].field, [v for c in lookups for v in _values(c)])
+        return self._push_equal(merged)
+
+    def params(self) -> Params:
+        """Return the server filter parameters."""
+        pairs = [(name, value) for name, values in self.equal.items() for value in values]
+        return tuple(pairs) + tuple(self.ranges.items())
+
+
+def _values(lookup: Lookup) -> Sequence[Any]:
+    return lookup.value if isinstance(lookup, In) else [lookup.value]
+
+
+def _split_order(meta: Options, ordering: tuple[str, ...]) -> tuple[Params, tuple[str, ...]]:
+    """Return the server ``orderby`` parameter, or the ordering to apply locally."""
+    effective = _drop_after_id(ordering)
+    if len(effective) > 1:
+        return (), ordering
+    if not effective:
+        return (), ()
+    desc, name = effective[0].startswith("-"), effective[0].lstrip("-")
+    return (("orderby", ("-" if desc else "") + meta.get_field(name).api_name),), ()
+
+
+def _drop_after_id(ordering: tuple[str, ...]) -> tuple[str, ...]:
+    """Drop what cannot change the order: anything after ``id``, and a final ``id`` ascending.
+
+    The server breaks ties by id ascending.
+    """
+    names = list(ordering)
+    for index, name in enumerate(names):
+        if name.lstrip("-") == "id":
+            names = names[: index + 1]
+            break
+    if len(names) > 1 and names[-1] == "id":
+        names.pop()
+    return tuple(names)
+
+
+def _fields_param(query: Query, local: list[Where | Lookup], local_order: Iterable[str]) -> Params:
+    """Return ``fields=`` for ``only()``, widened to what local steps and ids need."""
+    if not query.only:
+        return ()
+    meta = query.model._meta
+    names = dict.fromkeys(["id", *query.only, *(n.lstrip("-") for n in query.ordering)])
+    for lookup in Where(tuple(local)).lookups():
+        names[lookup.field.name] = None
+    api_names = [meta.get_field(name).api_name for name in names]
+    return (("fields", ",".join(api_names)),)
+
+
+def _chunk(
+    meta: Options, params: Params, split: _Split, base_url: str
+) -> tuple[Params, tuple[Params, ...]]:
+    """Split the longest ``in`` list so every URL stays within ``MAX_URL_BYTES``.
+
+    An id list longer than a page is split too, so its pages are fetched concurrently.
+    """
+    if not split.equal:
+        return params, ((),)
+    name = max(split.equal, key=lambda key: len(split.equal[key]))
+    many_ids = name == meta.pk.api_name and len(split.equal[name]) > meta.max_page_size
+    if _url_bytes(meta, params, base_url) <= MAX_URL_BYTES and not many_ids:
+        return params, ((),)
+    fixed = tuple(pair for pair in params if pair[0] != name)
+    cap = meta.max_page_size if name == meta.pk.api_name else None
+    chunks = tuple(_pack(meta, fixed, name, split.equal[name], base_url, cap))
+    return fixed, chunks
+
+
+def _pack(
+    meta: Options, fixed: Params, name: str, values: list[str], base_url: str, cap: int | None
+) -> Iterator[Params]:
+    budget = MAX_URL_BYTES - _url_bytes(meta, fixed, base_url)
+    chunk: list[tuple[str, str]] = []
+    used = 0
+    for value in values:
+        cost = len(urlencode([(name, value)])) + 1
+        if chunk and (used + cost > budget or len(chunk) == cap):
+            yield tuple(chunk)
+            chunk, used = [], 0
+        if cost > budget:
+            raise QueryError(f"The filter on {name!r} is too long for one URL.")
+        chunk.append((name, value))
+        used += cost
+    yield tuple(chunk)
+
+
+def _url_bytes(meta: Options, params: Params, base_url: str) -> int:
+    return len(Request(meta.check_path(), params).url(base_url)) + PAGING_RESERVE
+
+
+def order_rows(
+    rows: list[dict[str, Any]], ordering: Sequence[str], meta: Options
+) -> list[dict[str, Any]]:
+    """Sort raw rows by ``ordering`` (``None`` first ascending), ties by id ascending."""
+    pk = meta.pk
+    rows = sorted(rows, key=lambda row: _sort_key(pk.to_python(row.get(pk.api_name))))
+    for name in reversed(ordering):
+        field = meta.get_field(name.lstrip("-"))
+        rows.sort(
+            key=lambda row: _sort_key(field.to_python(row.get(field.api_name))),
+            reverse=name.startswith("-"),
+        )
+    return rows
+
+
+def _sort_key(value: Any) -> tuple[bool, Any]:
+    return (value is not None, value)

@@ -1,0 +1,192 @@
+"""``Query``: the pure state of a QuerySet (conditions, ordering, window), with no I/O."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING, Any
+
+from asperion_orm.exceptions import FieldError
+from asperion_orm.fields import Field
+from asperion_orm.lookups import LOOKUP_SEP, LOOKUPS, Exact, Lookup
+from asperion_orm.q import Q
+
+if TYPE_CHECKING:
+    from asperion_orm.base import Model
+
+__all__ = ["Query", "Where"]
+
+ValueOf = Callable[[Field[Any]], Any]
+
+
+class Where:
+    """A resolved condition tree: lookups and sub-trees joined by AND or OR, maybe negated."""
+
+    def __init__(
+        self,
+        children: tuple[Where | Lookup, ...] = (),
+        connector: str = Q.AND,
+        negated: bool = False,
+    ) -> None:
+        self.children = children
+        self.connector = connector
+        self.negated = negated
+
+    def __bool__(self) -> bool:
+        return bool(self.children)
+
+    def __repr__(self) -> str:
+        return f"<Where {self.shape()}>"
+
+    def add(self, node: Where) -> Where:
+        """Return this AND-tree with ``node`` added as one more condition."""
+        if not node:
+            return self
+        if node.connector == Q.AND and not node.negated:
+            return Where(self.children + node.children)
+        return Where((*self.children, node))
+
+    def matches(self, value_of: ValueOf) -> bool:
+        """Return whether a row satisfies the tree (``value_of`` reads a field of the row)."""
+        results = (_match(child, value_of) for child in self.children)
+        hit = all(results) if self.connector == Q.AND else any(results)
+        return hit != self.negated
+
+    def shape(self) -> str:
+        """Return the tree with field and lookup names but without values."""
+        inner = f" {self.connector} ".join(_shape(child) for child in self.children)
+        return f"NOT ({inner})" if self.negated else f"({inner})"
+
+    def lookups(self) -> Iterator[Lookup]:
+        """Yield every lookup in the tree."""
+        for child in self.children:
+            yield from child.lookups() if isinstance(child, Where) else (child,)
+
+
+def _match(node: Where | Lookup, value_of: ValueOf) -> bool:
+    if isinstance(node, Where):
+        return node.matches(value_of)
+    return node.matches(value_of(node.field))
+
+
+def _single(node: Where) -> Where | Lookup:
+    """Return the only child of a plain one-condition node, else the node."""
+    if len(node.children) == 1 and not node.negated:
+        return node.children[0]
+    return node
+
+
+def _shape(node: Where | Lookup) -> str:
+    return node.shape() if isinstance(node, Where) else node.key
+
+
+class Query:
+    """Conditions, ordering, window and field selection of one QuerySet."""
+
+    def __init__(self, model: type[Model]) -> None:
+        self.model = model
+        self.where = Where()
+        self.order_by: tuple[str, ...] = ()
+        self.default_ordering = True
+        self.standard_ordering = True
+        self.low_mark = 0
+        self.high_mark: int | None = None
+        self.only: tuple[str, ...] = ()
+        self.empty = False
+        self.server_only = False
+
+    def __str__(self) -> str:
+        from asperion_orm.planner import plan
+
+        return str(plan(self))
+
+    def clone(self) -> Query:
+        """Return a copy that can change without touching this one (the tree is immutable)."""
+        return copy.copy(self)
+
+    # -- conditions ----------------------------------------------------------------------------
+
+    def add_q(self, q: Q) -> None:
+        """AND the conditions of ``q`` to the query."""
+        self.where = self.where.add(self.resolve(q))
+
+    def resolve(self, q: Q) -> Where:
+        """Turn a ``Q`` tree into a ``Where`` tree of checked lookups."""
+        children = tuple(
+            _single(self.resolve(child)) if isinstance(child, Q) else self.build_lookup(*child)
+            for child in q.children
+        )
+        return Where(children, q.connector, q.negated)
+
+    def build_lookup(self, key: str, value: Any) -> Where | Lookup:
+        """Return the lookup for ``name__lookup=value``, checking field, lookup and value."""
+        name, _, lookup_name = key.partition(LOOKUP_SEP)
+        field = self.model._meta.get_field(name)
+        lookup_name = lookup_name or "exact"
+        if lookup_name not in field.lookups or lookup_name not in LOOKUPS:
+            choices = ", ".join(sorted(field.lookups))
+            raise FieldError(
+                f"Unsupported lookup {lookup_name!r} for {type(field).__name__} field "
+                f"{self.model._meta.label}.{field.name}. Choices are: {choices}."
+            )
+        if value is None:
+            return self._none_lookup(field, lookup_name)
+        return LOOKUPS[lookup_name](field, value)
+
+    def _none_lookup(self, field: Field[Any], lookup_name: str) -> Lookup:
+        if lookup_name not in ("exact", "iexact"):
+            raise ValueError(f"Cannot use None as a query value ({field.name}__{lookup_name}).")
+        return LOOKUPS["isnull"](field, True)
+
+    def pk_value(self) -> Any:
+        """Return the id of a top-level ``id=…`` condition, or ``None``."""
+        for child in self.where.children:
+            if isinstance(child, Exact) and child.field.name == "id":
+                return child.value
+        return None
+
+    def set_empty(self) -> None:
+        """Make the query match nothing (``none()``)."""
+        self.empty = True
+
+    # -- ordering ------------------------------------------------------------------------------
+
+    def add_ordering(self, *names: str) -> None:
+        """Replace the ordering; no names clears it, the model's default included."""
+        self.order_by = tuple(self._order_name(name) for name in names)
+        self.default_ordering = bool(names)
+
+    def _order_name(self, name: str) -> str:
+        if not isinstance(name, str) or name == "?":
+            raise FieldError(f"Cannot order {self.model._meta.label} by {name!r}.")
+        desc = name.startswith("-")
+        field = self.model._meta.get_field(name.lstrip("-"))
+        return f"-{field.name}" if desc else field.name
+
+    @property
+    def ordering(self) -> tuple[str, ...]:
+        """Return the effective ordering, with ``reverse()`` applied."""
+        names = self.order_by
+        if not names and self.default_ordering:
+            names = tuple(self._order_name(name) for name in self.model._meta.ordering)
+        if self.standard_ordering:
+            return names
+        return tuple(name[1:] if name.startswith("-") else f"-{name}" for name in names)
+
+    # -- window --------------------------------------------------------------------------------
+
+    @property
+    def is_sliced(self) -> bool:
+        """Return whether a slice limits the rows."""
+        return self.low_mark != 0 or self.high_mark is not None
+
+    def set_limits(self, low: int | None = None, high: int | None = None) -> None:
+        """Narrow the window by a slice of the current window, as Django's ``set_limits``."""
+        if high is not None:
+            top = self.low_mark + high
+            self.high_mark = top if self.high_mark is None else min(self.high_mark, top)
+        if low is not None:
+            start = self.low_mark + low
+            self.low_mark = start if self.high_mark is None else min(self.high_mark, start)
+        if self.low_mark == self.high_mark:
+            self.set_empty()

@@ -1,0 +1,605 @@
+"""``QuerySet``: lazy and chainable (every call returns a clone), results cached, Django semantics.
+
+Building a QuerySet never touches the network; the methods under the banner below do, through
+the session resolved when they run (``using()`` or the active ``with client.tenant(...)``).
+"""
+
+from __future__ import annotations
+
+import copy
+import itertools
+import math
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
+
+from asperion_orm.exceptions import FieldError, NoSessionError, NotFound
+from asperion_orm.fields import Field, ForeignKey
+from asperion_orm.planner import DEFAULT_BASE_URL, Plan, Request, order_rows, plan, window_pages
+from asperion_orm.q import Q
+from asperion_orm.query import Query
+from asperion_orm.session import Session
+
+if TYPE_CHECKING:
+    from asperion_orm.base import Model
+    from asperion_orm.options import Options
+
+__all__ = ["QuerySet", "current_session"]
+
+M = TypeVar("M", bound="Model")
+Raw = dict[str, Any]
+Convert = Callable[[Raw], Any]
+
+MAX_GET_RESULTS = 21
+
+
+def current_session(default: Session | None = None) -> Session:
+    """Return the active session, else ``default``, else raise ``NoSessionError``."""
+    try:
+        return Session.current()
+    except NoSessionError:
+        if default is None:
+            raise
+        return default
+
+
+def _reader(raw: Raw) -> Callable[[Field[Any]], Any]:
+    """Return a function reading one field of a raw row as its Python value."""
+    return lambda field: field.to_python(raw.get(field.api_name))
+
+
+class QuerySet(Generic[M]):
+    """A lazy query over one model's API resource."""
+
+    def __init__(
+        self, model: type[M], query: Query | None = None, session: Session | None = None
+    ) -> None:
+        self.model = model
+        self.query = query or Query(model)
+        self._session = session
+        self._result_cache: list[Any] | None = None
+        self._row_kind = "model"
+        self._row_fields: tuple[Field[Any], ...] = ()
+        self._row_keys: tuple[str, ...] = ()
+        self._prefetch: tuple[str, ...] = ()
+        self._use_cache = True
+        self._ttl: float | None = None
+
+    def __repr__(self) -> str:
+        if self._result_cache is not None:
+            return f"<QuerySet {self._result_cache!r}>"
+        return f"<QuerySet {self.model.__name__}: {str(self.query).splitlines()[0]}>"
+
+    def _chain(self) -> QuerySet[M]:
+        """Return a copy to change; the copy has no results yet."""
+        clone = copy.copy(self)
+        clone.query = self.query.clone()
+        clone._result_cache = None
+        return clone
+
+    # -- chainable methods ---------------------------------------------------------------------
+
+    def all(self) -> QuerySet[M]:
+        """Return a copy of this QuerySet."""
+        return self._chain()
+
+    def filter(self, *args: Q, **kwargs: Any) -> QuerySet[M]:
+        """Return rows matching every condition (``Q`` objects and keyword lookups)."""
+        return self._filter(Q(*args, **kwargs))
+
+    def exclude(self, *args: Q, **kwargs: Any) -> QuerySet[M]:
+        """Return rows not matching the conditions taken together."""
+        return self._filter(~Q(*args, **kwargs))
+
+    def _filter(self, q: Q) -> QuerySet[M]:
+        if self.query.is_sliced:
+            raise TypeError("Cannot filter a query once a slice has been taken.")
+        clone = self._chain()
+        clone.query.add_q(q)
+        return clone
+
+    def order_by(self, *names: str) -> QuerySet[M]:
+        """Order by the named fields (``-name`` descending); no names clears the ordering."""
+        if self.query.is_sliced:
+            raise TypeError("Cannot reorder a query once a slice has been taken.")
+        clone = self._chain()
+        clone.query.add_ordering(*names)
+        return clone
+
+    def reverse(self) -> QuerySet[M]:
+        """Reverse the ordering."""
+        if self.query.is_sliced:
+            raise TypeError("Cannot reverse a query once a slice has been taken.")
+        clone = self._chain()
+        clone.query.standard_ordering = not clone.query.standard_ordering
+        return clone
+
+    def only(self, *names: str) -> QuerySet[M]:
+        """Ask the server only for these fields (``fields=``); others read as ``None``."""
+        clone = self._chain()
+        clone.query.only = tuple(field.name for field in self._fields(names).values())
+        return clone
+
+    def values(self, *names: str) -> QuerySet[Any]:
+        """Yield dicts of Python values instead of model instances."""
+        return self._rows_as("dict", names)
+
+    def values_list(self, *names: str, flat: bool = False) -> QuerySet[Any]:
+        """Yield tuples of values (or the values themselves with ``flat=True``)."""
+        if flat and len(names) != 1:
+            raise TypeError(
+                "'flat' is not valid when values_list is called with more than one field."
+            )
+        return self._rows_as("flat" if flat else "tuple", names)
+
+    def _rows_as(self, kind: str, names: Sequence[str]) -> QuerySet[Any]:
+        clone: QuerySet[Any] = self._chain()
+        fields = self._fields(names) if names else self._all_fields()
+        clone._row_kind = kind
+        clone._row_fields = tuple(fields.values())
+        clone._row_keys = tuple(fields)
+        clone.query.only = tuple(field.name for field in fields.values())
+        return clone
+
+    def _fields(self, names: Iterable[str]) -> dict[str, Field[Any]]:
+        return {name: self.model._meta.get_field(name) for name in names}
+
+    def _all_fields(self) -> dict[str, Field[Any]]:
+        return {field.attname: field for field in self.model._meta.fields.values()}
+
+    def prefetch_related(self, *names: str) -> QuerySet[M]:
+        """Load these relations for every result in batched requests (no N+1)."""
+        for name in names:
+            self._relation(name)
+        clone = self._chain()
+        clone._prefetch = (*self._prefetch, *names) if names else ()
+        return clone
+
+    def using(self, session: Session | None) -> QuerySet[M]:
+        """Run against ``session`` instead of the active one."""
+        clone = self._chain()
+        clone._session = session
+        return clone
+
+    def cache(self, enabled: bool = True, *, ttl: float | None = None) -> QuerySet[M]:
+        """Turn the response cache off, or set its lifetime for this query."""
+        clone = self._chain()
+        clone._use_cache, clone._ttl = enabled, ttl
+        return clone
+
+    def none(self) -> QuerySet[M]:
+        """Return a QuerySet that matches nothing and never sends a request."""
+        clone = self._chain()
+        clone.query.set_empty()
+        return clone
+
+    def server_only(self) -> QuerySet[M]:
+        """Raise ``QueryError`` instead of evaluating any step locally."""
+        clone = self._chain()
+        clone.query.server_only = True
+        return clone
+
+    @property
+    def ordered(self) -> bool:
+        """Return whether the results have a defined order."""
+        return bool(self.query.order_by) or (
+            self.query.default_ordering and bool(self.model._meta.ordering)
+        )
+
+    def explain(self) -> str:
+        """Describe the requests and local steps this query would run, without any I/O."""
+        return self._plan(self._session or current_session_or_none()).explain()
+
+    def _plan(self, session: Session | None) -> Plan:
+        base_url = session.client.base_url if session is not None else DEFAULT_BASE_URL
+        return plan(self.query, base_url)
+
+    # -- METHODS THAT CALL THE API -------------------------------------------------------------
+
+    def __iter__(self) -> Iterator[M]:
+        self._fetch_all()
+        assert self._result_cache is not None
+        return iter(self._result_cache)
+
+    def __len__(self) -> int:
+        self._fetch_all()
+        assert self._result_cache is not None
+        return len(self._result_cache)
+
+    def __bool__(self) -> bool:
+        self._fetch_all()
+        return bool(self._result_cache)
+
+    def __getitem__(self, key: int | slice) -> Any:
+        _check_index(key)
+        if self._result_cache is not None:
+            return self._result_cache[key]
+        if isinstance(key, slice):
+            return self._slice(key)
+        rows = list(self._slice(slice(key, key + 1)))
+        if not rows:
+            raise IndexError("QuerySet index out of range.")
+        return rows[0]
+
+    def _slice(self, key: slice) -> Any:
+        clone = self._chain()
+        clone.query.set_limits(key.start, key.stop)
+        return list(clone)[:: key.step] if key.step else clone
+
+    def _fetch_all(self) -> None:
+        if self._result_cache is None:
+            session = self._resolve_session()
+            rows = list(self._iterate(session))
+            self._prefetch_into(rows, session)
+            self._result_cache = rows
+
+    def iterator(self, chunk_size: int | None = None) -> Iterator[Any]:
+        """Stream results page by page (``chunk_size`` rows a page) without caching them."""
+        session = self._resolve_session()
+        return self._iterate(session, chunk_size)
+
+    def _iterate(self, session: Session, chunk_size: int | None = None) -> Iterator[Any]:
+        plan = self._checked_plan(session)
+        convert = self._converter(session)
+        return (convert(raw) for raw in self._fetcher(session, plan, chunk_size).rows())
+
+    def count(self) -> int:
+        """Return the number of rows: one ``MetaOnly`` request when the server can count."""
+        if self._result_cache is not None:
+            return len(self._result_cache)
+        session = self._resolve_session()
+        plan = self._checked_plan(session)
+        fetcher = self._fetcher(session, plan)
+        if plan.empty or plan.local:
+            return sum(1 for _ in fetcher.rows())
+        return _clip(fetcher.total(), plan.low, plan.high)
+
+    def exists(self) -> bool:
+        """Return whether any row matches: one ``pageSize=1`` request when the server can tell."""
+        if self._result_cache is not None:
+            return bool(self._result_cache)
+        session = self._resolve_session()
+        plan = self._checked_plan(session)
+        fetcher = self._fetcher(session, plan)
+        if plan.empty or plan.local:
+            return next(iter(fetcher.rows()), None) is not None
+        if plan.merged:
+            return _clip(fetcher.total(), plan.low, plan.high) > 0
+        return bool(fetcher.get(plan.page(plan.low + 1, 1))["_data"])
+
+    def first(self) -> M | None:
+        """Return the first row (by id when unordered), or ``None``."""
+        queryset = self if self.ordered else self.order_by("id")
+        return next(iter(queryset[:1]), None)
+
+    def last(self) -> M | None:
+        """Return the last row (by id when unordered), or ``None``."""
+        queryset = self.reverse() if self.ordered else self.order_by("-id")
+        return next(iter(queryset[:1]), None)
+
+    def get(self, *args: Q, **kwargs: Any) -> M:
+        """Return the one matching row; ``get(pk=…)`` is ``GET /path/id``."""
+        clone = self.filter(*args, **kwargs) if args or kwargs else self._chain()
+        pk = clone.query.pk_value()
+        if pk is not None and not clone.query.is_sliced and clone._row_kind == "model":
+            return clone._get_by_pk(pk)
+        if not clone.query.is_sliced:
+            clone.query.add_ordering()
+            clone.query.set_limits(high=MAX_GET_RESULTS)
+        return clone._one(list(clone))
+
+    def _get_by_pk(self, pk: Any) -> M:
+        session = self._resolve_session()
+        try:
+            raw = self._fetcher(session, self._plan(session)).get_object(pk)
+        except NotFound as exc:
+            raise self._does_not_exist() from exc
+        if self.query.empty or not self.query.where.matches(_reader(raw)):
+            raise self._does_not_exist()
+        rows = [self._converter(session)(raw)]
+        self._prefetch_into(rows, session)
+        return rows[0]  # type: ignore[no-any-return]
+
+    def _one(self, rows: list[Any]) -> M:
+        if not rows:
+            raise self._does_not_exist()
+        if len(rows) > 1:
+            many = "more than 20" if len(rows) >= MAX_GET_RESULTS else str(len(rows))
+            raise self.model.MultipleObjectsReturned(
+                f"get() returned more than one {self.model.__name__} -- it returned {many}!"
+            )
+        return rows[0]  # type: ignore[no-any-return]
+
+    def _does_not_exist(self) -> Exception:
+        return self.model.DoesNotExist(f"{self.model.__name__} matching query does not exist.")
+
+    def in_bulk(self, id_list: Iterable[Any] | None = None) -> dict[Any, M]:
+        """Return ``{id: object}`` for the given ids (or every row), in batched requests."""
+        if self.query.is_sliced:
+            raise TypeError("Cannot use 'limit' or 'offset' with in_bulk().")
+        if id_list is None:
+            return {obj.pk: obj for obj in self}
+        ids = list(id_list)
+        return {obj.pk: obj for obj in self.filter(pk__in=ids)} if ids else {}
+
+    # -- writes --------------------------------------------------------------------------------
+
+    def create(self, **kwargs: Any) -> M:
+        """Create an object with a POST and return it as the API answered."""
+        obj = self.model(**kwargs)
+        obj.save(using=self._resolve_session())
+        return obj
+
+    def bulk_create(self, objs: Sequence[M], *, concurrency: int | None = None) -> list[M]:
+        """POST every new object, up to ``concurrency`` at a time; all are validated first."""
+        self.model._meta.check_writable()
+        for obj in objs:
+            obj.full_clean(obj._state.changed)
+        session = self._resolve_session()
+        _run(
+            lambda obj: obj.save(using=session), objs, concurrency or session.client.max_concurrency
+        )
+        return list(objs)
+
+    def get_or_create(
+        self, defaults: dict[str, Any] | None = None, **kwargs: Any
+    ) -> tuple[M, bool]:
+        """Return ``(object, False)`` if it exists, else create it and return ``(object, True)``."""
+        try:
+            return self.get(**kwargs), False
+        except self.model.DoesNotExist:
+            return self.create(**_plain(kwargs), **(defaults or {})), True
+
+    def update_or_create(
+        self, defaults: dict[str, Any] | None = None, **kwargs: Any
+    ) -> tuple[M, bool]:
+        """Update the matching object with ``defaults`` (PATCH), or create it."""
+        try:
+            obj = self.get(**kwargs)
+        except self.model.DoesNotExist:
+            return self.create(**_plain(kwargs), **(defaults or {})), True
+        for name, value in (defaults or {}).items():
+            setattr(obj, name, value)
+        obj.save(update_fields=list(defaults or {}), using=self._resolve_session())
+        return obj, False
+
+    def update(self, **kwargs: Any) -> int:
+        """PATCH ``kwargs`` onto every matching object; return how many were changed."""
+        self.model._meta.check_writable()
+        probe = self.model.from_api({})
+        for name, value in kwargs.items():
+            setattr(probe, name, value)
+        probe.full_clean(kwargs)
+        session = self._resolve_session()
+        objs = list(self.using(session))
+        _run(lambda obj: _patch(obj, kwargs, session), objs, session.client.max_concurrency)
+        return len(objs)
+
+    def delete(self) -> tuple[int, dict[str, int]]:
+        """DELETE every matching object; return Django's ``(count, {label: count})``."""
+        if self.query.is_sliced:
+            raise TypeError("Cannot use 'limit' or 'offset' with delete().")
+        self.model._meta.check_writable()
+        session = self._resolve_session()
+        objs = list(self.using(session))
+        _run(lambda obj: obj.delete(using=session), objs, session.client.max_concurrency)
+        return len(objs), {self.model.__name__: len(objs)}
+
+    # -- helpers of the methods above ----------------------------------------------------------
+
+    def _resolve_session(self) -> Session:
+        return self._session or current_session()
+
+    def _checked_plan(self, session: Session) -> Plan:
+        plan = self._plan(session)
+        if not plan.empty:
+            plan.check_local(strict=self.query.server_only or bool(session.client.strict))
+        return plan
+
+    def _fetcher(self, session: Session, plan: Plan, chunk_size: int | None = None) -> Fetcher:
+        return Fetcher(session, plan, chunk_size=chunk_size, cache=self._use_cache, ttl=self._ttl)
+
+    def _converter(self, session: Session) -> Convert:
+        if self._row_kind == "model":
+            return lambda raw: self.model.from_api(raw, session)
+        fields = self._row_fields
+        if self._row_kind == "dict":
+            keys = self._row_keys
+            return lambda raw: {
+                k: f.to_python(raw.get(f.api_name)) for k, f in zip(keys, fields, strict=True)
+            }
+        if self._row_kind == "tuple":
+            return lambda raw: tuple(f.to_python(raw.get(f.api_name)) for f in fields)
+        return lambda raw: fields[0].to_python(raw.get(fields[0].api_name))
+
+    def _relation(self, name: str) -> ForeignKey:
+        """Return the foreign key behind a prefetchable name (forward or ``related_name``)."""
+        meta = self.model._meta
+        field = meta.fields.get(name) or meta.related_objects.get(name)
+        if not isinstance(field, ForeignKey):
+            forward = [n for n, f in meta.fields.items() if isinstance(f, ForeignKey)]
+            choices = ", ".join(sorted([*forward, *meta.related_objects])) or "(none)"
+            raise FieldError(
+                f"Cannot prefetch {name!r} on {meta.label}: it is not a relation. "
+                f"Choices are: {choices}."
+            )
+        return field
+
+    def _prefetch_into(self, objs: list[Any], session: Session) -> None:
+        if self._row_kind != "model" or not objs:
+            return
+        for name in self._prefetch:
+            field = self._relation(name)
+            if field.model is self.model and name == field.name:
+                self._prefetch_forward(field, objs, session)
+            else:
+                self._prefetch_reverse(field, objs, session)
+
+    def _prefetch_forward(self, field: ForeignKey, objs: list[Any], session: Session) -> None:
+        ids = {obj._state.value(field) for obj in objs} - {None}
+        related = field.target.objects.using(session).cache(self._use_cache).in_bulk(ids)
+        for obj in objs:
+            obj._state.related[field.name] = related.get(obj._state.value(field))
+
+    def _prefetch_reverse(self, field: ForeignKey, objs: list[Any], session: Session) -> None:
+        assert field.model is not None
+        children = QuerySet(field.model, session=session).cache(self._use_cache)
+        groups: dict[Any, list[Any]] = {obj.pk: [] for obj in objs}
+        for child in children.filter(**{f"{field.name}__in": list(groups)}):
+            groups[child._state.value(field)].append(child)
+        for obj in objs:
+            obj._state.related[f"{field.related_name}+"] = groups[obj.pk]
+
+
+def current_session_or_none() -> Session | None:
+    """Return the active session, or ``None`` (for ``explain()``, which sends nothing)."""
+    try:
+        return Session.current()
+    except NoSessionError:
+        return None
+
+
+def _check_index(key: object) -> None:
+    """Refuse what Django refuses: non-integer bounds and negative indexes."""
+    bounds = (key.start, key.stop, key.step) if isinstance(key, slice) else (key,)
+    for bound in bounds:
+        if bound is not None and (not isinstance(bound, int) or isinstance(bound, bool)):
+            raise TypeError(f"QuerySet indices must be integers or slices, not {bound!r:.40}.")
+        if bound is not None and bound < 0:
+            raise ValueError("Negative indexing is not supported.")
+
+
+def _clip(total: int, low: int, high: int | None) -> int:
+    top = total if high is None else min(total, high)
+    return max(0, top - low)
+
+
+def _plain(kwargs: dict[str, Any]) -> dict[str, Any]:
+    """Return the keyword arguments that name fields, not lookups (for create)."""
+    return {key: value for key, value in kwargs.items() if "__" not in key}
+
+
+def _patch(obj: Any, values: dict[str, Any], session: Session) -> None:
+    for name, value in values.items():
+        setattr(obj, name, value)
+    obj.save(update_fields=list(values), using=session)
+
+
+def _run(action: Callable[[Any], None], items: Sequence[Any], concurrency: int) -> None:
+    """Apply ``action`` to every item, ``concurrency`` at a time; re-raise the first error."""
+    if len(items) <= 1 or concurrency <= 1:
+        for item in items:
+            action(item)
+        return
+    with ThreadPoolExecutor(max_workers=min(concurrency, len(items))) as pool:
+        for future in [pool.submit(action, item) for item in items]:
+            future.result()
+
+
+# -- RUNNING A PLAN: the requests a QuerySet sends all go through here -------------------------
+
+
+class Fetcher:
+    """Run a plan: page requests (concurrent after the first), local steps, the window."""
+
+    def __init__(
+        self,
+        session: Session,
+        plan: Plan,
+        *,
+        chunk_size: int | None = None,
+        cache: bool = True,
+        ttl: float | None = None,
+    ) -> None:
+        self.session = session
+        self.plan = plan
+        self.meta: Options = plan.meta
+        self.page_size = min(chunk_size or self.meta.max_page_size, self.meta.max_page_size)
+        self.cache = cache
+        self.ttl = ttl
+
+    def get(self, request: Request) -> Raw:
+        """Send one GET."""
+        return self.session.get(request.path, request.params, cache=self.cache, ttl=self.ttl)
+
+    def get_object(self, pk: Any) -> Raw:
+        """Return one object by id: ``GET /path/id``."""
+        path = self.session.path(self.meta.check_path(), pk)
+        return self.session.get(path, cache=self.cache, ttl=self.ttl)
+
+    def get_many(self, requests: Iterable[Request]) -> Iterator[Raw]:
+        """Send GETs concurrently, yielding the answers in order."""
+        calls = ((request.path, request.params) for request in requests)
+        return self.session.get_many(calls, cache=self.cache)
+
+    def total(self) -> int:
+        """Return the server's row count over every chunk (``MetaOnly`` requests)."""
+        return sum(
+            int(body["_meta"]["totalCount"]) for body in self.get_many(self.plan.count_requests())
+        )
+
+    def rows(self) -> Iterator[Raw]:
+        """Yield the raw rows of the plan, in order, within its window."""
+        plan = self.plan
+        if plan.empty:
+            return iter(())
+        if plan.windowed:
+            return self._window()
+        rows = self._scan()
+        if plan.local_where:
+            rows = (row for row in rows if plan.local_where.matches(_reader(row)))
+        if plan.local_order or plan.merged:
+            rows = iter(order_rows(list(rows), plan.ordering, self.meta))
+        return itertools.islice(rows, plan.low, plan.high)
+
+    def _window(self) -> Iterator[Raw]:
+        """Yield the rows of a slice answered by the server's pages alone."""
+        low, high = self.plan.low, self.plan.high
+        if high is None:
+            first = low // self.page_size + 1
+            rows = self._pages(first, self.page_size)
+            return itertools.islice(rows, low - (first - 1) * self.page_size, None)
+        size, first, last = window_pages(low, high, self.meta.max_page_size)
+        bodies = self.get_many(self.plan.page(n, size) for n in range(first, last + 1))
+        rows = (row for body in bodies for row in body["_data"])
+        offset = (first - 1) * size
+        return itertools.islice(rows, low - offset, high - offset)
+
+    def _pages(
+        self, first: int, size: int, chunk: tuple[tuple[str, str], ...] = ()
+    ) -> Iterator[Raw]:
+        """Yield the rows of pages ``first`` to the last; pages after the first concurrently."""
+        head = self.get(self.plan.page(first, size, chunk))
+        yield from head["_data"]
+        last = _page_count(head, size)
+        yield from self._rest(first + 1, last, size, chunk)
+
+    def _rest(
+        self, first: int, last: int, size: int, chunk: tuple[tuple[str, str], ...]
+    ) -> Iterator[Raw]:
+        bodies = self.get_many(self.plan.page(n, size, chunk) for n in range(first, last + 1))
+        for body in bodies:
+            yield from body["_data"]
+
+    def _scan(self) -> Iterator[Raw]:
+        """Yield every row the server part matches (all chunks, de-duplicated when merged)."""
+        if not self.plan.merged:
+            yield from self._pages(1, self.page_size)
+            return
+        seen: set[Any] = set()
+        pk = self.meta.pk.api_name
+        chunks = self.plan.chunks
+        heads = self.get_many(self.plan.page(1, self.page_size, chunk) for chunk in chunks)
+        for chunk, head in zip(chunks, heads, strict=True):
+            more = self._rest(2, _page_count(head, self.page_size), self.page_size, chunk)
+            for row in itertools.chain(head["_data"], more):
+                if row.get(pk) not in seen:
+                    seen.add(row.get(pk))
+                    yield row
+
+
+def _page_count(body: Raw, size: int) -> int:
+    meta = body.get("_meta") or {}
+    if meta.get("pageCount") is not None:
+        return int(meta["pageCount"])
+    return math.ceil(int(meta.get("totalCount") or 0) / size)

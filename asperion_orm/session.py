@@ -1,0 +1,188 @@
+"""Tenant sessions: every request for one administration goes through its ``Session``.
+
+``with client.tenant(42):`` activates a session in a ``ContextVar`` (each thread and async
+task sees its own; blocks nest), and ``Session.current()`` finds it. A session sends the tenant
+header and ``Accept-Language`` on every request, and refuses any response whose
+``_meta.administrationId`` is not its tenant, before anything is cached.
+"""
+
+from __future__ import annotations
+
+import contextvars
+from collections import deque
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import Future
+from types import TracebackType
+from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
+
+from . import _json
+from .exceptions import ConfigurationError, NoSessionError, TenantMismatchError
+
+if TYPE_CHECKING:
+    from .client import Client
+
+__all__ = ["Session"]
+
+_Activation = tuple["Session", "contextvars.Token[tuple[Any, ...]]"]
+_ACTIVE: contextvars.ContextVar[tuple[_Activation, ...]] = contextvars.ContextVar(
+    "asperion_orm_session", default=()
+)
+
+Params = Sequence[tuple[str, str]]
+
+
+class Session:
+    """The requests of one administration (tenant) of one client."""
+
+    def __init__(self, client: Client, tenant: int) -> None:
+        if isinstance(tenant, bool) or not isinstance(tenant, int) or tenant <= 0:
+            raise ConfigurationError(
+                f"An administration id is a positive integer, not {tenant!r}; list them with "
+                "client.administrations()."
+            )
+        self.client = client
+        self.tenant = tenant
+
+    def __repr__(self) -> str:
+        return f"Session(tenant={self.tenant}, client={self.client!r})"
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Session):
+            return NotImplemented
+        return self.client is other.client and self.tenant == other.tenant
+
+    def __hash__(self) -> int:
+        return hash((id(self.client), self.tenant))
+
+    # -- activation -----------------------------------------------------------------------
+
+    def __enter__(self) -> Session:
+        stack = _ACTIVE.get()
+        # reset() on exit restores the value from before this set(), i.e. the stack without us.
+        token = _ACTIVE.set(stack)
+        _ACTIVE.set((*stack, (self, token)))
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        stack = _ACTIVE.get()
+        if not stack or stack[-1][0] is not self:
+            raise RuntimeError("Session blocks must be exited in the order they were entered.")
+        _ACTIVE.reset(stack[-1][1])
+
+    @classmethod
+    def current(cls) -> Session:
+        """Return the innermost active session, or explain how to activate one."""
+        stack = _ACTIVE.get()
+        if not stack:
+            raise NoSessionError(
+                "No tenant session is active. Run the code inside `with client.tenant(id):` "
+                "(id from client.administrations()), or pass a session explicitly with "
+                "`.using(session)`."
+            )
+        return stack[-1][0]
+
+    @staticmethod
+    def path(*segments: str | int) -> str:
+        """Join path segments, percent-encoding each one (``path("debtor", 4)`` → ``debtor/4``)."""
+        if not segments:
+            raise ConfigurationError("Session.path() needs at least one segment.")
+        parts = []
+        for segment in segments:
+            text = str(segment)
+            if not text or text in (".", ".."):
+                raise ConfigurationError(f"{segment!r} is not a valid path segment.")
+            parts.append(quote(text, safe=""))
+        return "/".join(parts)
+
+    # -- reads ----------------------------------------------------------------------------
+
+    def get(
+        self, path: str, params: Params = (), *, cache: bool = True, ttl: float | None = None
+    ) -> dict[str, Any]:
+        """GET ``path`` for this tenant: the parsed body, envelope included (cached raw)."""
+        if not cache or ttl == 0 or self.client.cache.ttl <= 0:
+            return self._checked(self._fetch(path, params))
+        namespace = self._namespace(path)
+        key = self.client.cache.key(self.client.cache_scope(self.tenant), namespace, path, params)
+        body = self.client.cache.fetch(key, lambda: self._fetch_checked(path, params), ttl)
+        return self._checked(body)
+
+    def get_many(
+        self, calls: Iterable[tuple[str, Params]], *, cache: bool = True
+    ) -> Iterator[dict[str, Any]]:
+        """Run GETs concurrently (up to ``client.max_concurrency``), yielding in input order.
+
+        ``calls`` is consumed lazily: at most ``max_concurrency`` requests are ahead of the
+        consumer, so memory does not grow with the input.
+        """
+        executor = self.client.executor
+        window: deque[Future[dict[str, Any]]] = deque()
+        try:
+            for path, params in calls:
+                window.append(executor.submit(self.get, path, params, cache=cache))
+                if len(window) >= self.client.max_concurrency:
+                    yield window.popleft().result()
+            while window:
+                yield window.popleft().result()
+        finally:
+            for future in window:
+                future.cancel()
+
+    # -- writes ---------------------------------------------------------------------------
+
+    def post(self, path: str, body: Mapping[str, Any]) -> dict[str, Any]:
+        """Create an object; return the created object (201 body)."""
+        return self._write("POST", path, body)
+
+    def put(self, path: str, body: Mapping[str, Any]) -> dict[str, Any]:
+        """Replace an object; return it."""
+        return self._write("PUT", path, body)
+
+    def patch(self, path: str, body: Mapping[str, Any]) -> dict[str, Any]:
+        """Change the given fields of an object; return it."""
+        return self._write("PATCH", path, body)
+
+    def delete(self, path: str) -> None:
+        """Delete an object."""
+        try:
+            self.client.request("DELETE", path, tenant=self.tenant)
+        finally:
+            self.client.cache.invalidate(self._namespace(path))
+
+    # -- internals ------------------------------------------------------------------------
+
+    def _write(self, method: str, path: str, body: Mapping[str, Any]) -> dict[str, Any]:
+        try:
+            response = self.client.request(method, path, tenant=self.tenant, body=body)
+        finally:
+            # Even a failed or ambiguous write may have changed the resource.
+            self.client.cache.invalidate(self._namespace(path))
+        return self._checked(response.content) if response.content else {}
+
+    def _fetch(self, path: str, params: Params) -> bytes:
+        return self.client.request("GET", path, tenant=self.tenant, params=params).content
+
+    def _fetch_checked(self, path: str, params: Params) -> bytes:
+        body = self._fetch(path, params)
+        self._checked(body)  # another tenant's data must never reach the cache
+        return body
+
+    def _checked(self, body: bytes) -> dict[str, Any]:
+        data = _json.loads(body) if body else {}
+        if not isinstance(data, dict):
+            raise TenantMismatchError(self.tenant, None)
+        meta = data.get("_meta")
+        actual = meta.get("administrationId") if isinstance(meta, dict) else None
+        if actual is None or str(actual) != str(self.tenant):
+            raise TenantMismatchError(self.tenant, actual)
+        return data
+
+    def _namespace(self, path: str) -> str:
+        resource = path.strip("/").split("/", 1)[0].lower()
+        return self.client.cache.namespace(self.client.base_url, self.tenant, resource)

@@ -1,0 +1,63 @@
+"""pytest fixtures for code under test against the sandbox.
+
+Fixtures: ``asperion_sandbox``, ``asperion_client`` and ``asperion_tenant``.
+
+Registered through the ``pytest11`` entry point. Nothing starts unless a test asks for one of
+these fixtures; the sandbox then runs once per test session, and its knobs (faults, latency,
+rate limit, token lifetime) are restored after every test that used it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
+import pytest
+
+if TYPE_CHECKING:
+    from asperion_orm.client import Client
+    from asperion_orm.testing.sandbox import Sandbox
+
+SMALL_RECORDS = {
+    "debtor": 20,
+    "creditors": 10,
+    "articles": 10,
+    "salesinvoices": 20,
+    "purchaseinvoices": 10,
+    "journalentries": 20,
+}
+"""Record counts for the fresh administration behind ``asperion_tenant``."""
+
+
+@pytest.fixture(scope="session")
+def asperion_sandbox() -> Iterator[Sandbox]:
+    """Serve one sandbox for the whole test session."""
+    from asperion_orm.testing.sandbox import Sandbox
+
+    with Sandbox() as sandbox:
+        yield sandbox
+
+
+@pytest.fixture(autouse=True)
+def _asperion_sandbox_reset(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Give each test that uses the sandbox an empty request log and default knobs."""
+    if "asperion_sandbox" not in request.fixturenames:
+        yield
+        return
+    sandbox: Sandbox = request.getfixturevalue("asperion_sandbox")
+    sandbox.reset_knobs()
+    sandbox.clear_log()
+    yield
+    sandbox.reset_knobs()
+
+
+@pytest.fixture
+def asperion_client(asperion_sandbox: Sandbox) -> Client:
+    """Return a client authorized against the sandbox through the code flow."""
+    return asperion_sandbox.client()
+
+
+@pytest.fixture
+def asperion_tenant(asperion_sandbox: Sandbox) -> int:
+    """Return a fresh administration id for the sandbox user, with a little data."""
+    return asperion_sandbox.add_administration(records=SMALL_RECORDS)

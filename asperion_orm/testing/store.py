@@ -1,0 +1,387 @@
+"""Rows per administration per resource, with cached filtered and sorted views."""
+
+from __future__ import annotations
+
+import random
+from collections import OrderedDict
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import Any, Protocol
+
+from asperion_orm.testing import data
+from asperion_orm.testing.spec import Errors, Field, Resource, Spec, format_datetime
+
+__all__ = ["Administration", "Query", "Store", "Table"]
+
+Row = dict[str, Any]
+VIEW_CACHE_SIZE = 32
+
+
+@dataclass(frozen=True, slots=True)
+class Query:
+    """A list request reduced to values: equality sets, inclusive ranges and one ordering.
+
+    ``conditions`` holds (field, allowed values): the values of one field are ORed and the
+    conditions ANDed. ``ranges`` holds (field, is_lower_bound, bound).
+    """
+
+    conditions: tuple[tuple[str, frozenset[Any]], ...] = ()
+    ranges: tuple[tuple[str, bool, Any], ...] = ()
+    order: tuple[str, bool] | None = None
+
+    def matches(self, row: Row) -> bool:
+        """Tell whether ``row`` passes every condition and range."""
+        for name, allowed in self.conditions:
+            if row.get(name) not in allowed:
+                return False
+        for name, lower, bound in self.ranges:
+            value = row.get(name)
+            if value is None or (value < bound if lower else value > bound):
+                return False
+        return True
+
+
+def _sort_key(name: str, rows: Mapping[int, Row]) -> Callable[[int], tuple[bool, Any]]:
+    def key(row_id: int) -> tuple[bool, Any]:
+        value = rows[row_id].get(name)
+        return (value is not None, value)
+
+    return key
+
+
+class Table:
+    """The rows of one resource in one administration, kept in ascending id order."""
+
+    def __init__(self, resource: Resource, rows: Iterable[Row]) -> None:
+        self.resource = resource
+        self.rows: dict[int, Row] = {row["id"]: row for row in rows}
+        self.next_id = max(self.rows, default=resource.first_id - 1) + 1
+        self.version = 0
+        self._views: OrderedDict[Query, list[int]] = OrderedDict()
+
+    def select(self, query: Query) -> list[int]:
+        """Return the ids matching ``query`` in its order (a cached list: do not change it)."""
+        view = self._views.get(query)
+        if view is None:
+            view = self._compute(query)
+            self._views[query] = view
+            if len(self._views) > VIEW_CACHE_SIZE:
+                self._views.popitem(last=False)
+        else:
+            self._views.move_to_end(query)
+        return view
+
+    def _compute(self, query: Query) -> list[int]:
+        ids = list(self.rows)  # dict order is id order: ids only ever grow
+        if query.conditions or query.ranges:
+            rows = self.rows
+            ids = [row_id for row_id in ids if query.matches(rows[row_id])]
+        if query.order is not None and query.order != ("id", False):
+            name, descending = query.order
+            # A stable sort over ascending ids keeps ties in id order, also when reversed.
+            ids.sort(key=_sort_key(name, self.rows), reverse=descending)
+        return ids
+
+    def _changed(self) -> None:
+        self.version += 1
+        self._views.clear()
+
+    def insert(self, row: Row) -> Row:
+        """Store ``row`` under the next id and return it."""
+        row["id"] = self.next_id
+        self.next_id += 1
+        self.rows[row["id"]] = row
+        self._changed()
+        return row
+
+    def replace(self, row: Row) -> None:
+        """Store a changed row under its id."""
+        self.rows[row["id"]] = row
+        self._changed()
+
+    def delete(self, row_id: int) -> None:
+        """Remove a row."""
+        del self.rows[row_id]
+        self._changed()
+
+    def ids(self) -> list[int]:
+        """Return all ids in ascending order."""
+        return list(self.rows)
+
+
+@dataclass
+class Administration:
+    """One administration (tenant): its details, who may use it, and its tables."""
+
+    id: int
+    name: str
+    users: set[str]
+    approval_required: bool = False
+    records: dict[str, int] = field(default_factory=dict)
+    city: str = "Utrecht"
+    tables: dict[str, Table] = field(default_factory=dict)
+
+    def as_row(self, default: int | None) -> Row:
+        """Return the API shape of the administration for a user whose default is ``default``."""
+        return {
+            "id": self.id,
+            "name": self.name,
+            "city": self.city,
+            "vatNumber": f"NL{self.id:09d}B01",
+            "chamberOfCommerceNumber": f"{self.id % 100000000:08d}",
+            "currencyCode": "EUR",
+            "approvalRoutingRequired": self.approval_required,
+            "isDefault": self.id == default,
+        }
+
+
+class Rule(Protocol):
+    """The special behaviour of a resource around a write (see ``RULES``)."""
+
+    def prepare(self, store: Store, admin: Administration, row: Row, errors: Errors) -> None:
+        """Check and complete ``row`` before it is stored."""
+
+    def committed(self, store: Store, admin: Administration, row: Row, action: str) -> None:
+        """React to a stored change (action: Insert, Update or Delete)."""
+
+
+class Store:
+    """Every administration's data, generated lazily and deterministically from the seed."""
+
+    def __init__(
+        self,
+        spec: Spec,
+        *,
+        seed: int = 0,
+        records: Mapping[str, int] | None = None,
+        clock: Callable[[], float],
+    ) -> None:
+        self.spec = spec
+        self.seed = seed
+        self.records = self.sizes(records)
+        self.clock = clock
+        self.administrations: dict[int, Administration] = {}
+        self._last_moment = datetime(2000, 1, 1, tzinfo=UTC)
+
+    # --- administrations and tables ----------------------------------------------------------
+
+    def sizes(self, records: Mapping[str, int] | None) -> dict[str, int]:
+        """Return record counts keyed by resource name; refuse names the API does not have."""
+        sizes: dict[str, int] = {}
+        for name, count in (records or {}).items():
+            resource = self.spec.find(name)
+            if resource is None:
+                known = ", ".join(self.spec.resources)
+                raise ValueError(f"unknown resource {name!r} in records; known: {known}")
+            sizes[resource.name] = int(count)
+        return sizes
+
+    def add(self, admin: Administration) -> Administration:
+        """Register an administration."""
+        self.administrations[admin.id] = admin
+        return admin
+
+    def table(self, admin: Administration, name: str) -> Table:
+        """Return a table; the first use of an administration generates all its seeded data.
+
+        Generating everything at once, in dependency order, keeps the data independent of
+        the order in which a client happens to touch the resources.
+        """
+        table = admin.tables.get(name)
+        if table is None:
+            for other in data.GENERATORS:
+                self._materialise(admin, other)
+            table = self._materialise(admin, name)
+        return table
+
+    def _materialise(self, admin: Administration, name: str) -> Table:
+        table = admin.tables.get(name)
+        if table is None:
+            table = Table(self.spec.resources[name], self._generate(admin, name))
+            admin.tables[name] = table
+        return table
+
+    def _size(self, admin: Administration, name: str) -> int:
+        for sizes in (admin.records, self.records):
+            if name in sizes:
+                return max(0, int(sizes[name]))
+        natural = data.natural_size(name)
+        return self.spec.resources[name].default_records if natural is None else natural
+
+    def _generate(self, admin: Administration, name: str) -> list[Row]:
+        resource = self.spec.resources[name]
+        ctx = data.Context(
+            rng=random.Random(f"{self.seed}:{admin.id}:{name}"),  # noqa: S311 (seeded on purpose)
+            size=self._size(admin, name),
+            first_id=resource.first_id,
+            ids=lambda other: self._materialise(admin, other).ids(),
+            rows=lambda other: list(self._materialise(admin, other).rows.values()),
+        )
+        return list(data.GENERATORS[name](ctx))
+
+    def now(self) -> str:
+        """Return the server time as a canonical datetime, strictly increasing per store."""
+        moment = datetime.fromtimestamp(self.clock(), UTC)
+        if moment <= self._last_moment:
+            moment = self._last_moment + timedelta(milliseconds=1)
+        self._last_moment = moment.replace(microsecond=moment.microsecond // 1000 * 1000)
+        return format_datetime(self._last_moment)
+
+    # --- writes -----------------------------------------------------------------------------
+
+    def create(self, admin: Administration, name: str, clean: Row, errors: Errors) -> Row | None:
+        """Insert a validated body; return the stored row, or None when ``errors`` were added."""
+        table = self.table(admin, name)
+        row = {fld: None for fld in table.resource.fields}
+        row.update(clean)
+        return self._commit(admin, table, row, errors, "Insert")
+
+    def update(
+        self, admin: Administration, name: str, row_id: int, clean: Row, errors: Errors
+    ) -> Row | None:
+        """Apply a validated PUT or PATCH body to a row (known to exist)."""
+        table = self.table(admin, name)
+        row = dict(table.rows[row_id])
+        row.update(clean)
+        return self._commit(admin, table, row, errors, "Update")
+
+    def delete(self, admin: Administration, name: str, row_id: int) -> None:
+        """Delete a row (known to exist)."""
+        table = self.table(admin, name)
+        row = table.rows[row_id]
+        rule = RULES.get(name)
+        if rule is not None:
+            rule.prepare(self, admin, row, {})
+        table.delete(row_id)
+        if rule is not None:
+            rule.committed(self, admin, row, "Delete")
+
+    def _commit(
+        self, admin: Administration, table: Table, row: Row, errors: Errors, action: str
+    ) -> Row | None:
+        self._check_references(admin, table.resource.fields, row, "", errors)
+        rule = RULES.get(table.resource.name)
+        if rule is not None and not errors:
+            rule.prepare(self, admin, row, errors)
+        if errors:
+            return None
+        self._stamp(table.resource, row, action)
+        if action == "Insert":
+            table.insert(row)
+        else:
+            table.replace(row)
+        if rule is not None:
+            rule.committed(self, admin, row, action)
+        return row
+
+    def _stamp(self, resource: Resource, row: Row, action: str) -> None:
+        now = self.now()
+        if "createdDate" in resource.fields and action == "Insert":
+            row["createdDate"] = now
+        if "changedDate" in resource.fields:
+            row["changedDate"] = now
+
+    def _check_references(
+        self, admin: Administration, fields: Mapping[str, Field], row: Row, prefix: str,
+        errors: Errors,
+    ) -> None:  # fmt: skip
+        for name, fld in fields.items():
+            value = row.get(name)
+            if value is None or fld.read_only:
+                continue
+            if fld.items is not None:
+                for index, item in enumerate(value):
+                    key = f"{prefix}{name}[{index}]."
+                    self._check_references(admin, fld.items.fields, item, key, errors)
+            elif fld.references and value not in self.table(admin, fld.references).rows:
+                target = self.spec.resources[fld.references].title
+                errors.setdefault(prefix + name, []).append(
+                    ("reference", {"target": target, "value": value})
+                )
+
+
+# --- Special rules: the behaviour the OpenAPI document cannot express ---------------------------
+
+
+class _Article:
+    """Articles: ``currentStock`` starts at zero and only sales orders change it."""
+
+    def prepare(self, store: Store, admin: Administration, row: Row, errors: Errors) -> None:
+        if row.get("currentStock") is None:
+            row["currentStock"] = Decimal("0.00")
+
+    def committed(self, store: Store, admin: Administration, row: Row, action: str) -> None:
+        return None
+
+
+class _Invoice:
+    """Invoices: totals come from the lines; a new sales invoice is a draft."""
+
+    def __init__(self, *, draft: bool = False, approval: bool = False) -> None:
+        self.draft = draft
+        self.approval = approval
+
+    def prepare(self, store: Store, admin: Administration, row: Row, errors: Errors) -> None:
+        if self.approval and admin.approval_required and row.get("approvalRouteId") is None:
+            errors.setdefault("approvalRouteId", []).append(("approval_route", {}))
+            return
+        if self.draft and row.get("status") is None:
+            row.update(status="Draft", invoiceNumber=None)
+        lines = row.get("lines") or []
+        row["lines"] = lines
+        rates = data.vat_rates(list(store.table(admin, "vatcodes").rows.values()))
+        excl, vat, incl = data.invoice_totals(lines, rates)
+        row.update(amountExclVat=excl, vatAmount=vat, amountInclVat=incl)
+
+    def committed(self, store: Store, admin: Administration, row: Row, action: str) -> None:
+        return None
+
+
+class _JournalEntry:
+    """Journal entries: every change is appended to the journal-entry log."""
+
+    def prepare(self, store: Store, admin: Administration, row: Row, errors: Errors) -> None:
+        # Materialise the seeded log before the change so the change is logged exactly once.
+        store.table(admin, "journalentrylog")
+        row["lines"] = row.get("lines") or []
+
+    def committed(self, store: Store, admin: Administration, row: Row, action: str) -> None:
+        log = store.table(admin, "journalentrylog")
+        changed = store.now()
+        log.insert({"id": 0, "journalEntryId": row["id"], "changedDate": changed, "action": action})
+
+
+class _SalesOrder:
+    """Sales orders with lines: defaults from the article, and each line lowers its stock."""
+
+    def prepare(self, store: Store, admin: Administration, row: Row, errors: Errors) -> None:
+        articles = store.table(admin, "articles").rows
+        total = Decimal("0.00")
+        for line in row["lines"]:
+            article = articles[line["articleId"]]
+            line["description"] = line.get("description") or article["description"]
+            if line.get("price") is None:
+                line["price"] = article["price"] or Decimal("0.00")
+            total += line["quantity"] * line["price"]
+        row["amountExclVat"] = total.quantize(data.CENT)
+
+    def committed(self, store: Store, admin: Administration, row: Row, action: str) -> None:
+        table = store.table(admin, "articles")
+        now = store.now()
+        for line in row["lines"]:
+            article = dict(table.rows[line["articleId"]])
+            article["currentStock"] = (article["currentStock"] or 0) - line["quantity"]
+            article["changedDate"] = now
+            table.replace(article)
+
+
+RULES: dict[str, Rule] = {
+    "articles": _Article(),
+    "salesinvoices": _Invoice(draft=True),
+    "purchaseinvoices": _Invoice(approval=True),
+    "journalentries": _JournalEntry(),
+    "SalesOrderWithLines": _SalesOrder(),
+}
+"""Special rules by resource name; every other resource is driven by the document alone."""

@@ -1,0 +1,119 @@
+"""The cache store and keys: byte bound, per-entry TTL, generations, key coverage."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+
+from asperion_orm import CacheStore, Client, MemoryCacheStore
+from asperion_orm.cache import ResponseCache
+
+from .conftest import FakeClock, FakeServer, Reply
+
+
+def test_the_memory_store_implements_the_interface() -> None:
+    assert isinstance(MemoryCacheStore(), CacheStore)
+
+
+def test_entries_expire_after_their_own_ttl() -> None:
+    clock = FakeClock()
+    store = MemoryCacheStore(max_ttl=100, timer=clock)
+    store.set("short", b"a", ttl=5)
+    store.set("long", b"b", ttl=500)  # capped at max_ttl
+    clock.now = 4.9
+    assert store.get("short") == b"a"
+    clock.now = 5.0
+    assert store.get("short") is None
+    clock.now = 99.9
+    assert store.get("long") == b"b"
+    clock.now = 100.0
+    assert store.get("long") is None
+
+
+def test_the_store_is_bounded_in_bytes() -> None:
+    store = MemoryCacheStore(max_bytes=3000)
+    for name in "abcde":
+        store.set(name, b"x" * 700, ttl=60)
+    assert store.size <= 3000
+    assert store.get("a") is None and store.get("e") == b"x" * 700
+    store.set("huge", b"x" * 5000, ttl=60)  # larger than the whole cache: not stored
+    assert store.get("huge") is None and store.get("e") is not None
+
+
+def test_a_bump_changes_the_generation_and_clear_keeps_it() -> None:
+    store = MemoryCacheStore()
+    assert store.generation("n") == 0
+    store.bump("n")
+    store.clear()
+    assert store.generation("n") == 1 and store.generation("other") == 0
+
+
+SCOPE = ("https://api.test/v1", "app", "user-grant", 1, "en-US")
+
+
+@pytest.mark.parametrize("index", range(len(SCOPE)))
+def test_every_scope_component_changes_the_key(index: int) -> None:
+    cache = ResponseCache(MemoryCacheStore(), ttl=60)
+    changed = list(SCOPE)
+    changed[index] = f"{changed[index]}-other"
+    key = cache.key(SCOPE, "ns", "debtor", [])
+    assert cache.key(tuple(changed), "ns", "debtor", []) != key
+
+
+def test_path_params_and_generation_change_the_key_and_order_does_not() -> None:
+    cache = ResponseCache(MemoryCacheStore(), ttl=60)
+    key = cache.key(SCOPE, "ns", "debtor", [("a", "1"), ("b", "2")])
+    assert cache.key(SCOPE, "ns", "debtor", [("b", "2"), ("a", "1")]) == key
+    assert cache.key(SCOPE, "ns", "debtor", [("a", "1")]) != key
+    assert cache.key(SCOPE, "ns", "debtor/1", [("a", "1"), ("b", "2")]) != key
+    cache.invalidate("ns")
+    assert cache.key(SCOPE, "ns", "debtor", [("a", "1"), ("b", "2")]) != key
+
+
+def test_the_key_never_contains_a_token() -> None:
+    cache = ResponseCache(MemoryCacheStore(), ttl=60)
+    assert "access" not in cache.key(SCOPE, "ns", "debtor", [])
+
+
+def test_a_failed_load_is_not_cached_and_the_next_caller_loads() -> None:
+    cache = ResponseCache(MemoryCacheStore(), ttl=60)
+    with pytest.raises(KeyError):
+        cache.fetch("k", lambda: (_ for _ in ()).throw(KeyError("x")))
+    assert cache.fetch("k", lambda: b"ok") == b"ok"
+    assert cache.fetch("k", lambda: b"not called") == b"ok"
+
+
+class DictStore:
+    """The smallest shared-store stand-in: what a Redis store would do with GET/SETEX/INCR."""
+
+    def __init__(self) -> None:
+        self.entries: dict[str, bytes] = {}
+        self.generations: dict[str, int] = {}
+
+    def get(self, key: str) -> bytes | None:
+        return self.entries.get(key)
+
+    def set(self, key: str, value: bytes, ttl: float) -> None:
+        self.entries[key] = value
+
+    def generation(self, namespace: str) -> int:
+        return self.generations.get(namespace, 0)
+
+    def bump(self, namespace: str) -> None:
+        self.generations[namespace] = self.generation(namespace) + 1
+
+
+def test_another_store_can_replace_the_memory_one(
+    make_client: Callable[..., Client], fake: FakeServer
+) -> None:
+    store = DictStore()
+    assert isinstance(store, CacheStore)
+    session = make_client(cache_store=store).tenant(1)
+    session.get("debtor")
+    session.get("debtor")
+    fake.then(Reply(201, {"id": 1, "_meta": {"administrationId": 1}}))
+    session.post("debtor", {"name": "x"})
+    session.get("debtor")
+    assert len(fake.api_requests()) == 3 and len(store.entries) == 2
+    assert all("secret" not in key for key in store.entries)

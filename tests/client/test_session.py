@@ -1,0 +1,264 @@
+"""Sessions: activation, tenant checks, the cache as seen through a session, get_many."""
+
+from __future__ import annotations
+
+import contextvars
+import threading
+import time
+from collections.abc import Callable, Iterator
+
+import pytest
+import requests
+
+from asperion_orm import Client, Session
+from asperion_orm.exceptions import ConfigurationError, NoSessionError, TenantMismatchError
+
+from .conftest import FakeServer, Reply
+
+MakeClient = Callable[..., Client]
+
+
+# -- activation -------------------------------------------------------------------------
+
+
+def test_no_active_session_says_how_to_get_one() -> None:
+    with pytest.raises(NoSessionError, match=r"with client\.tenant\(id\):.*using\(session\)"):
+        Session.current()
+
+
+def test_sessions_nest_and_restore_on_exit(make_client: MakeClient) -> None:
+    client = make_client(authorize=False)
+    outer, inner = client.tenant(1), client.tenant(2)
+    with outer:
+        assert Session.current() is outer
+        with inner as active:
+            assert active is inner and Session.current() is inner
+            with outer:
+                assert Session.current() is outer
+            assert Session.current() is inner
+        assert Session.current() is outer
+    with pytest.raises(NoSessionError):
+        Session.current()
+
+
+def test_an_exception_inside_the_block_still_deactivates(make_client: MakeClient) -> None:
+    client = make_client(authorize=False)
+    with pytest.raises(KeyError), client.tenant(3):
+        raise KeyError
+    with pytest.raises(NoSessionError):
+        Session.current()
+
+
+def test_each_thread_sees_its_own_session(make_client: MakeClient) -> None:
+    client = make_client(authorize=False)
+    seen: dict[str, int] = {}
+    barrier = threading.Barrier(2)
+
+    def work(tenant: int) -> None:
+        with client.tenant(tenant):
+            barrier.wait(5)
+            seen[threading.current_thread().name] = Session.current().tenant
+
+    threads = [threading.Thread(target=work, args=(t,), name=f"t{t}") for t in (4, 5)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(5)
+    assert seen == {"t4": 4, "t5": 5}
+
+
+def test_a_copied_context_keeps_the_session(make_client: MakeClient) -> None:
+    client = make_client(authorize=False)
+    with client.tenant(6):
+        context = contextvars.copy_context()
+    assert context.run(Session.current).tenant == 6
+
+
+@pytest.mark.parametrize("tenant", [0, -1, True, "12", 1.5])
+def test_a_tenant_must_be_a_positive_int(make_client: MakeClient, tenant: object) -> None:
+    with pytest.raises(ConfigurationError, match="administrations"):
+        make_client(authorize=False).tenant(tenant)  # type: ignore[arg-type]
+
+
+def test_path_encodes_each_segment() -> None:
+    assert Session.path("debtor", 42) == "debtor/42"
+    assert Session.path("articles", "a/b c?d") == "articles/a%2Fb%20c%3Fd"
+    with pytest.raises(ConfigurationError):
+        Session.path("debtor", "..")
+
+
+# -- tenant checks ----------------------------------------------------------------------
+
+
+def _other_tenant(request: requests.PreparedRequest) -> Reply:
+    return Reply(200, {"_data": [{"id": 1}], "_meta": {"administrationId": 999}})
+
+
+def test_a_response_for_another_tenant_is_refused_and_never_cached(
+    make_client: MakeClient, fake: FakeServer
+) -> None:
+    client = make_client()
+    fake.route("GET", r"/v1/debtor", _other_tenant)
+    session = client.tenant(5)
+    for _ in range(2):
+        with pytest.raises(TenantMismatchError) as info:
+            session.get("debtor")
+        assert (info.value.expected, info.value.actual) == (5, 999)
+    assert len(fake.api_requests()) == 2
+
+
+@pytest.mark.parametrize("body", [{"_data": []}, {"_meta": {}}, {"_meta": None}])
+def test_a_response_without_administration_id_is_refused(
+    make_client: MakeClient, fake: FakeServer, body: dict[str, object]
+) -> None:
+    client = make_client()
+    fake.then(Reply(200, body))
+    with pytest.raises(TenantMismatchError):
+        client.tenant(5).get("debtor")
+
+
+def test_a_write_answered_for_another_tenant_is_refused(
+    make_client: MakeClient, fake: FakeServer
+) -> None:
+    client = make_client()
+    fake.then(Reply(201, {"id": 1, "_meta": {"administrationId": 4}}))
+    with pytest.raises(TenantMismatchError):
+        client.tenant(5).post("debtor", {"name": "x"})
+
+
+# -- caching through a session ----------------------------------------------------------
+
+
+def test_a_repeated_get_is_served_from_the_cache(make_client: MakeClient, fake: FakeServer) -> None:
+    session = make_client().tenant(1)
+    first = session.get("debtor", [("page", "1")])
+    first["mutated"] = True
+    second = session.get("debtor", [("page", "1")])
+    assert "mutated" not in second
+    assert len(fake.api_requests()) == 1
+
+
+def test_cache_false_and_ttl_zero_always_ask(make_client: MakeClient, fake: FakeServer) -> None:
+    session = make_client().tenant(1)
+    session.get("debtor")
+    session.get("debtor", cache=False)
+    session.get("debtor", ttl=0)
+    assert len(fake.api_requests()) == 3
+
+
+def test_params_are_keyed_sorted(make_client: MakeClient, fake: FakeServer) -> None:
+    session = make_client().tenant(1)
+    session.get("debtor", [("a", "1"), ("b", "2")])
+    session.get("debtor", [("b", "2"), ("a", "1")])
+    session.get("debtor", [("a", "1"), ("b", "3")])
+    assert len(fake.api_requests()) == 2
+
+
+def test_a_write_evicts_that_tenants_resource_only(
+    make_client: MakeClient, fake: FakeServer
+) -> None:
+    client = make_client()
+    one, two = client.tenant(1), client.tenant(2)
+    for session in (one, two):
+        session.get("debtor")
+        session.get("articles")
+    fake.then(Reply(201, {"id": 9, "_meta": {"administrationId": 1}}))
+    one.post("debtor", {"name": "x"})
+    before = len(fake.api_requests())
+    one.get("debtor")  # evicted
+    one.get("articles")  # another resource: still cached
+    two.get("debtor")  # another tenant: still cached
+    assert len(fake.api_requests()) == before + 1
+
+
+def test_a_failed_write_still_evicts(make_client: MakeClient, fake: FakeServer) -> None:
+    session = make_client().tenant(1)
+    session.get("debtor")
+    fake.then(requests.ReadTimeout("lost"))
+    with pytest.raises(Exception, match="may have applied it"):
+        session.post("debtor", {"name": "x"})
+    session.get("debtor")
+    assert len(fake.api_requests()) == 3
+
+
+def test_clients_do_not_share_entries_across_users(
+    make_client: MakeClient, fake: FakeServer
+) -> None:
+    from asperion_orm import MemoryCacheStore
+
+    shared = MemoryCacheStore()
+    alice, bob = make_client(cache_store=shared), make_client(cache_store=shared)
+    alice.tenant(1).get("debtor")
+    bob.tenant(1).get("debtor")
+    alice.tenant(1).get("debtor")
+    assert len(fake.api_requests()) == 2
+
+
+def test_concurrent_misses_of_one_key_make_one_request(
+    make_client: MakeClient, fake: FakeServer
+) -> None:
+    session = make_client().tenant(1)
+
+    def slow(request: requests.PreparedRequest) -> Reply:
+        time.sleep(0.05)
+        return Reply(200, {"_data": [], "_meta": {"administrationId": 1}})
+
+    fake.route("GET", r"/v1/debtor", slow)
+    barrier = threading.Barrier(8)
+
+    def work() -> None:
+        barrier.wait(5)
+        session.get("debtor")
+
+    threads = [threading.Thread(target=work) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(5)
+    assert len(fake.api_requests()) == 1
+
+
+# -- get_many ---------------------------------------------------------------------------
+
+
+def _page_route(request: requests.PreparedRequest) -> Reply:
+    page = int(str(request.url).rsplit("page=", 1)[1])
+    time.sleep(0.002 * (7 - page % 7))  # later pages often finish first
+    return Reply(200, {"_data": [{"page": page}], "_meta": {"administrationId": 1}})
+
+
+def test_get_many_yields_in_input_order(make_client: MakeClient, fake: FakeServer) -> None:
+    session = make_client(max_concurrency=4).tenant(1)
+    fake.route("GET", r"/v1/debtor", _page_route)
+    calls = [("debtor", [("page", str(n))]) for n in range(1, 21)]
+    pages = [r["_data"][0]["page"] for r in session.get_many(calls)]
+    assert pages == list(range(1, 21))
+
+
+def test_get_many_reads_its_input_lazily(make_client: MakeClient, fake: FakeServer) -> None:
+    session = make_client(max_concurrency=3).tenant(1)
+    fake.route("GET", r"/v1/debtor", _page_route)
+    consumed: list[int] = []
+
+    def calls() -> Iterator[tuple[str, list[tuple[str, str]]]]:
+        for n in range(1, 10_000):
+            consumed.append(n)
+            yield "debtor", [("page", str(n))]
+
+    results = session.get_many(calls())
+    for _ in range(5):
+        next(results)
+    results.close()  # type: ignore[attr-defined]
+    assert len(consumed) <= 5 + 3
+    assert len(fake.api_requests()) <= 5 + 3
+
+
+def test_get_many_raises_the_first_failure_in_order(
+    make_client: MakeClient, fake: FakeServer
+) -> None:
+    session = make_client(max_concurrency=2).tenant(1)
+    fake.route("GET", r"/v1/debtor/2", lambda r: Reply(404, {"title": "Not Found"}))
+    results = session.get_many([("debtor/1", []), ("debtor/2", []), ("debtor/3", [])])
+    assert next(results)["_meta"]["administrationId"] == 1
+    with pytest.raises(Exception, match="404"):
+        next(results)

@@ -1,0 +1,150 @@
+"""Bad input never produces a 500; concurrent writes stay consistent."""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+import pytest
+
+from asperion_orm.testing.sandbox import Sandbox
+
+from .helpers import Api, body
+
+BAD_QUERIES: list[Any] = [
+    {"page": "0"},
+    {"pageSize": "-1"},
+    {"page": "1e3"},
+    {"page": "٣"},
+    {"pageSize": "99999999999999999999999"},
+    {"orderby": "-"},
+    {"orderby": "--name"},
+    {"orderby": "名"},
+    {"fields": ","},
+    {"fields": ""},
+    {"createdDate_from": "2024-01-01T25:00"},
+    {"createdDate_to": "2024-01-01T10:00+99:00"},
+    {"createdDate": "0000-00-00"},
+    {"id": "9" * 400},
+    {"creditLimit": "1e999999"},
+    {"creditLimit_from": "-0"},
+    {"name": "\x00"},
+    {"name": "é" * 300},
+    {"_from": "1"},
+    {"id_": "1"},
+    {"MetaOnly": ""},
+    {"ActiveState": "All"},
+    {"page": "1", "PAGE": "2"},
+    {"": "x"},
+    {"id_from": "1", "id_to": "0"},
+]
+
+
+@pytest.mark.parametrize("params", BAD_QUERIES)
+def test_bad_queries_are_answered_without_server_error(sapi: Api, params: Any) -> None:
+    response = sapi.get("debtor", params)
+    assert response.status_code in (200, 400), response.text
+    if response.status_code == 400:
+        assert body(response)["errors"]
+
+
+BAD_BODIES: list[bytes] = [
+    b"{" * 5000 + b"}" * 5000,
+    b'{"name": "' + b"x" * 100_000 + b'"}',
+    b'{"name": 1e999}',
+    b'{"name": "X", "creditLimit": 1e999}',
+    b'{"name": "X", "creditLimit": -1e-999}',
+    b'{"name": "X", "countryId": 99999999999999999999999}',
+    b'{"name": "\\ud800"}',
+    b'{"name": "X", "creditLimit": Infinity}',
+    b'{"name": "X", "lines": []}',
+    b"\x00",
+    b'{"name": "X", "name": "Y"}',
+    b'{"name": "X", "active": null}',
+    '{"name": "ü"}'.encode("latin-1"),
+]
+
+
+@pytest.mark.parametrize("raw", BAD_BODIES)
+def test_bad_bodies_are_answered_without_server_error(tapi: Api, raw: bytes) -> None:
+    response = tapi.call("POST", "debtor", data=raw, headers={"Content-Type": "application/json"})
+    assert response.status_code in (201, 400), response.text
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b'{"debtorId": 1, "invoiceDate": "2025-01-01", "lines": [1, "x", null, []]}',
+        b'{"debtorId": 1, "invoiceDate": "2025-01-01", "lines": {"quantity": 1}}',
+        b'{"debtorId": 1, "invoiceDate": "2025-01-01", "lines": [{"quantity": 1e400, "price": 1}]}',
+    ],
+)
+def test_bad_nested_lines_are_400(tapi: Api, raw: bytes) -> None:
+    assert tapi.call("POST", "salesinvoices", data=raw).status_code == 400
+
+
+def test_huge_and_odd_ids_everywhere(tapi: Api) -> None:
+    for method in ("GET", "PUT", "PATCH", "DELETE"):
+        for row_id in ("2147483648", "0", "-5", "%20", "1;2", "\uff11"):
+            response = tapi.call(method, f"debtor/{row_id}", body={"name": "X"})
+            assert response.status_code in (404, 405), (method, row_id, response.text)
+
+
+def test_deep_paths_are_404(tapi: Api) -> None:
+    assert tapi.get("debtor/1/lines").status_code == 404
+    assert tapi.get("").status_code == 404
+
+
+def test_nothing_in_the_log_was_a_server_error(sandbox: Sandbox, sapi: Api) -> None:
+    for params in BAD_QUERIES:
+        sapi.get("salesinvoices", params)
+    assert not [entry for entry in sandbox.request_log if entry.status >= 500]
+
+
+def test_concurrent_creates_get_unique_ids(sandbox: Sandbox, tapi: Api) -> None:
+    created: list[int] = []
+    lock = threading.Lock()
+
+    def work(offset: int) -> None:
+        api = tapi.using(http=__import__("requests").Session())
+        for index in range(10):
+            row = body(api.post("countries", {"name": f"Land {offset}-{index}", "code": "X"}))
+            with lock:
+                created.append(row["id"])
+
+    threads = [threading.Thread(target=work, args=(n,)) for n in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert len(created) == len(set(created)) == 40
+
+
+def test_an_unexpected_bug_still_answers_problem_details(monkeypatch: pytest.MonkeyPatch) -> None:
+    from werkzeug.test import Client
+
+    from asperion_orm.testing import app as app_module
+
+    def broken(call: object) -> None:
+        raise RuntimeError("bug")
+
+    monkeypatch.setitem(app_module.COLLECTION, "GET", broken)
+    state = app_module.EmulatorState()
+    token = state.tokens.issue(state.username, state.client_id, "asperion-api", 60, state.clock())
+    client = Client(app_module.create_app(state))
+    response = client.get(
+        "/v1/debtor", headers={"Authorization": f"Bearer {token['access_token']}"}
+    )
+    assert response.status_code == 500
+    assert response.json == {
+        "type": "https://tools.ietf.org/html/rfc9110#section-15.6.1",
+        "title": "An error occurred while processing your request.",
+        "status": 500,
+        "detail": "An unexpected error occurred.",
+    }
+
+
+def test_json_answers_say_so(sapi: Api) -> None:
+    assert sapi.get("debtor").headers["Content-Type"] == "application/json"
+    problem = sapi.get("debtor", {"page": "0"}).headers["Content-Type"]
+    assert problem == "application/problem+json"

@@ -1,0 +1,93 @@
+"""``python -m asperion_orm.testing`` and the demo."""
+
+from __future__ import annotations
+
+import io
+import signal
+import subprocess
+import sys
+import threading
+import time
+
+import pytest
+
+from asperion_orm.testing import __main__ as cli
+from asperion_orm.testing import demo
+
+
+def test_parse_records() -> None:
+    assert cli.parse_records(["debtor=20000", " articles = 5"]) == {"debtor": 20000, "articles": 5}
+    with pytest.raises(ValueError):
+        cli.parse_records(["debtor"])
+    with pytest.raises(ValueError):
+        cli.parse_records(["debtor=-1"])
+
+
+def test_options_from_arguments() -> None:
+    args = cli.build_parser().parse_args(
+        ["--port", "0", "--records", "debtor=50", "--latency-ms", "20", "--interactive"]
+    )
+    options = cli.sandbox_options(
+        port=args.port,
+        records=args.records,
+        latency_ms=args.latency_ms,
+        rate_limit=args.rate_limit,
+        seed=args.seed,
+        interactive=args.interactive,
+    )
+    assert options == {
+        "port": 0,
+        "records": {"debtor": 50},
+        "latency": 0.02,
+        "rate_limit": None,
+        "seed": 0,
+        "interactive": True,
+    }
+
+
+def test_bad_records_argument_exits_with_usage(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as raised:
+        cli.main(["--records", "debtor"])
+    assert raised.value.code == 2
+    assert "RESOURCE=COUNT" in capsys.readouterr().err
+
+
+def test_serve_prints_what_a_user_needs() -> None:
+    out, stop = io.StringIO(), threading.Event()
+    thread = threading.Thread(target=cli.serve, args=(cli.sandbox_options(), out, stop))
+    thread.start()
+    try:
+        deadline = time.monotonic() + 30
+        while "Ctrl-C" not in out.getvalue() and time.monotonic() < deadline:
+            time.sleep(0.01)
+    finally:
+        stop.set()
+        thread.join(timeout=30)
+    text = out.getvalue()
+    assert not thread.is_alive()
+    for label in ("API base URL", "identity URL", "CA bundle", "client secret", "sandbox password"):
+        assert label in text
+    assert "https://127.0.0.1:" in text and "/v1" in text
+
+
+def test_demo_runs_to_the_end() -> None:
+    out = io.StringIO()
+    demo.run(out=out, records={"debtor": 30})
+    text = out.getvalue()
+    assert "HTTP 400" in text and "Done." in text
+    assert "access_token" not in text
+
+
+def test_command_line_serves_until_ctrl_c() -> None:
+    command = [sys.executable, "-m", "asperion_orm.testing", "--records", "debtor=10"]
+    with subprocess.Popen(command, stdout=subprocess.PIPE, text=True) as process:
+        try:
+            assert process.stdout is not None
+            lines = [process.stdout.readline() for _ in range(11)]
+            assert lines[0].startswith("Asperion sandbox")
+            assert lines[-1].startswith("Press Ctrl-C")
+            process.send_signal(signal.SIGINT)
+            assert process.wait(timeout=30) == 0
+            assert "Stopping." in process.stdout.read()
+        finally:
+            process.kill()

@@ -1,0 +1,66 @@
+"""The pytest plugin: lazy, session-scoped sandbox, fresh tenants, knobs restored per test."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+INNER_TESTS = """
+import sys
+
+
+def test_plain_tests_start_nothing():
+    assert "cheroot" not in sys.modules
+    assert "asperion_orm.testing.app" not in sys.modules
+
+
+def test_first_changes_knobs(asperion_sandbox, asperion_tenant):
+    assert asperion_tenant not in asperion_sandbox.tenants[:3]
+    asperion_sandbox.set_latency(0.01)
+    asperion_sandbox.set_rate_limit(5)
+    asperion_sandbox.set_token_lifetime(60)
+    asperion_sandbox.inject("GET", "/v1/debtor", 500)
+    pytest_state["port"] = asperion_sandbox.port
+    pytest_state["tenant"] = asperion_tenant
+
+
+def test_second_sees_defaults(asperion_sandbox, asperion_tenant):
+    assert asperion_sandbox.port == pytest_state["port"]  # one sandbox per session
+    assert asperion_tenant != pytest_state["tenant"]
+    assert asperion_sandbox.middleware.latency == 0
+    assert asperion_sandbox.middleware.rate_limit is None
+    assert asperion_sandbox.middleware.faults == []
+    assert asperion_sandbox.state.token_lifetime == 3600
+    assert asperion_sandbox.request_log == []
+
+
+pytest_state = {}
+"""
+
+
+def test_plugin_fixtures_in_a_separate_run(tmp_path: Path) -> None:
+    (tmp_path / "test_inner.py").write_text(textwrap.dedent(INNER_TESTS))
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            "-p",
+            "no:randomly",
+            "-W",
+            "error",
+            str(tmp_path / "test_inner.py"),
+        ],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "3 passed" in result.stdout

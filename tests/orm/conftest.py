@@ -1,0 +1,59 @@
+"""Fixtures for the ORM tests: a tenant session on the sandbox and a request counter."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
+from typing import Any
+
+import pytest
+
+from asperion_orm.client import Client
+from asperion_orm.session import Session
+from asperion_orm.testing.sandbox import Sandbox
+
+RECORDS = {"debtor": 250, "salesinvoices": 500, "countries": 12}
+"""The shared read-only administration: 250 debtors, 500 invoices, a dozen countries."""
+
+
+@pytest.fixture(scope="session")
+def shared_tenant(asperion_sandbox: Sandbox) -> int:
+    """Return an administration with enough rows for paging; tests must not change it."""
+    return asperion_sandbox.add_administration(records=RECORDS)
+
+
+@pytest.fixture
+def session(asperion_client: Client, shared_tenant: int) -> Iterator[Session]:
+    """Activate a session on the shared administration (fresh client, so a cold cache)."""
+    with asperion_client.tenant(shared_tenant) as active:
+        yield active
+
+
+@pytest.fixture
+def scratch(asperion_client: Client, asperion_tenant: int) -> Iterator[Session]:
+    """Activate a session on a fresh, writable administration."""
+    with asperion_client.tenant(asperion_tenant) as active:
+        yield active
+
+
+@pytest.fixture
+def api_requests(asperion_sandbox: Sandbox) -> Callable[[], list[Any]]:
+    """Return a function listing the API requests (not OAuth) logged since the test began."""
+    asperion_sandbox.clear_log()
+    return lambda: [e for e in asperion_sandbox.request_log if e.path.startswith("/v1/")]
+
+
+@pytest.fixture
+def assert_requests(
+    api_requests: Callable[[], list[Any]],
+) -> Callable[[int], AbstractContextManager[None]]:
+    """Assert that a block sends exactly ``n`` API requests (our ``assertNumQueries``)."""
+
+    @contextmanager
+    def check(expected: int) -> Iterator[None]:
+        before = len(api_requests())
+        yield
+        sent = api_requests()[before:]
+        assert len(sent) == expected, [f"{e.method} {e.url}" for e in sent]
+
+    return check

@@ -1,0 +1,309 @@
+"""Reads against the sandbox: results, Django semantics and the number of requests sent."""
+
+from __future__ import annotations
+
+import gc
+import itertools
+import math
+import weakref
+from collections.abc import Callable
+from contextlib import AbstractContextManager
+from typing import Any
+
+import pytest
+
+from asperion_orm import LocalEvaluationWarning, Q
+from asperion_orm.exceptions import FieldError, NoSessionError, QueryError
+from asperion_orm.planner import MAX_URL_BYTES, _warn_once
+from asperion_orm.session import Session
+from asperion_orm.testing.sandbox import Sandbox
+
+from .models import Country, Debtor, SalesInvoice
+
+pytestmark = pytest.mark.filterwarnings("ignore::asperion_orm.LocalEvaluationWarning")
+
+Counter = Callable[[int], AbstractContextManager[None]]
+
+
+def rows(sandbox: Sandbox, session: Session, resource: str) -> list[dict[str, Any]]:
+    return sandbox.state.rows(session.tenant, resource)
+
+
+# -- request counts -----------------------------------------------------------------------------
+
+
+def test_count_is_one_meta_only_request(
+    session: Session, assert_requests: Counter, api_requests: Any
+) -> None:
+    with assert_requests(1):
+        assert Debtor.objects.count() == 250
+    assert ("MetaOnly", "true") in api_requests()[-1].params
+
+
+def test_count_of_a_slice_is_still_one_request(session: Session, assert_requests: Counter) -> None:
+    with assert_requests(1):
+        assert Debtor.objects.all()[240:300].count() == 10
+
+
+def test_exists_is_one_request_of_one_row(
+    session: Session, assert_requests: Counter, api_requests: Any
+) -> None:
+    with assert_requests(1):
+        assert Debtor.objects.filter(id__gte=1).exists()
+    assert ("pageSize", "1") in api_requests()[-1].params
+    with assert_requests(1):
+        assert not Debtor.objects.filter(name="no such debtor").exists()
+
+
+def test_first_last_and_get_by_pk_are_one_request_each(
+    asperion_sandbox: Sandbox, session: Session, assert_requests: Counter, api_requests: Any
+) -> None:
+    ids = [row["id"] for row in rows(asperion_sandbox, session, "debtor")]
+    with assert_requests(1):
+        assert Debtor.objects.first().pk == ids[0]  # type: ignore[union-attr]
+    with assert_requests(1):
+        assert Debtor.objects.last().pk == ids[-1]  # type: ignore[union-attr]
+    with assert_requests(1):
+        assert Debtor.objects.get(pk=ids[7]).pk == ids[7]
+    assert api_requests()[-1].path == f"/v1/debtor/{ids[7]}"
+
+
+def test_iterating_pages_concurrently_in_order(
+    asperion_sandbox: Sandbox, session: Session, assert_requests: Counter
+) -> None:
+    expected = [row["id"] for row in rows(asperion_sandbox, session, "salesinvoices")]
+    with assert_requests(math.ceil(len(expected) / 100)):
+        assert [invoice.pk for invoice in SalesInvoice.objects.all()] == expected
+
+
+def test_a_slice_is_one_request(
+    asperion_sandbox: Sandbox, session: Session, assert_requests: Counter
+) -> None:
+    expected = [row["id"] for row in rows(asperion_sandbox, session, "salesinvoices")][250:260]
+    with assert_requests(1):
+        assert [invoice.pk for invoice in SalesInvoice.objects.all()[250:260]] == expected
+
+
+@pytest.mark.parametrize(
+    ("low", "high", "sent"), [(95, 205, 2), (0, 100, 1), (399, 401, 1), (490, None, 1)]
+)
+def test_slices_fetch_only_the_pages_they_need(
+    asperion_sandbox: Sandbox,
+    session: Session,
+    assert_requests: Counter,
+    low: int,
+    high: int | None,
+    sent: int,
+) -> None:
+    expected = [row["id"] for row in rows(asperion_sandbox, session, "salesinvoices")][low:high]
+    with assert_requests(sent):
+        assert [invoice.pk for invoice in SalesInvoice.objects.all()[low:high]] == expected
+
+
+def test_long_id_lists_are_chunked_merged_and_sliced(
+    asperion_sandbox: Sandbox, session: Session, api_requests: Any
+) -> None:
+    present = [row["id"] for row in rows(asperion_sandbox, session, "debtor")]
+    wanted = list(range(present[0] - 4000, present[0] + 1000)) + present[:10]  # 5,010, with repeats
+    queryset = Debtor.objects.filter(id__in=wanted).order_by("-id")
+    assert [d.pk for d in queryset[3:203]] == sorted(present, reverse=True)[3:203]
+    sent = api_requests()
+    assert len(sent) == len(plan_chunks(queryset)) == 50
+    assert max(len(entry.url) for entry in sent) <= MAX_URL_BYTES
+    assert queryset.count() == 250
+
+
+def plan_chunks(queryset: Any) -> tuple[Any, ...]:
+    from asperion_orm.planner import plan
+
+    return plan(queryset.query, Session.current().client.base_url).chunks
+
+
+def test_prefetch_loads_related_objects_in_one_batch(
+    asperion_sandbox: Sandbox, asperion_client: Any, assert_requests: Counter, api_requests: Any
+) -> None:
+    tenant = asperion_sandbox.add_administration(records={"debtor": 40, "salesinvoices": 500})
+    with asperion_client.tenant(tenant), assert_requests(5 + 1):
+        invoices = list(SalesInvoice.objects.prefetch_related("debtor"))
+        assert len({invoice.debtor.pk for invoice in invoices}) == 40
+    assert [e.path for e in api_requests()].count("/v1/debtor") == 1
+
+
+def test_reverse_prefetch(session: Session, assert_requests: Counter) -> None:
+    ids = _debtor_ids(session)[:20]
+    with assert_requests(1 + 1):
+        debtors = list(Debtor.objects.filter(id__in=ids).prefetch_related("invoices"))
+        counts = [len(debtor.invoices.all()) for debtor in debtors]
+    assert sum(counts) == SalesInvoice.objects.filter(debtor__in=[d.pk for d in debtors]).count()
+
+
+def _debtor_ids(session: Session) -> list[int]:
+    return list(Debtor.objects.using(session).values_list("id", flat=True))
+
+
+def test_the_same_query_again_is_served_from_the_cache(
+    session: Session, assert_requests: Counter
+) -> None:
+    list(Debtor.objects.filter(city="Utrecht"))
+    with assert_requests(0):
+        list(Debtor.objects.filter(city="Utrecht"))
+    with assert_requests(1):
+        list(Debtor.objects.filter(city="Utrecht").cache(False))
+
+
+def test_results_are_cached_on_the_queryset(session: Session, assert_requests: Counter) -> None:
+    queryset = Debtor.objects.all().cache(False)
+    with assert_requests(3):
+        assert len(queryset) == 250
+        assert queryset.count() == 250 and queryset.exists() and queryset[3] is list(queryset)[3]
+
+
+def test_lazy_related_object_is_one_request(session: Session, assert_requests: Counter) -> None:
+    invoice = SalesInvoice.objects.first()
+    assert invoice is not None
+    with assert_requests(1):
+        assert isinstance(invoice.debtor, Debtor)
+        assert invoice.debtor.pk == invoice.debtor_id
+
+
+# -- Django semantics -----------------------------------------------------------------------------
+
+
+def test_get_without_a_match_or_with_many(session: Session) -> None:
+    with pytest.raises(Debtor.DoesNotExist, match="does not exist"):
+        Debtor.objects.get(pk=1)
+    with pytest.raises(Debtor.DoesNotExist):
+        Debtor.objects.get(name="no such debtor")
+    with pytest.raises(Debtor.MultipleObjectsReturned, match="more than one Debtor"):
+        Debtor.objects.get(active=True)
+
+
+def test_get_by_pk_checks_the_other_conditions(session: Session) -> None:
+    debtor = Debtor.objects.first()
+    assert debtor is not None
+    with pytest.raises(Debtor.DoesNotExist):
+        Debtor.objects.exclude(name=debtor.name).get(pk=debtor.pk)
+
+
+def test_values_values_list_and_in_bulk(asperion_sandbox: Sandbox, session: Session) -> None:
+    raw = rows(asperion_sandbox, session, "debtor")[:3]
+    ids = [row["id"] for row in raw]
+    assert list(Debtor.objects.filter(id__in=ids).values("id", "name")) == [
+        {"id": row["id"], "name": row["name"]} for row in raw
+    ]
+    assert list(Debtor.objects.filter(id__in=ids).values_list("name", flat=True)) == [
+        row["name"] for row in raw
+    ]
+    assert list(Debtor.objects.filter(id__in=ids).values_list("id", "city")) == [
+        (row["id"], row["city"]) for row in raw
+    ]
+    assert set(Debtor.objects.in_bulk(ids)) == set(ids)
+
+
+def test_only_fetches_fewer_fields(session: Session) -> None:
+    debtor = Debtor.objects.only("name").first()
+    assert debtor is not None and debtor.name and "city" not in debtor._state.raw
+
+
+@pytest.mark.slow
+def test_iterator_over_100_000_rows_keeps_memory_bounded(
+    asperion_sandbox: Sandbox, asperion_client: Any, api_requests: Any
+) -> None:
+    tenant = asperion_sandbox.add_administration(records={"debtor": 100_000})
+    limit = asperion_client.max_concurrency + 1  # pages in flight besides the one being read
+    with asperion_client.tenant(tenant):
+        stream = Debtor.objects.iterator()
+        first = weakref.ref(next(stream))
+        for consumed in itertools.count(2):
+            obj = next(stream, None)
+            if consumed in (1_000, 50_000):
+                assert len(api_requests()) - consumed // 100 <= limit  # bounded read-ahead
+                gc.collect()
+                assert first() is None  # nothing holds on to rows already yielded
+            if obj is None:
+                break
+    assert consumed - 1 == 100_000
+    assert len(api_requests()) == 1_000
+
+
+def test_count_with_local_steps_warns_once_per_shape(session: Session) -> None:
+    _warn_once.cache_clear()
+    with pytest.warns(LocalEvaluationWarning, match=r"filter \(name__icontains\)"):
+        Debtor.objects.filter(name__icontains="bv").count()
+    with pytest.warns(LocalEvaluationWarning) as caught:
+        Debtor.objects.filter(name__icontains="zz").count()
+        Debtor.objects.filter(phone__startswith="06").count()
+    assert len(caught) == 1
+
+
+def test_strict_mode_and_server_only_refuse_local_steps(
+    asperion_sandbox: Sandbox, shared_tenant: int, api_requests: Any
+) -> None:
+    client = asperion_sandbox.client(strict=True)
+    with client.tenant(shared_tenant):
+        assert Debtor.objects.filter(city="Ede").count() >= 0
+        with pytest.raises(QueryError, match="strict"):
+            list(Debtor.objects.filter(name__icontains="bv"))
+    with client.tenant(shared_tenant), pytest.raises(QueryError):
+        Debtor.objects.using(None).order_by("city", "name").server_only().first()
+    assert len(api_requests()) == 1
+
+
+def test_bad_input_sends_nothing(session: Session, api_requests: Any) -> None:
+    with pytest.raises(FieldError):
+        Debtor.objects.filter(citty="Ede").count()
+    with pytest.raises(TypeError):
+        Debtor.objects.filter(credit_limit=1.5).exists()
+    with pytest.raises(ValueError, match="Negative"):
+        Debtor.objects.all()[-3:]
+    assert "local: filter (name__icontains)" in Debtor.objects.filter(name__icontains="x").explain()
+    assert repr(Debtor.objects.filter(id=5)).startswith("<QuerySet Debtor: GET /debtor?id=5")
+    assert api_requests() == []
+
+
+def test_no_session_says_what_to_do() -> None:
+    with pytest.raises(NoSessionError, match=r"client\.tenant"):
+        Debtor.objects.count()
+
+
+def test_using_another_tenant(
+    asperion_sandbox: Sandbox, asperion_client: Any, shared_tenant: int
+) -> None:
+    other = asperion_client.tenant(asperion_sandbox.tenants[0])
+    with asperion_client.tenant(shared_tenant):
+        assert Debtor.objects.using(other).count() == asperion_sandbox.state.count(
+            other.tenant, "debtor"
+        )
+
+
+def test_none_sends_nothing(session: Session, assert_requests: Counter) -> None:
+    with assert_requests(0):
+        assert list(Debtor.objects.none()) == [] and Debtor.objects.none().count() == 0
+        assert Debtor.objects.filter(id__in=[]).exists() is False
+
+
+def test_q_trees_and_excludes_match_plain_python(
+    asperion_sandbox: Sandbox, session: Session
+) -> None:
+    raw = rows(asperion_sandbox, session, "debtor")
+    queryset = Debtor.objects.filter(Q(city="Utrecht") | ~Q(name__icontains="b")).exclude(
+        email=None
+    )
+    expected = [
+        r["id"]
+        for r in raw
+        if (r["city"] == "Utrecht" or "b" not in r["name"].casefold()) and r["email"] is not None
+    ]
+    assert [d.pk for d in queryset] == expected
+
+
+def test_multi_field_order_puts_none_first(asperion_sandbox: Sandbox, session: Session) -> None:
+    raw = rows(asperion_sandbox, session, "debtor")
+    ordered = sorted(raw, key=lambda r: r["id"])
+    ordered.sort(key=lambda r: (r["name"] is not None, r["name"]), reverse=True)
+    ordered.sort(key=lambda r: (r["city"] is not None, r["city"]))
+    assert [d.pk for d in Debtor.objects.order_by("city", "-name")] == [r["id"] for r in ordered]
+
+
+def test_countries_are_empty_by_default(session: Session) -> None:
+    assert Country.objects.count() == 12

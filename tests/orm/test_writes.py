@@ -1,0 +1,178 @@
+"""Writes against the sandbox: create, save, delete, bulk operations and their errors."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from contextlib import AbstractContextManager
+from decimal import Decimal
+from typing import Any
+
+import pytest
+
+import asperion_orm as asp
+from asperion_orm import fields
+from asperion_orm.exceptions import ConfigurationError, ValidationError
+from asperion_orm.session import Session
+from asperion_orm.testing.sandbox import Sandbox
+
+from .models import Debtor, SalesInvoice
+
+pytestmark = pytest.mark.filterwarnings("ignore::asperion_orm.LocalEvaluationWarning")
+
+Counter = Callable[[int], AbstractContextManager[None]]
+
+ODD_VALUES = [
+    "A & B = C",
+    "#1 100% sure",
+    "  spaced  out ",
+    "Zoë Ærø 日本 ✓",
+    "a+b?c/d",
+    "x=y&z=%20",
+]
+
+
+def stored(sandbox: Sandbox, session: Session, resource: str, pk: int) -> dict[str, Any]:
+    return next(row for row in sandbox.state.rows(session.tenant, resource) if row["id"] == pk)
+
+
+def test_create_posts_and_takes_the_returned_body(
+    asperion_sandbox: Sandbox, scratch: Session, api_requests: Any
+) -> None:
+    debtor = Debtor.objects.create(name="Nieuw BV", credit_limit=Decimal("99.5"))
+    assert [e.method for e in api_requests()] == ["POST"]
+    assert debtor.pk is not None and debtor.created_date is not None
+    assert debtor.credit_limit == Decimal("99.50") and debtor.active is True
+    assert stored(asperion_sandbox, scratch, "debtor", debtor.pk)["name"] == "Nieuw BV"
+
+
+def test_save_patches_only_the_changed_fields(asperion_sandbox: Sandbox, scratch: Session) -> None:
+    pk = Debtor.objects.create(name="Origineel", city="Ede").pk
+    first, second = Debtor.objects.get(pk=pk), Debtor.objects.cache(False).get(pk=pk)
+    first.city = "Epe"
+    first.save()
+    second.name = "Gewijzigd"
+    second.save()  # must not send the stale city back
+    row = stored(asperion_sandbox, scratch, "debtor", pk)
+    assert (row["name"], row["city"]) == ("Gewijzigd", "Epe")
+    assert asperion_sandbox.request_log[-1].method == "PATCH"
+
+
+def test_save_with_update_fields_and_full(asperion_sandbox: Sandbox, scratch: Session) -> None:
+    debtor = Debtor.objects.create(name="Een", city="Ede")
+    debtor.name, debtor.city = "Twee", "Epe"
+    debtor.save(update_fields=["name"])
+    assert stored(asperion_sandbox, scratch, "debtor", debtor.pk)["city"] == "Ede"
+    debtor.city = "Epe"
+    debtor.save(full=True)
+    assert asperion_sandbox.request_log[-1].method == "PUT"
+    assert stored(asperion_sandbox, scratch, "debtor", debtor.pk)["city"] == "Epe"
+
+
+def test_save_without_changes_sends_nothing(scratch: Session, assert_requests: Counter) -> None:
+    debtor = Debtor.objects.create(name="Stil")
+    with assert_requests(0):
+        debtor.save()
+
+
+def test_delete_and_refresh(scratch: Session) -> None:
+    debtor = Debtor.objects.create(name="Weg")
+    pk = debtor.pk
+    debtor.name = "lokaal"
+    debtor.refresh_from_db()
+    assert debtor.name == "Weg" and not debtor._state.changed
+    debtor.delete()
+    assert debtor.pk is None
+    with pytest.raises(Debtor.DoesNotExist):
+        Debtor.objects.get(pk=pk)
+
+
+@pytest.mark.parametrize("value", ODD_VALUES)
+def test_odd_values_round_trip(asperion_sandbox: Sandbox, scratch: Session, value: str) -> None:
+    created = Debtor.objects.create(name=value, city=value[:60])
+    assert stored(asperion_sandbox, scratch, "debtor", created.pk)["name"] == value
+    assert Debtor.objects.get(name=value).pk == created.pk
+    assert [d.pk for d in Debtor.objects.filter(city=value[:60])] == [created.pk]
+    assert Debtor.objects.filter(name__iexact=value.upper()).get().name == value
+
+
+def test_client_side_validation_sends_nothing(scratch: Session, api_requests: Any) -> None:
+    with pytest.raises(ValidationError) as caught:
+        Debtor.objects.create(name="x" * 101, email="nope")
+    assert set(caught.value.errors) == {"name", "email"}
+    with pytest.raises(ValidationError, match="required"):
+        Debtor.objects.create(city="Ede")
+    assert api_requests() == []
+
+
+def test_server_validation_is_keyed_by_attribute_name(scratch: Session) -> None:
+    with pytest.raises(ValidationError) as caught:
+        SalesInvoice.objects.create(debtor=999_999, invoice_date=dt.date(2024, 5, 1))
+    assert "debtor" in caught.value.errors and "debtorId" not in caught.value.errors
+
+
+def test_read_only_resources_refuse_writes_before_sending(
+    scratch: Session, api_requests: Any
+) -> None:
+    class Ledger(asp.Model):
+        id = fields.Integer(read_only=True)
+        name = fields.String()
+
+        class Meta:
+            path = "ledgergrouped"
+            read_only = True
+
+    with pytest.raises(ConfigurationError, match="read-only"):
+        Ledger.objects.create(name="x")
+    with pytest.raises(ConfigurationError, match="read-only"):
+        Ledger.from_api({"id": 1}).delete()
+    assert api_requests() == []
+
+
+def test_an_instance_refuses_another_tenants_session(
+    asperion_sandbox: Sandbox, asperion_client: Any, scratch: Session, api_requests: Any
+) -> None:
+    debtor = Debtor.objects.create(name="Eigen")
+    other = asperion_client.tenant(asperion_sandbox.tenants[0])
+    debtor.name = "Vreemd"
+    with pytest.raises(ConfigurationError, match="belongs to administration"):
+        debtor.save(using=other)
+    with other, pytest.raises(ConfigurationError):
+        debtor.save()
+    assert [e.method for e in api_requests()] == ["POST"]
+
+
+def test_bulk_create_posts_concurrently(
+    asperion_sandbox: Sandbox, scratch: Session, assert_requests: Counter
+) -> None:
+    before = asperion_sandbox.state.count(scratch.tenant, "debtor")
+    objs = [Debtor(name=f"Bulk {n}", city="Ede") for n in range(12)]
+    with assert_requests(12):
+        created = Debtor.objects.bulk_create(objs, concurrency=4)
+    assert all(obj.pk for obj in created)
+    assert asperion_sandbox.state.count(scratch.tenant, "debtor") == before + 12
+
+
+def test_bulk_create_validates_everything_first(scratch: Session, api_requests: Any) -> None:
+    with pytest.raises(ValidationError):
+        Debtor.objects.bulk_create([Debtor(name="ok"), Debtor(name="x" * 200)])
+    assert api_requests() == []
+
+
+def test_queryset_update_and_delete(asperion_sandbox: Sandbox, scratch: Session) -> None:
+    Debtor.objects.bulk_create([Debtor(name=f"Batch {n}", city="Batchstad") for n in range(3)])
+    assert Debtor.objects.filter(city="Batchstad").update(city="Anders") == 3
+    assert Debtor.objects.cache(False).filter(city="Anders").count() == 3
+    assert Debtor.objects.filter(city="Anders").delete() == (3, {"Debtor": 3})
+    assert Debtor.objects.cache(False).filter(city="Anders").count() == 0
+
+
+def test_get_or_create_and_update_or_create(scratch: Session) -> None:
+    made, created = Debtor.objects.get_or_create(name="Uniek", defaults={"city": "Ede"})
+    assert created and made.city == "Ede"
+    again, created = Debtor.objects.get_or_create(name="Uniek", defaults={"city": "Epe"})
+    assert not created and again.pk == made.pk
+    changed, created = Debtor.objects.update_or_create(name="Uniek", defaults={"city": "Epe"})
+    assert not created and changed.city == "Epe"
+    fresh, created = Debtor.objects.update_or_create(name="Anders", defaults={"city": "Epe"})
+    assert created and fresh.pk != made.pk
