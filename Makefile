@@ -24,8 +24,10 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy --strict asperion_orm
 
+# coverage starts before pytest so that the pytest plugin's early import of the package is measured.
 pytest: $(STAMP)
-	$(BIN)/python -m pytest --cov=asperion_orm --cov-report=term
+	$(BIN)/coverage run -m pytest
+	$(BIN)/coverage report
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py
