@@ -91,10 +91,12 @@ class OAuth:
 
     # -- authorization-code flow ----------------------------------------------------------
 
-    def authorization_url(self, state: str | None = None, pkce: bool = True) -> str:
-        """Return the login URL; the PKCE verifier is kept until ``fetch_token``."""
+    def authorization_url(
+        self, state: str | None = None, pkce: bool = True, *, code_verifier: str | None = None
+    ) -> str:
+        """Return the login URL; the PKCE verifier (random if not given) waits for fetch_token."""
         state = state or generate_token(30)
-        verifier = generate_token(64) if pkce else None
+        verifier = (code_verifier or generate_token(64)) if pkce else None
         url, _ = self._endpoint.create_authorization_url(
             self.authorize_endpoint, state=state, code_verifier=verifier
         )

@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import requests
@@ -45,6 +45,9 @@ from .retry import (
 from .session import Session
 from .tokens import MemoryTokenStore, Token, TokenStore
 from .transport import Transport, check_url
+
+if TYPE_CHECKING:
+    from .resources.administration import Administration
 
 __all__ = ["ENVIRONMENTS", "Client"]
 
@@ -167,8 +170,10 @@ class Client:
         """Return the session for one administration (``with client.tenant(id): ...``)."""
         return Session(self, administration_id)
 
-    def administrations(self) -> list[dict[str, Any]]:
-        """Return every administration the user can reach, as raw API dicts."""
+    def administrations(self) -> list[Administration]:
+        """Return every administration the user can reach, as ``Administration`` models."""
+        from .resources.administration import Administration
+
         rows: list[dict[str, Any]] = []
         for page in range(1, 1000):
             params = [("page", str(page)), ("pageSize", "100")]
@@ -176,7 +181,7 @@ class Client:
             rows.extend(data.get("_data") or [])
             if not (data.get("_meta") or {}).get("nextPage"):
                 break
-        return rows
+        return [Administration.from_api(row) for row in rows]
 
     def cache_scope(self, tenant: int) -> tuple[str | int, ...]:
         """Return who and where a cached response belongs to (everything but the request).

@@ -18,6 +18,8 @@ if TYPE_CHECKING:
     from asperion_orm.client import Client
     from asperion_orm.testing.sandbox import Sandbox
 
+pytest_plugins = ["asperion_orm.testing.cassettes"]  # the asperion_cassette fixture and marker
+
 SMALL_RECORDS = {
     "debtor": 20,
     "creditors": 10,

@@ -1,0 +1,62 @@
+"""Articles (products and services): active only by default, stock read-only."""
+
+from __future__ import annotations
+
+from asperion_orm import fields
+from asperion_orm.base import Model
+from asperion_orm.resources._managers import ActiveManager, AllRowsManager, managed_by
+from asperion_orm.resources.reference import SalesType
+
+__all__ = ["Article"]
+
+
+class Article(Model):
+    """An article; ``current_stock`` changes only through a ``SalesOrderWithLines``.
+
+    ``Article.objects`` lists the active articles (the API's default). For the others, ask
+    explicitly: ``Article.objects.with_inactive()`` or ``Article.all_objects`` send
+    ``ActiveState=All``; ``Article.objects.inactive()`` returns only the inactive ones.
+    """
+
+    id = fields.Integer(read_only=True)
+    code = fields.String(max_length=20, required=True, null=False)
+    description = fields.String(max_length=100, required=True, null=False)
+    sales_type = fields.ForeignKey(SalesType, related_name="articles", required=True, null=False)
+    unit = fields.String(max_length=10)
+    price = fields.Decimal(places=2)
+    purchase_price = fields.Decimal(places=2)
+    current_stock = fields.Decimal(places=2, read_only=True)
+    active = fields.Boolean(null=False, default=True)
+    created_date = fields.DateTime(read_only=True)
+    changed_date = fields.DateTime(read_only=True)
+
+    sales_type_id: int | None
+
+    objects: ActiveManager[Article] = managed_by(ActiveManager)
+    all_objects: AllRowsManager[Article] = managed_by(AllRowsManager)
+
+    class Meta:
+        path = "articles"
+        default_filters = {"active": True}
+        filterable = (
+            "id",
+            "code",
+            "description",
+            "sales_type",
+            "unit",
+            "price",
+            "purchase_price",
+            "current_stock",
+            "active",
+            "created_date",
+            "changed_date",
+        )
+        range_filterable = (
+            "id",
+            "sales_type",
+            "price",
+            "purchase_price",
+            "current_stock",
+            "created_date",
+            "changed_date",
+        )

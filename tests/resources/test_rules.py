@@ -1,0 +1,207 @@
+"""The special rules of the catalogue: articles, sales orders, approval routes, relations."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from decimal import Decimal
+
+import pytest
+
+from asperion_orm.client import Client
+from asperion_orm.exceptions import ConfigurationError, ValidationError
+from asperion_orm.resources import (
+    Administration,
+    ApprovalRoute,
+    Article,
+    Country,
+    Creditor,
+    Debtor,
+    JournalEntry,
+    JournalEntryLog,
+    PurchaseInvoice,
+    SalesInvoice,
+    SalesOrderLine,
+    SalesOrderWithLines,
+    SalesType,
+)
+from asperion_orm.session import Session
+from asperion_orm.testing.sandbox import Sandbox
+
+from .conftest import Rows
+
+Log = Callable[[], list[str]]
+
+
+# -- articles ----------------------------------------------------------------------------------
+
+
+def deactivate_two(session: Session) -> list[int]:
+    """Make the two first articles inactive and return their ids."""
+    chosen = list(Article.objects.order_by("id")[:2])
+    for article in chosen:
+        article.active = False
+        article.save()
+    return [article.pk for article in chosen]
+
+
+def test_articles_list_active_ones_by_default(session: Session, rows: Rows, api_log: Log) -> None:
+    hidden = deactivate_two(session)
+    listed = {article.pk for article in Article.objects.all()}
+    assert listed == {row["id"] for row in rows("articles") if row["active"]}
+    assert not listed & set(hidden)
+    assert "active=true" in api_log()[-1]
+    assert "active=true" in Article.objects.explain()
+
+
+def test_with_inactive_asks_for_all_through_active_state(
+    session: Session, rows: Rows, api_log: Log
+) -> None:
+    hidden = deactivate_two(session)
+    every = {article.pk for article in Article.objects.with_inactive()}
+    assert every == {row["id"] for row in rows("articles")}
+    assert "ActiveState=All" in api_log()[-1]
+    assert {a.pk for a in Article.all_objects.all()} == every
+    assert Article.all_objects.count() == len(rows("articles"))
+    inactive = sorted(a.pk for a in Article.objects.inactive())
+    assert inactive == [row["id"] for row in rows("articles") if not row["active"]]
+    assert set(hidden) <= set(inactive)
+    assert "ActiveState=All" in Article.all_objects.filter(code="X").explain()
+
+
+def test_current_stock_is_read_only(session: Session) -> None:
+    article = Article.objects.order_by("id")[0]
+    with pytest.raises(AttributeError, match="read-only"):
+        article.current_stock = Decimal("100")
+    assert "currentStock" not in article.to_api()
+
+
+def test_article_sales_type_both_ways(session: Session) -> None:
+    article = Article.objects.order_by("id")[0]
+    sales_type = article.sales_type
+    assert isinstance(sales_type, SalesType)
+    assert sales_type.pk == article.sales_type_id
+    assert article.pk in {a.pk for a in sales_type.articles.all()}
+
+
+# -- sales orders ------------------------------------------------------------------------------
+
+
+def test_sales_order_with_lines_lowers_stock(session: Session, rows: Rows) -> None:
+    first, second = Article.objects.order_by("id")[:2]
+    order = SalesOrderWithLines.objects.create(
+        debtor=Debtor.objects.order_by("id")[0],
+        order_date=dt.date(2025, 5, 1),
+        lines=[
+            SalesOrderLine(article=first, quantity=Decimal("3")),
+            SalesOrderLine(article=second, quantity=Decimal("1.50"), price=Decimal("10.00")),
+        ],
+    )
+    assert order.pk is not None
+    assert order.lines is not None and order.lines[0].description == first.description
+    stock = {
+        a.pk: a.current_stock
+        for a in Article.objects.cache(False).filter(pk__in=[first.pk, second.pk])
+    }
+    assert stock[first.pk] == (first.current_stock or 0) - Decimal("3")
+    assert stock[second.pk] == (second.current_stock or 0) - Decimal("1.50")
+    assert rows("SalesOrderWithLines")[-1]["id"] == order.pk
+
+
+def test_sales_orders_are_create_only(session: Session, api_log: Log) -> None:
+    sent = len(api_log())
+    with pytest.raises(ConfigurationError, match="create-only"):
+        list(SalesOrderWithLines.objects.all())
+    with pytest.raises(ConfigurationError, match="create-only"):
+        SalesOrderWithLines.objects.get(pk=1)
+    with pytest.raises(ConfigurationError, match="create-only"):
+        SalesOrderWithLines.from_api({"id": 1}).delete()
+    assert len(api_log()) == sent
+
+
+def test_sales_order_needs_lines_before_sending(session: Session, api_log: Log) -> None:
+    sent = len(api_log())
+    with pytest.raises(ValidationError) as caught:
+        SalesOrderWithLines.objects.create(debtor=1, order_date=dt.date(2025, 5, 1))
+    assert "lines" in caught.value.errors
+    assert len(api_log()) == sent
+
+
+# -- purchase invoices and approval routes -------------------------------------------------------
+
+
+@pytest.fixture
+def approval_session(asperion_sandbox: Sandbox, asperion_client: Client) -> Session:
+    """Return a session on a fresh administration that requires approval routes."""
+    tenant = asperion_sandbox.add_administration(records={"creditors": 2, "purchaseinvoices": 1})
+    # The emulator has no public knob for the setting: switch it on in its store.
+    asperion_sandbox.state.store.administrations[tenant].approval_required = True
+    return asperion_client.tenant(tenant)
+
+
+def test_purchase_invoice_without_route_fails_where_routing_is_required(
+    approval_session: Session,
+) -> None:
+    with approval_session:
+        admin = Administration.objects.get(pk=approval_session.tenant)
+        assert admin.approval_routing_required is True
+        creditor = Creditor.objects.order_by("id")[0]
+        invoice = PurchaseInvoice(creditor=creditor, invoice_date=dt.date(2025, 6, 1))
+        with pytest.raises(ValidationError) as caught:
+            invoice.save()
+        assert "approval route is required" in caught.value.errors["approval_route"][0]
+        assert invoice.pk is None
+        invoice.approval_route = ApprovalRoute.objects.order_by("id")[0]
+        invoice.save()
+        assert invoice.pk is not None
+        assert invoice.pk in {i.pk for i in invoice.approval_route.purchase_invoices.all()}
+
+
+def test_purchase_invoice_without_route_is_fine_elsewhere(session: Session) -> None:
+    creditor = Creditor.objects.order_by("id")[0]
+    invoice = PurchaseInvoice.objects.create(creditor=creditor, invoice_date=dt.date(2025, 6, 1))
+    assert invoice.approval_route_id is None
+    assert invoice.creditor == creditor
+    assert invoice.pk in {i.pk for i in creditor.purchase_invoices.all()}
+
+
+def test_the_seeded_approval_administration_requires_routes(
+    asperion_client: Client, asperion_sandbox: Sandbox
+) -> None:
+    admins = {a.pk: a for a in asperion_client.administrations()}
+    assert all(isinstance(a, Administration) for a in admins.values())
+    assert admins[asperion_sandbox.tenants[0]].is_default is True
+    assert admins[asperion_sandbox.tenants[0]]["isDefault"] is True
+    assert admins[asperion_sandbox.tenants[2]].approval_routing_required is True
+    assert admins[asperion_sandbox.tenants[0]].get("approvalRoutingRequired") is False
+
+
+# -- relations ---------------------------------------------------------------------------------
+
+
+def test_sales_invoices_and_debtors_both_ways(session: Session, api_log: Log) -> None:
+    invoices = list(SalesInvoice.objects.order_by("id").prefetch_related("debtor")[:10])
+    sent = len(api_log())
+    for invoice in invoices:
+        assert isinstance(invoice.debtor, Debtor)
+        assert invoice.debtor.pk == invoice.debtor_id
+    assert len(api_log()) == sent
+    debtor = invoices[0].debtor
+    assert invoices[0].pk in {i.pk for i in debtor.sales_invoices.all()}
+    assert all(i.debtor_id == debtor.pk for i in debtor.sales_invoices.all())
+
+
+def test_debtors_of_a_country(session: Session) -> None:
+    debtor = next(d for d in Debtor.objects.order_by("id") if d.country_id is not None)
+    assert isinstance(debtor.country, Country)
+    assert debtor.pk in {d.pk for d in debtor.country.debtors.all()}
+
+
+def test_journal_entry_log_points_at_entries(session: Session, rows: Rows) -> None:
+    entry = JournalEntry.objects.order_by("id")[0]
+    changes = list(entry.journal_entry_logs.all())
+    assert changes and {change.action for change in changes} <= {"Insert", "Update"}
+    assert all(change.journal_entry_id == entry.pk for change in changes)
+    assert len(JournalEntryLog.objects.filter(action="Delete")) == len(
+        [row for row in rows("journalentrylog") if row["action"] == "Delete"]
+    )

@@ -1,0 +1,209 @@
+"""Incremental journal-entry sync against the emulator: interrupted, resumed, identical."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator, Sequence
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from asperion_orm.client import Client
+from asperion_orm.exceptions import ServerError
+from asperion_orm.resources import JournalEntry, JournalEntryLine, LedgerAccount
+from asperion_orm.session import Session
+from asperion_orm.sync import (
+    Change,
+    Checkpoint,
+    FileCheckpointStore,
+    JournalSync,
+    MemoryCheckpointStore,
+    MemoryTarget,
+    advance,
+    entries_by_id,
+)
+from asperion_orm.testing.sandbox import Sandbox
+
+RECORDS = {"journalentries": 45}
+
+
+class Crash(Exception):
+    """The local store failed (an injected fault)."""
+
+
+class FlakyTarget(MemoryTarget):
+    """A local copy that fails on the ``fail_at``-th batch (once) and counts what it receives."""
+
+    def __init__(self, fail_at: int | None = None) -> None:
+        super().__init__()
+        self.fail_at = fail_at
+        self.calls = 0
+        self.upserts: list[int] = []
+
+    def apply(self, upserts: Sequence[dict[str, Any]], deletions: Sequence[int]) -> None:
+        self.calls += 1
+        if self.calls == self.fail_at:
+            raise Crash(f"disk full at batch {self.calls}")
+        super().apply(upserts, deletions)
+        self.upserts += [int(entry["id"]) for entry in upserts]
+
+
+@pytest.fixture
+def tenant(asperion_sandbox: Sandbox) -> int:
+    """Return a fresh administration with 45 journal entries (and their log)."""
+    return asperion_sandbox.add_administration(records=RECORDS)
+
+
+@pytest.fixture
+def session(asperion_client: Client, tenant: int) -> Iterator[Session]:
+    """Activate a session on the administration."""
+    with asperion_client.tenant(tenant) as active:
+        yield active
+
+
+def source(sandbox: Sandbox, tenant: int) -> dict[int, dict[str, Any]]:
+    """Return the emulator's journal entries by id."""
+    return entries_by_id(sandbox.state.rows(tenant, "journalentries"))
+
+
+def change_books(session: Session) -> None:
+    """Create, change and delete journal entries through the ORM."""
+    account = LedgerAccount.objects.order_by("id")[0]
+    JournalEntry.objects.create(
+        entry_date=dt.date(2025, 7, 1),
+        reference="NEW-1",
+        lines=[JournalEntryLine(ledger_account=account, debit=Decimal("12.34"))],
+    )
+    first, second, third = JournalEntry.objects.order_by("id")[:3]
+    first.description = "Gewijzigd"
+    first.save()
+    second.delete()
+    third.reference = "UPD-3"
+    third.save()
+    third.delete()
+
+
+def test_a_full_sync_copies_every_entry(
+    session: Session, tenant: int, asperion_sandbox: Sandbox
+) -> None:
+    target = MemoryTarget()
+    result = JournalSync(session, target, MemoryCheckpointStore(), batch_size=20).run()
+    assert target.entries == source(asperion_sandbox, tenant)
+    assert result.checkpoint.phase == "changes"
+    assert result.upserted >= len(target.entries)
+
+
+def test_interrupted_by_an_api_fault_then_rerun_gives_an_identical_copy(
+    session: Session, tenant: int, asperion_sandbox: Sandbox, tmp_path: Path
+) -> None:
+    store = FileCheckpointStore(tmp_path / "sync" / "checkpoint.json")
+    target = FlakyTarget()
+    asperion_sandbox.inject("GET", "/v1/journalentries", 500, nth=2)
+    with pytest.raises(ServerError):
+        JournalSync(session, target, store, batch_size=20).run()
+    saved = store.load()
+    assert saved is not None and saved.phase == "full" and saved.after_id > 0
+    assert len(target.entries) == 20
+
+    JournalSync(session, target, store, batch_size=20).run()
+    assert target.entries == source(asperion_sandbox, tenant)
+    assert sorted(target.upserts) == sorted(source(asperion_sandbox, tenant))  # no duplicates
+
+
+def test_interrupted_while_following_the_log_then_rerun(
+    session: Session, tenant: int, asperion_sandbox: Sandbox, tmp_path: Path
+) -> None:
+    store = FileCheckpointStore(tmp_path / "checkpoint.json")
+    target = FlakyTarget()
+    JournalSync(session, target, store, batch_size=10).run()
+    change_books(session)
+    for _ in range(3):  # more changes than one batch holds
+        change_books(session)
+    asperion_sandbox.inject("GET", "/v1/journalentrylog", 500, nth=2)
+    with pytest.raises(ServerError):
+        JournalSync(session, target, store, batch_size=4).run()
+    assert target.entries != source(asperion_sandbox, tenant)
+
+    result = JournalSync(session, target, store, batch_size=4).run()
+    assert target.entries == source(asperion_sandbox, tenant)
+    assert result.deleted > 0
+
+
+def test_a_failing_local_store_loses_nothing(
+    session: Session, tenant: int, asperion_sandbox: Sandbox, tmp_path: Path
+) -> None:
+    store = FileCheckpointStore(tmp_path / "checkpoint.json")
+    target = FlakyTarget(fail_at=2)
+    sync = JournalSync(session, target, store, batch_size=20)
+    with pytest.raises(Crash):
+        sync.run()
+    saved = store.load()
+    assert saved is not None
+    assert (saved.phase, saved.after_id) == ("full", max(target.entries))  # the first batch only
+    change_books(session)
+    sync.run()
+    assert target.entries == source(asperion_sandbox, tenant)
+
+
+def test_changes_between_runs_are_applied(
+    session: Session, tenant: int, asperion_sandbox: Sandbox, tmp_path: Path
+) -> None:
+    store = FileCheckpointStore(tmp_path / "checkpoint.json")
+    target = MemoryTarget()
+    JournalSync(session, target, store).run()
+    change_books(session)
+    result = JournalSync(session, target, store).run()
+    assert target.entries == source(asperion_sandbox, tenant)
+    assert any(e["reference"] == "NEW-1" for e in target.entries.values())
+    assert result.deleted == 2
+    again = JournalSync(session, target, store).run()
+    assert (again.batches, again.upserted, again.deleted) == (0, 0, 0)
+
+
+def test_max_batches_stops_early_and_the_next_run_continues(
+    session: Session, tenant: int, asperion_sandbox: Sandbox
+) -> None:
+    store = MemoryCheckpointStore()
+    target = MemoryTarget()
+    assert JournalSync(session, target, store, batch_size=10).run(max_batches=2).batches == 2
+    assert len(target.entries) == 20
+    JournalSync(session, target, store, batch_size=10).run()
+    assert target.entries == source(asperion_sandbox, tenant)
+
+
+# -- the cursor: rows sharing a timestamp across batch boundaries ---------------------------------
+
+T0 = dt.datetime(2025, 1, 1, 12, 0, tzinfo=dt.UTC)
+T1 = T0 + dt.timedelta(seconds=1)
+
+
+def change(log_id: int, moment: dt.datetime) -> Change:
+    return Change(log_id, 900000 + log_id, moment, "Update")
+
+
+def test_advance_remembers_the_rows_at_the_newest_moment() -> None:
+    start = Checkpoint(phase="changes", changed_from=T0.isoformat())
+    after = advance(start, [change(1, T0), change(2, T1), change(3, T1)])
+    assert (after.cursor, after.seen) == (T1, (2, 3))
+
+
+def test_advance_keeps_earlier_rows_when_the_moment_does_not_move() -> None:
+    start = Checkpoint(phase="changes", changed_from=T1.isoformat(), seen=(2, 3))
+    after = advance(start, [change(2, T1), change(3, T1), change(4, T1)])
+    assert (after.cursor, after.seen) == (T1, (2, 3, 4))
+
+
+def test_file_checkpoints_round_trip(tmp_path: Path) -> None:
+    store = FileCheckpointStore(tmp_path / "a" / "cp.json")
+    assert store.load() is None
+    checkpoint = Checkpoint(phase="changes", after_id=7, changed_from=T0.isoformat(), seen=(4, 5))
+    store.save(checkpoint)
+    assert store.load() == checkpoint
+    assert [p.name for p in (tmp_path / "a").iterdir()] == ["cp.json"]
+
+
+def test_batch_size_is_checked(session: Session) -> None:
+    with pytest.raises(ValueError, match="batch_size"):
+        JournalSync(session, MemoryTarget(), MemoryCheckpointStore(), batch_size=0)
