@@ -13,7 +13,7 @@ $(STAMP): setup.cfg pyproject.toml
 	touch $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/python -m asperion_orm.testing.demo
+	$(BIN)/python examples/quickstart.py
 
 test: lint typecheck pytest
 
@@ -32,8 +32,12 @@ pytest: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py
 
+# The test suite builds the site too (tests/docs); this target leaves it in site/ to look at.
+docs: $(STAMP)
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict
+
 sandbox: $(STAMP)
-	$(BIN)/python -m asperion_orm.testing
+	$(BIN)/asperion sandbox
 
 clean:
 	rm -rf $(VENV) .coverage .mypy_cache .ruff_cache .pytest_cache .hypothesis site build *.egg-info

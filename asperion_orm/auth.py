@@ -106,9 +106,15 @@ class OAuth:
                 self._pending.popitem(last=False)
         return str(url)
 
-    def fetch_token(self, code: str, state: str | None = None) -> Token:
-        """Exchange an authorization code for tokens, save them, and return them."""
-        verifier = self._take_verifier(state)
+    def fetch_token(
+        self, code: str, state: str | None = None, *, code_verifier: str | None = None
+    ) -> Token:
+        """Exchange an authorization code for tokens, save them, and return them.
+
+        ``code_verifier`` is for apps that keep the PKCE verifier themselves (several worker
+        processes share one login); they must check ``state`` themselves too.
+        """
+        verifier = code_verifier or self._take_verifier(state)
         extra = {"code_verifier": verifier} if verifier else {}
         final = self._token_request(
             lambda: self._endpoint.fetch_token(

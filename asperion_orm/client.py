@@ -7,6 +7,7 @@ administration.
 
 from __future__ import annotations
 
+import random
 import threading
 import time
 import uuid
@@ -151,13 +152,22 @@ class Client:
 
     # -- authorization --------------------------------------------------------------------
 
-    def authorization_url(self, state: str | None = None, pkce: bool = True) -> str:
-        """Return the URL to send the user to; PKCE (S256) is on by default."""
-        return self.auth.authorization_url(state=state, pkce=pkce)
+    def authorization_url(
+        self, state: str | None = None, pkce: bool = True, *, code_verifier: str | None = None
+    ) -> str:
+        """Return the URL to send the user to; PKCE (S256) is on by default.
 
-    def fetch_token(self, code: str, state: str | None = None) -> None:
+        The client remembers ``state`` and its PKCE verifier until ``fetch_token``. An app whose
+        callback may reach another process passes its own ``code_verifier`` (kept in its
+        session store) here and again to ``fetch_token``.
+        """
+        return self.auth.authorization_url(state=state, pkce=pkce, code_verifier=code_verifier)
+
+    def fetch_token(
+        self, code: str, state: str | None = None, *, code_verifier: str | None = None
+    ) -> None:
         """Exchange the code from the login redirect for tokens and store them."""
-        self.auth.fetch_token(code=code, state=state)
+        self.auth.fetch_token(code=code, state=state, code_verifier=code_verifier)
 
     @property
     def token(self) -> Token:
@@ -266,7 +276,7 @@ class Client:
             "Accept": "application/json",
             "Accept-Language": self.language,
             "User-Agent": _USER_AGENT,
-            "X-Request-Id": uuid.uuid4().hex,
+            "X-Request-Id": _request_id(),
         }
         if has_body:
             headers["Content-Type"] = "application/json"
@@ -433,6 +443,15 @@ def _outcome_unknown(attempt: Attempt) -> bool:
     if attempt.error is not None:
         return not sent_nothing(attempt.error)
     return attempt.response is not None and attempt.response.status_code in (500, 502, 504)
+
+
+def _request_id() -> str:
+    """Return a random version-4 UUID (hex) to correlate a request's attempts in logs.
+
+    It is no secret, so ``random`` serves: ``uuid.uuid4()`` reads ``os.urandom``, which lets
+    go of the GIL and, with pages arriving on several threads, waits to get it back.
+    """
+    return uuid.UUID(int=random.getrandbits(128), version=4).hex
 
 
 def _check_arguments(

@@ -1,0 +1,672 @@
+"""The ``asperion`` command line: serve the sandbox, log in, list tenants and read resources.
+
+Every command turns bad input and failures into one line on stderr and a non-zero exit code;
+tokens and secrets are never printed (``asperion sandbox`` prints the sandbox's own generated
+credentials, which is its purpose).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import http.server
+import importlib
+import json
+import os
+import runpy
+import secrets
+import sys
+import threading
+import time
+import warnings
+import webbrowser
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, TYPE_CHECKING, Any, TypeVar
+from urllib.parse import parse_qs, urlsplit
+
+import click
+
+from . import _json
+from .exceptions import AsperionError, ConfigurationError, ReauthorizationRequired
+
+if TYPE_CHECKING:
+    from .base import Model
+    from .client import Client
+    from .fields import Field
+    from .queryset import QuerySet
+
+__all__ = ["Environment", "Profile", "cli", "config_dir", "main", "saved_client"]
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+LOGIN_HINT = "run `asperion login`"
+PROFILE_FIELDS = (
+    "client_id",
+    "client_secret",
+    "environment",
+    "base_url",
+    "identity_url",
+    "ca_bundle",
+    "redirect_uri",
+)
+FORMATS = ("table", "json", "jsonl", "csv")
+TEXT_LOOKUPS = frozenset(
+    {"iexact", "contains", "icontains", "startswith", "istartswith", "endswith", "iendswith"}
+)
+
+
+def config_dir() -> Path:
+    """Return ``$XDG_CONFIG_HOME/asperion`` (``~/.config/asperion`` when unset)."""
+    base = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
+    return Path(base).expanduser() / "asperion"
+
+
+@dataclass
+class Environment:
+    """What the commands take from the outside world (tests swap the browser)."""
+
+    open_url: Callable[[str], bool] = webbrowser.open
+
+
+def resource_model(name: str) -> type[Model]:
+    """Return the model for a resource name (``debtor``, ``Debtor``, ``sales_invoice``...)."""
+    resources = importlib.import_module("asperion_orm.resources")
+    model: type[Model] = resources.get_model(name)
+    return model
+
+
+@dataclass
+class Profile:
+    """The app registration and hosts a login used; saved beside the tokens (mode 0600)."""
+
+    client_id: str | None = None
+    client_secret: str | None = field(default=None, repr=False)
+    environment: str = "production"
+    base_url: str | None = None
+    identity_url: str | None = None
+    ca_bundle: str | None = None
+    redirect_uri: str = "http://127.0.0.1/callback"
+
+    @classmethod
+    def load(cls, directory: Path) -> Profile:
+        """Read ``profile.json`` from ``directory`` (an empty profile when there is none)."""
+        path = directory / "profile.json"
+        if not path.exists():
+            return cls()
+        data = json.loads(path.read_text(encoding="utf-8"))
+        return cls(**{key: data[key] for key in PROFILE_FIELDS if data.get(key)})
+
+    def save(self, directory: Path) -> None:
+        """Write ``profile.json`` into ``directory``, readable by the owner only."""
+        directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+        path = directory / "profile.json"
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            json.dump({key: getattr(self, key) for key in PROFILE_FIELDS}, handle, indent=2)
+        os.chmod(path, 0o600)
+
+    def merged(self, options: Mapping[str, Any]) -> Profile:
+        """Return a copy where the given (non-empty) options win."""
+        values = {key: getattr(self, key) for key in PROFILE_FIELDS}
+        values.update({key: value for key, value in options.items() if value})
+        return Profile(**values)
+
+    def client(self, token_file: Path) -> Client:
+        """Return a client for this profile whose tokens live in ``token_file``."""
+        from .client import Client
+        from .tokens import FileTokenStore
+
+        if not self.client_id or not self.client_secret:
+            raise ConfigurationError(
+                "No client id and secret: pass --client-id/--client-secret (or set "
+                f"ASPERION_CLIENT_ID/ASPERION_CLIENT_SECRET), or {LOGIN_HINT} first."
+            )
+        return Client(
+            self.client_id,
+            self.client_secret,
+            self.redirect_uri,
+            environment=self.environment,
+            base_url=self.base_url,
+            identity_url=self.identity_url,
+            ca_bundle=self.ca_bundle,
+            token_store=FileTokenStore(token_file),
+        )
+
+
+# -- errors --------------------------------------------------------------------------------------
+
+
+def one_line(exc: BaseException) -> str:
+    """Return an exception's message as one line (never a traceback)."""
+    text = " ".join(str(exc).split())
+    return text or type(exc).__name__
+
+
+def describe_error(exc: BaseException) -> str:
+    """Return the message a user sees for an error."""
+    from .exceptions import TransportError
+
+    if isinstance(exc, ReauthorizationRequired):
+        return f"The stored login was refused or has expired; {LOGIN_HINT} again."
+    if isinstance(exc, TransportError):
+        return f"Network or TLS failure: {one_line(exc)}"
+    return one_line(exc)
+
+
+class InputError(click.ClickException):
+    """Bad command-line input: one line on stderr, exit code 2."""
+
+    exit_code = 2
+
+
+class Group(click.Group):
+    """A click group that turns library errors into ``Error: <one line>`` and exit code 1."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        """Run the command; translate expected failures."""
+        try:
+            return super().invoke(ctx)
+        except click.UsageError as exc:
+            exc.ctx = None  # one line: no usage text, no "Try --help" hint
+            raise
+        except (AsperionError, OSError, LookupError, TypeError, ValueError) as exc:
+            if isinstance(exc, click.ClickException):
+                raise
+            raise click.ClickException(describe_error(exc)) from exc
+
+
+def connection_options(command: F) -> F:
+    """Add the client-id/secret/environment/URL/CA options (each also an env variable)."""
+    options = [
+        click.option("--client-id", envvar="ASPERION_CLIENT_ID", help="OAuth client id."),
+        click.option(
+            "--client-secret",
+            envvar="ASPERION_CLIENT_SECRET",
+            help="OAuth client secret (prefer the env variable).",
+        ),
+        click.option(
+            "--environment",
+            envvar="ASPERION_ENVIRONMENT",
+            type=click.Choice(["production", "sandbox"]),
+            help="Asperion hosts to use (default: production).",
+        ),
+        click.option("--base-url", envvar="ASPERION_BASE_URL", help="API base URL override."),
+        click.option(
+            "--identity-url", envvar="ASPERION_IDENTITY_URL", help="OAuth host URL override."
+        ),
+        click.option(
+            "--ca-bundle",
+            envvar="ASPERION_CA_BUNDLE",
+            type=click.Path(exists=True, dir_okay=False),
+            help="CA certificates (PEM) to trust.",
+        ),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+def _profile(options: Mapping[str, Any]) -> Profile:
+    """Return the saved profile with command-line and environment values applied."""
+    return Profile.load(config_dir()).merged({k: options.get(k) for k in PROFILE_FIELDS})
+
+
+def saved_client(**options: Any) -> Client:
+    """Return a client for the login ``asperion login`` saved (for scripts and notebooks).
+
+    Keyword arguments (``client_id``, ``base_url``, ``ca_bundle``, ...) override the saved
+    profile; the tokens stay in ``tokens.json`` under :func:`config_dir`, refreshed in place.
+    """
+    return _profile(options).client(config_dir() / "tokens.json")
+
+
+def _logged_in_client(options: Mapping[str, Any]) -> Client:
+    """Return a client for the saved login, or fail with the hint to log in."""
+    from .tokens import FileTokenStore
+
+    if FileTokenStore(config_dir() / "tokens.json").load() is None:
+        raise click.ClickException(f"No token is stored yet; {LOGIN_HINT} first.")
+    return saved_client(**options)
+
+
+# -- the command group ---------------------------------------------------------------------------
+
+
+@click.group(cls=Group)
+@click.version_option(package_name="asperion_orm")
+@click.pass_context
+def cli(ctx: click.Context) -> None:
+    """Work with the Asperion accounting API from the shell."""
+    ctx.ensure_object(Environment)
+
+
+# -- asperion sandbox ----------------------------------------------------------------------------
+
+
+@cli.command()
+@click.option("--port", type=int, default=0, show_default=True, help="0 picks a free port.")
+@click.option("--records", multiple=True, metavar="RESOURCE=N", help="Rows per resource.")
+@click.option("--latency-ms", type=float, default=0.0, help="Delay every answer.")
+@click.option("--rate-limit", type=float, default=None, help="API requests per second.")
+@click.option("--seed", type=int, default=0, help="Seed of the generated data.")
+@click.option("--interactive", is_flag=True, help="Show a login form at /connect/authorize.")
+def sandbox(
+    port: int,
+    records: tuple[str, ...],
+    latency_ms: float,
+    rate_limit: float | None,
+    seed: int,
+    interactive: bool,
+) -> None:
+    """Serve the local API emulator over HTTPS until Ctrl-C."""
+    from .testing.__main__ import sandbox_options, serve
+
+    try:
+        options = sandbox_options(
+            port=port,
+            records=records,
+            latency_ms=latency_ms,
+            rate_limit=rate_limit,
+            seed=seed,
+            interactive=interactive,
+        )
+    except ValueError as exc:
+        raise InputError(f"--records: {exc}") from exc
+    stop = _stop_event()
+    serve(options, out=sys.stdout, stop=stop)
+
+
+def _stop_event() -> threading.Event:
+    """Return an event set by Ctrl-C/SIGTERM (in the main thread) or left to the caller."""
+    from .testing.__main__ import stop_on_signals
+
+    stop = threading.Event()
+    if threading.current_thread() is threading.main_thread():
+        stop_on_signals(stop)
+    return stop
+
+
+# -- asperion login ------------------------------------------------------------------------------
+
+
+class _Callback(http.server.BaseHTTPRequestHandler):
+    """Receive the one redirect from the identity server on the loopback listener."""
+
+    server: _Listener
+
+    def do_GET(self) -> None:
+        """Record the query of a request to the callback path and answer with a short page."""
+        parts = urlsplit(self.path)
+        if parts.path != "/callback":
+            self.send_error(404)
+            return
+        self.server.result = {k: v[0] for k, v in parse_qs(parts.query).items()}
+        body = b"<!doctype html><title>asperion</title><p>Logged in. You can close this tab.</p>"
+        self.send_response(200)
+        self.send_header("Content-Type", "text/html; charset=utf-8")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+        """Stay quiet: the query string holds the authorization code."""
+
+
+class _Listener(http.server.HTTPServer):
+    """A one-shot HTTP server on 127.0.0.1 for the OAuth redirect (RFC 8252)."""
+
+    result: dict[str, str] | None = None
+
+    @property
+    def redirect_uri(self) -> str:
+        """Return ``http://127.0.0.1:PORT/callback``."""
+        return f"http://127.0.0.1:{self.server_address[1]}/callback"
+
+    def wait(self, timeout: float) -> dict[str, str]:
+        """Serve until the callback arrives; give up after ``timeout`` seconds."""
+        deadline = time.monotonic() + timeout
+        while self.result is None:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise click.ClickException("No login arrived at the redirect URI in time.")
+            self.timeout = left
+            self.handle_request()
+        return self.result
+
+
+def _code_from(result: Mapping[str, str], state: str) -> str:
+    """Return the code of a redirect, checking ``state`` and reporting a refusal."""
+    if not secrets.compare_digest(result.get("state", ""), state):
+        raise click.ClickException("The login redirect carried the wrong state; try again.")
+    if "error" in result:
+        detail = result.get("error_description") or result["error"]
+        raise click.ClickException(f"The login was refused: {one_line(Exception(detail))}")
+    code = result.get("code")
+    if not code:
+        raise click.ClickException("The login redirect carried no code; try again.")
+    return code
+
+
+@cli.command()
+@connection_options
+@click.option("--port", type=int, default=0, help="Loopback port for the redirect (0: free).")
+@click.option("--no-browser", is_flag=True, help="Only print the URL; do not open a browser.")
+@click.option("--timeout", type=float, default=300.0, show_default=True, help="Seconds to wait.")
+@click.pass_obj
+def login(env: Environment, /, port: int, no_browser: bool, timeout: float, **options: Any) -> None:
+    """Log in through the browser and store the tokens for the other commands."""
+    directory = config_dir()
+    with _Listener(("127.0.0.1", port), _Callback) as listener:
+        profile = _profile(options).merged({"redirect_uri": listener.redirect_uri})
+        client = profile.client(directory / "tokens.json")
+        with client:
+            state = secrets.token_urlsafe(24)
+            url = client.authorization_url(state=state)
+            click.echo("Open this URL in a browser to log in:", err=True)
+            click.echo(f"  {url}", err=True)
+            if not no_browser:
+                env.open_url(url)
+            click.echo(f"Waiting for the login at {listener.redirect_uri} ...", err=True)
+            client.fetch_token(_code_from(listener.wait(timeout), state), state=state)
+            profile.save(directory)
+            count = len(client.administrations())
+    click.echo(f"Logged in; tokens stored in {directory / 'tokens.json'}.")
+    click.echo(f"{count} administration(s) reachable; list them with `asperion tenants`.")
+
+
+# -- asperion tenants ----------------------------------------------------------------------------
+
+
+@cli.command()
+@connection_options
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True)
+def tenants(fmt: str, **options: Any) -> None:
+    """List the administrations the logged-in user can reach (default first)."""
+    with _logged_in_client(options) as client:
+        rows = [{"id": row.get("id"), "name": row.get("name")} for row in client.administrations()]
+    write_rows(rows, ["id", "name"], fmt, sys.stdout)
+
+
+# -- asperion get --------------------------------------------------------------------------------
+
+
+def parse_filter(model: type[Model], text: str) -> tuple[str, Any]:
+    """Turn ``field__lookup=value`` (strings from the shell) into a keyword and a typed value."""
+    from .lookups import LOOKUP_SEP, LOOKUPS
+
+    key, sep, raw = text.partition("=")
+    if not sep or not key:
+        raise InputError(f"expected FIELD=VALUE or FIELD__LOOKUP=VALUE, got {text!r}")
+    name, _, lookup = key.partition(LOOKUP_SEP)
+    field_ = model._meta.get_field(name)
+    lookup = lookup or "exact"
+    if lookup not in LOOKUPS:
+        choices = ", ".join(sorted(LOOKUPS))
+        raise InputError(f"unknown lookup {lookup!r} in {key!r}; choose from {choices}")
+    return key, _typed(field_, lookup, raw)
+
+
+def _typed(field_: Field[Any], lookup: str, raw: str) -> Any:
+    """Convert the shell text of a lookup value into the field's Python type."""
+    if lookup == "isnull":
+        return _boolean(raw)
+    if lookup in ("in", "range"):
+        return [_value(field_, item.strip()) for item in raw.split(",")]
+    if lookup in TEXT_LOOKUPS:
+        return raw
+    return _value(field_, raw)
+
+
+def _value(field_: Field[Any], raw: str) -> Any:
+    """Return ``raw`` as the field's type: as text when it takes text, else as a JSON literal."""
+    try:
+        return field_.normalize(raw)
+    except TypeError:
+        pass
+    try:
+        return _json.loads(raw)
+    except ValueError:
+        raise InputError(f"{raw!r} is not a valid value for {field_.name!r}") from None
+
+
+def _boolean(raw: str) -> bool:
+    """Parse true/false (also 1/0, yes/no)."""
+    value = raw.strip().lower()
+    if value in ("true", "1", "yes"):
+        return True
+    if value in ("false", "0", "no"):
+        return False
+    raise InputError(f"expected true or false, got {raw!r}")
+
+
+def build_queryset(
+    model: type[Model],
+    filters: Sequence[str],
+    order: Sequence[str],
+    limit: int | None,
+    names: Sequence[str],
+) -> QuerySet[Any]:
+    """Return the values() queryset a ``get`` command describes (no I/O)."""
+    qs: QuerySet[Any] = model.objects.all()
+    for text in filters:
+        key, value = parse_filter(model, text)
+        qs = qs.filter(**{key: value})
+    if order:
+        qs = qs.order_by(*order)
+    qs = qs.values(*names)
+    if limit is not None:
+        if limit < 0:
+            raise InputError("--limit must be 0 or more")
+        qs = qs[:limit]
+    return qs
+
+
+def _columns(model: type[Model], names: Sequence[str]) -> list[tuple[str, Field[Any]]]:
+    """Return (key, field) for the requested fields, or every field."""
+    if names:
+        return [(name, model._meta.get_field(name)) for name in names]
+    return [(f.attname, f) for f in model._meta.fields.values()]
+
+
+def _api_row(row: Mapping[str, Any], columns: Sequence[tuple[str, Field[Any]]]) -> dict[str, Any]:
+    """Return a values() row with every value in its JSON form."""
+    return {key: field_.to_api(row.get(key)) for key, field_ in columns}
+
+
+@cli.command(name="get")
+@connection_options
+@click.argument("resource")
+@click.option("-f", "--filter", "filters", multiple=True, metavar="FIELD[__LOOKUP]=VALUE")
+@click.option("--order", multiple=True, metavar="[-]FIELD", help="Sort by a field (repeatable).")
+@click.option("--limit", type=int, default=None, help="At most this many rows.")
+@click.option("--fields", "field_list", default="", metavar="A,B", help="Only these fields.")
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True)
+@click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), default=None)
+@click.option("--tenant", type=int, default=None, help="Administration id (default: the first).")
+@click.option("--progress/--no-progress", default=None, help="Progress bar (default: on a tty).")
+def get_command(
+    resource: str,
+    filters: tuple[str, ...],
+    order: tuple[str, ...],
+    limit: int | None,
+    field_list: str,
+    fmt: str,
+    output: str | None,
+    tenant: int | None,
+    progress: bool | None,
+    **options: Any,
+) -> None:
+    """Read RESOURCE rows, filtered and ordered, as a table, JSON, JSON lines or CSV."""
+    model = resource_model(resource)
+    names = [name.strip() for name in field_list.split(",") if name.strip()]
+    columns = _columns(model, names)
+    qs = build_queryset(model, filters, order, limit, [key for key, _ in columns])
+    with _logged_in_client(options) as client:
+        session = client.tenant(tenant if tenant is not None else _default_tenant(client))
+        qs = qs.using(session)
+        show = sys.stderr.isatty() if progress is None else progress
+        with _opened(output) as out, _notes():
+            rows = (_api_row(row, columns) for row in _with_progress(qs, show))
+            write_rows(rows, [key for key, _ in columns], fmt, out)
+
+
+@contextlib.contextmanager
+def _notes() -> Iterator[None]:
+    """Show warnings (such as local evaluation) as ``Note:`` lines on stderr."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        yield
+    for message in dict.fromkeys(str(w.message) for w in caught):
+        click.echo(f"Note: {one_line(Exception(message))}", err=True)
+
+
+def _default_tenant(client: Client) -> int:
+    """Return the user's default administration (the first one listed)."""
+    rows = client.administrations()
+    if not rows:
+        raise click.ClickException("This user can reach no administration.")
+    return int(rows[0]["id"])
+
+
+def _with_progress(qs: QuerySet[Any], show: bool) -> Iterator[Any]:
+    """Yield the rows, with a progress bar on stderr when more than one page is read."""
+    if not show:
+        yield from qs.iterator()
+        return
+    from tqdm import tqdm
+
+    total = qs.count()
+    one_page = total <= qs.model._meta.max_page_size
+    with tqdm(total=total, unit="row", file=sys.stderr, disable=one_page) as bar:
+        for row in qs.iterator():
+            bar.update(1)
+            yield row
+
+
+@contextlib.contextmanager
+def _opened(path: str | None) -> Iterator[IO[str]]:
+    """Open ``path`` for writing, or yield stdout."""
+    if path is None:
+        yield sys.stdout
+        return
+    with open(path, "w", encoding="utf-8", newline="") as handle:
+        yield handle
+
+
+# -- output formats ------------------------------------------------------------------------------
+
+
+def write_rows(
+    rows: Iterable[Mapping[str, Any]], keys: Sequence[str], fmt: str, out: IO[str]
+) -> None:
+    """Write JSON-form rows as a table, a JSON array, JSON lines or CSV."""
+    writer = _WRITERS[fmt]
+    writer(rows, keys, out)
+
+
+def _text(value: Any) -> str:
+    """Return a cell's text: '' for null, JSON for lists and objects."""
+    if value is None:
+        return ""
+    if isinstance(value, dict | list):
+        return _json.dumps(value)
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def _write_table(rows: Iterable[Mapping[str, Any]], keys: Sequence[str], out: IO[str]) -> None:
+    """Write aligned columns under a header line (reads all rows to size the columns)."""
+    cells = [[_text(row.get(key)) for key in keys] for row in rows]
+    widths = [max([len(key), *(len(line[i]) for line in cells)]) for i, key in enumerate(keys)]
+    for line in [list(keys), *cells]:
+        out.write("  ".join(cell.ljust(width) for cell, width in zip(line, widths, strict=True)))
+        out.write("\n")
+
+
+def _write_json(rows: Iterable[Mapping[str, Any]], keys: Sequence[str], out: IO[str]) -> None:
+    """Write a JSON array, one row a line, streaming."""
+    out.write("[")
+    for index, row in enumerate(rows):
+        out.write(("," if index else "") + "\n  " + _json.dumps(dict(row)))
+    out.write("\n]\n")
+
+
+def _write_jsonl(rows: Iterable[Mapping[str, Any]], keys: Sequence[str], out: IO[str]) -> None:
+    """Write one JSON object per line."""
+    for row in rows:
+        out.write(_json.dumps(dict(row)) + "\n")
+
+
+def _write_csv(rows: Iterable[Mapping[str, Any]], keys: Sequence[str], out: IO[str]) -> None:
+    """Write CSV with a header row."""
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(keys)
+    for row in rows:
+        writer.writerow([_text(row.get(key)) for key in keys])
+
+
+_WRITERS: dict[str, Callable[[Iterable[Mapping[str, Any]], Sequence[str], IO[str]], None]] = {
+    "table": _write_table,
+    "json": _write_json,
+    "jsonl": _write_jsonl,
+    "csv": _write_csv,
+}
+
+
+# -- asperion inspectapi, asperion demo ----------------------------------------------------------
+
+
+@cli.command(context_settings={"ignore_unknown_options": True, "help_option_names": []})
+@click.argument("args", nargs=-1, type=click.UNPROCESSED)
+def inspectapi(args: tuple[str, ...]) -> None:
+    """Print model classes for a Swagger/OpenAPI file (``asperion inspectapi SPEC --help``)."""
+    generator = importlib.import_module("asperion_orm.inspectapi")
+    status = int(generator.main(list(args)))
+    if status:
+        sys.exit(status)
+
+
+QUICKSTART = Path(__file__).resolve().parent.parent / "examples" / "quickstart.py"
+
+
+@cli.command()
+def demo() -> None:
+    """Run the quickstart against an embedded sandbox (no account needed)."""
+    if QUICKSTART.exists():  # a source checkout: the quickstart from examples/
+        sys.path.insert(0, str(QUICKSTART.parent))
+        try:
+            runpy.run_path(str(QUICKSTART), run_name="asperion_demo")["main"]()
+        finally:
+            sys.path.remove(str(QUICKSTART.parent))
+        return
+    from .testing.demo import run
+
+    run(out=sys.stdout, records={"debtor": 200})
+
+
+# -- entry point ---------------------------------------------------------------------------------
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; return the exit status."""
+    try:
+        cli.main(args=list(argv) if argv is not None else None, prog_name="asperion",
+                 standalone_mode=False)  # fmt: skip
+    except click.exceptions.Exit as exc:
+        return int(exc.exit_code)
+    except click.ClickException as exc:
+        exc.show()
+        return exc.exit_code
+    except click.Abort:
+        click.echo("Aborted.", err=True)
+        return 1
+    except SystemExit as exc:
+        return exc.code if isinstance(exc.code, int) else 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

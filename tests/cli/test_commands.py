@@ -1,0 +1,153 @@
+"""``asperion tenants`` and ``asperion get`` against the sandbox, and their one-line errors."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import socket
+from pathlib import Path
+
+import pytest
+import trustme
+
+from asperion_orm.testing import Sandbox
+from asperion_orm.tokens import FileTokenStore, Token
+
+from .conftest import Invoke
+
+
+def test_tenants_before_login(invoke: Invoke) -> None:
+    result = invoke("tenants")
+    assert result.exit_code == 1
+    assert result.stderr == "Error: No token is stored yet; run `asperion login` first.\n"
+
+
+def test_tenants_lists_the_administrations(sandbox: Sandbox, logged_in: Invoke) -> None:
+    result = logged_in("tenants", "--format", "jsonl")
+    assert result.exit_code == 0, result.output
+    ids = [json.loads(line)["id"] for line in result.stdout.splitlines()]
+    assert ids == sandbox.tenants
+
+
+def test_tenants_table(sandbox: Sandbox, logged_in: Invoke) -> None:
+    lines = logged_in("tenants").stdout.splitlines()
+    assert lines[0].split() == ["id", "name"]
+    assert lines[1].split()[0] == str(sandbox.tenants[0])
+
+
+def test_a_refused_refresh_says_to_log_in(logged_in: Invoke, config_home: Path) -> None:
+    store = FileTokenStore(config_home / "asperion" / "tokens.json")
+    stale = Token(access_token="stale", refresh_token="spent", expires_at=0.0, lifetime=3600)
+    store.save(stale)
+    result = logged_in("tenants")
+    assert result.exit_code == 1
+    assert result.stderr == (
+        "Error: The stored login was refused or has expired; run `asperion login` again.\n"
+    )
+
+
+def test_a_tls_failure_is_one_line(logged_in: Invoke, tmp_path: Path) -> None:
+    other_ca = tmp_path / "other-ca.pem"
+    trustme.CA().cert_pem.write_to_path(str(other_ca))
+    result = logged_in("tenants", "--ca-bundle", str(other_ca))
+    assert result.exit_code == 1
+    assert result.stderr.startswith("Error: Network or TLS failure: ")
+    assert len(result.stderr.splitlines()) == 1
+
+
+def test_get_json(sandbox: Sandbox, logged_in: Invoke) -> None:
+    ids = sorted(row["id"] for row in sandbox.state.rows(sandbox.tenants[0], "debtor"))[:3]
+    result = logged_in(
+        "get", "debtor", "-f", f"id__in={','.join(map(str, ids))}", "--order", "-id",
+        "--fields", "id,name", "--format", "json",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    rows = json.loads(result.stdout)
+    assert [row["id"] for row in rows] == ids[::-1]
+    assert set(rows[0]) == {"id", "name"}
+
+
+def test_get_pages_through_everything(sandbox: Sandbox, logged_in: Invoke) -> None:
+    sandbox.clear_log()
+    result = logged_in("get", "debtor", "--format", "jsonl", "--fields", "id")
+    assert result.exit_code == 0, result.output
+    assert len(result.stdout.splitlines()) == sandbox.state.count(sandbox.tenants[0], "debtor")
+    assert len(sandbox.requests("GET", "/v1/debtor")) == 2  # 130 rows, 100 a page
+
+
+def test_get_csv_to_a_file_with_a_tenant(
+    sandbox: Sandbox, logged_in: Invoke, tmp_path: Path
+) -> None:
+    out = tmp_path / "debtors.csv"
+    tenant = sandbox.tenants[1]
+    result = logged_in(
+        "get", "debtor", "--tenant", str(tenant), "--limit", "5", "--fields", "id,credit_limit",
+        "--format", "csv", "-o", str(out),
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    rows = list(csv.DictReader(io.StringIO(out.read_text())))
+    assert len(rows) == 5
+    expected = {str(row["id"]) for row in sandbox.state.rows(tenant, "debtor")}
+    assert {row["id"] for row in rows} <= expected
+    assert all("." in row["credit_limit"] or not row["credit_limit"] for row in rows)
+
+
+def test_get_table_with_a_local_filter(logged_in: Invoke) -> None:
+    result = logged_in(
+        "get", "debtor", "-f", "name__icontains=a", "-f", "active=true", "--limit", "3",
+        "--fields", "id,name",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert lines[0].split() == ["id", "name"]
+    assert 1 <= len(lines) - 1 <= 3
+    assert all("a" in line.lower() for line in lines[1:])
+
+
+def test_get_progress_bar_goes_to_stderr(logged_in: Invoke) -> None:
+    result = logged_in("get", "debtor", "--progress", "--fields", "id", "--format", "jsonl")
+    assert result.exit_code == 0, result.output
+    assert "row" in result.stderr
+    assert "row" not in result.stdout.replace('"id"', "")
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (
+            ["get", "nothing"],
+            "Error: Unknown resource 'nothing'; known resources: administrations,",
+        ),
+        (["get", "debtor", "-f", "nmae=x"], "Cannot resolve keyword 'nmae' into field of Debtor"),
+        (["get", "debtor", "-f", "name__like=x"], "unknown lookup 'like' in 'name__like'"),
+        (["get", "debtor", "-f", "id=abc"], "'abc' is not a valid value for 'id'"),
+        (["get", "debtor", "-f", "name"], "expected FIELD=VALUE or FIELD__LOOKUP=VALUE"),
+        (["get", "debtor", "--fields", "id,nope"], "Cannot resolve keyword 'nope'"),
+        (["get", "debtor", "--order", "-nope"], "Cannot resolve keyword 'nope'"),
+        (["get", "debtor", "--limit", "-1"], "--limit must be 0 or more"),
+        (["get", "debtor", "-f", "active__isnull=maybe"], "expected true or false"),
+    ],
+)
+def test_bad_input_is_one_line(logged_in: Invoke, args: list[str], message: str) -> None:
+    result = logged_in(*args)
+    assert result.exit_code != 0
+    assert message in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert "Traceback" not in result.output
+
+
+def test_get_before_login(invoke: Invoke) -> None:
+    result = invoke("get", "debtor")
+    assert result.exit_code == 1
+    assert "run `asperion login`" in result.stderr
+
+
+def test_a_network_failure_is_one_line(logged_in: Invoke) -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    result = logged_in("tenants", "--base-url", f"https://127.0.0.1:{port}/v1")
+    assert result.exit_code == 1
+    assert result.stderr.startswith("Error: Network or TLS failure: ")
+    assert len(result.stderr.splitlines()) == 1

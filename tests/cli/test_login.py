@@ -1,0 +1,144 @@
+"""``asperion login``: the authorization-code flow through the sandbox's HTML login form."""
+
+from __future__ import annotations
+
+import stat
+import subprocess
+import sys
+from pathlib import Path
+from urllib.parse import parse_qs, urlencode, urlsplit
+
+import requests
+
+from asperion_orm.cli import Environment
+from asperion_orm.testing import Sandbox
+from asperion_orm.tokens import FileTokenStore
+
+from .conftest import Browser, Invoke, connection_args
+
+
+def _mode(path: Path) -> int:
+    return stat.S_IMODE(path.stat().st_mode)
+
+
+def test_login_through_the_form_stores_tokens(
+    sandbox: Sandbox, invoke: Invoke, config_home: Path
+) -> None:
+    browser = Browser(sandbox)
+    result = invoke("login", *connection_args(sandbox), env=Environment(open_url=browser.open))
+    browser.join()
+
+    assert result.exit_code == 0, result.output
+    assert browser.landed is not None and "Logged in" in browser.landed.text
+    token_file = config_home / "asperion" / "tokens.json"
+    token = FileTokenStore(token_file).load()
+    assert token is not None
+    assert _mode(token_file) == 0o600
+    assert _mode(config_home / "asperion" / "profile.json") == 0o600
+    assert f"{len(sandbox.tenants)} administration(s)" in result.stdout
+    assert token.access_token not in result.output
+    assert str(token.refresh_token) not in result.output
+    assert sandbox.client_secret not in result.output
+
+
+def test_login_prints_the_url_and_uses_a_loopback_redirect(
+    sandbox: Sandbox, invoke: Invoke
+) -> None:
+    browser = Browser(sandbox)
+    result = invoke(
+        "login", *connection_args(sandbox), "--port", "0", env=Environment(open_url=browser.open)
+    )
+    browser.join()
+    assert result.exit_code == 0, result.output
+    url = next(line.strip() for line in result.stderr.splitlines() if "/connect/authorize" in line)
+    query = parse_qs(urlsplit(url).query)
+    assert query["redirect_uri"][0].startswith("http://127.0.0.1:")
+    assert query["code_challenge_method"] == ["S256"]
+
+
+def _get(url: str) -> requests.Response:
+    """GET a loopback URL directly (no proxies from the environment)."""
+    with requests.Session() as http:
+        http.trust_env = False
+        return http.get(url, timeout=10)
+
+
+class Forger(Browser):
+    """Skip the login and send the listener a redirect with another state."""
+
+    def log_in(self, url: str) -> requests.Response:
+        redirect = parse_qs(urlsplit(url).query)["redirect_uri"][0]
+        query = urlencode({"code": "forged", "state": "not-the-one-issued"})
+        return _get(f"{redirect}?{query}")
+
+
+class Refuser(Browser):
+    """Send the listener the identity server's refusal (the user pressed "deny")."""
+
+    def log_in(self, url: str) -> requests.Response:
+        query = parse_qs(urlsplit(url).query)
+        back = urlencode({"error": "access_denied", "state": query["state"][0]})
+        return _get(f"{query['redirect_uri'][0]}?{back}")
+
+
+def test_login_refuses_a_redirect_with_the_wrong_state(sandbox: Sandbox, invoke: Invoke) -> None:
+    browser = Forger(sandbox)
+    result = invoke("login", *connection_args(sandbox), env=Environment(open_url=browser.open))
+    browser.join()
+    assert result.exit_code == 1
+    last = result.stderr.strip().splitlines()[-1]
+    assert last == "Error: The login redirect carried the wrong state; try again."
+
+
+def test_login_reports_a_refusal(sandbox: Sandbox, invoke: Invoke) -> None:
+    browser = Refuser(sandbox)
+    result = invoke("login", *connection_args(sandbox), env=Environment(open_url=browser.open))
+    browser.join()
+    assert result.exit_code == 1
+    assert "The login was refused: access_denied" in result.stderr
+
+
+def test_login_gives_up_after_the_timeout(sandbox: Sandbox, invoke: Invoke) -> None:
+    result = invoke(
+        "login", *connection_args(sandbox), "--no-browser", "--timeout", "0.3",
+        env=Environment(open_url=lambda url: False),
+    )  # fmt: skip
+    assert result.exit_code == 1
+    assert "No login arrived" in result.stderr
+    assert "Traceback" not in result.output
+
+
+def test_login_without_client_credentials(invoke: Invoke) -> None:
+    result = invoke("login", "--no-browser", "--timeout", "0.1")
+    assert result.exit_code == 1
+    assert "ASPERION_CLIENT_ID" in result.stderr
+
+
+def test_login_as_a_separate_process(sandbox: Sandbox, tmp_path: Path) -> None:
+    """Run the real entry point; read the URL it prints; log in with the form."""
+    env = {
+        "XDG_CONFIG_HOME": str(tmp_path),
+        "ASPERION_CLIENT_ID": sandbox.client_id,
+        "ASPERION_CLIENT_SECRET": sandbox.client_secret,
+        "ASPERION_BASE_URL": sandbox.base_url,
+        "ASPERION_IDENTITY_URL": sandbox.identity_url,
+        "ASPERION_CA_BUNDLE": sandbox.ca_bundle,
+        "PATH": "/usr/bin:/bin",
+    }
+    command = [sys.executable, "-m", "asperion_orm.cli", "login", "--no-browser", "--timeout", "20"]
+    with subprocess.Popen(
+        command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    ) as process:
+        assert process.stderr is not None
+        url = ""
+        for _ in range(10):
+            line = process.stderr.readline()
+            if "/connect/authorize" in line:
+                url = line.strip()
+                break
+        landed = Browser(sandbox).log_in(url)
+        out, err = process.communicate(timeout=30)
+    assert process.returncode == 0, err
+    assert "Logged in" in landed.text
+    assert "tokens stored in" in out
+    assert (tmp_path / "asperion" / "tokens.json").exists()

@@ -1,0 +1,73 @@
+"""``asperion sandbox``, ``asperion inspectapi`` and ``asperion demo``."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+from typing import IO
+
+import requests
+
+import asperion_orm.testing
+
+from .conftest import Invoke
+
+
+def _read_until(stream: IO[str], marker: str) -> list[str]:
+    lines: list[str] = []
+    for _ in range(40):
+        lines.append(stream.readline())
+        if marker in lines[-1] or not lines[-1]:
+            break
+    return lines
+
+
+def _value(lines: list[str], label: str) -> str:
+    return next(line.split(label, 1)[1].strip() for line in lines if label in line)
+
+
+def test_sandbox_serves_until_interrupted() -> None:
+    command = [sys.executable, "-m", "asperion_orm.cli", "sandbox", "--records", "debtor=7"]
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    with subprocess.Popen(command, stdout=subprocess.PIPE, text=True, env=env) as process:
+        assert process.stdout is not None
+        lines = _read_until(process.stdout, "Press Ctrl-C")
+        base_url, ca_bundle = _value(lines, "API base URL"), _value(lines, "CA bundle")
+        with requests.Session() as http:
+            http.trust_env = False
+            answer = http.get(f"{base_url}/debtor", verify=ca_bundle, timeout=10)
+        process.send_signal(signal.SIGINT)
+        rest, _ = process.communicate(timeout=30)
+    assert process.returncode == 0
+    assert "client secret" in "".join(lines)
+    assert answer.status_code == 401  # served, and it wants a token
+    assert "Stopping." in rest
+
+
+def test_sandbox_rejects_bad_records(invoke: Invoke) -> None:
+    result = invoke("sandbox", "--records", "debtor")
+    assert result.exit_code == 2
+    assert result.stderr == "Error: --records: expected RESOURCE=COUNT, got 'debtor'\n"
+
+
+def test_inspectapi_prints_models(invoke: Invoke) -> None:
+    spec = Path(asperion_orm.testing.__file__).with_name("openapi.json")
+    result = invoke("inspectapi", str(spec))
+    assert result.exit_code == 0, result.output
+    assert "class Debtor(Model):" in result.stdout
+
+
+def test_inspectapi_with_a_missing_file(invoke: Invoke, tmp_path: Path) -> None:
+    result = invoke("inspectapi", str(tmp_path / "missing.json"))
+    assert result.exit_code == 2
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_demo_runs_the_quickstart(invoke: Invoke) -> None:
+    result = invoke("demo")
+    assert result.exit_code == 0, result.output
+    assert "Logged in." in result.stdout
+    assert "The sandbox answered" in result.stdout

@@ -1,0 +1,18 @@
+"""One sandbox for the documentation tests."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from asperion_orm.testing import Sandbox
+
+RECORDS = {"debtor": 250, "countries": 20, "salesinvoices": 40, "journalentries": 30}
+
+
+@pytest.fixture(scope="package")
+def sandbox() -> Iterator[Sandbox]:
+    """Serve one sandbox for the documentation's code."""
+    with Sandbox(records=RECORDS) as served:
+        yield served

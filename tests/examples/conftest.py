@@ -1,0 +1,43 @@
+"""Fixtures for running the scripts in ``examples/`` against one sandbox."""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+
+import asperion_orm as asp
+from asperion_orm.testing import Sandbox
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+RECORDS = {"debtor": 140, "salesinvoices": 30, "journalentries": 40}
+
+
+@pytest.fixture(scope="package")
+def sandbox() -> Iterator[Sandbox]:
+    """Serve one sandbox for the example tests."""
+    with Sandbox(records=RECORDS) as served:
+        yield served
+
+
+@pytest.fixture
+def client(sandbox: Sandbox) -> Iterator[asp.Client]:
+    """Return a client logged in through the code flow."""
+    with sandbox.client() as logged_in:
+        yield logged_in
+
+
+@pytest.fixture
+def tenant(sandbox: Sandbox) -> int:
+    """Return a fresh administration of the sandbox user (no other test's writes)."""
+    return sandbox.add_administration(records=RECORDS)
+
+
+@pytest.fixture
+def example(monkeypatch: pytest.MonkeyPatch) -> Callable[[str], ModuleType]:
+    """Import an example script as a module (``examples/`` on the path, as when run)."""
+    monkeypatch.syspath_prepend(str(EXAMPLES))
+    return importlib.import_module

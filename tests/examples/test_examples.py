@@ -1,0 +1,89 @@
+"""Every script in ``examples/`` runs against the sandbox and does what it says."""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import subprocess
+import sys
+from collections.abc import Callable
+from decimal import Decimal
+from pathlib import Path
+from types import ModuleType
+
+import asperion_orm as asp
+from asperion_orm.sync import entries_by_id
+from asperion_orm.testing import Sandbox
+
+from .conftest import EXAMPLES
+
+Example = Callable[[str], ModuleType]
+
+
+def test_quickstart(example: Example, client: asp.Client, tenant: int, sandbox: Sandbox) -> None:
+    out = io.StringIO()
+    before = sandbox.state.count(tenant, "debtor")
+    example("quickstart").run(client, tenant, out)
+    text = out.getvalue()
+    assert f"Working in administration {tenant}" in text
+    assert f"Debtors in the books: {before}" in text
+    assert "local: filter (name__icontains)" in text
+    assert "with a PATCH" in text
+    assert sandbox.state.count(tenant, "debtor") == before  # created, then deleted
+
+
+def test_multi_tenant_report(example: Example, client: asp.Client, sandbox: Sandbox) -> None:
+    out = io.StringIO()
+    lines = example("multi_tenant_report").run(client, sandbox.tenants[0], out)
+    assert [line.tenant for line in lines] == [int(row["id"]) for row in client.administrations()]
+    first = lines[0]
+    rows = sandbox.state.rows(first.tenant, "salesinvoices")
+    assert first.invoiced == sum((Decimal(str(r["amountInclVat"] or 0)) for r in rows), Decimal(0))
+    assert first.debtors == sandbox.state.count(first.tenant, "debtor")
+    assert "total" in out.getvalue()
+
+
+def test_incremental_sync(
+    example: Example, client: asp.Client, tenant: int, sandbox: Sandbox, tmp_path: Path
+) -> None:
+    out = io.StringIO()
+    target = example("incremental_sync").run(client, tenant, out, workdir=tmp_path)
+    assert target.entries == entries_by_id(sandbox.state.rows(tenant, "journalentries"))
+    assert "Second run: only the changes." in out.getvalue()
+    assert (tmp_path / "journal-sync.json").exists()
+
+
+def test_export_csv(
+    example: Example, client: asp.Client, tenant: int, sandbox: Sandbox, tmp_path: Path
+) -> None:
+    path = tmp_path / "debtors.csv"
+    count = example("export_csv").run(client, tenant, io.StringIO(), path=path)
+    active = [row for row in sandbox.state.rows(tenant, "debtor") if row["active"]]
+    rows = list(csv.DictReader(io.StringIO(path.read_text(encoding="utf-8"))))
+    assert count == len(rows) == len(active)
+    assert [int(row["id"]) for row in rows] == sorted(row["id"] for row in active)
+
+
+def test_quickstart_as_a_script() -> None:
+    """``python examples/quickstart.py`` works as is: it starts its own sandbox."""
+    env = {k: v for k, v in os.environ.items() if k != "ASPERION_USE_LOGIN"}
+    result = subprocess.run(
+        [sys.executable, str(EXAMPLES / "quickstart.py")],
+        capture_output=True, text=True, timeout=60, env=env, check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("Logged in. This user can reach 3 administrations:")
+    assert "The sandbox answered" in result.stdout
+    assert result.stderr == ""
+
+
+def test_export_csv_as_a_script(tmp_path: Path) -> None:
+    path = tmp_path / "out.csv"
+    result = subprocess.run(
+        [sys.executable, str(EXAMPLES / "export_csv.py"), str(path)],
+        capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert f"to {path}" in result.stdout
+    assert path.read_text(encoding="utf-8").startswith("id,name,city,email,credit_limit\n")
