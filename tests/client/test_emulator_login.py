@@ -30,7 +30,8 @@ def test_a_verifier_kept_by_the_app_completes_the_login_in_another_client(
         code = asperion_sandbox.authorize(url, state="s1")
         finisher.fetch_token(code=code, state="s1", code_verifier=verifier)
         ids = [row["id"] for row in finisher.administrations()]
-    assert ids == asperion_sandbox.tenants[: len(ids)]
+    # Fresh administrations made by other tests join the list after the seeded ones.
+    assert ids[: len(asperion_sandbox.tenants)] == asperion_sandbox.tenants
 
 
 def test_without_the_verifier_another_client_refuses_the_state(asperion_sandbox: Sandbox) -> None:
