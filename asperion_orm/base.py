@@ -25,7 +25,7 @@ Write = Callable[[str, Mapping[str, Any]], dict[str, Any]]
 class ModelState:
     """Per-instance bookkeeping: raw dict, converted values, changes, session, related cache."""
 
-    __slots__ = ("adding", "changed", "raw", "related", "session", "values")
+    __slots__ = ("_changed", "_related", "adding", "raw", "session", "values")
 
     def __init__(
         self, raw: dict[str, Any], *, adding: bool, session: Session | None = None
@@ -34,8 +34,23 @@ class ModelState:
         self.adding = adding
         self.session = session
         self.values: dict[str, Any] = {}
-        self.changed: set[str] = set()
-        self.related: dict[str, Any] = {}
+        # Made on first use: most loaded instances are only read, and each object costs.
+        self._changed: set[str] | None = None
+        self._related: dict[str, Any] | None = None
+
+    @property
+    def changed(self) -> set[str]:
+        """Return the names of the fields assigned since loading (or since creation)."""
+        if self._changed is None:
+            self._changed = set()
+        return self._changed
+
+    @property
+    def related(self) -> dict[str, Any]:
+        """Return the related objects loaded so far, by foreign key (or reverse) name."""
+        if self._related is None:
+            self._related = {}
+        return self._related
 
     def value(self, field: Field[Any]) -> Any:
         """Return a field's Python value, converting the raw API value on first access."""
@@ -90,8 +105,13 @@ class Model:
     @classmethod
     def from_api(cls, raw: Mapping[str, Any], session: Session | None = None) -> Self:
         """Return an instance wrapping a raw API object; fields convert on first access."""
+        return cls._adopt(dict(raw), session)
+
+    @classmethod
+    def _adopt(cls, raw: dict[str, Any], session: Session | None) -> Self:
+        """Return an instance that keeps ``raw`` itself: for rows nobody else holds."""
         instance = cls.__new__(cls)
-        instance._state = ModelState(dict(raw), adding=False, session=session)
+        instance._state = ModelState(raw, adding=False, session=session)
         return instance
 
     # -- identity and display ------------------------------------------------------------------
@@ -202,7 +222,13 @@ class Model:
 
     def _validated(self, names: Iterable[str] | None) -> dict[str, Any]:
         if names is not None:
-            names = [name for name in names if not self._meta.get_field(name).read_only]
+            # Declaration order, not set order: the same save always sends the same body.
+            wanted = {self._meta.get_field(name).name for name in names}
+            names = [
+                name
+                for name, field in self._meta.fields.items()
+                if name in wanted and not field.read_only
+            ]
         self.full_clean(names)
         return self.to_api(names)
 

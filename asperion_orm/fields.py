@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import decimal
 import enum
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, Self, TypeVar, overload
 
 import marshmallow
@@ -91,6 +91,7 @@ class Field(Generic[T]):
         self.api_name = api_name or ""
         self.model: type[Model] | None = None
         self._mm = self.marshmallow_field()
+        self._unchanged = _unchanged_by(self._mm)
 
     def marshmallow_field(self) -> mm.Field[Any]:
         """Return the marshmallow field that does the conversions."""
@@ -111,6 +112,8 @@ class Field(Generic[T]):
         """Convert a value as the API sends it into the Python value."""
         if raw is None:
             return None
+        if self._unchanged is not None and self._unchanged(raw):
+            return raw  # type: ignore[no-any-return]
         try:
             value: T = self._mm.deserialize(raw)
         except marshmallow.ValidationError as exc:
@@ -174,6 +177,37 @@ class Field(Generic[T]):
         if self.default is NOT_PROVIDED:
             return None
         return self.default() if callable(self.default) else self.default
+
+
+def _unchanged_by(field: mm.Field[Any]) -> Callable[[Any], bool] | None:
+    """Return a test for raw values that ``field.deserialize`` would return as they are.
+
+    Reading fields is the ORM's hottest loop; for the commonest values (a ``str`` within its
+    length, an ``int``, a ``bool``) this test reaches marshmallow's answer without its cost.
+    Any other field, validator or value goes through marshmallow.
+    """
+    kind, validators = type(field), field.validators
+    if kind is mm.Integer and not validators:
+        return lambda raw: type(raw) is int
+    if kind is mm.Boolean and isinstance(field, mm.Boolean) and not validators:
+        keeps = True in field.truthy and False in field.falsy
+        return (lambda raw: type(raw) is bool) if keeps else None
+    if kind is not mm.String:
+        return None
+    if not validators:
+        return lambda raw: type(raw) is str
+    limit = _max_length(validators)
+    if limit is None:
+        return None
+    return lambda raw: type(raw) is str and len(raw) <= limit
+
+
+def _max_length(validators: Sequence[Any]) -> int | None:
+    """Return N when the only validator is ``Length(max=N)``."""
+    if len(validators) != 1 or type(validators[0]) is not mv.Length:
+        return None
+    length = validators[0]
+    return length.max if length.min is None and length.equal is None else None
 
 
 def _messages(exc: marshmallow.ValidationError) -> list[str]:

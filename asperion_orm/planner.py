@@ -170,6 +170,7 @@ def _caller_level() -> int:
     return level
 
 
+@functools.lru_cache(maxsize=1024)
 def window_pages(low: int, high: int, max_size: int) -> tuple[int, int, int]:
     """Return ``(page_size, first_page, last_page)`` covering rows ``[low, high)`` cheaply.
 

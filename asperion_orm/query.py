@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
@@ -102,7 +101,9 @@ class Query:
 
     def clone(self) -> Query:
         """Return a copy that can change without touching this one (the tree is immutable)."""
-        return copy.copy(self)
+        clone = object.__new__(type(self))  # copy.copy() without its generic protocol
+        clone.__dict__.update(self.__dict__)
+        return clone
 
     # -- conditions ----------------------------------------------------------------------------
 

@@ -6,7 +6,6 @@ the session resolved when they run (``using()`` or the active ``with client.tena
 
 from __future__ import annotations
 
-import copy
 import itertools
 import math
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -72,7 +71,8 @@ class QuerySet(Generic[M]):
 
     def _chain(self) -> QuerySet[M]:
         """Return a copy to change; the copy has no results yet."""
-        clone = copy.copy(self)
+        clone = object.__new__(type(self))  # copy.copy() without its generic protocol
+        clone.__dict__.update(self.__dict__)
         clone.query = self.query.clone()
         clone._result_cache = None
         return clone
@@ -234,9 +234,13 @@ class QuerySet(Generic[M]):
             self._result_cache = rows
 
     def iterator(self, chunk_size: int | None = None) -> Iterator[Any]:
-        """Stream results page by page (``chunk_size`` rows a page) without caching them."""
+        """Stream results page by page (``chunk_size`` rows a page) without caching them.
+
+        Neither this QuerySet nor the response cache keeps the pages, so memory stays flat
+        however many rows stream past.
+        """
         session = self._resolve_session()
-        return self._iterate(session, chunk_size)
+        return self.cache(False)._iterate(session, chunk_size)
 
     def _iterate(self, session: Session, chunk_size: int | None = None) -> Iterator[Any]:
         plan = self._checked_plan(session)
@@ -401,7 +405,8 @@ class QuerySet(Generic[M]):
 
     def _converter(self, session: Session) -> Convert:
         if self._row_kind == "model":
-            return lambda raw: self.model.from_api(raw, session)
+            # Each row was parsed for this query alone, so the instance may keep it uncopied.
+            return lambda raw: self.model._adopt(raw, session)
         fields = self._row_fields
         if self._row_kind == "dict":
             keys = self._row_keys

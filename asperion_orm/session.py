@@ -9,6 +9,7 @@ header and ``Accept-Language`` on every request, and refuses any response whose
 from __future__ import annotations
 
 import contextvars
+import itertools
 from collections import deque
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future
@@ -108,10 +109,10 @@ class Session:
         """GET ``path`` for this tenant: the parsed body, envelope included (cached raw)."""
         if not cache or ttl == 0 or self.client.cache.ttl <= 0:
             return self._checked(self._fetch(path, params))
-        namespace = self._namespace(path)
-        key = self.client.cache.key(self.client.cache_scope(self.tenant), namespace, path, params)
-        body = self.client.cache.fetch(key, lambda: self._fetch_checked(path, params), ttl)
-        return self._checked(body)
+        key = self._key(path, params)
+        fetched: list[dict[str, Any]] = []  # a miss parses once: to check it, then to return it
+        body = self.client.cache.fetch(key, lambda: self._fetch_checked(path, params, fetched), ttl)
+        return fetched[0] if fetched else self._checked(body)
 
     def get_many(
         self, calls: Iterable[tuple[str, Params]], *, cache: bool = True
@@ -121,11 +122,15 @@ class Session:
         ``calls`` is consumed lazily: at most ``max_concurrency`` requests are ahead of the
         consumer, so memory does not grow with the input.
         """
-        executor = self.client.executor
+        pending = iter(calls)
+        head = list(itertools.islice(pending, 2))
+        if len(head) == 1:  # a single GET runs here: a worker thread would only add a hand-off
+            yield self.get(*head[0], cache=cache)
+            return
         window: deque[Future[dict[str, Any]]] = deque()
         try:
-            for path, params in calls:
-                window.append(executor.submit(self.get, path, params, cache=cache))
+            for path, params in itertools.chain(head, pending):
+                window.append(self._submit(path, params, cache))
                 if len(window) >= self.client.max_concurrency:
                     yield window.popleft().result()
             while window:
@@ -133,6 +138,22 @@ class Session:
         finally:
             for future in window:
                 future.cancel()
+
+    def _submit(self, path: str, params: Params, cache: bool) -> Future[dict[str, Any]]:
+        """Start a GET on a worker thread, or answer a cache hit at once (no thread hop)."""
+        hit = self._cached(path, params) if cache else None
+        if hit is None:
+            return self.client.executor.submit(self.get, path, params, cache=cache)
+        done: Future[dict[str, Any]] = Future()
+        done.set_result(hit)
+        return done
+
+    def _cached(self, path: str, params: Params) -> dict[str, Any] | None:
+        """Return the parsed cached body of a GET, or ``None`` when it is not cached."""
+        if self.client.cache.ttl <= 0:
+            return None
+        body = self.client.cache.store.get(self._key(path, params))
+        return None if body is None else self._checked(body)
 
     # -- writes ---------------------------------------------------------------------------
 
@@ -168,9 +189,10 @@ class Session:
     def _fetch(self, path: str, params: Params) -> bytes:
         return self.client.request("GET", path, tenant=self.tenant, params=params).content
 
-    def _fetch_checked(self, path: str, params: Params) -> bytes:
+    def _fetch_checked(self, path: str, params: Params, parsed: list[dict[str, Any]]) -> bytes:
+        """Fetch and check a body for the cache, appending its parsed form to ``parsed``."""
         body = self._fetch(path, params)
-        self._checked(body)  # another tenant's data must never reach the cache
+        parsed.append(self._checked(body))  # another tenant's data must never reach the cache
         return body
 
     def _checked(self, body: bytes) -> dict[str, Any]:
@@ -182,6 +204,10 @@ class Session:
         if actual is None or str(actual) != str(self.tenant):
             raise TenantMismatchError(self.tenant, actual)
         return data
+
+    def _key(self, path: str, params: Params) -> str:
+        scope = self.client.cache_scope(self.tenant)
+        return self.client.cache.key(scope, self._namespace(path), path, params)
 
     def _namespace(self, path: str) -> str:
         resource = path.strip("/").split("/", 1)[0].lower()

@@ -1,0 +1,97 @@
+"""The models the benchmarks query: the emulator's debtors and sales invoices."""
+
+from __future__ import annotations
+
+from asperion_orm import fields
+from asperion_orm.base import Model
+
+
+class Country(Model):
+    """A country."""
+
+    id = fields.Integer(read_only=True)
+    name = fields.String(required=True, max_length=100, null=False)
+    code = fields.String(required=True, max_length=3, null=False)
+
+    class Meta:
+        path = "countries"
+        filterable = ("id", "name", "code")
+        range_filterable = ("id",)
+
+
+class Debtor(Model):
+    """A customer."""
+
+    id = fields.Integer(read_only=True)
+    name = fields.String(required=True, max_length=100, null=False)
+    contact = fields.String(max_length=100)
+    email = fields.Email()
+    phone = fields.String(max_length=30)
+    address = fields.String(max_length=100)
+    postal_code = fields.String(max_length=10)
+    city = fields.String(max_length=60)
+    country = fields.ForeignKey(Country, related_name="debtors")
+    vat_number = fields.String(max_length=20)
+    chamber_of_commerce_number = fields.String(max_length=20)
+    payment_condition_id = fields.Integer()
+    credit_limit = fields.Decimal(places=2)
+    active = fields.Boolean(default=True)
+    created_date = fields.DateTime(read_only=True)
+    changed_date = fields.DateTime(read_only=True)
+
+    class Meta:
+        path = "debtor"
+        filterable = (
+            "id",
+            "name",
+            "email",
+            "postal_code",
+            "city",
+            "country",
+            "vat_number",
+            "chamber_of_commerce_number",
+            "payment_condition_id",
+            "credit_limit",
+            "active",
+            "created_date",
+            "changed_date",
+        )
+        range_filterable = (
+            "id",
+            "country",
+            "payment_condition_id",
+            "credit_limit",
+            "created_date",
+            "changed_date",
+        )
+
+
+class InvoiceLine(Model):
+    """One line of an invoice."""
+
+    description = fields.String(max_length=200)
+    quantity = fields.Decimal(places=4)
+    price = fields.Decimal(places=2)
+
+
+class SalesInvoice(Model):
+    """A sales invoice."""
+
+    id = fields.Integer(read_only=True)
+    invoice_number = fields.String(read_only=True)
+    status = fields.String(read_only=True)
+    debtor = fields.ForeignKey(Debtor, related_name="invoices", null=False, required=True)
+    invoice_date = fields.Date(required=True, null=False)
+    due_date = fields.Date()
+    reference = fields.String(max_length=50)
+    description = fields.String(max_length=200)
+    lines = fields.Nested(InvoiceLine, many=True)
+    amount_excl_vat = fields.Decimal(read_only=True)
+    vat_amount = fields.Decimal(read_only=True)
+    amount_incl_vat = fields.Decimal(read_only=True)
+
+    class Meta:
+        path = "salesinvoices"
+        ordering = ("id",)
+        filterable = ("id", "invoice_number", "status", "debtor", "invoice_date", "reference")
+        range_filterable = ("id", "debtor", "invoice_date", "amount_incl_vat")
