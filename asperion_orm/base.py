@@ -25,7 +25,7 @@ Write = Callable[[str, Mapping[str, Any]], dict[str, Any]]
 class ModelState:
     """Per-instance bookkeeping: raw dict, converted values, changes, session, related cache."""
 
-    __slots__ = ("_changed", "_related", "adding", "raw", "session", "values")
+    __slots__ = ("_changed", "_related", "adding", "deferred", "loader", "raw", "session", "values")
 
     def __init__(
         self, raw: dict[str, Any], *, adding: bool, session: Session | None = None
@@ -37,6 +37,9 @@ class ModelState:
         # Made on first use: most loaded instances are only read, and each object costs.
         self._changed: set[str] | None = None
         self._related: dict[str, Any] | None = None
+        # Fields left out by only(): the first read of one loads them all (``loader``).
+        self.deferred: frozenset[str] = frozenset()
+        self.loader: Callable[[], dict[str, Any]] | None = None
 
     @property
     def changed(self) -> set[str]:
@@ -55,8 +58,17 @@ class ModelState:
     def value(self, field: Field[Any]) -> Any:
         """Return a field's Python value, converting the raw API value on first access."""
         if field.name not in self.values:
+            if field.name in self.deferred:
+                self.load_deferred()
             self.values[field.name] = field.to_python(self.raw.get(field.api_name))
         return self.values[field.name]
+
+    def load_deferred(self) -> None:
+        """Fetch the fields ``only()`` left out, with one request, into the raw dict."""
+        assert self.loader is not None
+        fresh = self.loader()
+        self.raw.update({key: value for key, value in fresh.items() if key not in self.raw})
+        self.deferred, self.loader = frozenset(), None
 
     def set(self, field: Field[Any], value: Any) -> None:
         """Store a value assigned by the caller and mark the field changed."""
@@ -67,7 +79,7 @@ class ModelState:
         """Return the object a foreign key points at, loading it on first access."""
         if field.name not in self.related:
             pk = self.value(field)
-            queryset = field.target.objects.using(self.session)
+            queryset = field.target._meta.base_manager.using(self.session)
             self.related[field.name] = None if pk is None else queryset.get(pk=pk)
         return self.related[field.name]
 
@@ -87,6 +99,7 @@ class Model:
         cls._meta = Options(cls, cls.__dict__.get("Meta"))
         cls.DoesNotExist = _subclass_error(cls, cls.DoesNotExist)
         cls.MultipleObjectsReturned = _subclass_error(cls, cls.MultipleObjectsReturned)
+        cls._meta.contribute_managers()
         registry.register(cls)
 
     def __init__(self, **kwargs: Any) -> None:
@@ -108,11 +121,25 @@ class Model:
         return cls._adopt(dict(raw), session)
 
     @classmethod
-    def _adopt(cls, raw: dict[str, Any], session: Session | None) -> Self:
+    def _adopt(
+        cls, raw: dict[str, Any], session: Session | None, deferred: frozenset[str] = frozenset()
+    ) -> Self:
         """Return an instance that keeps ``raw`` itself: for rows nobody else holds."""
         instance = cls.__new__(cls)
         instance._state = ModelState(raw, adding=False, session=session)
+        if deferred:
+            instance._defer(deferred)
         return instance
+
+    def _defer(self, names: frozenset[str]) -> None:
+        """Mark fields as not loaded: reading one fetches them (``GET /path/id``), as in Django."""
+        self._state.deferred = names
+        self._state.loader = self._fetch_deferred
+
+    def _fetch_deferred(self) -> dict[str, Any]:
+        manager = self._meta.base_manager
+        fresh: Model = manager.using(self._state.session).cache(False).get(pk=self.pk)
+        return fresh._state.raw
 
     # -- identity and display ------------------------------------------------------------------
 
@@ -180,16 +207,31 @@ class Model:
         using: Session | None = None,
     ) -> None:
         """POST when new, else PATCH the changed (or named) fields; ``full=True`` PUTs all."""
-        self._meta.check_writable()
+        self._meta.check_writable(adding=self._state.adding)
         session = self._session_for(using)
         if self._state.adding:
             body = self._validated(self._state.changed)
             self._send(session, session.post, self._meta.check_path(), body)
         elif full:
             self._send(session, session.put, self._detail_path(session), self._validated(None))
-        elif names := set(self._state.changed if update_fields is None else update_fields):
+        elif names := set(self._changed_fields() if update_fields is None else update_fields):
             body = self._validated(names)
             self._send(session, session.patch, self._detail_path(session), body)
+
+    def _changed_fields(self) -> set[str]:
+        """Return the assigned fields, and those changed in place (``invoice.lines[0].price``)."""
+        return self._state.changed | {
+            name
+            for name, value in self._state.values.items()
+            if (field := self._meta.fields.get(name))
+            and field.mutable
+            and self._moved(field, value)
+        }
+
+    def _moved(self, field: Field[Any], value: Any) -> bool:
+        """Return whether a value read from the API no longer serializes as it was read."""
+        pristine = field.to_python(self._state.raw.get(field.api_name))
+        return bool(field.to_api(value) != field.to_api(pristine))
 
     def delete(self, *, using: Session | None = None) -> None:
         """DELETE the object; its id becomes ``None``."""
@@ -202,7 +244,8 @@ class Model:
     def refresh_from_db(self, *, using: Session | None = None) -> None:
         """Reload the object from the API, dropping unsaved changes."""
         session = self._session_for(using, reading=True)
-        fresh = type(self).objects.using(session).cache(False).get(pk=self.pk)
+        manager = self._meta.base_manager
+        fresh = manager.using(session).cache(False).get(pk=self.pk)
         self._load(fresh._state.raw, session)
 
     def _send(self, session: Session, method: Write, path: str, body: dict[str, Any]) -> None:

@@ -449,7 +449,7 @@ def build_queryset(
     names: Sequence[str],
 ) -> QuerySet[Any]:
     """Return the values() queryset a ``get`` command describes (no I/O)."""
-    qs: QuerySet[Any] = model.objects.all()
+    qs: QuerySet[Any] = model._meta.default_manager.all()
     for text in filters:
         key, value = parse_filter(model, text)
         qs = qs.filter(**{key: value})

@@ -72,6 +72,8 @@ class Field(Generic[T]):
 
     python_types: ClassVar[tuple[type, ...]] = (object,)
     lookups: ClassVar[frozenset[str]] = COMPARISON
+    # Values that can change in place (a list, an embedded object): save() compares them.
+    mutable: ClassVar[bool] = False
 
     def __init__(
         self,
@@ -172,6 +174,13 @@ class Field(Generic[T]):
             raise AttributeError(f"{self!r} is read-only: the API sets it.")
         instance._state.set(self, None if value is None else self.normalize(value))
 
+    def step(self, value: Any, by: int) -> Any:
+        """Return the value ``by`` units away on a discrete scale, or ``None`` when not discrete.
+
+        The planner uses it to send a strict ``gt``/``lt`` as the inclusive bound next to it.
+        """
+        return None
+
     def initial(self) -> Any:
         """Return the value a new instance starts with."""
         if self.default is NOT_PROVIDED:
@@ -232,6 +241,9 @@ class Integer(Field[int]):
 
     def marshmallow_field(self) -> mm.Field[Any]:
         return mm.Integer(strict=True)
+
+    def step(self, value: Any, by: int) -> Any:
+        return value + by
 
 
 class String(Field[str]):
@@ -311,6 +323,12 @@ class Date(Field[dt.date]):
     def marshmallow_field(self) -> mm.Field[Any]:
         return mm.Date()
 
+    def step(self, value: Any, by: int) -> Any:
+        try:
+            return value + dt.timedelta(days=by)
+        except OverflowError:
+            return None
+
     def coerce(self, value: Any) -> dt.date:
         if isinstance(value, dt.datetime):
             self.type_error(value)
@@ -383,6 +401,7 @@ class List(Field[list[Any]]):
 
     python_types = (list, tuple)
     lookups = frozenset({"isnull"})
+    mutable = True
 
     def __init__(self, inner: Field[Any], **kwargs: Any) -> None:
         self.inner = inner
@@ -399,6 +418,7 @@ class Nested(Field[Any]):
     """An embedded object (or a list of them with ``many=True``) declared as a path-less model."""
 
     lookups = frozenset({"isnull"})
+    mutable = True
 
     def __init__(self, model: type[Model], *, many: bool = False, **kwargs: Any) -> None:
         self.nested_model = model
@@ -453,6 +473,9 @@ class ForeignKey(Field[int]):
 
     def marshmallow_field(self) -> mm.Field[Any]:
         return mm.Integer(strict=True)
+
+    def step(self, value: Any, by: int) -> Any:
+        return value + by
 
     def __set_name__(self, owner: type[Model], name: str) -> None:
         self.api_name = self.api_name or camel_case(f"{name}_id")

@@ -3,7 +3,8 @@
 A lookup with ``server = EQUAL`` is answered by ``apiName=value`` on fields the model declares
 filterable (repeated values mean OR); ``FROM``/``TO`` by ``apiName_from``/``apiName_to`` on
 range-filterable fields. ``exact_on_server = False`` marks a server answer that only narrows
-the rows, so the planner re-checks the predicate locally.
+the rows, so the planner re-checks the predicate locally; a strict ``gt``/``lt`` on a discrete
+field (integers, dates) is exact after all, sent as the inclusive bound next to its value.
 """
 
 from __future__ import annotations
@@ -63,6 +64,10 @@ class Lookup:
         """Check and normalise the value the caller gave."""
         return self.field.normalize(value)
 
+    def server_exact(self) -> bool:
+        """Return whether the server form answers exactly (no local re-check needed)."""
+        return self.exact_on_server
+
     def matches(self, actual: Any) -> bool:
         """Return whether a row's Python value satisfies the condition (``None`` never does)."""
         return actual is not None and self.test(actual)
@@ -119,10 +124,25 @@ class IsNull(Lookup):
         return (actual is None) is self.value
 
 
-class GreaterThan(Lookup):
+class StrictBound(Lookup):
+    """``gt``/``lt``: the server bounds are inclusive, so a discrete field sends the next value."""
+
+    exact_on_server = False
+    by: ClassVar[int]
+
+    def server_exact(self) -> bool:
+        return self.field.step(self.value, self.by) is not None
+
+    def params(self) -> list[tuple[str, str]]:
+        bound = self.field.step(self.value, self.by)
+        value = self.value if bound is None else bound
+        return [(self.field.api_name + self.server[0], render(self.field, value))]
+
+
+class GreaterThan(StrictBound):
     name = "gt"
     server = (FROM,)
-    exact_on_server = False
+    by = 1
 
     def test(self, actual: Any) -> bool:
         return bool(actual > self.value)
@@ -136,10 +156,10 @@ class GreaterThanOrEqual(Lookup):
         return bool(actual >= self.value)
 
 
-class LessThan(Lookup):
+class LessThan(StrictBound):
     name = "lt"
     server = (TO,)
-    exact_on_server = False
+    by = -1
 
     def test(self, actual: Any) -> bool:
         return bool(actual < self.value)

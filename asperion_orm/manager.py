@@ -1,9 +1,17 @@
-"""``Manager``: the ``Model.objects`` entry point, handing every call to a new QuerySet."""
+"""``Manager``: the ``Model.objects`` entry point, handing every call to a new QuerySet.
+
+Managers are declared in the class body, as in Django (``objects = ArticleManager()``); each
+model class gets its own bound copy when it is created. The first declared is the default
+manager; a model that declares none gets ``objects``.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
-from typing import TYPE_CHECKING, Any, Generic, TypeVar, overload
+import copy
+import inspect
+import itertools
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, Self, TypeVar, overload
 
 from asperion_orm.queryset import QuerySet
 from asperion_orm.session import Session
@@ -13,25 +21,63 @@ if TYPE_CHECKING:
     from asperion_orm.fields import ForeignKey
     from asperion_orm.q import Q
 
-__all__ = ["Manager", "ManagerDescriptor", "RelatedManager", "ReverseAccessor"]
+__all__ = ["BaseManager", "Manager", "ManagerDescriptor", "RelatedManager", "ReverseAccessor"]
 
 M = TypeVar("M", bound="Model")
 
+_counter = itertools.count()
 
-class Manager(Generic[M]):
-    """Start queries on a model; it holds no state besides the model."""
 
-    def __init__(self, model: type[M]) -> None:
-        self.model = model
+class BaseManager(Generic[M]):
+    """Start queries on a model; it holds no state besides the model and its name.
+
+    ``get_queryset()`` returns every row, without ``Meta.default_filters``: this is the
+    manager relations follow unless ``Meta.base_manager_name`` names another.
+    """
+
+    _queryset_class: ClassVar[type[QuerySet[Any]]] = QuerySet
+
+    def __init__(self, model: type[M] | None = None) -> None:
+        self.model: type[M] = model  # type: ignore[assignment]  # bound by contribute_to_class
+        self.name = ""
+        self.creation_counter = next(_counter)
 
     def __repr__(self) -> str:
-        return f"<Manager for {self.model.__name__}>"
+        owner = self.model.__name__ if self.model is not None else "?"
+        return f"<{type(self).__name__} for {owner}>"
+
+    def __set_name__(self, owner: type[Any], name: str) -> None:
+        self.name = name
+
+    @overload
+    def __get__(self, instance: None, owner: Any) -> Self: ...
+    @overload
+    def __get__(self, instance: object, owner: Any) -> Self: ...
+    def __get__(self, instance: object, owner: Any) -> Self:
+        if instance is not None:
+            raise AttributeError("Manager isn't accessible via model instances.")
+        return self
+
+    def contribute_to_class(self, model: type[Model], name: str) -> Self:
+        """Return a copy of this manager bound to ``model`` under ``name``."""
+        bound = copy.copy(self)
+        bound.model = model  # type: ignore[assignment]
+        bound.name = name
+        return bound
+
+    @classmethod
+    def from_queryset(cls, queryset_class: type[QuerySet[Any]], class_name: str = "") -> type[Self]:
+        """Return a manager class whose methods include ``queryset_class``'s public ones."""
+        namespace: dict[str, Any] = {"_queryset_class": queryset_class}
+        for name, method in inspect.getmembers(queryset_class, inspect.isfunction):
+            if not name.startswith("_") and not hasattr(cls, name):
+                namespace[name] = _proxy(name, method)
+        name = class_name or f"{cls.__name__}From{queryset_class.__name__}"
+        return type(name, (cls,), namespace)
 
     def get_queryset(self) -> QuerySet[M]:
-        """Return a QuerySet over every object, with the model's default filters applied."""
-        queryset = QuerySet(self.model)
-        defaults = self.model._meta.default_filters
-        return queryset.filter(**defaults) if defaults else queryset
+        """Return a QuerySet over every object."""
+        return self._queryset_class(self.model)
 
     def all(self) -> QuerySet[M]:
         return self.get_queryset()
@@ -65,6 +111,9 @@ class Manager(Generic[M]):
 
     def cache(self, enabled: bool = True, *, ttl: float | None = None) -> QuerySet[M]:
         return self.get_queryset().cache(enabled, ttl=ttl)
+
+    def with_params(self, **params: str | int | bool) -> QuerySet[M]:
+        return self.get_queryset().with_params(**params)
 
     def none(self) -> QuerySet[M]:
         return self.get_queryset().none()
@@ -116,8 +165,27 @@ class Manager(Generic[M]):
         return self.get_queryset().update(**kwargs)
 
 
+class Manager(BaseManager[M]):
+    """The usual manager: every object, with the model's ``Meta.default_filters`` applied."""
+
+    def get_queryset(self) -> QuerySet[M]:
+        """Return a QuerySet over every object, with the model's default filters applied."""
+        queryset = super().get_queryset()
+        defaults = self.model._meta.default_filters
+        return queryset.filter(**defaults) if defaults else queryset
+
+
+def _proxy(name: str, method: Callable[..., Any]) -> Callable[..., Any]:
+    def manager_method(self: BaseManager[Any], *args: Any, **kwargs: Any) -> Any:
+        return getattr(self.get_queryset(), name)(*args, **kwargs)
+
+    manager_method.__name__ = name
+    manager_method.__doc__ = method.__doc__
+    return manager_method
+
+
 class ManagerDescriptor:
-    """``Model.objects``: a Manager on the class, an error on instances (as in Django)."""
+    """``Model.objects`` on the base class: the model's ``objects`` manager, if it has one."""
 
     @overload
     def __get__(self, instance: None, owner: type[M]) -> Manager[M]: ...
@@ -126,7 +194,10 @@ class ManagerDescriptor:
     def __get__(self, instance: object, owner: type[M]) -> Manager[M]:
         if instance is not None:
             raise AttributeError("Manager isn't accessible via model instances.")
-        return Manager(owner)
+        manager = owner._meta.managers.get("objects")
+        if manager is None:
+            raise AttributeError(f"type object {owner.__name__!r} has no attribute 'objects'")
+        return manager  # type: ignore[return-value]
 
 
 class ReverseAccessor:

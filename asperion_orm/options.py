@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import functools
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -11,6 +12,7 @@ from asperion_orm.fields import Field, ForeignKey, Integer
 
 if TYPE_CHECKING:
     from asperion_orm.base import Model
+    from asperion_orm.manager import BaseManager
 
 __all__ = ["Options"]
 
@@ -19,6 +21,8 @@ META_OPTIONS = frozenset(
     {
         "path",
         "read_only",
+        "create_only",
+        "base_manager_name",
         "ordering",
         "max_page_size",
         "default_filters",
@@ -42,6 +46,9 @@ class Options:
         self.model = model
         self.path: str | None = options.get("path")
         self.read_only: bool = options.get("read_only", False)
+        self.create_only: bool = options.get("create_only", False)
+        self.base_manager_name: str | None = options.get("base_manager_name")
+        self.managers: dict[str, BaseManager[Any]] = {}
         self.max_page_size: int = options.get("max_page_size", DEFAULT_MAX_PAGE_SIZE)
         self.default_filters: Mapping[str, Any] = dict(options.get("default_filters", {}))
         self.fields: dict[str, Field[Any]] = _collect_fields(model)
@@ -91,10 +98,63 @@ class Options:
         """Return the fields a write may send."""
         return [field for field in self.fields.values() if not field.read_only]
 
-    def check_writable(self) -> None:
-        """Refuse writes to a read-only resource or a path-less model."""
+    # -- managers ------------------------------------------------------------------------------
+
+    def contribute_managers(self) -> None:
+        """Bind the declared managers (own and inherited) to the model; add ``objects`` if none."""
+        from asperion_orm.manager import BaseManager, Manager
+
+        declared: dict[str, BaseManager[Any]] = {}
+        for klass in reversed(self.model.__mro__):
+            declared.update({k: v for k, v in vars(klass).items() if isinstance(v, BaseManager)})
+        if not declared:
+            declared["objects"] = Manager()
+        ordered = sorted(declared.items(), key=lambda item: item[1].creation_counter)
+        for name, manager in ordered:
+            self.managers[name] = manager.contribute_to_class(self.model, name)
+            setattr(self.model, name, self.managers[name])
+        if self.base_manager_name and self.base_manager_name not in self.managers:
+            raise ConfigurationError(
+                f"{self.label}.Meta.base_manager_name {self.base_manager_name!r} is not a manager "
+                f"of the model; choices are: {', '.join(self.managers)}."
+            )
+
+    @property
+    def default_manager(self) -> BaseManager[Any]:
+        """Return the first manager declared (Django's ``_default_manager``)."""
+        return next(iter(self.managers.values()))
+
+    @functools.cached_property
+    def base_manager(self) -> BaseManager[Any]:
+        """Return the manager relations follow: ``Meta.base_manager_name``, else an unfiltered one.
+
+        It must reach every row, so following ``line.article`` finds an inactive article too.
+        """
+        from asperion_orm.manager import BaseManager
+
+        if self.base_manager_name:
+            return self.managers[self.base_manager_name]
+        return BaseManager().contribute_to_class(self.model, "_base_manager")
+
+    # -- what the API allows ------------------------------------------------------------------
+
+    def check_readable(self) -> None:
+        """Refuse reads of a create-only resource, before any request."""
+        if self.create_only:
+            raise ConfigurationError(
+                f"{self.label} is create-only: the API accepts POST only, so it cannot be "
+                "listed or read."
+            )
+
+    def check_writable(self, *, adding: bool = False) -> None:
+        """Refuse writes the API does not allow; a create-only resource accepts new objects."""
         if self.read_only:
             raise ConfigurationError(f"{self.label} is read-only: the API refuses writes to it.")
+        if self.create_only and not adding:
+            raise ConfigurationError(
+                f"{self.label} is create-only: the API accepts POST only, so an object cannot "
+                "be changed or deleted."
+            )
         self.check_path()
 
     def check_path(self) -> str:

@@ -1,8 +1,9 @@
 """The planner: split a ``Query`` into requests the server answers and steps that run locally.
 
-The server part is equality, ``in``, a same-field OR of equalities, ``gte``/``lte`` (and the
-narrowing half of ``gt``/``lt``/``range``) on range-filterable fields, a one-field order and
-``only()`` as ``fields=``. Everything else (exclude, cross-field OR, substring lookups, a
+The server part is equality, ``in``, a same-field OR of equalities, ``gte``/``lte``/``range``
+and ``gt``/``lt`` on range-filterable fields (exact on integers and dates, where ``id__gt=5``
+is ``id_from=6``; a narrowing bound re-checked locally on decimals and datetimes), a one-field
+order and ``only()`` as ``fields=``. Everything else (exclude, cross-field OR, substring lookups, a
 multi-field order) runs over the streamed pages. Nothing here does I/O.
 """
 
@@ -92,6 +93,12 @@ class Plan:
         """Return whether several chunks are merged, de-duplicated and re-sorted."""
         return len(self.chunks) > 1
 
+    def one_page_each(self) -> bool:
+        """Return whether every chunk's first page holds all its rows (a page of ids or fewer)."""
+        pk = self.meta.pk.api_name
+        sizes = [sum(name == pk for name, _ in self.params + chunk) for chunk in self.chunks]
+        return all(0 < size <= self.meta.max_page_size for size in sizes)
+
     def local_steps(self) -> list[str]:
         """Return what runs locally, without values (the query's shape)."""
         steps = []
@@ -136,7 +143,7 @@ class Plan:
         if self.empty:
             return str(self)
         lines = [str(request) for request in self.first_requests()]
-        if not (self.windowed and self.high is not None):
+        if not (self.windowed and self.high is not None) and not self.one_page_each():
             lines.append("  ...then the remaining pages, fetched concurrently")
         if self.merged:
             lines.append(f"merge {len(self.chunks)} chunks: de-duplicate by id, re-sort")
@@ -193,7 +200,7 @@ def plan(query: Query, base_url: str = DEFAULT_BASE_URL) -> Plan:
     split.take(query.where)
     server_order, local_order = _split_order(meta, query.ordering)
     params = split.params() + server_order
-    params += _fields_param(query, split.local, local_order)
+    params += _fields_param(query, split.local, local_order) + query.params
     chunks = _chunk(meta, params, split, base_url)
     return Plan(
         meta=meta,
@@ -231,7 +238,7 @@ class _Split:
     def _lookup(self, lookup: Lookup) -> None:
         self.empty = self.empty or (isinstance(lookup, In) and not lookup.value)
         pushed = self._push_equal(lookup) if lookup.server == (EQUAL,) else self._push_range(lookup)
-        if not pushed or not lookup.exact_on_server:
+        if not pushed or not lookup.server_exact():
             self.local.append(lookup)
 
     def _push_equal(self, lookup: Lookup) -> bool:

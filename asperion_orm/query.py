@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
-from asperion_orm.exceptions import FieldError
+from asperion_orm.exceptions import FieldError, QueryError
 from asperion_orm.fields import Field
 from asperion_orm.lookups import LOOKUP_SEP, LOOKUPS, Exact, Lookup
 from asperion_orm.q import Q
@@ -16,6 +16,9 @@ if TYPE_CHECKING:
 __all__ = ["Query", "Where"]
 
 ValueOf = Callable[[Field[Any]], Any]
+
+# Parameters the library itself sends: a with_params() name may not take their place.
+RESERVED_PARAMS = frozenset({"page", "pagesize", "orderby", "fields", "metaonly"})
 
 
 class Where:
@@ -93,6 +96,7 @@ class Query:
         self.only: tuple[str, ...] = ()
         self.empty = False
         self.server_only = False
+        self.params: tuple[tuple[str, str], ...] = ()
 
     def __str__(self) -> str:
         from asperion_orm.planner import plan
@@ -146,6 +150,25 @@ class Query:
                 return child.value
         return None
 
+    def add_params(self, params: dict[str, Any]) -> None:
+        """Add server parameters that are not filters; a name given again is replaced."""
+        checked = dict(self.params)
+        for name, value in params.items():
+            checked[self._param_name(name)] = _param_value(name, value)
+        self.params = tuple(checked.items())
+
+    def _param_name(self, name: Any) -> str:
+        if not isinstance(name, str) or not name:
+            raise QueryError(f"A server parameter name must be a non-empty str, not {name!r:.40}.")
+        taken = {f.api_name.lower() for f in self.model._meta.fields.values()}
+        taken |= {f"{api}{suffix}" for api in taken for suffix in ("_from", "_to")}
+        if name.lower() in RESERVED_PARAMS | taken:
+            raise QueryError(
+                f"{name!r} is a paging, ordering or filter parameter of "
+                f"{self.model._meta.label}: use filter(), order_by(), only() or a slice for it."
+            )
+        return name
+
     def set_empty(self) -> None:
         """Make the query match nothing (``none()``)."""
         self.empty = True
@@ -191,3 +214,12 @@ class Query:
             self.low_mark = start if self.high_mark is None else min(self.high_mark, start)
         if self.low_mark == self.high_mark:
             self.set_empty()
+
+
+def _param_value(name: str, value: Any) -> str:
+    """Return the query-string text of a server parameter's value (str, int or bool)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str | int):
+        return str(value)
+    raise QueryError(f"Server parameter {name!r} takes a str, int or bool, not {value!r:.40}.")

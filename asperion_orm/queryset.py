@@ -167,6 +167,15 @@ class QuerySet(Generic[M]):
         clone._use_cache, clone._ttl = enabled, ttl
         return clone
 
+    def with_params(self, **params: str | int | bool) -> QuerySet[M]:
+        """Send server parameters that are not filters (``ActiveState="All"``) on every request.
+
+        Names must not clash with paging, ordering or a field's filter parameters.
+        """
+        clone = self._chain()
+        clone.query.add_params(params)
+        return clone
+
     def none(self) -> QuerySet[M]:
         """Return a QuerySet that matches nothing and never sends a request."""
         clone = self._chain()
@@ -191,6 +200,7 @@ class QuerySet(Generic[M]):
         return self._plan(self._session or current_session_or_none()).explain()
 
     def _plan(self, session: Session | None) -> Plan:
+        self.model._meta.check_readable()
         base_url = session.client.base_url if session is not None else DEFAULT_BASE_URL
         return plan(self.query, base_url)
 
@@ -244,7 +254,7 @@ class QuerySet(Generic[M]):
 
     def _iterate(self, session: Session, chunk_size: int | None = None) -> Iterator[Any]:
         plan = self._checked_plan(session)
-        convert = self._converter(session)
+        convert = self._converter(session, plan)
         return (convert(raw) for raw in self._fetcher(session, plan, chunk_size).rows())
 
     def count(self) -> int:
@@ -336,7 +346,7 @@ class QuerySet(Generic[M]):
 
     def bulk_create(self, objs: Sequence[M], *, concurrency: int | None = None) -> list[M]:
         """POST every new object, up to ``concurrency`` at a time; all are validated first."""
-        self.model._meta.check_writable()
+        self.model._meta.check_writable(adding=True)
         for obj in objs:
             obj.full_clean(obj._state.changed)
         session = self._resolve_session()
@@ -403,8 +413,11 @@ class QuerySet(Generic[M]):
     def _fetcher(self, session: Session, plan: Plan, chunk_size: int | None = None) -> Fetcher:
         return Fetcher(session, plan, chunk_size=chunk_size, cache=self._use_cache, ttl=self._ttl)
 
-    def _converter(self, session: Session) -> Convert:
+    def _converter(self, session: Session, plan: Plan | None = None) -> Convert:
         if self._row_kind == "model":
+            deferred = _deferred(self.model._meta, plan)
+            if deferred:
+                return lambda raw: self.model._adopt(raw, session, deferred)
             # Each row was parsed for this query alone, so the instance may keep it uncopied.
             return lambda raw: self.model._adopt(raw, session)
         fields = self._row_fields
@@ -442,7 +455,8 @@ class QuerySet(Generic[M]):
 
     def _prefetch_forward(self, field: ForeignKey, objs: list[Any], session: Session) -> None:
         ids = {obj._state.value(field) for obj in objs} - {None}
-        related = field.target.objects.using(session).cache(self._use_cache).in_bulk(ids)
+        manager = field.target._meta.base_manager
+        related = manager.using(session).cache(self._use_cache).in_bulk(ids)
         for obj in objs:
             obj._state.related[field.name] = related.get(obj._state.value(field))
 
@@ -462,6 +476,15 @@ def current_session_or_none() -> Session | None:
         return Session.current()
     except NoSessionError:
         return None
+
+
+def _deferred(meta: Options, plan: Plan | None) -> frozenset[str]:
+    """Return the names of the fields a plan's ``fields=`` parameter leaves out."""
+    fetched = dict(plan.params).get("fields") if plan is not None else None
+    if fetched is None:
+        return frozenset()
+    api_names = set(fetched.split(","))
+    return frozenset(f.name for f in meta.fields.values() if f.api_name not in api_names)
 
 
 def _check_index(key: object) -> None:
@@ -533,9 +556,9 @@ class Fetcher:
         return self.session.get(path, cache=self.cache, ttl=self.ttl)
 
     def get_many(self, requests: Iterable[Request]) -> Iterator[Raw]:
-        """Send GETs concurrently, yielding the answers in order."""
+        """Send GETs concurrently, yielding the answers in order (each cached for ``ttl``)."""
         calls = ((request.path, request.params) for request in requests)
-        return self.session.get_many(calls, cache=self.cache)
+        return self.session.get_many(calls, cache=self.cache, ttl=self.ttl)
 
     def total(self) -> int:
         """Return the server's row count over every chunk (``MetaOnly`` requests)."""

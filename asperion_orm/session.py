@@ -115,7 +115,11 @@ class Session:
         return fetched[0] if fetched else self._checked(body)
 
     def get_many(
-        self, calls: Iterable[tuple[str, Params]], *, cache: bool = True
+        self,
+        calls: Iterable[tuple[str, Params]],
+        *,
+        cache: bool = True,
+        ttl: float | None = None,
     ) -> Iterator[dict[str, Any]]:
         """Run GETs concurrently (up to ``client.max_concurrency``), yielding in input order.
 
@@ -125,12 +129,12 @@ class Session:
         pending = iter(calls)
         head = list(itertools.islice(pending, 2))
         if len(head) == 1:  # a single GET runs here: a worker thread would only add a hand-off
-            yield self.get(*head[0], cache=cache)
+            yield self.get(*head[0], cache=cache, ttl=ttl)
             return
         window: deque[Future[dict[str, Any]]] = deque()
         try:
             for path, params in itertools.chain(head, pending):
-                window.append(self._submit(path, params, cache))
+                window.append(self._submit(path, params, cache, ttl))
                 if len(window) >= self.client.max_concurrency:
                     yield window.popleft().result()
             while window:
@@ -139,11 +143,13 @@ class Session:
             for future in window:
                 future.cancel()
 
-    def _submit(self, path: str, params: Params, cache: bool) -> Future[dict[str, Any]]:
+    def _submit(
+        self, path: str, params: Params, cache: bool, ttl: float | None
+    ) -> Future[dict[str, Any]]:
         """Start a GET on a worker thread, or answer a cache hit at once (no thread hop)."""
-        hit = self._cached(path, params) if cache else None
+        hit = self._cached(path, params) if cache and ttl != 0 else None
         if hit is None:
-            return self.client.executor.submit(self.get, path, params, cache=cache)
+            return self.client.executor.submit(self.get, path, params, cache=cache, ttl=ttl)
         done: Future[dict[str, Any]] = Future()
         done.set_result(hit)
         return done

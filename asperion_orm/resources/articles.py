@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from asperion_orm import fields
 from asperion_orm.base import Model
-from asperion_orm.resources._managers import ActiveManager, AllRowsManager, managed_by
+from asperion_orm.resources._managers import ActiveManager, AllRowsManager
 from asperion_orm.resources.reference import SalesType
 
 __all__ = ["Article"]
@@ -16,6 +16,7 @@ class Article(Model):
     ``Article.objects`` lists the active articles (the API's default). For the others, ask
     explicitly: ``Article.objects.with_inactive()`` or ``Article.all_objects`` send
     ``ActiveState=All``; ``Article.objects.inactive()`` returns only the inactive ones.
+    Relations (``line.article``, ``prefetch_related("article")``) follow ``all_objects``.
     """
 
     id = fields.Integer(read_only=True)
@@ -32,11 +33,12 @@ class Article(Model):
 
     sales_type_id: int | None
 
-    objects: ActiveManager[Article] = managed_by(ActiveManager)
-    all_objects: AllRowsManager[Article] = managed_by(AllRowsManager)
+    objects: ActiveManager[Article] = ActiveManager()
+    all_objects: AllRowsManager[Article] = AllRowsManager()
 
     class Meta:
         path = "articles"
+        base_manager_name = "all_objects"  # relations reach inactive articles too
         default_filters = {"active": True}
         filterable = (
             "id",

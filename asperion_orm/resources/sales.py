@@ -2,16 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-
 from asperion_orm import fields
 from asperion_orm.base import Model
-from asperion_orm.exceptions import ConfigurationError
-from asperion_orm.resources._managers import CreateOnlyManager, managed_by
 from asperion_orm.resources.articles import Article
 from asperion_orm.resources.contacts import Debtor
 from asperion_orm.resources.reference import LedgerAccount, VatCode
-from asperion_orm.session import Session
 
 __all__ = ["SalesInvoice", "SalesInvoiceLine", "SalesOrderLine", "SalesOrderWithLines"]
 
@@ -107,30 +102,7 @@ class SalesOrderWithLines(Model):
 
     debtor_id: int | None
 
-    objects: CreateOnlyManager[SalesOrderWithLines] = managed_by(CreateOnlyManager)
-
     class Meta:
         path = "SalesOrderWithLines"
+        create_only = True
         filterable = ()
-
-    def save(
-        self,
-        *,
-        update_fields: Iterable[str] | None = None,
-        full: bool = False,
-        using: Session | None = None,
-    ) -> None:
-        """POST a new sales order; a created one cannot be changed."""
-        if self.pk is not None:
-            raise self._create_only("changed")
-        super().save(update_fields=update_fields, full=full, using=using)
-
-    def delete(self, *, using: Session | None = None) -> None:
-        """Refuse: the API cannot delete a sales order."""
-        raise self._create_only("deleted")
-
-    def _create_only(self, what: str) -> ConfigurationError:
-        return ConfigurationError(
-            f"SalesOrderWithLines is create-only: the API accepts POST only, so an order "
-            f"cannot be {what}."
-        )

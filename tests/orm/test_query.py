@@ -80,10 +80,43 @@ def test_gte_and_lte_use_from_and_to() -> None:
     assert steps(queryset) == []
 
 
-def test_gt_and_lt_narrow_on_the_server_and_recheck_locally() -> None:
+def test_gt_and_lt_on_integers_are_exact_on_the_server() -> None:
     queryset = Debtor.objects.filter(id__gt=5, id__lt=9)
-    assert sql(queryset) == "GET /debtor?id_from=5&id_to=9&page=1&pageSize=100"
-    assert steps(queryset) == ["filter (id__gt AND id__lt)"]
+    assert sql(queryset) == "GET /debtor?id_from=6&id_to=8&page=1&pageSize=100"
+    assert steps(queryset) == []
+
+
+def test_gt_and_lt_on_foreign_keys_are_exact_on_the_server() -> None:
+    queryset = Debtor.objects.filter(country__gt=1, country_id__lt=4)
+    assert sql(queryset) == "GET /debtor?countryId_from=2&countryId_to=3&page=1&pageSize=100"
+    assert steps(queryset) == []
+
+
+def test_gt_and_lt_on_dates_send_the_next_and_previous_day() -> None:
+    queryset = SalesInvoice.objects.filter(
+        invoice_date__gt=dt.date(2024, 2, 28), invoice_date__lt=dt.date(2024, 3, 2)
+    )
+    assert sql(queryset) == (
+        "GET /salesinvoices?invoiceDate_from=2024-02-29&invoiceDate_to=2024-03-01"
+        "&orderby=id&page=1&pageSize=100"
+    )
+    assert steps(queryset) == []
+
+
+def test_gt_on_the_last_date_narrows_and_rechecks() -> None:
+    queryset = SalesInvoice.objects.filter(invoice_date__gt=dt.date.max)
+    assert "invoiceDate_from=9999-12-31" in sql(queryset)
+    assert steps(queryset) == ["filter (invoice_date__gt)"]
+
+
+def test_gt_and_lt_on_decimals_and_datetimes_narrow_and_recheck_locally() -> None:
+    moment = dt.datetime(2024, 1, 1, tzinfo=dt.UTC)
+    queryset = Debtor.objects.filter(credit_limit__gt=5, created_date__lt=moment)
+    assert sql(queryset) == (
+        "GET /debtor?createdDate_to=2024-01-01T00%3A00%3A00%2B00%3A00"
+        "&creditLimit_from=5.00&page=1&pageSize=100"
+    )
+    assert steps(queryset) == ["filter (created_date__lt AND credit_limit__gt)"]
 
 
 def test_range_uses_both_bounds() -> None:
@@ -218,6 +251,78 @@ def test_explain_lists_requests_and_local_steps() -> None:
         "local: order by city, name",
         "local: slice [0:5]",
     ]
+
+
+def test_explain_of_a_page_of_ids_says_one_page() -> None:
+    queryset = Debtor.objects.filter(id__in=range(1, 101), name__icontains="bv")
+    assert "remaining pages" not in queryset.explain()
+    assert "remaining pages" not in Debtor.objects.filter(pk=4).explain()
+    assert "remaining pages" in Debtor.objects.filter(city="Ede").explain()
+
+
+def test_explain_of_many_ids_in_chunks_of_a_page_says_one_page_each() -> None:
+    text = Debtor.objects.filter(id__in=range(1, 251)).explain()
+    assert "merge 3 chunks" in text
+    assert "remaining pages" not in text
+
+
+def test_explain_of_a_slice_within_one_page_says_one_request() -> None:
+    assert Debtor.objects.all()[20:30].explain() == "GET /debtor?page=3&pageSize=10"
+    assert "remaining pages" in Debtor.objects.all()[20:].explain()
+
+
+# -- server parameters that are not filters --------------------------------------------------------
+
+
+def test_with_params_are_sent_and_shown() -> None:
+    queryset = Debtor.objects.with_params(Mode="x", Level=2, Flag=True).filter(city="Ede")
+    assert sql(queryset) == "GET /debtor?Flag=true&Level=2&Mode=x&city=Ede&page=1&pageSize=100"
+    assert "Mode=x" in queryset.explain()
+    assert "Mode" not in sql(Debtor.objects.all())
+
+
+def test_with_params_are_on_every_chunk_and_count_request() -> None:
+    queryset = Debtor.objects.with_params(Mode="x").filter(id__in=range(1, 251))
+    result = plan(queryset.query)
+    requests = [*result.first_requests(), *result.count_requests()]
+    assert len(requests) == 6
+    assert all(("Mode", "x") in request.params for request in requests)
+
+
+def test_with_params_chain_by_cloning_and_replace_a_name() -> None:
+    base = Debtor.objects.with_params(Mode="x")
+    again = base.with_params(Mode="y")
+    assert "Mode=x" in sql(base)
+    assert "Mode=y" in sql(again) and "Mode=x" not in sql(again)
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"page": 2},
+        {"PageSize": 5},
+        {"orderby": "name"},
+        {"fields": "id"},
+        {"MetaOnly": True},
+        {"city": "Ede"},
+        {"creditLimit_from": 5},
+        {"ID": 1},
+    ],
+)
+def test_with_params_refuses_paging_ordering_and_filter_names(params: dict[str, object]) -> None:
+    with pytest.raises(QueryError, match="paging, ordering or filter"):
+        Debtor.objects.with_params(**params)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("value", [1.5, None, [1], Decimal("1")])
+def test_with_params_refuses_other_value_types(value: object) -> None:
+    with pytest.raises(QueryError, match="str, int or bool"):
+        Debtor.objects.with_params(Mode=value)  # type: ignore[arg-type]
+
+
+def test_with_params_refuses_an_empty_name() -> None:
+    with pytest.raises(QueryError, match="non-empty str"):
+        Debtor.objects.with_params(**{"": "x"})
 
 
 # -- values are encoded, never pasted ------------------------------------------------------------

@@ -21,6 +21,7 @@ from asperion_orm.resources import (
     JournalEntryLog,
     PurchaseInvoice,
     SalesInvoice,
+    SalesInvoiceLine,
     SalesOrderLine,
     SalesOrderWithLines,
     SalesType,
@@ -67,6 +68,37 @@ def test_with_inactive_asks_for_all_through_active_state(
     assert inactive == [row["id"] for row in rows("articles") if not row["active"]]
     assert set(hidden) <= set(inactive)
     assert "ActiveState=All" in Article.all_objects.filter(code="X").explain()
+
+
+def test_article_managers_are_declared_in_the_class(session: Session) -> None:
+    assert Article._meta.default_manager is Article.objects
+    assert Article._meta.base_manager is Article.all_objects
+    assert Article.objects.model is Article
+    with pytest.raises(AttributeError, match="instances"):
+        Article.from_api({"id": 1}).objects  # noqa: B018
+
+
+def test_an_invoice_line_finds_its_inactive_article(session: Session, api_log: Log) -> None:
+    hidden, _ = deactivate_two(session)
+    invoice = SalesInvoice.objects.create(
+        debtor=Debtor.objects.order_by("id")[0],
+        invoice_date=dt.date(2025, 5, 1),
+        lines=[SalesInvoiceLine(article_id=hidden, quantity=Decimal("1"), price=Decimal("5"))],
+    )
+    line = SalesInvoice.objects.cache(False).get(pk=invoice.pk).lines[0]  # type: ignore[index]
+    sent = len(api_log())
+    assert line.article.pk == hidden
+    assert line.article.active is False
+    assert api_log()[sent:] == [api_log()[-1]] and f"/articles/{hidden}" in api_log()[-1]
+    with pytest.raises(Article.DoesNotExist):
+        Article.objects.get(pk=hidden)
+
+
+def test_refresh_from_db_reaches_an_inactive_article(session: Session) -> None:
+    hidden, _ = deactivate_two(session)
+    article = Article.all_objects.get(pk=hidden)
+    article.refresh_from_db()
+    assert article.active is False
 
 
 def test_current_stock_is_read_only(session: Session) -> None:
@@ -116,6 +148,17 @@ def test_sales_orders_are_create_only(session: Session, api_log: Log) -> None:
         SalesOrderWithLines.objects.get(pk=1)
     with pytest.raises(ConfigurationError, match="create-only"):
         SalesOrderWithLines.from_api({"id": 1}).delete()
+    for read in (
+        SalesOrderWithLines.objects.count,
+        SalesOrderWithLines.objects.exists,
+        SalesOrderWithLines.objects.first,
+    ):
+        with pytest.raises(ConfigurationError, match="create-only"):
+            read()
+    loaded = SalesOrderWithLines.from_api({"id": 1, "reference": "a"})
+    loaded.reference = "b"
+    with pytest.raises(ConfigurationError, match="create-only"):
+        loaded.save()
     assert len(api_log()) == sent
 
 
