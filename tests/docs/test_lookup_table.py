@@ -32,7 +32,10 @@ def _evaluated_by(cls: type[Lookup]) -> str:
         return "the library, over the streamed pages"
     kind = "filterable" if cls.server == (EQUAL,) else "range-filterable"
     if not cls.exact_on_server:
-        return f"the server narrows ({kind} fields), the library re-checks"
+        return (
+            f"the server ({kind} integer and date fields); on other {kind} fields the server "
+            "narrows and the library re-checks"
+        )
     return f"the server ({kind} fields); otherwise the library"
 
 

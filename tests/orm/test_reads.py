@@ -307,3 +307,14 @@ def test_multi_field_order_puts_none_first(asperion_sandbox: Sandbox, session: S
 
 def test_countries_are_empty_by_default(session: Session) -> None:
     assert Country.objects.count() == 12
+
+
+def test_iterator_streams_past_the_response_cache(session: Session, assert_requests: Any) -> None:
+    with assert_requests(3):  # 250 rows: the pages are not kept for a repeat
+        assert len(list(Debtor.objects.iterator())) == 250
+    with assert_requests(3):
+        assert len(list(Debtor.objects.iterator())) == 250
+    with assert_requests(3):  # a plain iteration does fill the cache...
+        assert len(list(Debtor.objects.all())) == 250
+    with assert_requests(0):  # ...so the same query again is free
+        assert len(list(Debtor.objects.all())) == 250
