@@ -15,11 +15,11 @@ from pathlib import Path
 from clients import orm_client
 from emulator import Emulator
 from measure import Result, measure
-from models import Debtor
 from report import load_average, render, table
 from scenarios import DATASETS, ID_COUNT, SCENARIOS, Context, Scenario
 
 from asperion_orm.cache import MemoryCacheStore
+from asperion_orm.resources import Debtor
 
 RESULTS = Path(__file__).with_name("RESULTS.md")
 

@@ -16,10 +16,10 @@ from typing import Any
 
 from clients import PAGE_SIZE, PlainClient, TunedClient
 from emulator import Emulator
-from models import Debtor, SalesInvoice
 
 from asperion_orm import Client
 from asperion_orm.cache import MemoryCacheStore
+from asperion_orm.resources import Debtor, SalesInvoice
 from asperion_orm.session import Session
 
 __all__ = ["DATASETS", "SCENARIOS", "Context", "Scenario"]
