@@ -98,8 +98,12 @@ class EmulatorState:
         *,
         records: Mapping[str, int] | None = None,
         users: Sequence[str] | None = None,
+        approval_required: bool = False,
     ) -> int:
-        """Create a fresh, isolated administration and return its id."""
+        """Create a fresh, isolated administration and return its id.
+
+        ``approval_required`` switches on approval routing: purchase invoices then need a route.
+        """
         with self.lock:
             admin_id = self._next_admin
             self._next_admin += 1
@@ -110,6 +114,7 @@ class EmulatorState:
                 users=set(users if users is not None else [self.username]),
                 records=self.store.sizes(records),
                 city=rng.choice(data.CITIES),
+                approval_required=approval_required,
             )
             self.store.add(admin)
             return admin_id

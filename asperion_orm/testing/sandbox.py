@@ -212,9 +212,12 @@ class Sandbox:
         *,
         records: Mapping[str, int] | None = None,
         users: Sequence[str] | None = None,
+        approval_required: bool = False,
     ) -> int:
         """Create a fresh administration for the sandbox user; return its id."""
-        return self.state.add_administration(name, records=records, users=users)
+        return self.state.add_administration(
+            name, records=records, users=users, approval_required=approval_required
+        )
 
     # -- clients ------------------------------------------------------------------------------
 

@@ -176,9 +176,9 @@ def test_sales_order_needs_lines_before_sending(session: Session, api_log: Log) 
 @pytest.fixture
 def approval_session(asperion_sandbox: Sandbox, asperion_client: Client) -> Session:
     """Return a session on a fresh administration that requires approval routes."""
-    tenant = asperion_sandbox.add_administration(records={"creditors": 2, "purchaseinvoices": 1})
-    # The emulator has no public knob for the setting: switch it on in its store.
-    asperion_sandbox.state.store.administrations[tenant].approval_required = True
+    tenant = asperion_sandbox.add_administration(
+        records={"creditors": 2, "purchaseinvoices": 1}, approval_required=True
+    )
     return asperion_client.tenant(tenant)
 
 
