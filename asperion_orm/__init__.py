@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-from . import fields
-from .base import Model
-from .cache import CacheStore, MemoryCacheStore
-from .client import Client
-from .exceptions import (
+from asperion_orm.client import Client
+from asperion_orm.exceptions import (
     AmbiguousWriteError,
     APIError,
     AsperionError,
@@ -28,13 +25,16 @@ from .exceptions import (
     TransportError,
     ValidationError,
 )
-from .manager import Manager
-from .planner import LocalEvaluationWarning
-from .q import Q
-from .queryset import QuerySet
-from .retry import RetryPolicy
-from .session import Session
-from .tokens import FileTokenStore, MemoryTokenStore, Token, TokenStore
+from asperion_orm.http.cache import CacheStore, MemoryCacheStore
+from asperion_orm.http.retry import RetryPolicy
+from asperion_orm.http.tokens import FileTokenStore, MemoryTokenStore, Token, TokenStore
+from asperion_orm.orm import fields
+from asperion_orm.orm.manager import Manager
+from asperion_orm.orm.model import Model
+from asperion_orm.orm.planner import LocalEvaluationWarning
+from asperion_orm.orm.q import Q
+from asperion_orm.orm.queryset import QuerySet
+from asperion_orm.session import Session
 
 __version__ = "0.1.0"
 

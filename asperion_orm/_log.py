@@ -117,17 +117,14 @@ class ResponseInfo:
 
 
 def log_attempt(
-    method: str, path: str, status: int | str, duration: float, attempt: int, tenant: int | None
+    method: str, path: str, status: int | str, duration: float, attempt: int, label: str = "-"
 ) -> None:
-    """Log one HTTP attempt at DEBUG: method, path (no query), status, duration and attempt."""
+    """Log one HTTP attempt at DEBUG: method, path (no query), status, duration, attempt, label.
+
+    ``label`` says whom the request is for (``tenant 42``), or ``-``.
+    """
     logger.debug(
-        "%s %s -> %s in %.3fs (attempt %d, tenant %s)",
-        method,
-        path,
-        status,
-        duration,
-        attempt,
-        tenant if tenant is not None else "-",
+        "%s %s -> %s in %.3fs (attempt %d, %s)", method, path, status, duration, attempt, label
     )
 
 

@@ -28,14 +28,14 @@ from urllib.parse import parse_qs, urlsplit
 
 import click
 
-from . import _json
-from .exceptions import AsperionError, ConfigurationError, ReauthorizationRequired
+from asperion_orm import _json
+from asperion_orm.exceptions import AsperionError, ConfigurationError, ReauthorizationRequired
 
 if TYPE_CHECKING:
-    from .base import Model
-    from .client import Client
-    from .fields import Field
-    from .queryset import QuerySet
+    from asperion_orm.client import Client
+    from asperion_orm.orm.fields import Field
+    from asperion_orm.orm.model import Model
+    from asperion_orm.orm.queryset import QuerySet
 
 __all__ = ["Environment", "Profile", "cli", "config_dir", "main", "saved_client"]
 
@@ -115,8 +115,8 @@ class Profile:
 
     def client(self, token_file: Path) -> Client:
         """Return a client for this profile whose tokens live in ``token_file``."""
-        from .client import Client
-        from .tokens import FileTokenStore
+        from asperion_orm.client import Client
+        from asperion_orm.http.tokens import FileTokenStore
 
         if not self.client_id or not self.client_secret:
             raise ConfigurationError(
@@ -146,7 +146,7 @@ def one_line(exc: BaseException) -> str:
 
 def describe_error(exc: BaseException) -> str:
     """Return the message a user sees for an error."""
-    from .exceptions import TransportError
+    from asperion_orm.exceptions import TransportError
 
     if isinstance(exc, ReauthorizationRequired):
         return f"The stored login was refused or has expired; {LOGIN_HINT} again."
@@ -224,7 +224,7 @@ def saved_client(**options: Any) -> Client:
 
 def _logged_in_client(options: Mapping[str, Any]) -> Client:
     """Return a client for the saved login, or fail with the hint to log in."""
-    from .tokens import FileTokenStore
+    from asperion_orm.http.tokens import FileTokenStore
 
     if FileTokenStore(config_dir() / "tokens.json").load() is None:
         raise click.ClickException(f"No token is stored yet; {LOGIN_HINT} first.")
@@ -261,7 +261,7 @@ def sandbox(
     interactive: bool,
 ) -> None:
     """Serve the local API emulator over HTTPS until Ctrl-C."""
-    from .testing.__main__ import sandbox_options, serve
+    from asperion_orm.testing.__main__ import sandbox_options, serve
 
     try:
         options = sandbox_options(
@@ -280,7 +280,7 @@ def sandbox(
 
 def _stop_event() -> threading.Event:
     """Return an event set by Ctrl-C/SIGTERM (in the main thread) or left to the caller."""
-    from .testing.__main__ import stop_on_signals
+    from asperion_orm.testing.__main__ import stop_on_signals
 
     stop = threading.Event()
     if threading.current_thread() is threading.main_thread():
@@ -394,7 +394,7 @@ def tenants(fmt: str, **options: Any) -> None:
 
 def parse_filter(model: type[Model], text: str) -> tuple[str, Any]:
     """Turn ``field__lookup=value`` (strings from the shell) into a keyword and a typed value."""
-    from .lookups import LOOKUP_SEP, LOOKUPS
+    from asperion_orm.orm.lookups import LOOKUP_SEP, LOOKUPS
 
     key, sep, raw = text.partition("=")
     if not sep or not key:
@@ -642,7 +642,7 @@ def demo() -> None:
         finally:
             sys.path.remove(str(QUICKSTART.parent))
         return
-    from .testing.demo import run
+    from asperion_orm.testing.demo import run
 
     run(out=sys.stdout, records={"debtor": 200})
 

@@ -4,6 +4,10 @@
 task sees its own; blocks nest), and ``Session.current()`` finds it. A session sends the tenant
 header and ``Accept-Language`` on every request, and refuses any response whose
 ``_meta.administrationId`` is not its tenant, before anything is cached.
+
+The session is the ORM's only door to the wire: it sends, caches and fans out, and it exposes
+the little configuration queries need (``base_url``, ``strict``, ``max_concurrency``).
+``AccountSession`` reads what belongs to the user rather than to one administration.
 """
 
 from __future__ import annotations
@@ -11,19 +15,28 @@ from __future__ import annotations
 import contextvars
 import itertools
 from collections import deque
-from collections.abc import Iterable, Iterator, Mapping, Sequence
-from concurrent.futures import Future
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from types import TracebackType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import quote
 
-from . import _json
-from .exceptions import ConfigurationError, NoSessionError, TenantMismatchError
+from asperion_orm import _json
+from asperion_orm.exceptions import ConfigurationError, NoSessionError, TenantMismatchError
+from asperion_orm.http.client import DEFAULT_BASE_URL
 
 if TYPE_CHECKING:
-    from .client import Client
+    import requests
 
-__all__ = ["Session"]
+    from asperion_orm.client import Client
+
+__all__ = [
+    "DEFAULT_BASE_URL",
+    "AccountSession",
+    "Session",
+    "current_session",
+    "current_session_or_none",
+]
 
 _Activation = tuple["Session", "contextvars.Token[tuple[Any, ...]]"]
 _ACTIVE: contextvars.ContextVar[tuple[_Activation, ...]] = contextvars.ContextVar(
@@ -31,6 +44,7 @@ _ACTIVE: contextvars.ContextVar[tuple[_Activation, ...]] = contextvars.ContextVa
 )
 
 Params = Sequence[tuple[str, str]]
+T = TypeVar("T")
 
 
 class Session:
@@ -88,6 +102,23 @@ class Session:
             )
         return stack[-1][0]
 
+    # -- what the ORM may know of the client ---------------------------------------------------
+
+    @property
+    def base_url(self) -> str:
+        """Return the API base URL (the planner keeps every URL within the limit)."""
+        return self.client.base_url
+
+    @property
+    def strict(self) -> bool:
+        """Return whether queries that would run locally must be refused."""
+        return bool(self.client.strict)
+
+    @property
+    def max_concurrency(self) -> int:
+        """Return how many requests may run at once."""
+        return self.client.max_concurrency
+
     @staticmethod
     def path(*segments: str | int) -> str:
         """Join path segments, percent-encoding each one (``path("debtor", 4)`` → ``debtor/4``)."""
@@ -110,9 +141,7 @@ class Session:
         if not cache or ttl == 0 or self.client.cache.ttl <= 0:
             return self._checked(self._fetch(path, params))
         key = self._key(path, params)
-        fetched: list[dict[str, Any]] = []  # a miss parses once: to check it, then to return it
-        body = self.client.cache.fetch(key, lambda: self._fetch_checked(path, params, fetched), ttl)
-        return fetched[0] if fetched else self._checked(body)
+        return self.client.cache.fetch(key, lambda: self._fetch(path, params), self._checked, ttl)
 
     def get_many(
         self,
@@ -158,8 +187,7 @@ class Session:
         """Return the parsed cached body of a GET, or ``None`` when it is not cached."""
         if self.client.cache.ttl <= 0:
             return None
-        body = self.client.cache.store.get(self._key(path, params))
-        return None if body is None else self._checked(body)
+        return self.client.cache.peek(self._key(path, params), self._checked)
 
     # -- writes ---------------------------------------------------------------------------
 
@@ -178,30 +206,57 @@ class Session:
     def delete(self, path: str) -> None:
         """Delete an object."""
         try:
-            self.client.request("DELETE", path, tenant=self.tenant)
+            self._request("DELETE", path)
         finally:
             self.client.cache.invalidate(self._namespace(path))
 
+    def each(
+        self, action: Callable[[T], None], items: Sequence[T], concurrency: int | None = None
+    ) -> None:
+        """Apply a write ``action`` to every item, ``concurrency`` at a time.
+
+        The default is ``max_concurrency``; the first error is raised once every started
+        write has ended.
+        """
+        limit = concurrency or self.max_concurrency
+        if len(items) <= 1 or limit <= 1:
+            for item in items:
+                action(item)
+            return
+        # A pool of its own: writes must not wait behind the reads of the shared executor.
+        with ThreadPoolExecutor(max_workers=min(limit, len(items))) as pool:
+            for future in [pool.submit(action, item) for item in items]:
+                future.result()
+
     # -- internals ------------------------------------------------------------------------
+
+    def _request(
+        self,
+        method: str,
+        path: str,
+        params: Params = (),
+        body: Mapping[str, Any] | None = None,
+    ) -> requests.Response:
+        """Send one request with this session's tenant header."""
+        headers = {self.client.tenant_header: str(self.tenant)}
+        label = f"tenant {self.tenant}"
+        return self.client.request(
+            method, path, params=params, body=body, headers=headers, label=label
+        )
 
     def _write(self, method: str, path: str, body: Mapping[str, Any]) -> dict[str, Any]:
         try:
-            response = self.client.request(method, path, tenant=self.tenant, body=body)
+            response = self._request(method, path, body=body)
         finally:
             # Even a failed or ambiguous write may have changed the resource.
             self.client.cache.invalidate(self._namespace(path))
         return self._checked(response.content) if response.content else {}
 
     def _fetch(self, path: str, params: Params) -> bytes:
-        return self.client.request("GET", path, tenant=self.tenant, params=params).content
-
-    def _fetch_checked(self, path: str, params: Params, parsed: list[dict[str, Any]]) -> bytes:
-        """Fetch and check a body for the cache, appending its parsed form to ``parsed``."""
-        body = self._fetch(path, params)
-        parsed.append(self._checked(body))  # another tenant's data must never reach the cache
-        return body
+        return self._request("GET", path, params).content
 
     def _checked(self, body: bytes) -> dict[str, Any]:
+        """Parse a body, refusing another tenant's data (so it never reaches the cache)."""
         data = _json.loads(body) if body else {}
         if not isinstance(data, dict):
             raise TenantMismatchError(self.tenant, None)
@@ -218,3 +273,52 @@ class Session:
     def _namespace(self, path: str) -> str:
         resource = path.strip("/").split("/", 1)[0].lower()
         return self.client.cache.namespace(self.client.base_url, self.tenant, resource)
+
+
+class AccountSession(Session):
+    """The reads of the user's own resources, outside any administration (no tenant header).
+
+    ``client.administrations()`` pages through it; it takes no writes.
+    """
+
+    def __init__(self, client: Client) -> None:
+        self.client = client
+        self.tenant = 0  # administration ids are positive: 0 is no administration
+
+    def __repr__(self) -> str:
+        return f"AccountSession(client={self.client!r})"
+
+    def _request(
+        self,
+        method: str,
+        path: str,
+        params: Params = (),
+        body: Mapping[str, Any] | None = None,
+    ) -> requests.Response:
+        if method != "GET":
+            raise ConfigurationError("The account session only reads; write within a tenant.")
+        return self.client.request(method, path, params=params)
+
+    def _checked(self, body: bytes) -> dict[str, Any]:
+        data = _json.loads(body) if body else {}
+        if not isinstance(data, dict):
+            raise ConfigurationError("Expected a JSON object from the API.")
+        return data
+
+
+def current_session(default: Session | None = None) -> Session:
+    """Return the active session, else ``default``, else raise ``NoSessionError``."""
+    try:
+        return Session.current()
+    except NoSessionError:
+        if default is None:
+            raise
+        return default
+
+
+def current_session_or_none() -> Session | None:
+    """Return the active session, or ``None`` (for ``explain()``, which sends nothing)."""
+    try:
+        return Session.current()
+    except NoSessionError:
+        return None

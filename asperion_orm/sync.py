@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from asperion_orm.queryset import QuerySet
+from asperion_orm.orm.queryset import QuerySet
 from asperion_orm.resources.ledger import JournalEntry, JournalEntryLog
 from asperion_orm.session import Session
 

@@ -18,7 +18,7 @@ from measure import Result, measure
 from report import load_average, render, table
 from scenarios import DATASETS, ID_COUNT, SCENARIOS, Context, Scenario
 
-from asperion_orm.cache import MemoryCacheStore
+from asperion_orm.http.cache import MemoryCacheStore
 from asperion_orm.resources import Debtor
 
 RESULTS = Path(__file__).with_name("RESULTS.md")

@@ -18,7 +18,7 @@ from clients import PAGE_SIZE, PlainClient, TunedClient
 from emulator import Emulator
 
 from asperion_orm import Client
-from asperion_orm.cache import MemoryCacheStore
+from asperion_orm.http.cache import MemoryCacheStore
 from asperion_orm.resources import Debtor, SalesInvoice
 from asperion_orm.session import Session
 

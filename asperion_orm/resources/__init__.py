@@ -6,7 +6,7 @@
 
 from __future__ import annotations
 
-from asperion_orm.base import Model
+from asperion_orm.orm.model import Model
 from asperion_orm.resources.administration import Administration, ApprovalRoute
 from asperion_orm.resources.articles import Article
 from asperion_orm.resources.contacts import Creditor, Debtor

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, TypeVar
 
-from asperion_orm.manager import BaseManager, Manager
-from asperion_orm.queryset import QuerySet
+from asperion_orm.orm.manager import BaseManager, Manager
+from asperion_orm.orm.queryset import QuerySet
 
 if TYPE_CHECKING:
-    from asperion_orm.base import Model
+    from asperion_orm.orm.model import Model
 
 __all__ = ["ActiveManager", "AllRowsManager"]
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from asperion_orm import fields
-from asperion_orm.base import Model
+from asperion_orm.orm import fields
+from asperion_orm.orm.model import Model
 
 __all__ = ["Administration", "ApprovalRoute"]
 

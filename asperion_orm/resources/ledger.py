@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from asperion_orm import fields
-from asperion_orm.base import Model
+from asperion_orm.orm import fields
+from asperion_orm.orm.model import Model
 from asperion_orm.resources.reference import LedgerAccount
 
 __all__ = ["JournalEntry", "JournalEntryLine", "JournalEntryLog", "LedgerGrouped"]

@@ -9,14 +9,14 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from asperion_orm.testing.middleware import LogEntry
+    from asperion_orm.testing.emulator.middleware import LogEntry
     from asperion_orm.testing.sandbox import Sandbox
 
 __all__ = ["LogEntry", "Sandbox"]
 
 _LAZY = {
     "Sandbox": "asperion_orm.testing.sandbox",
-    "LogEntry": "asperion_orm.testing.middleware",
+    "LogEntry": "asperion_orm.testing.emulator.middleware",
 }
 
 

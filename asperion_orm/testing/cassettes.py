@@ -37,8 +37,8 @@ from asperion_orm import _json
 
 if TYPE_CHECKING:
     from asperion_orm.client import Client
+    from asperion_orm.http.tokens import MemoryTokenStore
     from asperion_orm.testing.sandbox import Sandbox
-    from asperion_orm.tokens import MemoryTokenStore
 
 __all__ = [
     "CASSETTE_CODE_VERIFIER",
@@ -589,7 +589,7 @@ def emulator_client(sandbox: Sandbox | None = None, **client_kwargs: Any) -> Cli
 
 def placeholder_token_store() -> MemoryTokenStore:
     """Return a token store holding placeholder tokens, for replaying without a login."""
-    from asperion_orm.tokens import MemoryTokenStore, Token, now
+    from asperion_orm.http.tokens import MemoryTokenStore, Token, now
 
     token = Token(
         access_token=f"{PLACEHOLDER_PREFIX}_ACCESS_TOKEN",

@@ -11,12 +11,12 @@ from urllib.parse import parse_qs, parse_qsl, urlsplit
 from requests import Response
 from requests import Session as BrowserSession
 
-from asperion_orm.testing.middleware import Fault, LogEntry, SandboxMiddleware
-from asperion_orm.testing.server import HTTPSServer
+from asperion_orm.testing.emulator.middleware import Fault, LogEntry, SandboxMiddleware
+from asperion_orm.testing.emulator.server import HTTPSServer
 
 if TYPE_CHECKING:
     from asperion_orm.client import Client
-    from asperion_orm.testing.app import EmulatorState
+    from asperion_orm.testing.emulator.app import EmulatorState
 
 __all__ = ["Sandbox"]
 
@@ -40,7 +40,7 @@ class Sandbox:
         port: int = 0,
     ) -> None:
         """Create the emulator state; the server starts on ``__enter__`` (or :meth:`start`)."""
-        from asperion_orm.testing.app import EmulatorState, create_app
+        from asperion_orm.testing.emulator.app import EmulatorState, create_app
 
         self.state: EmulatorState = EmulatorState(
             records=records, seed=seed, token_lifetime=token_lifetime, interactive=interactive

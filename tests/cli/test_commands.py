@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 import trustme
 
+from asperion_orm.http.tokens import FileTokenStore, Token
 from asperion_orm.testing import Sandbox
-from asperion_orm.tokens import FileTokenStore, Token
 
 from .conftest import Invoke
 

@@ -11,8 +11,8 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 import requests
 
 from asperion_orm.cli import Environment
+from asperion_orm.http.tokens import FileTokenStore
 from asperion_orm.testing import Sandbox
-from asperion_orm.tokens import FileTokenStore
 
 from .conftest import Browser, Invoke, connection_args
 

@@ -11,7 +11,7 @@ from typing import IO
 
 import requests
 
-import asperion_orm.testing
+import asperion_orm.testing.emulator
 
 from .conftest import Invoke
 
@@ -54,7 +54,7 @@ def test_sandbox_rejects_bad_records(invoke: Invoke) -> None:
 
 
 def test_inspectapi_prints_models(invoke: Invoke) -> None:
-    spec = Path(asperion_orm.testing.__file__).with_name("openapi.json")
+    spec = Path(asperion_orm.testing.emulator.__file__).with_name("openapi.json")
     result = invoke("inspectapi", str(spec))
     assert result.exit_code == 0, result.output
     assert "class Debtor(Model):" in result.stdout

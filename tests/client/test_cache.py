@@ -7,7 +7,7 @@ from collections.abc import Callable
 import pytest
 
 from asperion_orm import CacheStore, Client, MemoryCacheStore
-from asperion_orm.cache import ResponseCache
+from asperion_orm.http.cache import ResponseCache
 
 from .conftest import FakeClock, FakeServer, Reply
 
@@ -79,9 +79,22 @@ def test_the_key_never_contains_a_token() -> None:
 def test_a_failed_load_is_not_cached_and_the_next_caller_loads() -> None:
     cache = ResponseCache(MemoryCacheStore(), ttl=60)
     with pytest.raises(KeyError):
-        cache.fetch("k", lambda: (_ for _ in ()).throw(KeyError("x")))
-    assert cache.fetch("k", lambda: b"ok") == b"ok"
-    assert cache.fetch("k", lambda: b"not called") == b"ok"
+        cache.fetch("k", lambda: (_ for _ in ()).throw(KeyError("x")), bytes.decode)
+    assert cache.fetch("k", lambda: b"ok", bytes.decode) == "ok"
+    assert cache.fetch("k", lambda: b"not called", bytes.decode) == "ok"
+
+
+def test_a_body_the_parser_refuses_is_not_cached() -> None:
+    cache = ResponseCache(MemoryCacheStore(), ttl=60)
+
+    def refuse(body: bytes) -> str:
+        raise ValueError(body.decode())
+
+    with pytest.raises(ValueError, match="other tenant"):
+        cache.fetch("k", lambda: b"other tenant", refuse)
+    assert cache.peek("k", bytes.decode) is None
+    assert cache.fetch("k", lambda: b"mine", bytes.decode) == "mine"
+    assert cache.peek("k", bytes.decode) == "mine"
 
 
 class DictStore:

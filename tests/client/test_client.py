@@ -379,11 +379,13 @@ def test_administrations_are_listed_without_a_tenant_header_across_pages(
 ) -> None:
     client = make_client()
     fake.then(
-        Reply(200, {"_data": [{"id": 1}], "_meta": {"nextPage": "x"}}),
-        Reply(200, {"_data": [{"id": 2}], "_meta": {"nextPage": None}}),
+        Reply(200, {"_data": [{"id": 1}], "_meta": {"nextPage": "x", "pageCount": 2}}),
+        Reply(200, {"_data": [{"id": 2}], "_meta": {"nextPage": None, "pageCount": 2}}),
     )
     assert [a["id"] for a in client.administrations()] == [1, 2]
-    assert all("X-Tenant-Id" not in r.headers for r in fake.api_requests())
+    sent = fake.api_requests()
+    assert [parse_qs(urlsplit(r.url).query)["page"] for r in sent] == [["1"], ["2"]]
+    assert all("X-Tenant-Id" not in r.headers for r in sent)
 
 
 @pytest.mark.parametrize("path", ["", "/", "debtor?x=1", "debtor/../x", "a\r\nb"])

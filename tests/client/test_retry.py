@@ -8,7 +8,7 @@ import pytest
 import requests
 import urllib3.exceptions
 
-from asperion_orm.retry import Attempt, RetryPolicy, Verdict, decide, parse_retry_after
+from asperion_orm.http.retry import Attempt, RetryPolicy, Verdict, decide, parse_retry_after
 
 from .conftest import FakeClock
 

@@ -15,7 +15,7 @@ import trustme
 
 from asperion_orm import Client, MemoryTokenStore, Token
 from asperion_orm.exceptions import ConfigurationError, TransportError
-from asperion_orm.transport import TLSAdapter, check_url
+from asperion_orm.http.transport import TLSAdapter, check_url
 
 from .conftest import FakeServer
 

@@ -9,7 +9,7 @@ from decimal import Decimal
 
 import pytest
 
-from asperion_orm.testing.app import EmulatorState
+from asperion_orm.testing.emulator.app import EmulatorState
 from asperion_orm.testing.sandbox import Sandbox
 
 from .helpers import Api, body

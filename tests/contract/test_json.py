@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from asperion_orm import _json
-from asperion_orm.testing.app import _DECIMAL_MARK, dumps
+from asperion_orm.testing.emulator.app import _DECIMAL_MARK, dumps
 
 BODIES: list[Any] = [
     {"a": Decimal("0.10"), "b": [Decimal("-1.00"), Decimal("12345678901234567890.12")]},

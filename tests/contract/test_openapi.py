@@ -13,11 +13,11 @@ from hypothesis import HealthCheck, Phase, given, settings
 from schemathesis import GenerationMode
 from schemathesis.specs.openapi import checks
 
-import asperion_orm.testing
+import asperion_orm.testing.emulator
+from asperion_orm.testing.emulator.spec import load_spec
 from asperion_orm.testing.sandbox import Sandbox
-from asperion_orm.testing.spec import load_spec
 
-DOCUMENT = Path(asperion_orm.testing.__file__).with_name("openapi.json")
+DOCUMENT = Path(asperion_orm.testing.emulator.__file__).with_name("openapi.json")
 DOCUMENTED = [
     "administrations",
     "approvalroutes",

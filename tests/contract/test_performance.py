@@ -10,8 +10,8 @@ import pytest
 from werkzeug.test import Client
 
 from asperion_orm import _json
-from asperion_orm.testing.app import EmulatorState, create_app
-from asperion_orm.testing.store import Query, Table
+from asperion_orm.testing.emulator.app import EmulatorState, create_app
+from asperion_orm.testing.emulator.store import Query, Table
 
 
 @pytest.fixture(scope="module")

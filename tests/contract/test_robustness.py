@@ -123,7 +123,7 @@ def test_concurrent_creates_get_unique_ids(sandbox: Sandbox, tapi: Api) -> None:
 def test_an_unexpected_bug_still_answers_problem_details(monkeypatch: pytest.MonkeyPatch) -> None:
     from werkzeug.test import Client
 
-    from asperion_orm.testing import app as app_module
+    from asperion_orm.testing.emulator import app as app_module
 
     def broken(call: object) -> None:
         raise RuntimeError("bug")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlencode
 
-from asperion_orm.lookups import EQUAL, LOOKUPS, Lookup
+from asperion_orm.orm.lookups import EQUAL, LOOKUPS, Lookup
 from asperion_orm.resources import Debtor
 
 from .snippets import DOCS

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from asperion_orm.planner import LocalEvaluationWarning
+from asperion_orm.orm.planner import LocalEvaluationWarning
 from asperion_orm.testing import Sandbox
 
 from .snippets import DOCS, blocks, pages, python_blocks

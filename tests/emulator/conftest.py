@@ -10,9 +10,9 @@ from urllib.parse import urlencode
 import pytest
 import requests
 
-from asperion_orm.testing.middleware import SandboxMiddleware
+from asperion_orm.testing.emulator.middleware import SandboxMiddleware
+from asperion_orm.testing.emulator.server import HTTPSServer
 from asperion_orm.testing.sandbox import Sandbox
-from asperion_orm.testing.server import HTTPSServer
 
 
 class TinyApp:

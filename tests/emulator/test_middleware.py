@@ -11,8 +11,8 @@ import pytest
 import requests
 from werkzeug.test import Client as WSGIClient
 
-from asperion_orm.testing.middleware import SandboxMiddleware
-from asperion_orm.testing.server import AbortConnection, HTTPSServer
+from asperion_orm.testing.emulator.middleware import SandboxMiddleware
+from asperion_orm.testing.emulator.server import AbortConnection, HTTPSServer
 
 from .conftest import TinyApp
 
@@ -247,7 +247,7 @@ def test_an_app_crash_is_a_logged_problem_500(caplog: pytest.LogCaptureFixture) 
 def test_refused_handshakes_are_logged_quietly(
     server: HTTPSServer, caplog: pytest.LogCaptureFixture
 ) -> None:
-    caplog.set_level(logging.DEBUG, logger="asperion_orm.testing.server")
+    caplog.set_level(logging.DEBUG, logger="asperion_orm.testing.emulator.server")
     context = ssl.create_default_context(cafile=server.ca_bundle)
     context.maximum_version = ssl.TLSVersion.TLSv1_2
     for _ in range(3):

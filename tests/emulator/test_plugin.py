@@ -13,7 +13,7 @@ import sys
 
 def test_plain_tests_start_nothing():
     assert "cheroot" not in sys.modules
-    assert "asperion_orm.testing.app" not in sys.modules
+    assert "asperion_orm.testing.emulator.app" not in sys.modules
 
 
 def test_first_changes_knobs(asperion_sandbox, asperion_tenant):

@@ -69,7 +69,7 @@ def _run_operation(
 
 
 def test_no_server_errors(fuzzed_sandbox: Sandbox, http: requests.Session) -> None:
-    spec = resources.files("asperion_orm.testing").joinpath("openapi.json")
+    spec = resources.files("asperion_orm.testing.emulator").joinpath("openapi.json")
     schema = schemathesis.openapi.from_path(str(spec))
     http.headers["Authorization"] = f"Bearer {login(fuzzed_sandbox, http)['access_token']}"
     tally = Tally()

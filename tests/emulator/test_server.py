@@ -11,7 +11,7 @@ import pytest
 import requests
 from requests.adapters import HTTPAdapter
 
-from asperion_orm.testing.server import HTTPSServer
+from asperion_orm.testing.emulator.server import HTTPSServer
 
 from .conftest import TinyApp
 

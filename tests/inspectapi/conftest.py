@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-SHIPPED = Path(__file__).parents[2] / "asperion_orm" / "testing" / "openapi.json"
+SHIPPED = Path(__file__).parents[2] / "asperion_orm" / "testing" / "emulator" / "openapi.json"
 
 SWAGGER_YAML = """\
 swagger: "2.0"

@@ -13,8 +13,8 @@ from typing import Any
 import pytest
 
 from asperion_orm import fields, inspectapi
-from asperion_orm.base import Model
 from asperion_orm.client import Client
+from asperion_orm.orm.model import Model
 from asperion_orm.resources import MODELS
 from asperion_orm.testing.sandbox import Sandbox
 

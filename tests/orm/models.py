@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from asperion_orm import fields
-from asperion_orm.base import Model
+from asperion_orm.orm.model import Model
 
 
 class Country(Model):

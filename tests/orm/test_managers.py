@@ -11,10 +11,10 @@ from typing import Any
 import pytest
 
 from asperion_orm import fields
-from asperion_orm.base import Model
 from asperion_orm.exceptions import ConfigurationError
-from asperion_orm.manager import BaseManager, Manager
-from asperion_orm.queryset import QuerySet
+from asperion_orm.orm.manager import BaseManager, Manager
+from asperion_orm.orm.model import Model
+from asperion_orm.orm.queryset import QuerySet
 from asperion_orm.session import Session
 
 from .models import Country, Debtor, InvoiceLine, SalesInvoice

@@ -13,8 +13,8 @@ from hypothesis import strategies as st
 import asperion_orm as asp
 from asperion_orm import Q, fields
 from asperion_orm.exceptions import FieldError, QueryError
-from asperion_orm.lookups import LOOKUPS
-from asperion_orm.planner import MAX_URL_BYTES, plan, window_pages
+from asperion_orm.orm.lookups import LOOKUPS
+from asperion_orm.orm.planner import MAX_URL_BYTES, plan, window_pages
 
 from .models import Country, Debtor, SalesInvoice
 

@@ -14,7 +14,7 @@ import pytest
 
 from asperion_orm import LocalEvaluationWarning, Q
 from asperion_orm.exceptions import FieldError, NoSessionError, QueryError
-from asperion_orm.planner import MAX_URL_BYTES, _warn_once
+from asperion_orm.orm.planner import MAX_URL_BYTES, _warn_once
 from asperion_orm.session import Session
 from asperion_orm.testing.sandbox import Sandbox
 
@@ -114,7 +114,7 @@ def test_long_id_lists_are_chunked_merged_and_sliced(
 
 
 def plan_chunks(queryset: Any) -> tuple[Any, ...]:
-    from asperion_orm.planner import plan
+    from asperion_orm.orm.planner import plan
 
     return plan(queryset.query, Session.current().client.base_url).chunks
 

@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 
 from asperion_orm import fields
-from asperion_orm.base import Model
 from asperion_orm.exceptions import ConfigurationError
+from asperion_orm.orm.model import Model
 from asperion_orm.resources import (
     MODELS,
     Article,
@@ -32,7 +32,7 @@ from asperion_orm.resources import (
     get_model,
 )
 from asperion_orm.session import Session
-from asperion_orm.testing.spec import load_spec
+from asperion_orm.testing.emulator.spec import load_spec
 
 from .conftest import Rows
 

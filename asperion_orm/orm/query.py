@@ -1,85 +1,26 @@
-"""``Query``: the pure state of a QuerySet (conditions, ordering, window), with no I/O."""
+"""``Query``: the pure state of a QuerySet (conditions, ordering, window), with no I/O.
+
+Printing a query shows the requests its plan would send (``str(qs.query)``).
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from asperion_orm.exceptions import FieldError, QueryError
-from asperion_orm.fields import Field
-from asperion_orm.lookups import LOOKUP_SEP, LOOKUPS, Exact, Lookup
-from asperion_orm.q import Q
+from asperion_orm.orm.fields import Field
+from asperion_orm.orm.lookups import LOOKUP_SEP, LOOKUPS, Exact, Lookup, lookups_for
+from asperion_orm.orm.planner import plan
+from asperion_orm.orm.q import Q
+from asperion_orm.orm.where import Where, single
 
 if TYPE_CHECKING:
-    from asperion_orm.base import Model
+    from asperion_orm.orm.model import Model
 
-__all__ = ["Query", "Where"]
-
-ValueOf = Callable[[Field[Any]], Any]
+__all__ = ["Query"]
 
 # Parameters the library itself sends: a with_params() name may not take their place.
 RESERVED_PARAMS = frozenset({"page", "pagesize", "orderby", "fields", "metaonly"})
-
-
-class Where:
-    """A resolved condition tree: lookups and sub-trees joined by AND or OR, maybe negated."""
-
-    def __init__(
-        self,
-        children: tuple[Where | Lookup, ...] = (),
-        connector: str = Q.AND,
-        negated: bool = False,
-    ) -> None:
-        self.children = children
-        self.connector = connector
-        self.negated = negated
-
-    def __bool__(self) -> bool:
-        return bool(self.children)
-
-    def __repr__(self) -> str:
-        return f"<Where {self.shape()}>"
-
-    def add(self, node: Where) -> Where:
-        """Return this AND-tree with ``node`` added as one more condition."""
-        if not node:
-            return self
-        if node.connector == Q.AND and not node.negated:
-            return Where(self.children + node.children)
-        return Where((*self.children, node))
-
-    def matches(self, value_of: ValueOf) -> bool:
-        """Return whether a row satisfies the tree (``value_of`` reads a field of the row)."""
-        results = (_match(child, value_of) for child in self.children)
-        hit = all(results) if self.connector == Q.AND else any(results)
-        return hit != self.negated
-
-    def shape(self) -> str:
-        """Return the tree with field and lookup names but without values."""
-        inner = f" {self.connector} ".join(_shape(child) for child in self.children)
-        return f"NOT ({inner})" if self.negated else f"({inner})"
-
-    def lookups(self) -> Iterator[Lookup]:
-        """Yield every lookup in the tree."""
-        for child in self.children:
-            yield from child.lookups() if isinstance(child, Where) else (child,)
-
-
-def _match(node: Where | Lookup, value_of: ValueOf) -> bool:
-    if isinstance(node, Where):
-        return node.matches(value_of)
-    return node.matches(value_of(node.field))
-
-
-def _single(node: Where) -> Where | Lookup:
-    """Return the only child of a plain one-condition node, else the node."""
-    if len(node.children) == 1 and not node.negated:
-        return node.children[0]
-    return node
-
-
-def _shape(node: Where | Lookup) -> str:
-    return node.shape() if isinstance(node, Where) else node.key
 
 
 class Query:
@@ -99,8 +40,6 @@ class Query:
         self.params: tuple[tuple[str, str], ...] = ()
 
     def __str__(self) -> str:
-        from asperion_orm.planner import plan
-
         return str(plan(self))
 
     def clone(self) -> Query:
@@ -118,7 +57,7 @@ class Query:
     def resolve(self, q: Q) -> Where:
         """Turn a ``Q`` tree into a ``Where`` tree of checked lookups."""
         children = tuple(
-            _single(self.resolve(child)) if isinstance(child, Q) else self.build_lookup(*child)
+            single(self.resolve(child)) if isinstance(child, Q) else self.build_lookup(*child)
             for child in q.children
         )
         return Where(children, q.connector, q.negated)
@@ -128,8 +67,9 @@ class Query:
         name, _, lookup_name = key.partition(LOOKUP_SEP)
         field = self.model._meta.get_field(name)
         lookup_name = lookup_name or "exact"
-        if lookup_name not in field.lookups or lookup_name not in LOOKUPS:
-            choices = ", ".join(sorted(field.lookups))
+        accepted = lookups_for(field)
+        if lookup_name not in accepted or lookup_name not in LOOKUPS:
+            choices = ", ".join(sorted(accepted))
             raise FieldError(
                 f"Unsupported lookup {lookup_name!r} for {type(field).__name__} field "
                 f"{self.model._meta.label}.{field.name}. Choices are: {choices}."

@@ -39,7 +39,7 @@ if TYPE_CHECKING:
 
 __all__ = ["AbortConnection", "HTTPSServer", "TLSCertificates"]
 
-logger = logging.getLogger("asperion_orm.testing.server")
+logger = logging.getLogger("asperion_orm.testing.emulator.server")
 
 _HOSTS = ("127.0.0.1", "localhost")
 

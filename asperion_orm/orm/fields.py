@@ -21,7 +21,7 @@ from marshmallow import validate as mv
 from asperion_orm.exceptions import ValidationError
 
 if TYPE_CHECKING:
-    from asperion_orm.base import Model
+    from asperion_orm.orm.model import Model
 
 __all__ = [
     "Boolean",
@@ -43,18 +43,6 @@ T = TypeVar("T")
 
 NOT_PROVIDED: Any = object()
 
-EQUALITY = frozenset({"exact", "in", "isnull"})
-COMPARISON = EQUALITY | {"gt", "gte", "lt", "lte", "range"}
-TEXT = COMPARISON | {
-    "iexact",
-    "contains",
-    "icontains",
-    "startswith",
-    "istartswith",
-    "endswith",
-    "iendswith",
-}
-
 
 def camel_case(name: str) -> str:
     """Return the API spelling of a Python attribute name: ``debtor_id`` → ``debtorId``."""
@@ -71,7 +59,6 @@ class Field(Generic[T]):
     """One declared attribute of a model, stored in the instance's raw API dict."""
 
     python_types: ClassVar[tuple[type, ...]] = (object,)
-    lookups: ClassVar[frozenset[str]] = COMPARISON
     # Values that can change in place (a list, an embedded object): save() compares them.
     mutable: ClassVar[bool] = False
 
@@ -250,7 +237,6 @@ class String(Field[str]):
     """Text, optionally limited to ``max_length`` characters."""
 
     python_types = (str,)
-    lookups = TEXT
 
     def __init__(self, *, max_length: int | None = None, **kwargs: Any) -> None:
         self.max_length = max_length
@@ -273,7 +259,6 @@ class Boolean(Field[bool]):
     """``True`` or ``False``."""
 
     python_types = (bool,)
-    lookups = EQUALITY
 
     def marshmallow_field(self) -> mm.Field[Any]:
         return mm.Boolean()
@@ -364,8 +349,6 @@ def _parse(field: Field[Any], parse: Any, text: str) -> Any:
 class Choice(Field[Any]):
     """One of a fixed set of values."""
 
-    lookups = EQUALITY
-
     def __init__(self, choices: Sequence[Any], **kwargs: Any) -> None:
         self.choices = tuple(choices)
         super().__init__(**kwargs)
@@ -381,8 +364,6 @@ class Choice(Field[Any]):
 
 class Enum(Field[enum.Enum]):
     """A member of a Python ``enum.Enum``, sent as its value."""
-
-    lookups = EQUALITY
 
     def __init__(self, enum_type: type[enum.Enum], **kwargs: Any) -> None:
         self.enum_type = enum_type
@@ -400,7 +381,6 @@ class List(Field[list[Any]]):
     """A JSON array of values of one inner field."""
 
     python_types = (list, tuple)
-    lookups = frozenset({"isnull"})
     mutable = True
 
     def __init__(self, inner: Field[Any], **kwargs: Any) -> None:
@@ -417,7 +397,6 @@ class List(Field[list[Any]]):
 class Nested(Field[Any]):
     """An embedded object (or a list of them with ``many=True``) declared as a path-less model."""
 
-    lookups = frozenset({"isnull"})
     mutable = True
 
     def __init__(self, model: type[Model], *, many: bool = False, **kwargs: Any) -> None:
@@ -491,10 +470,9 @@ class ForeignKey(Field[int]):
         return self.to
 
     def normalize(self, value: Any) -> int:
-        from asperion_orm.base import Model
-
-        if isinstance(value, Model):
-            if not isinstance(value, self.target) or value.pk is None:
+        """Return the id of an instance of the target model, or check a plain id."""
+        if isinstance(value, self.target):
+            if value.pk is None:
                 self.type_error(value)
             pk: int = value.pk
             return pk

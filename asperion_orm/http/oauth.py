@@ -21,15 +21,15 @@ from authlib.integrations.base_client import OAuthError
 from authlib.integrations.requests_client.oauth2_session import OAuth2Auth, OAuth2ClientAuth
 from authlib.oauth2.client import OAuth2Client
 
-from ._log import log_attempt, logger
-from .exceptions import (
+from asperion_orm._log import log_attempt, logger
+from asperion_orm.exceptions import (
     AuthenticationError,
     ConfigurationError,
     ReauthorizationRequired,
     TransportError,
 )
-from .retry import Attempt, RetryPolicy, Verdict, decide
-from .tokens import Token, TokenStore, now
+from asperion_orm.http.retry import Attempt, RetryPolicy, Verdict, decide
+from asperion_orm.http.tokens import Token, TokenStore, now
 
 __all__ = ["OAuth"]
 
@@ -244,10 +244,8 @@ class OAuth:
             ) from None
 
     def _log(self, attempt: Attempt, started: float) -> None:
-        status: int | str = 200 if attempt.verdict is Verdict.DONE else _reason(attempt)
-        log_attempt(
-            "POST", self._token_path, status, time.monotonic() - started, attempt.number, None
-        )
+        status = 200 if attempt.verdict is Verdict.DONE else attempt.describe()
+        log_attempt("POST", self._token_path, status, time.monotonic() - started, attempt.number)
 
     @property
     def _token_path(self) -> str:
@@ -284,12 +282,6 @@ def _oauth_error(exc: OAuthError, secrets_in_play: tuple[str, ...]) -> Exception
             status_code=400,
         )
     return AuthenticationError(f"The token request failed ({code}){detail}.", status_code=400)
-
-
-def _reason(attempt: Attempt) -> int | str:
-    if attempt.response is not None:
-        return attempt.response.status_code
-    return type(attempt.error).__name__
 
 
 def _scrub(text: str, values: tuple[str, ...]) -> str:

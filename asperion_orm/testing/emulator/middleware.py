@@ -1,8 +1,8 @@
 """WSGI middleware for the sandbox: latency, rate limit, injected faults and a request log.
 
 Every knob can be changed at runtime from any thread. Faults that reset the connection raise
-:class:`~asperion_orm.testing.server.AbortConnection`, which the sandbox's HTTPS server turns
-into a TCP reset.
+:class:`~asperion_orm.testing.emulator.server.AbortConnection`, which the sandbox's HTTPS server
+turns into a TCP reset.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, urlencode
 
-from asperion_orm.testing.server import AbortConnection
+from asperion_orm.testing.emulator.server import AbortConnection
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment

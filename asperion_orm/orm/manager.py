@@ -2,7 +2,8 @@
 
 Managers are declared in the class body, as in Django (``objects = ArticleManager()``); each
 model class gets its own bound copy when it is created. The first declared is the default
-manager; a model that declares none gets ``objects``.
+manager; a model that declares none gets ``objects``. ``contribute_managers`` binds them when
+the model class is created.
 """
 
 from __future__ import annotations
@@ -13,15 +14,23 @@ import itertools
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, Self, TypeVar, overload
 
-from asperion_orm.queryset import QuerySet
-from asperion_orm.session import Session
+from asperion_orm.exceptions import ConfigurationError
+from asperion_orm.orm.queryset import QuerySet
 
 if TYPE_CHECKING:
-    from asperion_orm.base import Model
-    from asperion_orm.fields import ForeignKey
-    from asperion_orm.q import Q
+    from asperion_orm.orm.fields import ForeignKey
+    from asperion_orm.orm.model import Model
+    from asperion_orm.orm.q import Q
+    from asperion_orm.session import Session
 
-__all__ = ["BaseManager", "Manager", "ManagerDescriptor", "RelatedManager", "ReverseAccessor"]
+__all__ = [
+    "BaseManager",
+    "Manager",
+    "ManagerDescriptor",
+    "RelatedManager",
+    "ReverseAccessor",
+    "contribute_managers",
+]
 
 M = TypeVar("M", bound="Model")
 
@@ -173,6 +182,33 @@ class Manager(BaseManager[M]):
         queryset = super().get_queryset()
         defaults = self.model._meta.default_filters
         return queryset.filter(**defaults) if defaults else queryset
+
+
+def contribute_managers(model: type[Model]) -> None:
+    """Bind the declared managers (own and inherited) to ``model``; add ``objects`` if none.
+
+    Also sets ``_meta.base_manager``, the manager relations follow: ``Meta.base_manager_name``,
+    else an unfiltered one, so following ``line.article`` finds an inactive article too.
+    """
+    meta = model._meta
+    declared: dict[str, BaseManager[Any]] = {}
+    for klass in reversed(model.__mro__):
+        declared.update({k: v for k, v in vars(klass).items() if isinstance(v, BaseManager)})
+    if not declared:
+        declared["objects"] = Manager()
+    ordered = sorted(declared.items(), key=lambda item: item[1].creation_counter)
+    for name, manager in ordered:
+        meta.managers[name] = manager.contribute_to_class(model, name)
+        setattr(model, name, meta.managers[name])
+    if meta.base_manager_name and meta.base_manager_name not in meta.managers:
+        raise ConfigurationError(
+            f"{meta.label}.Meta.base_manager_name {meta.base_manager_name!r} is not a manager "
+            f"of the model; choices are: {', '.join(meta.managers)}."
+        )
+    if meta.base_manager_name:
+        meta.base_manager = meta.managers[meta.base_manager_name]
+    else:
+        meta.base_manager = BaseManager().contribute_to_class(model, "_base_manager")
 
 
 def _proxy(name: str, method: Callable[..., Any]) -> Callable[..., Any]:

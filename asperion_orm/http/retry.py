@@ -36,7 +36,14 @@ import requests
 import urllib3.exceptions
 from tenacity import RetryCallState, Retrying, retry_if_result
 
-__all__ = ["Attempt", "RetryPolicy", "Verdict", "decide", "parse_retry_after"]
+__all__ = [
+    "Attempt",
+    "RetryPolicy",
+    "Verdict",
+    "decide",
+    "deleted_already",
+    "parse_retry_after",
+]
 
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
 _RETRY_STATUSES_IDEMPOTENT = frozenset({429, 502, 503, 504})
@@ -64,7 +71,12 @@ class Attempt:
     retry_after: float | None = None
     value: Any = None
     number: int = 1
-    reason: str = field(default="")
+
+    def describe(self) -> str:
+        """Return what went wrong, for logs: ``HTTP 503`` or the exception's class name."""
+        if self.response is not None:
+            return f"HTTP {self.response.status_code}"
+        return type(self.error).__name__
 
 
 def sent_nothing(error: BaseException) -> bool:
@@ -132,6 +144,19 @@ def decide(method: str, response: requests.Response | None, error: BaseException
     if not idempotent and status in _AMBIGUOUS_STATUSES_UNSAFE:
         return Verdict.AMBIGUOUS
     return Verdict.FAIL
+
+
+def deleted_already(method: str, final: Attempt, earlier: list[Attempt]) -> bool:
+    """Tell whether a DELETE got 404 after an earlier attempt that may have deleted it."""
+    if method != "DELETE" or final.response is None or final.response.status_code != 404:
+        return False
+    return any(_outcome_unknown(attempt) for attempt in earlier)
+
+
+def _outcome_unknown(attempt: Attempt) -> bool:
+    if attempt.error is not None:
+        return not sent_nothing(attempt.error)
+    return attempt.response is not None and attempt.response.status_code in (500, 502, 504)
 
 
 def parse_retry_after(value: str | None, now: float | None = None) -> float | None:

@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import difflib
-import functools
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from asperion_orm.exceptions import ConfigurationError, FieldError
-from asperion_orm.fields import Field, ForeignKey, Integer
+from asperion_orm.orm.fields import Field, ForeignKey, Integer
 
 if TYPE_CHECKING:
-    from asperion_orm.base import Model
-    from asperion_orm.manager import BaseManager
+    from asperion_orm.orm.manager import BaseManager
+    from asperion_orm.orm.model import Model
 
 __all__ = ["Options"]
 
@@ -48,7 +47,9 @@ class Options:
         self.read_only: bool = options.get("read_only", False)
         self.create_only: bool = options.get("create_only", False)
         self.base_manager_name: str | None = options.get("base_manager_name")
+        # Filled by the manager module when the class is created (``contribute_managers``).
         self.managers: dict[str, BaseManager[Any]] = {}
+        self.base_manager: BaseManager[Any]
         self.max_page_size: int = options.get("max_page_size", DEFAULT_MAX_PAGE_SIZE)
         self.default_filters: Mapping[str, Any] = dict(options.get("default_filters", {}))
         self.fields: dict[str, Field[Any]] = _collect_fields(model)
@@ -61,6 +62,11 @@ class Options:
 
     def __repr__(self) -> str:
         return f"<Options for {self.model.__name__}>"
+
+    @property
+    def default_manager(self) -> BaseManager[Any]:
+        """Return the first manager declared (Django's ``_default_manager``)."""
+        return next(iter(self.managers.values()))
 
     @property
     def label(self) -> str:
@@ -97,44 +103,6 @@ class Options:
     def writable_fields(self) -> list[Field[Any]]:
         """Return the fields a write may send."""
         return [field for field in self.fields.values() if not field.read_only]
-
-    # -- managers ------------------------------------------------------------------------------
-
-    def contribute_managers(self) -> None:
-        """Bind the declared managers (own and inherited) to the model; add ``objects`` if none."""
-        from asperion_orm.manager import BaseManager, Manager
-
-        declared: dict[str, BaseManager[Any]] = {}
-        for klass in reversed(self.model.__mro__):
-            declared.update({k: v for k, v in vars(klass).items() if isinstance(v, BaseManager)})
-        if not declared:
-            declared["objects"] = Manager()
-        ordered = sorted(declared.items(), key=lambda item: item[1].creation_counter)
-        for name, manager in ordered:
-            self.managers[name] = manager.contribute_to_class(self.model, name)
-            setattr(self.model, name, self.managers[name])
-        if self.base_manager_name and self.base_manager_name not in self.managers:
-            raise ConfigurationError(
-                f"{self.label}.Meta.base_manager_name {self.base_manager_name!r} is not a manager "
-                f"of the model; choices are: {', '.join(self.managers)}."
-            )
-
-    @property
-    def default_manager(self) -> BaseManager[Any]:
-        """Return the first manager declared (Django's ``_default_manager``)."""
-        return next(iter(self.managers.values()))
-
-    @functools.cached_property
-    def base_manager(self) -> BaseManager[Any]:
-        """Return the manager relations follow: ``Meta.base_manager_name``, else an unfiltered one.
-
-        It must reach every row, so following ``line.article`` finds an inactive article too.
-        """
-        from asperion_orm.manager import BaseManager
-
-        if self.base_manager_name:
-            return self.managers[self.base_manager_name]
-        return BaseManager().contribute_to_class(self.model, "_base_manager")
 
     # -- what the API allows ------------------------------------------------------------------
 
@@ -182,45 +150,3 @@ def _implicit_id(model: type[Model]) -> Field[Any]:
     field = Integer(read_only=True)
     field.__set_name__(model, "id")
     return field
-
-
-class Registry:
-    """Model classes by module and name, so ``ForeignKey("Debtor")`` can resolve late."""
-
-    def __init__(self) -> None:
-        self.models: dict[tuple[str, str], type[Model]] = {}
-        self.pending: dict[tuple[str, str], list[ForeignKey]] = {}
-
-    def register(self, model: type[Model]) -> None:
-        """Add ``model``, resolve references waiting for it and queue its own."""
-        key = (model.__module__, model.__name__)
-        self.models[key] = model
-        for field in self.pending.pop(key, []):
-            _connect(field, model)
-        for own in model._meta.fields.values():
-            if isinstance(own, ForeignKey) and own.model is model:
-                self._resolve(own)
-
-    def _resolve(self, field: ForeignKey) -> None:
-        if not isinstance(field.to, str):
-            _connect(field, field.to)
-            return
-        assert field.model is not None
-        module, _, name = field.to.rpartition(".")
-        key = (module or field.model.__module__, name)
-        if key in self.models:
-            _connect(field, self.models[key])
-        else:
-            self.pending.setdefault(key, []).append(field)
-
-
-def _connect(field: ForeignKey, target: type[Model]) -> None:
-    from asperion_orm.manager import ReverseAccessor
-
-    field.to = target
-    if field.related_name:
-        target._meta.related_objects[field.related_name] = field
-        setattr(target, field.related_name, ReverseAccessor(field))
-
-
-registry = Registry()

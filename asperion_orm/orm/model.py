@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from typing import TYPE_CHECKING, Any, ClassVar, Self, TypeVar, cast
+from typing import Any, ClassVar, Self, TypeVar, cast
 
 from asperion_orm import exceptions
 from asperion_orm.exceptions import ConfigurationError, ValidationError
-from asperion_orm.fields import Field, ForeignKey
-from asperion_orm.manager import ManagerDescriptor
-from asperion_orm.options import Options, registry
-
-if TYPE_CHECKING:
-    from asperion_orm.session import Session
+from asperion_orm.orm.fields import Field, ForeignKey
+from asperion_orm.orm.manager import ManagerDescriptor, contribute_managers
+from asperion_orm.orm.options import Options
+from asperion_orm.orm.registry import registry
+from asperion_orm.session import Session, current_session
 
 __all__ = ["Model", "ModelState"]
 
@@ -99,7 +98,7 @@ class Model:
         cls._meta = Options(cls, cls.__dict__.get("Meta"))
         cls.DoesNotExist = _subclass_error(cls, cls.DoesNotExist)
         cls.MultipleObjectsReturned = _subclass_error(cls, cls.MultipleObjectsReturned)
-        cls._meta.contribute_managers()
+        contribute_managers(cls)
         registry.register(cls)
 
     def __init__(self, **kwargs: Any) -> None:
@@ -282,8 +281,6 @@ class Model:
 
     def _session_for(self, using: Session | None, reading: bool = False) -> Session:
         """Return the session to write through: never one of another administration."""
-        from asperion_orm.queryset import current_session
-
         known = self._state.session
         session = using or current_session(default=known)
         if known is not None and known.tenant != session.tenant:

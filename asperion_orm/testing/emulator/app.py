@@ -18,8 +18,8 @@ from urllib.parse import urlencode
 from werkzeug.wrappers import Request, Response
 
 from asperion_orm import _json
-from asperion_orm.testing import data, messages, oauth
-from asperion_orm.testing.spec import (
+from asperion_orm.testing.emulator import data, messages, oauth
+from asperion_orm.testing.emulator.spec import (
     INT32_MAX,
     Errors,
     Field,
@@ -28,7 +28,7 @@ from asperion_orm.testing.spec import (
     load_spec,
     parse_query_value,
 )
-from asperion_orm.testing.store import Administration, Query, Row, Store, Table
+from asperion_orm.testing.emulator.store import Administration, Query, Row, Store, Table
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment

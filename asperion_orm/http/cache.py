@@ -16,11 +16,13 @@ import json
 import threading
 import time
 from collections.abc import Callable, Sequence
-from typing import NamedTuple, Protocol, runtime_checkable
+from typing import NamedTuple, Protocol, TypeVar, runtime_checkable
 
 from cachetools import TTLCache
 
 __all__ = ["CacheStore", "MemoryCacheStore", "ResponseCache"]
+
+T = TypeVar("T")
 
 _ENTRY_OVERHEAD = 200  # bytes of bookkeeping counted per entry besides the body
 
@@ -145,24 +147,37 @@ class ResponseCache:
         """Orphan every entry of ``namespace`` (after a write)."""
         self.store.bump(namespace)
 
-    def fetch(self, key: str, load: Callable[[], bytes], ttl: float | None = None) -> bytes:
-        """Return the cached body for ``key``, calling ``load`` once however many ask at once.
+    def peek(self, key: str, parse: Callable[[bytes], T]) -> T | None:
+        """Return the parsed cached body for ``key``, or ``None`` when it is not cached."""
+        body = self.store.get(key)
+        return None if body is None else parse(body)
 
-        ``load`` must raise for anything that may not be cached (errors, another tenant's data).
+    def fetch(
+        self,
+        key: str,
+        load: Callable[[], bytes],
+        parse: Callable[[bytes], T],
+        ttl: float | None = None,
+    ) -> T:
+        """Return the parsed body for ``key``, calling ``load`` once however many ask at once.
+
+        A loaded body is parsed before it is stored: ``parse`` raises for anything that may
+        not be cached (another tenant's data); ``load`` raises for errors.
         """
         with self._cond:
             while True:
                 body = self.store.get(key)
                 if body is not None:
-                    return body
+                    return parse(body)
                 if key not in self._inflight:
                     self._inflight.add(key)
                     break
                 self._cond.wait()
         try:
             body = load()
+            parsed = parse(body)
             self.store.set(key, body, self.ttl if ttl is None else ttl)
-            return body
+            return parsed
         finally:
             with self._cond:
                 self._inflight.discard(key)

@@ -6,45 +6,93 @@ the session resolved when they run (``using()`` or the active ``with client.tena
 
 from __future__ import annotations
 
-import itertools
-import math
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
-from asperion_orm.exceptions import FieldError, NoSessionError, NotFound
-from asperion_orm.fields import Field, ForeignKey
-from asperion_orm.planner import DEFAULT_BASE_URL, Plan, Request, order_rows, plan, window_pages
-from asperion_orm.q import Q
-from asperion_orm.query import Query
-from asperion_orm.session import Session
+from asperion_orm.exceptions import FieldError, NotFound
+from asperion_orm.orm.fetcher import Fetcher
+from asperion_orm.orm.fields import Field, ForeignKey
+from asperion_orm.orm.planner import Plan, plan
+from asperion_orm.orm.q import Q
+from asperion_orm.orm.query import Query
+from asperion_orm.orm.where import field_reader
+from asperion_orm.session import (
+    DEFAULT_BASE_URL,
+    Session,
+    current_session,
+    current_session_or_none,
+)
 
 if TYPE_CHECKING:
-    from asperion_orm.base import Model
-    from asperion_orm.options import Options
+    from asperion_orm.orm.model import Model
+    from asperion_orm.orm.options import Options
 
-__all__ = ["QuerySet", "current_session"]
+__all__ = [
+    "FlatValuesListIterable",
+    "ModelIterable",
+    "QuerySet",
+    "RowIterable",
+    "ValuesIterable",
+    "ValuesListIterable",
+]
 
 M = TypeVar("M", bound="Model")
 Raw = dict[str, Any]
-Convert = Callable[[Raw], Any]
 
 MAX_GET_RESULTS = 21
 
 
-def current_session(default: Session | None = None) -> Session:
-    """Return the active session, else ``default``, else raise ``NoSessionError``."""
-    try:
-        return Session.current()
-    except NoSessionError:
-        if default is None:
-            raise
-        return default
+# -- ROW SHAPES: what a QuerySet yields for each raw row ----------------------------------------
 
 
-def _reader(raw: Raw) -> Callable[[Field[Any]], Any]:
-    """Return a function reading one field of a raw row as its Python value."""
-    return lambda field: field.to_python(raw.get(field.api_name))
+class RowIterable:
+    """Turn the raw rows of a query into what the QuerySet yields (Django's ``ModelIterable``)."""
+
+    def __init__(
+        self, queryset: QuerySet[Any], session: Session, rows: Iterable[Raw], plan: Plan | None
+    ) -> None:
+        self.queryset = queryset
+        self.session = session
+        self.rows = rows
+        self.plan = plan
+
+    def __iter__(self) -> Iterator[Any]:
+        raise NotImplementedError
+
+
+class ModelIterable(RowIterable):
+    """Yield a model instance per row (fields left out by ``only()`` are deferred)."""
+
+    def __iter__(self) -> Iterator[Any]:
+        model, session = self.queryset.model, self.session
+        deferred = _deferred(model._meta, self.plan)
+        # Each row was parsed for this query alone, so the instance may keep it uncopied.
+        return (model._adopt(raw, session, deferred) for raw in self.rows)
+
+
+class ValuesIterable(RowIterable):
+    """Yield a dict of Python values per row (``values()``)."""
+
+    def __iter__(self) -> Iterator[Any]:
+        keys, fields = self.queryset._row_keys, self.queryset._row_fields
+        for raw in self.rows:
+            yield {k: f.to_python(raw.get(f.api_name)) for k, f in zip(keys, fields, strict=True)}
+
+
+class ValuesListIterable(RowIterable):
+    """Yield a tuple of Python values per row (``values_list()``)."""
+
+    def __iter__(self) -> Iterator[Any]:
+        fields = self.queryset._row_fields
+        return (tuple(f.to_python(raw.get(f.api_name)) for f in fields) for raw in self.rows)
+
+
+class FlatValuesListIterable(RowIterable):
+    """Yield one Python value per row (``values_list(name, flat=True)``)."""
+
+    def __iter__(self) -> Iterator[Any]:
+        field = self.queryset._row_fields[0]
+        return (field.to_python(raw.get(field.api_name)) for raw in self.rows)
 
 
 class QuerySet(Generic[M]):
@@ -57,7 +105,7 @@ class QuerySet(Generic[M]):
         self.query = query or Query(model)
         self._session = session
         self._result_cache: list[Any] | None = None
-        self._row_kind = "model"
+        self._iterable_class: type[RowIterable] = ModelIterable
         self._row_fields: tuple[Field[Any], ...] = ()
         self._row_keys: tuple[str, ...] = ()
         self._prefetch: tuple[str, ...] = ()
@@ -122,7 +170,7 @@ class QuerySet(Generic[M]):
 
     def values(self, *names: str) -> QuerySet[Any]:
         """Yield dicts of Python values instead of model instances."""
-        return self._rows_as("dict", names)
+        return self._rows_as(ValuesIterable, names)
 
     def values_list(self, *names: str, flat: bool = False) -> QuerySet[Any]:
         """Yield tuples of values (or the values themselves with ``flat=True``)."""
@@ -130,12 +178,12 @@ class QuerySet(Generic[M]):
             raise TypeError(
                 "'flat' is not valid when values_list is called with more than one field."
             )
-        return self._rows_as("flat" if flat else "tuple", names)
+        return self._rows_as(FlatValuesListIterable if flat else ValuesListIterable, names)
 
-    def _rows_as(self, kind: str, names: Sequence[str]) -> QuerySet[Any]:
+    def _rows_as(self, kind: type[RowIterable], names: Sequence[str]) -> QuerySet[Any]:
         clone: QuerySet[Any] = self._chain()
         fields = self._fields(names) if names else self._all_fields()
-        clone._row_kind = kind
+        clone._iterable_class = kind
         clone._row_fields = tuple(fields.values())
         clone._row_keys = tuple(fields)
         clone.query.only = tuple(field.name for field in fields.values())
@@ -201,7 +249,7 @@ class QuerySet(Generic[M]):
 
     def _plan(self, session: Session | None) -> Plan:
         self.model._meta.check_readable()
-        base_url = session.client.base_url if session is not None else DEFAULT_BASE_URL
+        base_url = session.base_url if session is not None else DEFAULT_BASE_URL
         return plan(self.query, base_url)
 
     # -- METHODS THAT CALL THE API -------------------------------------------------------------
@@ -254,8 +302,8 @@ class QuerySet(Generic[M]):
 
     def _iterate(self, session: Session, chunk_size: int | None = None) -> Iterator[Any]:
         plan = self._checked_plan(session)
-        convert = self._converter(session, plan)
-        return (convert(raw) for raw in self._fetcher(session, plan, chunk_size).rows())
+        rows = self._fetcher(session, plan, chunk_size).rows()
+        return iter(self._iterable_class(self, session, rows, plan))
 
     def count(self) -> int:
         """Return the number of rows: one ``MetaOnly`` request when the server can count."""
@@ -295,7 +343,7 @@ class QuerySet(Generic[M]):
         """Return the one matching row; ``get(pk=…)`` is ``GET /path/id``."""
         clone = self.filter(*args, **kwargs) if args or kwargs else self._chain()
         pk = clone.query.pk_value()
-        if pk is not None and not clone.query.is_sliced and clone._row_kind == "model":
+        if pk is not None and not clone.query.is_sliced and clone._iterable_class is ModelIterable:
             return clone._get_by_pk(pk)
         if not clone.query.is_sliced:
             clone.query.add_ordering()
@@ -308,9 +356,9 @@ class QuerySet(Generic[M]):
             raw = self._fetcher(session, self._plan(session)).get_object(pk)
         except NotFound as exc:
             raise self._does_not_exist() from exc
-        if self.query.empty or not self.query.where.matches(_reader(raw)):
+        if self.query.empty or not self.query.where.matches(field_reader(raw)):
             raise self._does_not_exist()
-        rows = [self._converter(session)(raw)]
+        rows = list(ModelIterable(self, session, [raw], None))
         self._prefetch_into(rows, session)
         return rows[0]  # type: ignore[no-any-return]
 
@@ -350,9 +398,7 @@ class QuerySet(Generic[M]):
         for obj in objs:
             obj.full_clean(obj._state.changed)
         session = self._resolve_session()
-        _run(
-            lambda obj: obj.save(using=session), objs, concurrency or session.client.max_concurrency
-        )
+        session.each(lambda obj: obj.save(using=session), objs, concurrency)
         return list(objs)
 
     def get_or_create(
@@ -386,7 +432,7 @@ class QuerySet(Generic[M]):
         probe.full_clean(kwargs)
         session = self._resolve_session()
         objs = list(self.using(session))
-        _run(lambda obj: _patch(obj, kwargs, session), objs, session.client.max_concurrency)
+        session.each(lambda obj: _patch(obj, kwargs, session), objs)
         return len(objs)
 
     def delete(self) -> tuple[int, dict[str, int]]:
@@ -396,7 +442,7 @@ class QuerySet(Generic[M]):
         self.model._meta.check_writable()
         session = self._resolve_session()
         objs = list(self.using(session))
-        _run(lambda obj: obj.delete(using=session), objs, session.client.max_concurrency)
+        session.each(lambda obj: obj.delete(using=session), objs)
         return len(objs), {self.model.__name__: len(objs)}
 
     # -- helpers of the methods above ----------------------------------------------------------
@@ -407,28 +453,11 @@ class QuerySet(Generic[M]):
     def _checked_plan(self, session: Session) -> Plan:
         plan = self._plan(session)
         if not plan.empty:
-            plan.check_local(strict=self.query.server_only or bool(session.client.strict))
+            plan.check_local(strict=self.query.server_only or session.strict)
         return plan
 
     def _fetcher(self, session: Session, plan: Plan, chunk_size: int | None = None) -> Fetcher:
         return Fetcher(session, plan, chunk_size=chunk_size, cache=self._use_cache, ttl=self._ttl)
-
-    def _converter(self, session: Session, plan: Plan | None = None) -> Convert:
-        if self._row_kind == "model":
-            deferred = _deferred(self.model._meta, plan)
-            if deferred:
-                return lambda raw: self.model._adopt(raw, session, deferred)
-            # Each row was parsed for this query alone, so the instance may keep it uncopied.
-            return lambda raw: self.model._adopt(raw, session)
-        fields = self._row_fields
-        if self._row_kind == "dict":
-            keys = self._row_keys
-            return lambda raw: {
-                k: f.to_python(raw.get(f.api_name)) for k, f in zip(keys, fields, strict=True)
-            }
-        if self._row_kind == "tuple":
-            return lambda raw: tuple(f.to_python(raw.get(f.api_name)) for f in fields)
-        return lambda raw: fields[0].to_python(raw.get(fields[0].api_name))
 
     def _relation(self, name: str) -> ForeignKey:
         """Return the foreign key behind a prefetchable name (forward or ``related_name``)."""
@@ -444,7 +473,7 @@ class QuerySet(Generic[M]):
         return field
 
     def _prefetch_into(self, objs: list[Any], session: Session) -> None:
-        if self._row_kind != "model" or not objs:
+        if self._iterable_class is not ModelIterable or not objs:
             return
         for name in self._prefetch:
             field = self._relation(name)
@@ -468,14 +497,6 @@ class QuerySet(Generic[M]):
             groups[child._state.value(field)].append(child)
         for obj in objs:
             obj._state.related[f"{field.related_name}+"] = groups[obj.pk]
-
-
-def current_session_or_none() -> Session | None:
-    """Return the active session, or ``None`` (for ``explain()``, which sends nothing)."""
-    try:
-        return Session.current()
-    except NoSessionError:
-        return None
 
 
 def _deferred(meta: Options, plan: Plan | None) -> frozenset[str]:
@@ -511,123 +532,3 @@ def _patch(obj: Any, values: dict[str, Any], session: Session) -> None:
     for name, value in values.items():
         setattr(obj, name, value)
     obj.save(update_fields=list(values), using=session)
-
-
-def _run(action: Callable[[Any], None], items: Sequence[Any], concurrency: int) -> None:
-    """Apply ``action`` to every item, ``concurrency`` at a time; re-raise the first error."""
-    if len(items) <= 1 or concurrency <= 1:
-        for item in items:
-            action(item)
-        return
-    with ThreadPoolExecutor(max_workers=min(concurrency, len(items))) as pool:
-        for future in [pool.submit(action, item) for item in items]:
-            future.result()
-
-
-# -- RUNNING A PLAN: the requests a QuerySet sends all go through here -------------------------
-
-
-class Fetcher:
-    """Run a plan: page requests (concurrent after the first), local steps, the window."""
-
-    def __init__(
-        self,
-        session: Session,
-        plan: Plan,
-        *,
-        chunk_size: int | None = None,
-        cache: bool = True,
-        ttl: float | None = None,
-    ) -> None:
-        self.session = session
-        self.plan = plan
-        self.meta: Options = plan.meta
-        self.page_size = min(chunk_size or self.meta.max_page_size, self.meta.max_page_size)
-        self.cache = cache
-        self.ttl = ttl
-
-    def get(self, request: Request) -> Raw:
-        """Send one GET."""
-        return self.session.get(request.path, request.params, cache=self.cache, ttl=self.ttl)
-
-    def get_object(self, pk: Any) -> Raw:
-        """Return one object by id: ``GET /path/id``."""
-        path = self.session.path(self.meta.check_path(), pk)
-        return self.session.get(path, cache=self.cache, ttl=self.ttl)
-
-    def get_many(self, requests: Iterable[Request]) -> Iterator[Raw]:
-        """Send GETs concurrently, yielding the answers in order (each cached for ``ttl``)."""
-        calls = ((request.path, request.params) for request in requests)
-        return self.session.get_many(calls, cache=self.cache, ttl=self.ttl)
-
-    def total(self) -> int:
-        """Return the server's row count over every chunk (``MetaOnly`` requests)."""
-        return sum(
-            int(body["_meta"]["totalCount"]) for body in self.get_many(self.plan.count_requests())
-        )
-
-    def rows(self) -> Iterator[Raw]:
-        """Yield the raw rows of the plan, in order, within its window."""
-        plan = self.plan
-        if plan.empty:
-            return iter(())
-        if plan.windowed:
-            return self._window()
-        rows = self._scan()
-        if plan.local_where:
-            rows = (row for row in rows if plan.local_where.matches(_reader(row)))
-        if plan.local_order or plan.merged:
-            rows = iter(order_rows(list(rows), plan.ordering, self.meta))
-        return itertools.islice(rows, plan.low, plan.high)
-
-    def _window(self) -> Iterator[Raw]:
-        """Yield the rows of a slice answered by the server's pages alone."""
-        low, high = self.plan.low, self.plan.high
-        if high is None:
-            first = low // self.page_size + 1
-            rows = self._pages(first, self.page_size)
-            return itertools.islice(rows, low - (first - 1) * self.page_size, None)
-        size, first, last = window_pages(low, high, self.meta.max_page_size)
-        bodies = self.get_many(self.plan.page(n, size) for n in range(first, last + 1))
-        rows = (row for body in bodies for row in body["_data"])
-        offset = (first - 1) * size
-        return itertools.islice(rows, low - offset, high - offset)
-
-    def _pages(
-        self, first: int, size: int, chunk: tuple[tuple[str, str], ...] = ()
-    ) -> Iterator[Raw]:
-        """Yield the rows of pages ``first`` to the last; pages after the first concurrently."""
-        head = self.get(self.plan.page(first, size, chunk))
-        yield from head["_data"]
-        last = _page_count(head, size)
-        yield from self._rest(first + 1, last, size, chunk)
-
-    def _rest(
-        self, first: int, last: int, size: int, chunk: tuple[tuple[str, str], ...]
-    ) -> Iterator[Raw]:
-        bodies = self.get_many(self.plan.page(n, size, chunk) for n in range(first, last + 1))
-        for body in bodies:
-            yield from body["_data"]
-
-    def _scan(self) -> Iterator[Raw]:
-        """Yield every row the server part matches (all chunks, de-duplicated when merged)."""
-        if not self.plan.merged:
-            yield from self._pages(1, self.page_size)
-            return
-        seen: set[Any] = set()
-        pk = self.meta.pk.api_name
-        chunks = self.plan.chunks
-        heads = self.get_many(self.plan.page(1, self.page_size, chunk) for chunk in chunks)
-        for chunk, head in zip(chunks, heads, strict=True):
-            more = self._rest(2, _page_count(head, self.page_size), self.page_size, chunk)
-            for row in itertools.chain(head["_data"], more):
-                if row.get(pk) not in seen:
-                    seen.add(row.get(pk))
-                    yield row
-
-
-def _page_count(body: Raw, size: int) -> int:
-    meta = body.get("_meta") or {}
-    if meta.get("pageCount") is not None:
-        return int(meta["pageCount"])
-    return math.ceil(int(meta.get("totalCount") or 0) / size)

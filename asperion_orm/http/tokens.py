@@ -22,7 +22,7 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
-from .exceptions import ConfigurationError
+from asperion_orm.exceptions import ConfigurationError
 
 __all__ = ["FileTokenStore", "MemoryTokenStore", "Token", "TokenStore"]
 

@@ -13,9 +13,10 @@ import decimal
 from collections.abc import Iterable, Mapping
 from typing import Any, ClassVar
 
-from asperion_orm.fields import Field
+from asperion_orm.orm import fields
+from asperion_orm.orm.fields import Field
 
-__all__ = ["LOOKUPS", "LOOKUP_SEP", "Lookup", "render"]
+__all__ = ["ACCEPTED", "LOOKUPS", "LOOKUP_SEP", "Lookup", "lookups_for", "render"]
 
 LOOKUP_SEP = "__"
 EQUAL = "equal"
@@ -24,6 +25,35 @@ TO = "_to"
 MAX_IN_VALUES = 10_000
 
 LOOKUPS: dict[str, type[Lookup]] = {}
+
+EQUALITY = frozenset({"exact", "in", "isnull"})
+COMPARISON = EQUALITY | {"gt", "gte", "lt", "lte", "range"}
+TEXT = COMPARISON | {
+    "iexact",
+    "contains",
+    "icontains",
+    "startswith",
+    "istartswith",
+    "endswith",
+    "iendswith",
+}
+
+# Which lookups a field accepts: the first class of its MRO found here decides.
+ACCEPTED: dict[type[Field[Any]], frozenset[str]] = {
+    fields.String: TEXT,
+    fields.Boolean: EQUALITY,
+    fields.Choice: EQUALITY,
+    fields.Enum: EQUALITY,
+    fields.List: frozenset({"isnull"}),
+    fields.Nested: frozenset({"isnull"}),
+    fields.Field: COMPARISON,
+}
+
+
+def lookups_for(field: Field[Any]) -> frozenset[str]:
+    """Return the names of the lookups ``field`` accepts."""
+    kind = next(klass for klass in type(field).__mro__ if klass in ACCEPTED)
+    return ACCEPTED[kind]
 
 
 def render(field: Field[Any], value: Any) -> str:

@@ -18,16 +18,17 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
 from asperion_orm.exceptions import QueryError
-from asperion_orm.lookups import EQUAL, In, Lookup
-from asperion_orm.q import Q
-from asperion_orm.query import Query, Where
+from asperion_orm.orm.lookups import EQUAL, In, Lookup
+from asperion_orm.orm.q import Q
+from asperion_orm.orm.where import Where
+from asperion_orm.session import DEFAULT_BASE_URL
 
 if TYPE_CHECKING:
-    from asperion_orm.options import Options
+    from asperion_orm.orm.options import Options
+    from asperion_orm.orm.query import Query
 
 __all__ = ["LocalEvaluationWarning", "Plan", "Request", "plan", "window_pages"]
 
-DEFAULT_BASE_URL = "https://api.asperion.nl/v1"
 MAX_URL_BYTES = 2000
 # Room for the longest paging suffix a request of the plan may get.
 PAGING_RESERVE = len("&page=999999&pageSize=100")
@@ -45,11 +46,10 @@ class Request:
 
     path: str
     params: Params = ()
-    method: str = "GET"
 
     def __str__(self) -> str:
         query = urlencode(sorted(self.params))
-        return f"{self.method} /{self.path}" + (f"?{query}" if query else "")
+        return f"GET /{self.path}" + (f"?{query}" if query else "")
 
     def url(self, base_url: str) -> str:
         """Return the full URL as it goes on the wire (parameters in sending order)."""

@@ -15,9 +15,9 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import requests
-from requests.adapters import HTTPAdapter
+from requests.adapters import BaseAdapter, HTTPAdapter
 
-from .exceptions import ConfigurationError
+from asperion_orm.exceptions import ConfigurationError
 
 __all__ = ["TLSAdapter", "Transport", "check_url", "tls_context"]
 
@@ -94,7 +94,11 @@ def _is_loopback(host: str) -> bool:
 
 
 class Transport:
-    """One ``requests.Session`` for a client: pooled, TLS 1.3, timeouts on every request."""
+    """One ``requests.Session`` for a client: pooled, TLS 1.3, timeouts on every request.
+
+    ``adapter`` replaces the TLS adapter for every URL: a ``requests`` adapter that answers
+    from elsewhere (a test double, a recording); it then owns verification and retries.
+    """
 
     def __init__(
         self,
@@ -102,11 +106,16 @@ class Transport:
         ca_bundle: str | None = None,
         pool_size: int = 10,
         timeout: Timeout = (5.0, 30.0),
+        adapter: BaseAdapter | None = None,
     ) -> None:
         self.timeout = timeout
         self.session = requests.Session()
         # Environment settings (proxies, netrc credentials, CA bundles) must not leak in.
         self.session.trust_env = False
+        if adapter is not None:  # one adapter serves everything (tests, a custom stack)
+            self.session.mount("https://", adapter)
+            self.session.mount("http://", adapter)
+            return
         self.session.mount("https://", TLSAdapter(tls_context(ca_bundle), pool_size))
         self.session.mount("http://", HTTPAdapter(pool_maxsize=pool_size, max_retries=0))
 

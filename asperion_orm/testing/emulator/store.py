@@ -10,8 +10,8 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any, Protocol
 
-from asperion_orm.testing import data
-from asperion_orm.testing.spec import Errors, Field, Resource, Spec, format_datetime
+from asperion_orm.testing.emulator import data
+from asperion_orm.testing.emulator.spec import Errors, Field, Resource, Spec, format_datetime
 
 __all__ = ["Administration", "Query", "Store", "Table"]
 

@@ -1,0 +1,361 @@
+"""``HttpClient``: the wire client of one app registration and user.
+
+It holds the configuration, the OAuth tokens, the transport, the retry policy, the response
+cache and the worker pool, and sends one logical request as auth → retry → transport → errors.
+It knows no tenant and no model: a ``Session`` adds the tenant header and checks answers.
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+import time
+import uuid
+from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from types import TracebackType
+from typing import Any, Self
+from urllib.parse import urlsplit
+
+import requests
+from requests.adapters import BaseAdapter
+
+from asperion_orm import _json
+from asperion_orm._log import ResponseInfo, log_attempt, log_retry
+from asperion_orm.exceptions import APIError, AsperionError, ConfigurationError
+from asperion_orm.http.cache import CacheStore, MemoryCacheStore, ResponseCache
+from asperion_orm.http.errors import ambiguous_write, api_error, transport_error
+from asperion_orm.http.oauth import OAuth
+from asperion_orm.http.retry import (
+    Attempt,
+    RetryPolicy,
+    Verdict,
+    decide,
+    deleted_already,
+    parse_retry_after,
+)
+from asperion_orm.http.tokens import MemoryTokenStore, Token, TokenStore
+from asperion_orm.http.transport import Transport, check_url
+
+__all__ = ["DEFAULT_BASE_URL", "ENVIRONMENTS", "HttpClient"]
+
+ENVIRONMENTS: dict[str, tuple[str, str]] = {
+    "production": ("https://api.asperion.nl/v1", "https://identity.asperion.nl"),
+    "sandbox": ("https://api-sandbox.asperion.nl/v1", "https://identity-sandbox.asperion.nl"),
+}
+DEFAULT_BASE_URL = ENVIRONMENTS["production"][0]
+
+_USER_AGENT = "asperion-orm"
+
+
+class HttpClient:
+    """One app registration and user on the wire: tokens, transport, retries, cache, workers.
+
+    ``environment`` picks the hosts ("production" or "sandbox"); ``base_url`` and
+    ``identity_url`` override them (for example for the local emulator). ``transport`` replaces
+    the TLS 1.3 transport: a ``Transport``, or a ``requests`` adapter that serves every request.
+    ``public_headers`` names request headers that errors may show. Secrets never appear in the
+    repr, logs or exceptions.
+    """
+
+    def __init__(
+        self,
+        client_id: str,
+        client_secret: str,
+        redirect_uri: str,
+        *,
+        environment: str = "production",
+        base_url: str | None = None,
+        identity_url: str | None = None,
+        ca_bundle: str | None = None,
+        allow_http: bool = False,
+        token_store: TokenStore | None = None,
+        language: str = "en-US",
+        cache_ttl: float = 60.0,
+        cache_store: CacheStore | None = None,
+        max_concurrency: int = 8,
+        timeout: tuple[float, float] = (5.0, 30.0),
+        retry: RetryPolicy | None = None,
+        transport: Transport | BaseAdapter | None = None,
+        public_headers: frozenset[str] = frozenset(),
+    ) -> None:
+        _check_arguments(client_id, max_concurrency, timeout)
+        default_base, default_identity = _hosts(environment, base_url, identity_url)
+        self.client_id = client_id
+        self.environment = environment
+        self.base_url = check_url(base_url or default_base, allow_http=allow_http)
+        self.identity_url = check_url(identity_url or default_identity, allow_http=allow_http)
+        self.language = language
+        self.max_concurrency = max_concurrency
+        self.public_headers = public_headers
+        self.retry = retry or RetryPolicy()
+        self.token_store: TokenStore = token_store or MemoryTokenStore()
+        self.cache = ResponseCache(cache_store or MemoryCacheStore(), cache_ttl)
+        self.transport = _transport(transport, ca_bundle, max_concurrency, timeout)
+        self.auth = OAuth(
+            client_id=client_id,
+            client_secret=client_secret,
+            redirect_uri=redirect_uri,
+            identity_url=self.identity_url,
+            http=self.transport.session,
+            store=self.token_store,
+            retry=self.retry,
+            timeout=timeout,
+        )
+        self._executor: ThreadPoolExecutor | None = None
+        self._executor_lock = threading.Lock()
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(client_id={self.client_id!r}, base_url={self.base_url!r})"
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Stop the worker threads and close pooled connections."""
+        with self._executor_lock:
+            if self._executor is not None:
+                self._executor.shutdown(wait=True, cancel_futures=True)
+                self._executor = None
+        self.transport.close()
+
+    # -- authorization --------------------------------------------------------------------
+
+    def authorization_url(
+        self, state: str | None = None, pkce: bool = True, *, code_verifier: str | None = None
+    ) -> str:
+        """Return the URL to send the user to; PKCE (S256) is on by default.
+
+        The client remembers ``state`` and its PKCE verifier until ``fetch_token``. An app whose
+        callback may reach another process passes its own ``code_verifier`` (kept in its
+        session store) here and again to ``fetch_token``.
+        """
+        return self.auth.authorization_url(state=state, pkce=pkce, code_verifier=code_verifier)
+
+    def fetch_token(
+        self, code: str, state: str | None = None, *, code_verifier: str | None = None
+    ) -> None:
+        """Exchange the code from the login redirect for tokens and store them."""
+        self.auth.fetch_token(code=code, state=state, code_verifier=code_verifier)
+
+    @property
+    def token(self) -> Token:
+        """Return the current token (its repr hides the secrets)."""
+        return self.auth.access_token()
+
+    def cache_scope(self, scope: str | int) -> tuple[str | int, ...]:
+        """Return who and where a cached response belongs to (everything but the request).
+
+        ``scope`` is what the caller adds (a session's tenant).
+
+        The user is identified by the grant id of the authorization (kept across refreshes and
+        shared through the token store), never by a token.
+        """
+        return (self.base_url, self.client_id, self.auth.identity(), scope, self.language)
+
+    @property
+    def executor(self) -> ThreadPoolExecutor:
+        """Return the client's worker pool, bounded by ``max_concurrency``."""
+        with self._executor_lock:
+            if self._executor is None:
+                self._executor = ThreadPoolExecutor(
+                    self.max_concurrency, thread_name_prefix="asperion"
+                )
+            return self._executor
+
+    # -- sending --------------------------------------------------------------------------
+
+    def url(self, path: str) -> str:
+        """Return the absolute URL of an API path such as ``debtor/42``."""
+        clean = path.strip("/")
+        if not clean or any(c in clean for c in "?#\r\n") or ".." in clean.split("/"):
+            raise ConfigurationError(
+                f"{path!r} is not a resource path; pass query values as params and build paths "
+                "with Session.path(...)."
+            )
+        return f"{self.base_url}/{clean}"
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Sequence[tuple[str, str]] = (),
+        body: Mapping[str, Any] | None = None,
+        headers: Mapping[str, str] | None = None,
+        label: str = "-",
+    ) -> requests.Response:
+        """Send one logical request with retries, token refresh and error translation.
+
+        ``headers`` are added to the client's own; ``label`` says in logs whom it is for.
+        """
+        call = _Call(
+            method=method,
+            url=self.url(path),
+            headers={**self._headers(body is not None), **(headers or {})},
+            params=tuple(params),
+            data=_json.dumps(dict(body)).encode() if body is not None else None,
+            label=label,
+        )
+
+        attempts: list[Attempt] = []
+
+        def send(number: int, seconds_left: float) -> Attempt:
+            attempts.append(self._attempt(call, number, seconds_left))
+            return attempts[-1]
+
+        def on_retry(attempt: Attempt, delay: float) -> None:
+            log_retry(method, call.path, attempt.describe(), delay, attempt.number)
+
+        final = self.retry.run(send, on_retry)
+        return self._result(call, final, attempts[:-1])
+
+    def parse(self, response: requests.Response) -> dict[str, Any]:
+        """Parse a JSON object body (numbers with a fraction become ``Decimal``)."""
+        if not response.content:
+            return {}
+        try:
+            data = _json.loads(response.content)
+        except ValueError as exc:
+            raise APIError(
+                f"{response.request.method} {urlsplit(response.url).path} answered "
+                f"{response.status_code} with a body that is not JSON; check base_url.",
+                status_code=response.status_code,
+                response=ResponseInfo.from_response(response),
+            ) from exc
+        if not isinstance(data, dict):
+            raise APIError("Expected a JSON object from the API.", status_code=200)
+        return data
+
+    def _headers(self, has_body: bool) -> dict[str, str]:
+        headers = {
+            "Accept": "application/json",
+            "Accept-Language": self.language,
+            "User-Agent": _USER_AGENT,
+            "X-Request-Id": _request_id(),
+        }
+        if has_body:
+            headers["Content-Type"] = "application/json"
+        return headers
+
+    def _attempt(self, call: _Call, number: int, seconds_left: float) -> Attempt:
+        """Send once (plus one replay after a 401 and a forced refresh) and judge the result."""
+        token = self.auth.access_token()
+        response, error = self._send(call, token, number, seconds_left)
+        if response is not None and response.status_code == 401:
+            token = self.auth.refresh(token, force=True)
+            response, error = self._send(call, token, number, seconds_left)
+        retry_after = None
+        if response is not None:
+            retry_after = parse_retry_after(response.headers.get("Retry-After"))
+        verdict = decide(call.method, response, error)
+        return Attempt(verdict, response, error, retry_after, number=number)
+
+    def _send(
+        self, call: _Call, token: Token, number: int, seconds_left: float
+    ) -> tuple[requests.Response | None, BaseException | None]:
+        """Put one request on the wire and log it; transport errors are returned, not raised."""
+        headers = {**call.headers, "Authorization": f"Bearer {token.access_token}"}
+        started = time.monotonic()
+        try:
+            response = self.transport.send(
+                call.method, call.url, headers=headers, params=call.params, data=call.data,
+                read_timeout=seconds_left,
+            )  # fmt: skip
+        except requests.RequestException as exc:
+            log_attempt(
+                call.method, call.path, type(exc).__name__, _since(started), number, call.label
+            )
+            return None, exc
+        log_attempt(
+            call.method, call.path, response.status_code, _since(started), number, call.label
+        )
+        return response, None
+
+    def _result(self, call: _Call, final: Attempt, earlier: list[Attempt]) -> requests.Response:
+        """Return the final response, or raise the error from the table."""
+        if final.verdict is Verdict.DONE and final.response is not None:
+            return final.response
+        if final.response is not None and deleted_already(call.method, final, earlier):
+            return final.response
+        cause: AsperionError
+        if final.error is not None:
+            cause = transport_error(call.method, call.url, final.error)
+        else:
+            assert final.response is not None
+            cause = api_error(final.response, self.public_headers)
+        if final.verdict is Verdict.AMBIGUOUS:
+            request_id = call.headers.get("X-Request-Id")
+            raise ambiguous_write(call.method, call.url, request_id, final, cause)
+        raise cause
+
+
+@dataclass(frozen=True)
+class _Call:
+    """One logical request, the same on every attempt (one request id for all of them)."""
+
+    method: str
+    url: str
+    headers: Mapping[str, str]
+    params: tuple[tuple[str, str], ...]
+    data: bytes | None
+    label: str
+
+    @property
+    def path(self) -> str:
+        """Return the URL path, for logs and messages (no query string)."""
+        return urlsplit(self.url).path
+
+
+def _request_id() -> str:
+    """Return a random version-4 UUID (hex) to correlate a request's attempts in logs.
+
+    It is no secret, so ``random`` serves: ``uuid.uuid4()`` reads ``os.urandom``, which lets
+    go of the GIL and, with pages arriving on several threads, waits to get it back.
+    """
+    return uuid.UUID(int=random.getrandbits(128), version=4).hex
+
+
+def _check_arguments(client_id: str, max_concurrency: int, timeout: tuple[float, float]) -> None:
+    if not client_id:
+        raise ConfigurationError("client_id is required: use the id of your Asperion app.")
+    if max_concurrency < 1:
+        raise ConfigurationError("max_concurrency must be at least 1.")
+    if len(timeout) != 2 or not all(t > 0 for t in timeout):
+        raise ConfigurationError("timeout must be a (connect, read) pair of positive seconds.")
+
+
+def _transport(
+    given: Transport | BaseAdapter | None,
+    ca_bundle: str | None,
+    pool_size: int,
+    timeout: tuple[float, float],
+) -> Transport:
+    """Return the transport to send through: the given one, or TLS 1.3 with the CA bundle."""
+    if isinstance(given, Transport):
+        return given
+    return Transport(ca_bundle=ca_bundle, pool_size=pool_size, timeout=timeout, adapter=given)
+
+
+def _hosts(environment: str, base_url: str | None, identity_url: str | None) -> tuple[str, str]:
+    if base_url and identity_url:
+        return base_url, identity_url
+    if environment not in ENVIRONMENTS:
+        raise ConfigurationError(
+            f"Unknown environment {environment!r}: use one of {sorted(ENVIRONMENTS)}, or pass "
+            "both base_url and identity_url."
+        )
+    return ENVIRONMENTS[environment]
+
+
+def _since(started: float) -> float:
+    return time.monotonic() - started

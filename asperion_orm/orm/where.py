@@ -1,0 +1,80 @@
+"""``Where``: a resolved condition tree of lookups, evaluated against rows without I/O."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from asperion_orm.orm.fields import Field
+from asperion_orm.orm.lookups import Lookup
+from asperion_orm.orm.q import Q
+
+__all__ = ["ValueOf", "Where", "field_reader", "single"]
+
+ValueOf = Callable[[Field[Any]], Any]
+
+
+def field_reader(raw: dict[str, Any]) -> ValueOf:
+    """Return a function reading one field of a raw API row as its Python value."""
+    return lambda field: field.to_python(raw.get(field.api_name))
+
+
+class Where:
+    """A resolved condition tree: lookups and sub-trees joined by AND or OR, maybe negated."""
+
+    def __init__(
+        self,
+        children: tuple[Where | Lookup, ...] = (),
+        connector: str = Q.AND,
+        negated: bool = False,
+    ) -> None:
+        self.children = children
+        self.connector = connector
+        self.negated = negated
+
+    def __bool__(self) -> bool:
+        return bool(self.children)
+
+    def __repr__(self) -> str:
+        return f"<Where {self.shape()}>"
+
+    def add(self, node: Where) -> Where:
+        """Return this AND-tree with ``node`` added as one more condition."""
+        if not node:
+            return self
+        if node.connector == Q.AND and not node.negated:
+            return Where(self.children + node.children)
+        return Where((*self.children, node))
+
+    def matches(self, value_of: ValueOf) -> bool:
+        """Return whether a row satisfies the tree (``value_of`` reads a field of the row)."""
+        results = (_match(child, value_of) for child in self.children)
+        hit = all(results) if self.connector == Q.AND else any(results)
+        return hit != self.negated
+
+    def shape(self) -> str:
+        """Return the tree with field and lookup names but without values."""
+        inner = f" {self.connector} ".join(_shape(child) for child in self.children)
+        return f"NOT ({inner})" if self.negated else f"({inner})"
+
+    def lookups(self) -> Iterator[Lookup]:
+        """Yield every lookup in the tree."""
+        for child in self.children:
+            yield from child.lookups() if isinstance(child, Where) else (child,)
+
+
+def _match(node: Where | Lookup, value_of: ValueOf) -> bool:
+    if isinstance(node, Where):
+        return node.matches(value_of)
+    return node.matches(value_of(node.field))
+
+
+def single(node: Where) -> Where | Lookup:
+    """Return the only child of a plain one-condition node, else the node."""
+    if len(node.children) == 1 and not node.negated:
+        return node.children[0]
+    return node
+
+
+def _shape(node: Where | Lookup) -> str:
+    return node.shape() if isinstance(node, Where) else node.key
