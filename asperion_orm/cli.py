@@ -29,6 +29,7 @@ from urllib.parse import parse_qs, urlsplit
 import click
 
 from asperion_orm import _json
+from asperion_orm._files import write_atomic
 from asperion_orm.exceptions import AsperionError, ConfigurationError, ReauthorizationRequired
 
 if TYPE_CHECKING:
@@ -101,11 +102,8 @@ class Profile:
     def save(self, directory: Path) -> None:
         """Write ``profile.json`` into ``directory``, readable by the owner only."""
         directory.mkdir(parents=True, exist_ok=True, mode=0o700)
-        path = directory / "profile.json"
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            json.dump({key: getattr(self, key) for key in PROFILE_FIELDS}, handle, indent=2)
-        os.chmod(path, 0o600)
+        profile = {key: getattr(self, key) for key in PROFILE_FIELDS}
+        write_atomic(directory / "profile.json", json.dumps(profile, indent=2))
 
     def merged(self, options: Mapping[str, Any]) -> Profile:
         """Return a copy where the given (non-empty) options win."""
@@ -261,7 +259,7 @@ def sandbox(
     interactive: bool,
 ) -> None:
     """Serve the local API emulator over HTTPS until Ctrl-C."""
-    from asperion_orm.testing.__main__ import sandbox_options, serve
+    from asperion_orm.testing.serve import sandbox_options, serve
 
     try:
         options = sandbox_options(
@@ -280,7 +278,7 @@ def sandbox(
 
 def _stop_event() -> threading.Event:
     """Return an event set by Ctrl-C/SIGTERM (in the main thread) or left to the caller."""
-    from asperion_orm.testing.__main__ import stop_on_signals
+    from asperion_orm.testing.serve import stop_on_signals
 
     stop = threading.Event()
     if threading.current_thread() is threading.main_thread():

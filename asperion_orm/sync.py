@@ -20,12 +20,12 @@ import dataclasses
 import datetime as dt
 import json
 import os
-import tempfile
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
+from asperion_orm._files import write_atomic
 from asperion_orm.orm.queryset import QuerySet
 from asperion_orm.resources.ledger import JournalEntry, JournalEntryLog
 from asperion_orm.session import Session
@@ -126,17 +126,7 @@ class FileCheckpointStore:
 
     def save(self, checkpoint: Checkpoint) -> None:
         """Write the checkpoint to a temporary file, flush it to disk and rename it."""
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd, temp = tempfile.mkstemp(dir=self.path.parent, prefix=f".{self.path.name}.")
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                json.dump(checkpoint.to_json(), handle)
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.replace(temp, self.path)
-        except BaseException:
-            Path(temp).unlink(missing_ok=True)
-            raise
+        write_atomic(self.path, json.dumps(checkpoint.to_json()))
 
 
 # -- targets -------------------------------------------------------------------------------------
@@ -313,8 +303,3 @@ def _raw(entry: JournalEntry) -> Entry:
     """Return the entry as the API sent it (its JSON, without the ``_meta`` links)."""
     raw: Mapping[str, Any] = entry._state.raw
     return {key: value for key, value in raw.items() if key != "_meta"}
-
-
-def entries_by_id(entries: Iterable[Entry]) -> dict[int, Entry]:
-    """Return API entries keyed by id (for comparing a local copy with the source)."""
-    return {int(entry["id"]): {k: v for k, v in entry.items() if k != "_meta"} for entry in entries}

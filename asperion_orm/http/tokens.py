@@ -13,7 +13,6 @@ import fcntl
 import json
 import os
 import stat
-import tempfile
 import threading
 import time
 import uuid
@@ -22,6 +21,7 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
+from asperion_orm._files import write_atomic
 from asperion_orm.exceptions import ConfigurationError
 
 __all__ = ["FileTokenStore", "MemoryTokenStore", "Token", "TokenStore"]
@@ -162,18 +162,7 @@ class FileTokenStore:
 
     def save(self, token: Token | None) -> None:
         """Write the token to a private temporary file and move it into place."""
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{self.path.name}.", dir=self.path.parent)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                handle.write(token.to_json() if token else "")
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.replace(tmp, self.path)
-        except BaseException:
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(tmp)
-            raise
+        write_atomic(self.path, token.to_json() if token else "")
 
     @contextlib.contextmanager
     def lock(self) -> Iterator[None]:

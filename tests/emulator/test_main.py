@@ -12,22 +12,25 @@ import time
 import pytest
 
 from asperion_orm.testing import __main__ as cli
-from asperion_orm.testing import demo
+from asperion_orm.testing import demo, serve
 
 
 def test_parse_records() -> None:
-    assert cli.parse_records(["debtor=20000", " articles = 5"]) == {"debtor": 20000, "articles": 5}
+    assert serve.parse_records(["debtor=20000", " articles = 5"]) == {
+        "debtor": 20000,
+        "articles": 5,
+    }
     with pytest.raises(ValueError):
-        cli.parse_records(["debtor"])
+        serve.parse_records(["debtor"])
     with pytest.raises(ValueError):
-        cli.parse_records(["debtor=-1"])
+        serve.parse_records(["debtor=-1"])
 
 
 def test_options_from_arguments() -> None:
     args = cli.build_parser().parse_args(
         ["--port", "0", "--records", "debtor=50", "--latency-ms", "20", "--interactive"]
     )
-    options = cli.sandbox_options(
+    options = serve.sandbox_options(
         port=args.port,
         records=args.records,
         latency_ms=args.latency_ms,
@@ -54,7 +57,7 @@ def test_bad_records_argument_exits_with_usage(capsys: pytest.CaptureFixture[str
 
 def test_serve_prints_what_a_user_needs() -> None:
     out, stop = io.StringIO(), threading.Event()
-    thread = threading.Thread(target=cli.serve, args=(cli.sandbox_options(), out, stop))
+    thread = threading.Thread(target=serve.serve, args=(serve.sandbox_options(), out, stop))
     thread.start()
     try:
         deadline = time.monotonic() + 30

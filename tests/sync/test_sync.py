@@ -22,7 +22,6 @@ from asperion_orm.sync import (
     MemoryCheckpointStore,
     MemoryTarget,
     advance,
-    entries_by_id,
 )
 from asperion_orm.testing.sandbox import Sandbox
 
@@ -64,8 +63,9 @@ def session(asperion_client: Client, tenant: int) -> Iterator[Session]:
 
 
 def source(sandbox: Sandbox, tenant: int) -> dict[int, dict[str, Any]]:
-    """Return the emulator's journal entries by id."""
-    return entries_by_id(sandbox.state.rows(tenant, "journalentries"))
+    """Return the emulator's journal entries by id, without ``_meta`` (as the sync keeps them)."""
+    rows = sandbox.state.rows(tenant, "journalentries")
+    return {int(row["id"]): {k: v for k, v in row.items() if k != "_meta"} for row in rows}
 
 
 def change_books(session: Session) -> None:

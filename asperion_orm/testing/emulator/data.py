@@ -145,10 +145,6 @@ def company_name(rng: random.Random) -> str:
     return name.strip()
 
 
-def _person(rng: random.Random) -> str:
-    return f"{_any(rng, FIRST_NAMES)} {_any(rng, SURNAMES)}"
-
-
 def _any(rng: random.Random, values: Sequence[str]) -> str:
     """Pick one value; ``rng.choice`` is several times slower for 100,000 rows."""
     return values[int(rng.random() * len(values))]

@@ -51,11 +51,6 @@ class Field:
     min_items: int = 0
     max_items: int | None = None
 
-    @property
-    def scalar(self) -> bool:
-        """Tell whether the field holds one value (not a list of objects)."""
-        return self.kind != "array"
-
 
 @dataclass(frozen=True, slots=True)
 class Resource:
