@@ -15,9 +15,9 @@ import trustme
 
 from asperion_orm import Client, MemoryTokenStore, Token
 from asperion_orm.exceptions import ConfigurationError, TransportError
-from asperion_orm.http.transport import TLSAdapter, check_url
+from asperion_orm.http.transport import TLSAdapter, Transport, check_url
 
-from .conftest import FakeServer
+from .conftest import FakeServer, Reply
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -173,3 +173,21 @@ def test_pool_is_at_least_max_concurrency() -> None:
     adapter = client.transport.session.get_adapter("https://api.asperion.nl/v1")
     assert adapter._pool_maxsize >= 32  # type: ignore[attr-defined]
     assert adapter.max_retries.total == 0  # type: ignore[attr-defined]
+
+
+def test_an_adapter_given_as_transport_serves_every_request(fake: FakeServer) -> None:
+    tokens = MemoryTokenStore()
+    tokens.save(Token("a", "r", expires_at=10**10, lifetime=3600))
+    client = Client("app", "s", "https://app/cb", token_store=tokens, transport=fake)
+    for url in ("https://api.asperion.nl/v1", "http://127.0.0.1/v1"):
+        assert client.transport.session.get_adapter(url) is fake
+    fake.then(Reply(200, {"_data": [], "_meta": {"administrationId": 7}}))
+    assert client.tenant(7).get("debtor", cache=False)["_data"] == []
+    assert [request.url for request in fake.requests] == ["https://api.asperion.nl/v1/debtor"]
+
+
+def test_a_transport_given_as_is_is_used_as_is() -> None:
+    transport = Transport(timeout=(1.0, 2.0))
+    client = Client("app", "s", "https://app/cb", transport=transport)
+    assert client.transport is transport
+    assert client.transport.timeout == (1.0, 2.0)

@@ -116,7 +116,7 @@ def test_long_id_lists_are_chunked_merged_and_sliced(
 def plan_chunks(queryset: Any) -> tuple[Any, ...]:
     from asperion_orm.orm.planner import plan
 
-    return plan(queryset.query, Session.current().client.base_url).chunks
+    return plan(queryset.query, Session.current().base_url).chunks
 
 
 def test_prefetch_loads_related_objects_in_one_batch(
