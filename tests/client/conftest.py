@@ -17,6 +17,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import requests
+import urllib3.exceptions
 from requests.adapters import BaseAdapter
 from requests.structures import CaseInsensitiveDict
 
@@ -198,6 +199,19 @@ def _response(request: requests.PreparedRequest, reply: Reply) -> requests.Respo
     response.url = str(request.url)
     response.encoding = "utf-8"
     return response
+
+
+def refused() -> requests.ConnectionError:
+    """Return the error ``requests`` raises when the server refuses the connection."""
+    reason = urllib3.exceptions.NewConnectionError(None, "Connection refused")  # type: ignore[arg-type]
+    return requests.ConnectionError(urllib3.exceptions.MaxRetryError(None, "/", reason))  # type: ignore[arg-type]
+
+
+def reset() -> requests.ConnectionError:
+    """Return the error ``requests`` raises when the server resets the connection mid-request."""
+    return requests.ConnectionError(
+        urllib3.exceptions.ProtocolError("Connection aborted.", ConnectionResetError(104))
+    )
 
 
 @dataclass
