@@ -149,7 +149,13 @@ class Sandbox:
         self.middleware.clear_log()
 
     def requests(self, method: str | None = None, path: str | None = None) -> list[LogEntry]:
-        """Return logged requests by method and path (a case-insensitive glob: ``/v1/debtor*``)."""
+        """Return the logged requests with this method and path, oldest first (``None``: any).
+
+        ``path`` is a case-insensitive glob on the URL path, without the query: ``/v1/*`` keeps
+        the API requests and leaves out the OAuth ones, ``/v1/debtor*`` keeps those on debtors.
+        Only requests since the last :meth:`clear_log` are kept (the pytest plugin clears the
+        log before every test that uses the sandbox).
+        """
         return self.middleware.requests(method=method, path=path)
 
     # -- knobs --------------------------------------------------------------------------------

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
-from typing import Any
 
 import pytest
 
@@ -37,23 +36,14 @@ def scratch(asperion_client: Client, asperion_tenant: int) -> Iterator[Session]:
 
 
 @pytest.fixture
-def api_requests(asperion_sandbox: Sandbox) -> Callable[[], list[Any]]:
-    """Return a function listing the API requests (not OAuth) logged since the test began."""
-    asperion_sandbox.clear_log()
-    return lambda: [e for e in asperion_sandbox.request_log if e.path.startswith("/v1/")]
-
-
-@pytest.fixture
-def assert_requests(
-    api_requests: Callable[[], list[Any]],
-) -> Callable[[int], AbstractContextManager[None]]:
+def assert_requests(asperion_sandbox: Sandbox) -> Callable[[int], AbstractContextManager[None]]:
     """Assert that a block sends exactly ``n`` API requests (our ``assertNumQueries``)."""
 
     @contextmanager
     def check(expected: int) -> Iterator[None]:
-        before = len(api_requests())
+        before = len(asperion_sandbox.requests(path="/v1/*"))
         yield
-        sent = api_requests()[before:]
+        sent = asperion_sandbox.requests(path="/v1/*")[before:]
         assert len(sent) == expected, [f"{e.method} {e.url}" for e in sent]
 
     return check

@@ -16,11 +16,11 @@ from asperion_orm.exceptions import ConfigurationError
 from asperion_orm.manager import BaseManager, Manager
 from asperion_orm.queryset import QuerySet
 from asperion_orm.session import Session
+from asperion_orm.testing import Sandbox
 
 from .models import Country, Debtor, InvoiceLine, SalesInvoice
 
 Counter = Callable[[int], AbstractContextManager[None]]
-Requests = Callable[[], list[Any]]
 
 
 class ItemQuerySet(QuerySet[Any]):
@@ -159,10 +159,10 @@ def test_an_unknown_base_manager_name_is_refused() -> None:
 
 
 def test_with_params_go_on_every_page_count_and_chunk(
-    scratch: Session, api_requests: Requests
+    scratch: Session, asperion_sandbox: Sandbox
 ) -> None:
     hidden = deactivate(scratch, 2)
-    before = len(api_requests())
+    before = len(asperion_sandbox.requests(path="/v1/*"))
     every = Item.every.cache(False)
     listed = list(every.all())
     assert set(hidden) <= {item.pk for item in listed}
@@ -170,7 +170,7 @@ def test_with_params_go_on_every_page_count_and_chunk(
     assert every.filter(pk__in=hidden).exists()
     by_id = every.filter(pk__in=[item.pk for item in listed])
     assert {item.pk for item in by_id} == {item.pk for item in listed}
-    sent = api_requests()[before:]
+    sent = asperion_sandbox.requests(path="/v1/*")[before:]
     pages = len(listed) // 2 + 1  # two rows a page, and a last page that may be short
     assert len(sent) >= pages + 3
     assert all(with_active_state(sent))
@@ -186,7 +186,7 @@ def test_without_with_params_inactive_rows_stay_hidden(scratch: Session) -> None
 
 
 def test_create_only_models_refuse_every_read_before_any_request(
-    scratch: Session, api_requests: Requests
+    scratch: Session, asperion_sandbox: Sandbox
 ) -> None:
     manager = Greeting.objects
     reads: list[Callable[[], object]] = [
@@ -206,11 +206,11 @@ def test_create_only_models_refuse_every_read_before_any_request(
     for read in reads:
         with pytest.raises(ConfigurationError, match="create-only"):
             read()
-    assert api_requests() == []
+    assert asperion_sandbox.requests(path="/v1/*") == []
 
 
 def test_create_only_models_refuse_changes_and_deletes(
-    scratch: Session, api_requests: Requests
+    scratch: Session, asperion_sandbox: Sandbox
 ) -> None:
     loaded = Greeting.from_api({"id": 1, "name": "Hallo"}, scratch)
     loaded.name = "Dag"
@@ -222,7 +222,7 @@ def test_create_only_models_refuse_changes_and_deletes(
         Greeting.objects.update(name="x")
     with pytest.raises(ConfigurationError, match="create-only"):
         Greeting.objects.all().delete()
-    assert api_requests() == []
+    assert asperion_sandbox.requests(path="/v1/*") == []
 
 
 def test_create_only_models_create(scratch: Session, assert_requests: Counter) -> None:
@@ -248,12 +248,12 @@ def test_a_relation_to_an_inactive_row_is_found(scratch: Session, assert_request
         assert view.item.active is False
 
 
-def test_prefetch_reaches_inactive_rows(scratch: Session, api_requests: Requests) -> None:
+def test_prefetch_reaches_inactive_rows(scratch: Session, asperion_sandbox: Sandbox) -> None:
     hidden = deactivate(scratch, 2)
     views = ItemView.objects.with_params(ActiveState="All").filter(pk__in=hidden)
     found = list(views.prefetch_related("item"))
     assert {view.item.pk for view in found} == set(hidden)
-    sent = api_requests()[-2:]
+    sent = asperion_sandbox.requests(path="/v1/*")[-2:]
     assert [e.path for e in sent] == ["/v1/articles", "/v1/articles"]
     assert all(with_active_state(sent))
 
@@ -276,10 +276,10 @@ def test_a_deferred_field_loads_on_first_access(session: Session, assert_request
     assert debtor._state.deferred == frozenset()
 
 
-def test_the_deferred_load_is_one_get_by_id(session: Session, api_requests: Requests) -> None:
+def test_the_deferred_load_is_one_get_by_id(session: Session, asperion_sandbox: Sandbox) -> None:
     debtor = Debtor.objects.only("name").order_by("id")[3]
     debtor.country  # noqa: B018
-    assert [(e.method, e.path) for e in api_requests()[-2:]] == [
+    assert [(e.method, e.path) for e in asperion_sandbox.requests(path="/v1/*")[-2:]] == [
         ("GET", f"/v1/debtor/{debtor.pk}"),
         ("GET", f"/v1/countries/{debtor.country_id}"),
     ]
@@ -313,7 +313,9 @@ def test_cache_ttl_applies_to_every_page(session: Session, assert_requests: Coun
 # -- changes inside nested values ------------------------------------------------------------------
 
 
-def test_a_change_inside_a_nested_list_is_saved(scratch: Session, api_requests: Requests) -> None:
+def test_a_change_inside_a_nested_list_is_saved(
+    scratch: Session, asperion_sandbox: Sandbox
+) -> None:
     debtor = Debtor.objects.order_by("id")[0]
     invoice = SalesInvoice.objects.create(
         debtor=debtor,
@@ -323,15 +325,15 @@ def test_a_change_inside_a_nested_list_is_saved(scratch: Session, api_requests: 
     assert invoice.lines is not None
     invoice.lines[0].quantity = Decimal("3")
     invoice.save()
-    patch = api_requests()[-1]
+    patch = asperion_sandbox.requests(path="/v1/*")[-1]
     assert (patch.method, patch.path) == ("PATCH", f"/v1/salesinvoices/{invoice.pk}")
     fresh = SalesInvoice.objects.cache(False).get(pk=invoice.pk)
     assert fresh.lines is not None and fresh.lines[0].quantity == Decimal("3")
 
 
-def test_reading_a_nested_list_changes_nothing(scratch: Session, api_requests: Requests) -> None:
+def test_reading_a_nested_list_changes_nothing(scratch: Session, asperion_sandbox: Sandbox) -> None:
     invoice = SalesInvoice.objects.order_by("id")[0]
     assert invoice.lines is not None
-    sent = len(api_requests())
+    sent = len(asperion_sandbox.requests(path="/v1/*"))
     invoice.save()
-    assert len(api_requests()) == sent
+    assert len(asperion_sandbox.requests(path="/v1/*")) == sent

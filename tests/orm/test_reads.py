@@ -33,11 +33,11 @@ def rows(sandbox: Sandbox, session: Session, resource: str) -> list[dict[str, An
 
 
 def test_count_is_one_meta_only_request(
-    session: Session, assert_requests: Counter, api_requests: Any
+    session: Session, assert_requests: Counter, asperion_sandbox: Sandbox
 ) -> None:
     with assert_requests(1):
         assert Debtor.objects.count() == 250
-    assert ("MetaOnly", "true") in api_requests()[-1].params
+    assert ("MetaOnly", "true") in asperion_sandbox.requests(path="/v1/*")[-1].params
 
 
 def test_count_of_a_slice_is_still_one_request(session: Session, assert_requests: Counter) -> None:
@@ -46,17 +46,17 @@ def test_count_of_a_slice_is_still_one_request(session: Session, assert_requests
 
 
 def test_exists_is_one_request_of_one_row(
-    session: Session, assert_requests: Counter, api_requests: Any
+    session: Session, assert_requests: Counter, asperion_sandbox: Sandbox
 ) -> None:
     with assert_requests(1):
         assert Debtor.objects.filter(id__gte=1).exists()
-    assert ("pageSize", "1") in api_requests()[-1].params
+    assert ("pageSize", "1") in asperion_sandbox.requests(path="/v1/*")[-1].params
     with assert_requests(1):
         assert not Debtor.objects.filter(name="no such debtor").exists()
 
 
 def test_first_last_and_get_by_pk_are_one_request_each(
-    asperion_sandbox: Sandbox, session: Session, assert_requests: Counter, api_requests: Any
+    asperion_sandbox: Sandbox, session: Session, assert_requests: Counter
 ) -> None:
     ids = [row["id"] for row in rows(asperion_sandbox, session, "debtor")]
     with assert_requests(1):
@@ -65,7 +65,7 @@ def test_first_last_and_get_by_pk_are_one_request_each(
         assert Debtor.objects.last().pk == ids[-1]  # type: ignore[union-attr]
     with assert_requests(1):
         assert Debtor.objects.get(pk=ids[7]).pk == ids[7]
-    assert api_requests()[-1].path == f"/v1/debtor/{ids[7]}"
+    assert asperion_sandbox.requests(path="/v1/*")[-1].path == f"/v1/debtor/{ids[7]}"
 
 
 def test_iterating_pages_concurrently_in_order(
@@ -101,13 +101,13 @@ def test_slices_fetch_only_the_pages_they_need(
 
 
 def test_long_id_lists_are_chunked_merged_and_sliced(
-    asperion_sandbox: Sandbox, session: Session, api_requests: Any
+    asperion_sandbox: Sandbox, session: Session
 ) -> None:
     present = [row["id"] for row in rows(asperion_sandbox, session, "debtor")]
     wanted = list(range(present[0] - 4000, present[0] + 1000)) + present[:10]  # 5,010, with repeats
     queryset = Debtor.objects.filter(id__in=wanted).order_by("-id")
     assert [d.pk for d in queryset[3:203]] == sorted(present, reverse=True)[3:203]
-    sent = api_requests()
+    sent = asperion_sandbox.requests(path="/v1/*")
     assert len(sent) == len(plan_chunks(queryset)) == 50
     assert max(len(entry.url) for entry in sent) <= MAX_URL_BYTES
     assert queryset.count() == 250
@@ -120,13 +120,13 @@ def plan_chunks(queryset: Any) -> tuple[Any, ...]:
 
 
 def test_prefetch_loads_related_objects_in_one_batch(
-    asperion_sandbox: Sandbox, asperion_client: Any, assert_requests: Counter, api_requests: Any
+    asperion_sandbox: Sandbox, asperion_client: Any, assert_requests: Counter
 ) -> None:
     tenant = asperion_sandbox.add_administration(records={"debtor": 40, "salesinvoices": 500})
     with asperion_client.tenant(tenant), assert_requests(5 + 1):
         invoices = list(SalesInvoice.objects.prefetch_related("debtor"))
         assert len({invoice.debtor.pk for invoice in invoices}) == 40
-    assert [e.path for e in api_requests()].count("/v1/debtor") == 1
+    assert [e.path for e in asperion_sandbox.requests(path="/v1/*")].count("/v1/debtor") == 1
 
 
 def test_reverse_prefetch(session: Session, assert_requests: Counter) -> None:
@@ -207,7 +207,7 @@ def test_only_fetches_fewer_fields(session: Session) -> None:
 
 @pytest.mark.slow
 def test_iterator_over_100_000_rows_keeps_memory_bounded(
-    asperion_sandbox: Sandbox, asperion_client: Any, api_requests: Any
+    asperion_sandbox: Sandbox, asperion_client: Any
 ) -> None:
     tenant = asperion_sandbox.add_administration(records={"debtor": 100_000})
     limit = asperion_client.max_concurrency + 1  # pages in flight besides the one being read
@@ -217,13 +217,14 @@ def test_iterator_over_100_000_rows_keeps_memory_bounded(
         for consumed in itertools.count(2):
             obj = next(stream, None)
             if consumed in (1_000, 50_000):
-                assert len(api_requests()) - consumed // 100 <= limit  # bounded read-ahead
+                sent = len(asperion_sandbox.requests(path="/v1/*"))
+                assert sent - consumed // 100 <= limit  # bounded read-ahead
                 gc.collect()
                 assert first() is None  # nothing holds on to rows already yielded
             if obj is None:
                 break
     assert consumed - 1 == 100_000
-    assert len(api_requests()) == 1_000
+    assert len(asperion_sandbox.requests(path="/v1/*")) == 1_000
 
 
 def test_count_with_local_steps_warns_once_per_shape(session: Session) -> None:
@@ -237,7 +238,7 @@ def test_count_with_local_steps_warns_once_per_shape(session: Session) -> None:
 
 
 def test_strict_mode_and_server_only_refuse_local_steps(
-    asperion_sandbox: Sandbox, shared_tenant: int, api_requests: Any
+    asperion_sandbox: Sandbox, shared_tenant: int
 ) -> None:
     client = asperion_sandbox.client(strict=True)
     with client.tenant(shared_tenant):
@@ -246,10 +247,10 @@ def test_strict_mode_and_server_only_refuse_local_steps(
             list(Debtor.objects.filter(name__icontains="bv"))
     with client.tenant(shared_tenant), pytest.raises(QueryError):
         Debtor.objects.using(None).order_by("city", "name").server_only().first()
-    assert len(api_requests()) == 1
+    assert len(asperion_sandbox.requests(path="/v1/*")) == 1
 
 
-def test_bad_input_sends_nothing(session: Session, api_requests: Any) -> None:
+def test_bad_input_sends_nothing(session: Session, asperion_sandbox: Sandbox) -> None:
     with pytest.raises(FieldError):
         Debtor.objects.filter(citty="Ede").count()
     with pytest.raises(TypeError):
@@ -258,7 +259,7 @@ def test_bad_input_sends_nothing(session: Session, api_requests: Any) -> None:
         Debtor.objects.all()[-3:]
     assert "local: filter (name__icontains)" in Debtor.objects.filter(name__icontains="x").explain()
     assert repr(Debtor.objects.filter(id=5)).startswith("<QuerySet Debtor: GET /debtor?id=5")
-    assert api_requests() == []
+    assert asperion_sandbox.requests(path="/v1/*") == []
 
 
 def test_no_session_says_what_to_do() -> None:

@@ -37,10 +37,10 @@ def stored(sandbox: Sandbox, session: Session, resource: str, pk: int) -> dict[s
 
 
 def test_create_posts_and_takes_the_returned_body(
-    asperion_sandbox: Sandbox, scratch: Session, api_requests: Any
+    asperion_sandbox: Sandbox, scratch: Session
 ) -> None:
     debtor = Debtor.objects.create(name="Nieuw BV", credit_limit=Decimal("99.5"))
-    assert [e.method for e in api_requests()] == ["POST"]
+    assert [e.method for e in asperion_sandbox.requests(path="/v1/*")] == ["POST"]
     assert debtor.pk is not None and debtor.created_date is not None
     assert debtor.credit_limit == Decimal("99.50") and debtor.active is True
     assert stored(asperion_sandbox, scratch, "debtor", debtor.pk)["name"] == "Nieuw BV"
@@ -96,13 +96,13 @@ def test_odd_values_round_trip(asperion_sandbox: Sandbox, scratch: Session, valu
     assert Debtor.objects.filter(name__iexact=value.upper()).get().name == value
 
 
-def test_client_side_validation_sends_nothing(scratch: Session, api_requests: Any) -> None:
+def test_client_side_validation_sends_nothing(scratch: Session, asperion_sandbox: Sandbox) -> None:
     with pytest.raises(ValidationError) as caught:
         Debtor.objects.create(name="x" * 101, email="nope")
     assert set(caught.value.errors) == {"name", "email"}
     with pytest.raises(ValidationError, match="required"):
         Debtor.objects.create(city="Ede")
-    assert api_requests() == []
+    assert asperion_sandbox.requests(path="/v1/*") == []
 
 
 def test_server_validation_is_keyed_by_attribute_name(scratch: Session) -> None:
@@ -112,7 +112,7 @@ def test_server_validation_is_keyed_by_attribute_name(scratch: Session) -> None:
 
 
 def test_read_only_resources_refuse_writes_before_sending(
-    scratch: Session, api_requests: Any
+    scratch: Session, asperion_sandbox: Sandbox
 ) -> None:
     class Ledger(asp.Model):
         id = fields.Integer(read_only=True)
@@ -126,11 +126,11 @@ def test_read_only_resources_refuse_writes_before_sending(
         Ledger.objects.create(name="x")
     with pytest.raises(ConfigurationError, match="read-only"):
         Ledger.from_api({"id": 1}).delete()
-    assert api_requests() == []
+    assert asperion_sandbox.requests(path="/v1/*") == []
 
 
 def test_an_instance_refuses_another_tenants_session(
-    asperion_sandbox: Sandbox, asperion_client: Any, scratch: Session, api_requests: Any
+    asperion_sandbox: Sandbox, asperion_client: Any, scratch: Session
 ) -> None:
     debtor = Debtor.objects.create(name="Eigen")
     other = asperion_client.tenant(asperion_sandbox.tenants[0])
@@ -139,7 +139,7 @@ def test_an_instance_refuses_another_tenants_session(
         debtor.save(using=other)
     with other, pytest.raises(ConfigurationError):
         debtor.save()
-    assert [e.method for e in api_requests()] == ["POST"]
+    assert [e.method for e in asperion_sandbox.requests(path="/v1/*")] == ["POST"]
 
 
 def test_bulk_create_posts_concurrently(
@@ -153,10 +153,12 @@ def test_bulk_create_posts_concurrently(
     assert asperion_sandbox.state.count(scratch.tenant, "debtor") == before + 12
 
 
-def test_bulk_create_validates_everything_first(scratch: Session, api_requests: Any) -> None:
+def test_bulk_create_validates_everything_first(
+    scratch: Session, asperion_sandbox: Sandbox
+) -> None:
     with pytest.raises(ValidationError):
         Debtor.objects.bulk_create([Debtor(name="ok"), Debtor(name="x" * 200)])
-    assert api_requests() == []
+    assert asperion_sandbox.requests(path="/v1/*") == []
 
 
 def test_queryset_update_and_delete(asperion_sandbox: Sandbox, scratch: Session) -> None:

@@ -25,12 +25,3 @@ def session(asperion_client: Client, asperion_tenant: int) -> Iterator[Session]:
 def rows(asperion_sandbox: Sandbox, asperion_tenant: int) -> Rows:
     """Return a function listing a resource's rows as the emulator holds them."""
     return lambda path: asperion_sandbox.state.rows(asperion_tenant, path)
-
-
-@pytest.fixture
-def api_log(asperion_sandbox: Sandbox) -> Callable[[], list[str]]:
-    """Return a function listing the API requests (``METHOD url``) sent since the test began."""
-    asperion_sandbox.clear_log()
-    return lambda: [
-        f"{e.method} {e.url}" for e in asperion_sandbox.request_log if e.path.startswith("/v1/")
-    ]

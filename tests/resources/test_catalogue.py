@@ -32,6 +32,7 @@ from asperion_orm.resources import (
     get_model,
 )
 from asperion_orm.session import Session
+from asperion_orm.testing import Sandbox
 from asperion_orm.testing.spec import load_spec
 
 from .conftest import Rows
@@ -212,15 +213,15 @@ def test_create_update_delete(session: Session, rows: Rows, path: str) -> None:
 
 
 def test_read_only_resources_refuse_writes_before_any_request(
-    session: Session, rows: Rows, api_log: Callable[[], list[str]]
+    session: Session, rows: Rows, asperion_sandbox: Sandbox
 ) -> None:
     sales_type = SalesType.objects.get(pk=first_id(rows, "salestypes"))
-    sent = len(api_log())
+    sent = len(asperion_sandbox.requests(path="/v1/*"))
     with pytest.raises(ConfigurationError, match="read-only"):
         sales_type.save()
     with pytest.raises(AttributeError, match="read-only"):
         sales_type.code = "X"
-    assert len(api_log()) == sent
+    assert len(asperion_sandbox.requests(path="/v1/*")) == sent
 
 
 # -- the catalogue matches the OpenAPI document ----------------------------------------------------
