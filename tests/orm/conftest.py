@@ -1,4 +1,7 @@
-"""Fixtures for the ORM tests: a tenant session on the sandbox and a request counter."""
+"""Fixtures for the ORM tests: a session on a shared read-only tenant and a request counter.
+
+Tests that write use the plugin's ``asperion_session`` (a fresh administration) instead.
+"""
 
 from __future__ import annotations
 
@@ -22,16 +25,9 @@ def shared_tenant(asperion_sandbox: Sandbox) -> int:
 
 
 @pytest.fixture
-def session(asperion_client: Client, shared_tenant: int) -> Iterator[Session]:
+def shared_session(asperion_client: Client, shared_tenant: int) -> Iterator[Session]:
     """Activate a session on the shared administration (fresh client, so a cold cache)."""
     with asperion_client.tenant(shared_tenant) as active:
-        yield active
-
-
-@pytest.fixture
-def scratch(asperion_client: Client, asperion_tenant: int) -> Iterator[Session]:
-    """Activate a session on a fresh, writable administration."""
-    with asperion_client.tenant(asperion_tenant) as active:
         yield active
 
 

@@ -43,9 +43,9 @@ def deactivate_two(session: Session) -> list[int]:
 
 
 def test_articles_list_active_ones_by_default(
-    session: Session, rows: Rows, asperion_sandbox: Sandbox
+    asperion_session: Session, rows: Rows, asperion_sandbox: Sandbox
 ) -> None:
-    hidden = deactivate_two(session)
+    hidden = deactivate_two(asperion_session)
     listed = {article.pk for article in Article.objects.all()}
     assert listed == {row["id"] for row in rows("articles") if row["active"]}
     assert not listed & set(hidden)
@@ -54,9 +54,9 @@ def test_articles_list_active_ones_by_default(
 
 
 def test_with_inactive_asks_for_all_through_active_state(
-    session: Session, rows: Rows, asperion_sandbox: Sandbox
+    asperion_session: Session, rows: Rows, asperion_sandbox: Sandbox
 ) -> None:
-    hidden = deactivate_two(session)
+    hidden = deactivate_two(asperion_session)
     every = {article.pk for article in Article.objects.with_inactive()}
     assert every == {row["id"] for row in rows("articles")}
     assert "ActiveState=All" in asperion_sandbox.requests(path="/v1/*")[-1].url
@@ -68,7 +68,7 @@ def test_with_inactive_asks_for_all_through_active_state(
     assert "ActiveState=All" in Article.all_objects.filter(code="X").explain()
 
 
-def test_article_managers_are_declared_in_the_class(session: Session) -> None:
+def test_article_managers_are_declared_in_the_class(asperion_session: Session) -> None:
     assert Article._meta.default_manager is Article.objects
     assert Article._meta.base_manager is Article.all_objects
     assert Article.objects.model is Article
@@ -77,9 +77,9 @@ def test_article_managers_are_declared_in_the_class(session: Session) -> None:
 
 
 def test_an_invoice_line_finds_its_inactive_article(
-    session: Session, asperion_sandbox: Sandbox
+    asperion_session: Session, asperion_sandbox: Sandbox
 ) -> None:
-    hidden, _ = deactivate_two(session)
+    hidden, _ = deactivate_two(asperion_session)
     invoice = SalesInvoice.objects.create(
         debtor=Debtor.objects.order_by("id")[0],
         invoice_date=dt.date(2025, 5, 1),
@@ -95,21 +95,21 @@ def test_an_invoice_line_finds_its_inactive_article(
         Article.objects.get(pk=hidden)
 
 
-def test_refresh_from_db_reaches_an_inactive_article(session: Session) -> None:
-    hidden, _ = deactivate_two(session)
+def test_refresh_from_db_reaches_an_inactive_article(asperion_session: Session) -> None:
+    hidden, _ = deactivate_two(asperion_session)
     article = Article.all_objects.get(pk=hidden)
     article.refresh_from_db()
     assert article.active is False
 
 
-def test_current_stock_is_read_only(session: Session) -> None:
+def test_current_stock_is_read_only(asperion_session: Session) -> None:
     article = Article.objects.order_by("id")[0]
     with pytest.raises(AttributeError, match="read-only"):
         article.current_stock = Decimal("100")
     assert "currentStock" not in article.to_api()
 
 
-def test_article_sales_type_both_ways(session: Session) -> None:
+def test_article_sales_type_both_ways(asperion_session: Session) -> None:
     article = Article.objects.order_by("id")[0]
     sales_type = article.sales_type
     assert isinstance(sales_type, SalesType)
@@ -120,7 +120,7 @@ def test_article_sales_type_both_ways(session: Session) -> None:
 # -- sales orders ------------------------------------------------------------------------------
 
 
-def test_sales_order_with_lines_lowers_stock(session: Session, rows: Rows) -> None:
+def test_sales_order_with_lines_lowers_stock(asperion_session: Session, rows: Rows) -> None:
     first, second = Article.objects.order_by("id")[:2]
     order = SalesOrderWithLines.objects.create(
         debtor=Debtor.objects.order_by("id")[0],
@@ -141,7 +141,7 @@ def test_sales_order_with_lines_lowers_stock(session: Session, rows: Rows) -> No
     assert rows("SalesOrderWithLines")[-1]["id"] == order.pk
 
 
-def test_sales_orders_are_create_only(session: Session, asperion_sandbox: Sandbox) -> None:
+def test_sales_orders_are_create_only(asperion_session: Session, asperion_sandbox: Sandbox) -> None:
     sent = len(asperion_sandbox.requests(path="/v1/*"))
     with pytest.raises(ConfigurationError, match="create-only"):
         list(SalesOrderWithLines.objects.all())
@@ -164,7 +164,7 @@ def test_sales_orders_are_create_only(session: Session, asperion_sandbox: Sandbo
 
 
 def test_sales_order_needs_lines_before_sending(
-    session: Session, asperion_sandbox: Sandbox
+    asperion_session: Session, asperion_sandbox: Sandbox
 ) -> None:
     sent = len(asperion_sandbox.requests(path="/v1/*"))
     with pytest.raises(ValidationError) as caught:
@@ -203,7 +203,7 @@ def test_purchase_invoice_without_route_fails_where_routing_is_required(
         assert invoice.pk in {i.pk for i in invoice.approval_route.purchase_invoices.all()}
 
 
-def test_purchase_invoice_without_route_is_fine_elsewhere(session: Session) -> None:
+def test_purchase_invoice_without_route_is_fine_elsewhere(asperion_session: Session) -> None:
     creditor = Creditor.objects.order_by("id")[0]
     invoice = PurchaseInvoice.objects.create(creditor=creditor, invoice_date=dt.date(2025, 6, 1))
     assert invoice.approval_route_id is None
@@ -225,7 +225,9 @@ def test_the_seeded_approval_administration_requires_routes(
 # -- relations ---------------------------------------------------------------------------------
 
 
-def test_sales_invoices_and_debtors_both_ways(session: Session, asperion_sandbox: Sandbox) -> None:
+def test_sales_invoices_and_debtors_both_ways(
+    asperion_session: Session, asperion_sandbox: Sandbox
+) -> None:
     invoices = list(SalesInvoice.objects.order_by("id").prefetch_related("debtor")[:10])
     sent = len(asperion_sandbox.requests(path="/v1/*"))
     for invoice in invoices:
@@ -237,13 +239,13 @@ def test_sales_invoices_and_debtors_both_ways(session: Session, asperion_sandbox
     assert all(i.debtor_id == debtor.pk for i in debtor.sales_invoices.all())
 
 
-def test_debtors_of_a_country(session: Session) -> None:
+def test_debtors_of_a_country(asperion_session: Session) -> None:
     debtor = next(d for d in Debtor.objects.order_by("id") if d.country_id is not None)
     assert isinstance(debtor.country, Country)
     assert debtor.pk in {d.pk for d in debtor.country.debtors.all()}
 
 
-def test_journal_entry_log_points_at_entries(session: Session, rows: Rows) -> None:
+def test_journal_entry_log_points_at_entries(asperion_session: Session, rows: Rows) -> None:
     entry = JournalEntry.objects.order_by("id")[0]
     changes = list(entry.journal_entry_logs.all())
     assert changes and {change.action for change in changes} <= {"Insert", "Update"}
