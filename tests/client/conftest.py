@@ -302,10 +302,7 @@ def sandbox_client(
             **kwargs,
         )
         clients.append(client)
-        state = f"state-{len(clients)}"
-        code = sandbox.authorize(client.authorization_url(state=state), state)
-        secrets_seen.add(code)
-        client.fetch_token(code=code, state=state)
+        secrets_seen.add(sandbox.log_in(client, state=f"state-{len(clients)}"))
         return client
 
     yield factory
