@@ -8,7 +8,8 @@ import pytest
 
 from asperion_orm.testing.sandbox import Sandbox
 
-from .helpers import SMALL, Api, code_flow
+from .helpers import SMALL, Api
+from support.oauth import code_flow
 
 
 @pytest.fixture(scope="session")

@@ -11,14 +11,13 @@ import requests
 
 from asperion_orm.testing.sandbox import Sandbox
 
-from .helpers import (
-    Api,
+from .helpers import Api, browser, redirect_query
+from support.oauth import (
+    authorization_code,
     authorize_params,
-    browser,
     code_flow,
-    get_code,
+    code_form,
     pkce_pair,
-    redirect_query,
     token_call,
 )
 
@@ -31,18 +30,6 @@ def authorize(sandbox: Sandbox, params: dict[str, str]) -> requests.Response:
         verify=sandbox.ca_bundle,
         timeout=10,
     )
-
-
-def code_form(sandbox: Sandbox, code: str, **extra: str) -> dict[str, str]:
-    form = {
-        "grant_type": "authorization_code",
-        "code": code,
-        "redirect_uri": sandbox.redirect_uri,
-        "client_id": sandbox.client_id,
-        "client_secret": sandbox.client_secret,
-    }
-    form.update(extra)
-    return form
 
 
 def refresh_form(sandbox: Sandbox, refresh_token: str) -> dict[str, str]:
@@ -164,7 +151,7 @@ def test_second_user_logs_in_and_sees_only_their_administrations(sandbox: Sandbo
 
 
 def test_token_response_has_the_documented_fields(sandbox: Sandbox) -> None:
-    tokens = token_call(sandbox, code_form(sandbox, get_code(sandbox))).json()
+    tokens = token_call(sandbox, code_form(sandbox, authorization_code(sandbox))).json()
     assert set(tokens) >= {"access_token", "refresh_token", "expires_in", "token_type", "scope"}
     assert tokens["token_type"] == "Bearer"
     assert tokens["expires_in"] == 3600
@@ -172,12 +159,12 @@ def test_token_response_has_the_documented_fields(sandbox: Sandbox) -> None:
 
 
 def test_token_response_is_not_cacheable(sandbox: Sandbox) -> None:
-    response = token_call(sandbox, code_form(sandbox, get_code(sandbox)))
+    response = token_call(sandbox, code_form(sandbox, authorization_code(sandbox)))
     assert response.headers["Cache-Control"] == "no-store"
 
 
 def test_token_accepts_http_basic_client_authentication(sandbox: Sandbox) -> None:
-    form = code_form(sandbox, get_code(sandbox))
+    form = code_form(sandbox, authorization_code(sandbox))
     del form["client_secret"]
     del form["client_id"]
     credentials = f"{quote(sandbox.client_id)}:{quote(sandbox.client_secret)}"
@@ -187,7 +174,9 @@ def test_token_accepts_http_basic_client_authentication(sandbox: Sandbox) -> Non
 
 
 def test_token_wrong_client_secret_is_invalid_client(sandbox: Sandbox) -> None:
-    response = token_call(sandbox, code_form(sandbox, get_code(sandbox), client_secret="nope"))
+    response = token_call(
+        sandbox, code_form(sandbox, authorization_code(sandbox), client_secret="nope")
+    )
     assert response.status_code == 401
     assert response.json()["error"] == "invalid_client"
 
@@ -204,7 +193,7 @@ def test_token_wrong_basic_credentials_ask_for_basic(sandbox: Sandbox) -> None:
 
 
 def test_code_is_single_use(sandbox: Sandbox) -> None:
-    form = code_form(sandbox, get_code(sandbox))
+    form = code_form(sandbox, authorization_code(sandbox))
     assert token_call(sandbox, form).status_code == 200
     second = token_call(sandbox, form)
     assert second.status_code == 400
@@ -212,7 +201,7 @@ def test_code_is_single_use(sandbox: Sandbox) -> None:
 
 
 def test_code_expires_after_sixty_seconds(sandbox: Sandbox) -> None:
-    code = get_code(sandbox)
+    code = authorization_code(sandbox)
     sandbox.state.clock = lambda: time.time() + 61
     response = token_call(sandbox, code_form(sandbox, code))
     assert response.status_code == 400
@@ -220,7 +209,7 @@ def test_code_expires_after_sixty_seconds(sandbox: Sandbox) -> None:
 
 
 def test_code_redirect_uri_must_match_the_authorize_request(sandbox: Sandbox) -> None:
-    code = get_code(sandbox)
+    code = authorization_code(sandbox)
     response = token_call(sandbox, code_form(sandbox, code, redirect_uri="http://127.0.0.1:9/x"))
     assert response.json()["error"] == "invalid_grant"
 
@@ -232,14 +221,14 @@ def test_unknown_code_is_invalid_grant(sandbox: Sandbox) -> None:
 
 def test_pkce_s256_verifier_is_checked(sandbox: Sandbox) -> None:
     verifier, challenge = pkce_pair()
-    code = get_code(sandbox, code_challenge=challenge, code_challenge_method="S256")
+    code = authorization_code(sandbox, code_challenge=challenge, code_challenge_method="S256")
     good = token_call(sandbox, code_form(sandbox, code, code_verifier=verifier))
     assert good.status_code == 200
 
 
 def test_pkce_wrong_verifier_is_invalid_grant(sandbox: Sandbox) -> None:
     _, challenge = pkce_pair()
-    code = get_code(sandbox, code_challenge=challenge, code_challenge_method="S256")
+    code = authorization_code(sandbox, code_challenge=challenge, code_challenge_method="S256")
     wrong, _ = pkce_pair()
     response = token_call(sandbox, code_form(sandbox, code, code_verifier=wrong))
     assert response.json()["error"] == "invalid_grant"
@@ -247,7 +236,7 @@ def test_pkce_wrong_verifier_is_invalid_grant(sandbox: Sandbox) -> None:
 
 def test_pkce_missing_verifier_is_invalid_grant(sandbox: Sandbox) -> None:
     _, challenge = pkce_pair()
-    code = get_code(sandbox, code_challenge=challenge, code_challenge_method="S256")
+    code = authorization_code(sandbox, code_challenge=challenge, code_challenge_method="S256")
     assert token_call(sandbox, code_form(sandbox, code)).json()["error"] == "invalid_grant"
 
 

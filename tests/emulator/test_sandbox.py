@@ -10,7 +10,7 @@ import requests
 from asperion_orm.client import Client
 from asperion_orm.testing import Sandbox
 
-from .conftest import login
+from support.oauth import code_flow, code_form, token_call
 
 DEBTOR = {"name": "Bakkerij De Korenschoof", "city": "Zwolle"}
 
@@ -93,7 +93,7 @@ def test_request_log_never_holds_a_secret(
     asperion_sandbox: Sandbox, http: requests.Session
 ) -> None:
     sandbox = asperion_sandbox
-    tokens = login(sandbox, http)
+    tokens = code_flow(sandbox, http=http)
     access = str(tokens["access_token"])
     http.get(
         f"{sandbox.base_url}/debtor",
@@ -128,7 +128,7 @@ def test_request_log_never_holds_a_secret(
 
 def test_token_lifetime_knob(asperion_sandbox: Sandbox, http: requests.Session) -> None:
     asperion_sandbox.set_token_lifetime(120)
-    assert login(asperion_sandbox, http)["expires_in"] == 120
+    assert code_flow(asperion_sandbox, http=http)["expires_in"] == 120
 
 
 def test_rate_limit_knob(asperion_sandbox: Sandbox, api: requests.Session) -> None:
@@ -153,7 +153,7 @@ def test_tenants_are_fresh_per_test(asperion_sandbox: Sandbox, asperion_tenant: 
 def test_a_second_sandbox_runs_alongside(asperion_sandbox: Sandbox, http: requests.Session) -> None:
     with Sandbox(seed=1) as other:
         assert other.port != asperion_sandbox.port
-        assert login(other, http)["token_type"] == "Bearer"
+        assert code_flow(other, http=http)["token_type"] == "Bearer"
     assert not os.path.exists(other.ca_bundle)
     thread = other.server.thread
     assert thread is not None and not thread.is_alive()
@@ -166,6 +166,26 @@ def test_client_is_authorized_through_the_code_flow(
     assert asperion_sandbox.tenants[0] in ids
     paths = [e.path for e in asperion_sandbox.request_log]
     assert paths[:2] == ["/connect/authorize", "/connect/token"]
+
+
+def test_log_in_authorizes_a_client_built_elsewhere(asperion_sandbox: Sandbox) -> None:
+    sandbox = asperion_sandbox
+    with Client(
+        sandbox.client_id,
+        sandbox.client_secret,
+        sandbox.redirect_uri,
+        base_url=sandbox.base_url,
+        identity_url=sandbox.identity_url,
+        ca_bundle=sandbox.ca_bundle,
+    ) as client:
+        code = sandbox.log_in(client, state="mine")
+        assert sandbox.tenants[0] in [row["id"] for row in client.administrations()]
+    assert [(e.method, e.path) for e in sandbox.request_log[:2]] == [
+        ("GET", "/connect/authorize"),
+        ("POST", "/connect/token"),
+    ]
+    spent = token_call(sandbox, code_form(sandbox, code))
+    assert (spent.status_code, spent.json()["error"]) == (400, "invalid_grant")
 
 
 def test_client_reads_a_fresh_tenant(
