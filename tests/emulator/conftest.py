@@ -71,8 +71,8 @@ def http() -> Iterator[requests.Session]:
 
 
 @pytest.fixture
-def api(asperion_sandbox: Sandbox, http: requests.Session) -> requests.Session:
-    """A keep-alive session carrying a fresh access token for the session sandbox."""
+def authorized_http(asperion_sandbox: Sandbox, http: requests.Session) -> requests.Session:
+    """Return ``http`` carrying a fresh access token for the session's sandbox."""
     tokens = code_flow(asperion_sandbox, http=http)
     http.headers["Authorization"] = f"Bearer {tokens['access_token']}"
     return http

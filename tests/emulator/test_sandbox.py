@@ -25,8 +25,10 @@ def test_urls_and_credentials(asperion_sandbox: Sandbox) -> None:
     assert sandbox.client_secret not in repr(sandbox)
 
 
-def test_code_flow_and_an_api_call(asperion_sandbox: Sandbox, api: requests.Session) -> None:
-    response = api.get(
+def test_code_flow_and_an_api_call(
+    asperion_sandbox: Sandbox, authorized_http: requests.Session
+) -> None:
+    response = authorized_http.get(
         f"{asperion_sandbox.base_url}/administrations", verify=asperion_sandbox.ca_bundle, timeout=5
     )
     assert response.status_code == 200
@@ -35,13 +37,13 @@ def test_code_flow_and_an_api_call(asperion_sandbox: Sandbox, api: requests.Sess
 
 
 def test_reset_after_commit_commits_the_row(
-    asperion_sandbox: Sandbox, api: requests.Session, asperion_tenant: int
+    asperion_sandbox: Sandbox, authorized_http: requests.Session, asperion_tenant: int
 ) -> None:
     sandbox = asperion_sandbox
     before = sandbox.state.count(asperion_tenant, "debtor")
     sandbox.inject("POST", "/v1/debtor", fault="reset_after_commit")
     with pytest.raises(requests.ConnectionError):
-        api.post(
+        authorized_http.post(
             f"{sandbox.base_url}/debtor",
             json=DEBTOR,
             headers={"X-Tenant-Id": str(asperion_tenant)},
@@ -55,13 +57,13 @@ def test_reset_after_commit_commits_the_row(
 
 
 def test_reset_before_commits_nothing(
-    asperion_sandbox: Sandbox, api: requests.Session, asperion_tenant: int
+    asperion_sandbox: Sandbox, authorized_http: requests.Session, asperion_tenant: int
 ) -> None:
     sandbox = asperion_sandbox
     before = sandbox.state.count(asperion_tenant, "debtor")
     sandbox.inject("POST", "/v1/debtor", fault="reset_before")
     with pytest.raises(requests.ConnectionError):
-        api.post(
+        authorized_http.post(
             f"{sandbox.base_url}/debtor",
             json=DEBTOR,
             headers={"X-Tenant-Id": str(asperion_tenant)},
@@ -72,12 +74,12 @@ def test_reset_before_commits_nothing(
 
 
 def test_request_log_records_the_resolved_tenant(
-    asperion_sandbox: Sandbox, api: requests.Session
+    asperion_sandbox: Sandbox, authorized_http: requests.Session
 ) -> None:
     sandbox = asperion_sandbox
     other = sandbox.tenants[1]
     for headers in ({}, {"X-Tenant-Id": str(other)}, {"X-TenantId": str(other)}):
-        api.get(
+        authorized_http.get(
             f"{sandbox.base_url}/debtor",
             params={"pageSize": 1},
             headers=headers,
@@ -131,11 +133,13 @@ def test_token_lifetime_knob(asperion_sandbox: Sandbox, http: requests.Session) 
     assert code_flow(asperion_sandbox, http=http)["expires_in"] == 120
 
 
-def test_rate_limit_knob(asperion_sandbox: Sandbox, api: requests.Session) -> None:
+def test_rate_limit_knob(asperion_sandbox: Sandbox, authorized_http: requests.Session) -> None:
     sandbox = asperion_sandbox
     sandbox.set_rate_limit(0.1)
     url = f"{sandbox.base_url}/countries"
-    statuses = [api.get(url, verify=sandbox.ca_bundle, timeout=5).status_code for _ in range(3)]
+    statuses = [
+        authorized_http.get(url, verify=sandbox.ca_bundle, timeout=5).status_code for _ in range(3)
+    ]
     assert statuses[0] == 200 and statuses[1:] == [429, 429]
 
 
