@@ -15,10 +15,9 @@ from asperion_orm.base import Model
 from asperion_orm.exceptions import ConfigurationError
 from asperion_orm.manager import BaseManager, Manager
 from asperion_orm.queryset import QuerySet
+from asperion_orm.resources import Country, Debtor, SalesInvoice, SalesInvoiceLine
 from asperion_orm.session import Session
 from asperion_orm.testing import Sandbox
-
-from .models import Country, Debtor, InvoiceLine, SalesInvoice
 
 Counter = Callable[[int], AbstractContextManager[None]]
 
@@ -330,7 +329,7 @@ def test_a_change_inside_a_nested_list_is_saved(
     invoice = SalesInvoice.objects.create(
         debtor=debtor,
         invoice_date=dt.date(2025, 1, 2),
-        lines=[InvoiceLine(description="a", quantity=Decimal("1"), price=Decimal("2.00"))],
+        lines=[SalesInvoiceLine(description="a", quantity=Decimal("1"), price=Decimal("2.00"))],
     )
     assert invoice.lines is not None
     invoice.lines[0].quantity = Decimal("3")

@@ -15,10 +15,9 @@ import pytest
 from asperion_orm import LocalEvaluationWarning, Q
 from asperion_orm.exceptions import FieldError, NoSessionError, QueryError
 from asperion_orm.planner import MAX_URL_BYTES, _warn_once
+from asperion_orm.resources import Country, Debtor, SalesInvoice
 from asperion_orm.session import Session
 from asperion_orm.testing.sandbox import Sandbox
-
-from .models import Country, Debtor, SalesInvoice
 
 pytestmark = pytest.mark.filterwarnings("ignore::asperion_orm.LocalEvaluationWarning")
 
@@ -136,8 +135,8 @@ def test_prefetch_loads_related_objects_in_one_batch(
 def test_reverse_prefetch(shared_session: Session, assert_requests: Counter) -> None:
     ids = _debtor_ids(shared_session)[:20]
     with assert_requests(1 + 1):
-        debtors = list(Debtor.objects.filter(id__in=ids).prefetch_related("invoices"))
-        counts = [len(debtor.invoices.all()) for debtor in debtors]
+        debtors = list(Debtor.objects.filter(id__in=ids).prefetch_related("sales_invoices"))
+        counts = [len(debtor.sales_invoices.all()) for debtor in debtors]
     assert sum(counts) == SalesInvoice.objects.filter(debtor__in=[d.pk for d in debtors]).count()
 
 

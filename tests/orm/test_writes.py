@@ -13,10 +13,9 @@ import pytest
 import asperion_orm as asp
 from asperion_orm import fields
 from asperion_orm.exceptions import ConfigurationError, ValidationError
+from asperion_orm.resources import Debtor, SalesInvoice
 from asperion_orm.session import Session
 from asperion_orm.testing.sandbox import Sandbox
-
-from .models import Debtor, SalesInvoice
 
 pytestmark = pytest.mark.filterwarnings("ignore::asperion_orm.LocalEvaluationWarning")
 
