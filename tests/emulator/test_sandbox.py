@@ -201,6 +201,25 @@ def test_client_reads_a_fresh_tenant(
     assert asperion_sandbox.requests("GET", "/v1/debtor")[-1].tenant == asperion_tenant
 
 
+def test_requests_filter_the_log_by_method_and_path_glob(
+    asperion_sandbox: Sandbox, asperion_client: Client, asperion_tenant: int
+) -> None:
+    session = asperion_client.tenant(asperion_tenant)
+    session.get("countries", [("pageSize", "1")])
+    session.get("debtor", [("pageSize", "1")])
+    every = asperion_sandbox.requests()
+    assert [e.path for e in every] == [
+        "/connect/authorize",
+        "/connect/token",
+        "/v1/countries",
+        "/v1/debtor",
+    ]
+    assert asperion_sandbox.requests(path="/v1/*") == every[2:]
+    assert asperion_sandbox.requests("get", "/V1/DEBTOR*") == every[3:]
+    assert asperion_sandbox.requests("POST") == [every[1]]
+    assert asperion_sandbox.requests("POST", "/v1/*") == []
+
+
 def test_client_kwargs_are_passed_on(asperion_sandbox: Sandbox) -> None:
     client = asperion_sandbox.client(language="nl-NL", max_concurrency=3)
     assert client.max_concurrency == 3
