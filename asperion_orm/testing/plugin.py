@@ -1,10 +1,13 @@
 """pytest fixtures for code under test against the sandbox.
 
-Fixtures: ``asperion_sandbox``, ``asperion_client`` and ``asperion_tenant``.
+Fixtures: ``asperion_sandbox``, ``asperion_client``, ``asperion_tenant`` and
+``asperion_session``.
 
 Registered through the ``pytest11`` entry point. Nothing starts unless a test asks for one of
 these fixtures; the sandbox then runs once per test session, and its knobs (faults, latency,
-rate limit, token lifetime) are restored after every test that used it.
+rate limit, token lifetime) are restored after every test that used it. To give the
+administration other data, override ``asperion_tenant`` in a conftest or test module;
+``asperion_session`` follows it.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 if TYPE_CHECKING:
+    from asperion_orm import Session
     from asperion_orm.client import Client
     from asperion_orm.testing.sandbox import Sandbox
 
@@ -63,3 +67,10 @@ def asperion_client(asperion_sandbox: Sandbox) -> Client:
 def asperion_tenant(asperion_sandbox: Sandbox) -> int:
     """Return a fresh administration id for the sandbox user, with a little data."""
     return asperion_sandbox.add_administration(records=SMALL_RECORDS)
+
+
+@pytest.fixture
+def asperion_session(asperion_client: Client, asperion_tenant: int) -> Iterator[Session]:
+    """Activate the session of ``asperion_tenant`` on ``asperion_client`` for the test."""
+    with asperion_client.tenant(asperion_tenant) as session:
+        yield session

@@ -149,7 +149,13 @@ class Sandbox:
         self.middleware.clear_log()
 
     def requests(self, method: str | None = None, path: str | None = None) -> list[LogEntry]:
-        """Return logged requests by method and path (a case-insensitive glob: ``/v1/debtor*``)."""
+        """Return the logged requests with this method and path, oldest first (``None``: any).
+
+        ``path`` is a case-insensitive glob on the URL path, without the query: ``/v1/*`` keeps
+        the API requests and leaves out the OAuth ones, ``/v1/debtor*`` keeps those on debtors.
+        Only requests since the last :meth:`clear_log` are kept (the pytest plugin clears the
+        log before every test that uses the sandbox).
+        """
         return self.middleware.requests(method=method, path=path)
 
     # -- knobs --------------------------------------------------------------------------------
@@ -235,10 +241,20 @@ class Sandbox:
         }
         kwargs.update(client_kwargs)
         client = Client(**kwargs)
-        state = secrets.token_urlsafe(16)
+        self.log_in(client)
+        return client
+
+    def log_in(self, client: Client, state: str | None = None) -> str:
+        """Authorize ``client`` through the code flow as the sandbox user; return the code.
+
+        ``client.authorization_url(state=...)`` is followed with :meth:`authorize` and the code
+        is exchanged with ``client.fetch_token``; the code returned is spent. ``state``
+        defaults to a random one.
+        """
+        state = state or secrets.token_urlsafe(16)
         code = self.authorize(client.authorization_url(state=state), state)
         client.fetch_token(code=code, state=state)
-        return client
+        return code
 
     def authorize(self, authorization_url: str, state: str | None = None) -> str:
         """Follow an authorization URL as the sandbox user's browser would; return the code.
@@ -252,10 +268,10 @@ class Sandbox:
                 authorization_url, verify=self.ca_bundle, allow_redirects=False, timeout=10
             )
             if response.status_code == 200 and "html" in response.headers.get("Content-Type", ""):
-                response = self._log_in(browser, authorization_url)
+                response = self._submit_login_form(browser, authorization_url)
         return _code_from_redirect(response, state)
 
-    def _log_in(self, browser: BrowserSession, authorization_url: str) -> Response:
+    def _submit_login_form(self, browser: BrowserSession, authorization_url: str) -> Response:
         """Submit the login form for ``authorization_url`` as the sandbox user."""
         form = dict(parse_qsl(urlsplit(authorization_url).query))
         form.update(username=self.username, password=self.password)

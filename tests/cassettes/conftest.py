@@ -6,6 +6,7 @@ records all of them again against fresh emulators.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -21,15 +22,16 @@ def tenants(client: Client) -> list[int]:
 
 
 @pytest.fixture
-def client(asperion_cassette: CassetteSession) -> Client:
-    """Return a client logged in through the recorded code flow."""
+def recorded_client(asperion_cassette: CassetteSession) -> Client:
+    """Return a client logged in through the recorded code flow (not the sandbox's client)."""
     return asperion_cassette.client()
 
 
 @pytest.fixture
-def session(client: Client) -> Session:
-    """Return the session of the user's default administration."""
-    return client.tenant(tenants(client)[0])
+def recorded_session(recorded_client: Client) -> Iterator[Session]:
+    """Activate the session of the user's default administration, as recorded, for the test."""
+    with recorded_client.tenant(tenants(recorded_client)[0]) as active:
+        yield active
 
 
 def ids(page: dict[str, Any]) -> list[int]:

@@ -12,8 +12,8 @@ from .conftest import tenants
 pytestmark = pytest.mark.asperion_cassette
 
 
-def test_queryset_filter_order_slice_and_count(client: Client) -> None:
-    with client.tenant(tenants(client)[0]):
+def test_queryset_filter_order_slice_and_count(recorded_client: Client) -> None:
+    with recorded_client.tenant(tenants(recorded_client)[0]):
         arnhem = Debtor.objects.filter(city="Arnhem").order_by("-id")
         assert arnhem.count() == len(list(arnhem))
         top = [debtor.id for debtor in arnhem[:3]]
@@ -21,8 +21,8 @@ def test_queryset_filter_order_slice_and_count(client: Client) -> None:
     assert len(top) == 3
 
 
-def test_model_create_save_delete(client: Client) -> None:
-    with client.tenant(tenants(client)[0]):
+def test_model_create_save_delete(recorded_client: Client) -> None:
+    with recorded_client.tenant(tenants(recorded_client)[0]):
         debtor = Debtor.objects.create(name="ORM B.V.", city="Delft")
         debtor.city = "Leiden"
         debtor.save()
@@ -33,8 +33,8 @@ def test_model_create_save_delete(client: Client) -> None:
             Debtor.objects.get(pk=pk)
 
 
-def test_reference_data_pages_through(client: Client) -> None:
-    with client.tenant(tenants(client)[0]):
+def test_reference_data_pages_through(recorded_client: Client) -> None:
+    with recorded_client.tenant(tenants(recorded_client)[0]):
         countries = list(Country.objects.order_by("id"))
         assert len(countries) == Country.objects.count()
     assert [c.id for c in countries] == sorted(c.id for c in countries)

@@ -11,65 +11,68 @@ from .conftest import ids
 pytestmark = pytest.mark.asperion_cassette
 
 
-def test_paging_walks_every_page(session: Session) -> None:
-    first = session.get("countries", [("pageSize", "10"), ("page", "1")])
+def test_paging_walks_every_page(recorded_session: Session) -> None:
+    first = recorded_session.get("countries", [("pageSize", "10"), ("page", "1")])
     total, pages = first["_meta"]["totalCount"], first["_meta"]["pageCount"]
     seen = ids(first)
     for page in range(2, pages + 1):
-        seen += ids(session.get("countries", [("pageSize", "10"), ("page", str(page))]))
+        seen += ids(recorded_session.get("countries", [("pageSize", "10"), ("page", str(page))]))
     assert len(seen) == len(set(seen)) == total
 
 
-def test_page_after_the_last_is_empty(session: Session) -> None:
-    meta = session.get("countries", [("pageSize", "25"), ("MetaOnly", "true")])["_meta"]
-    beyond = session.get("countries", [("pageSize", "25"), ("page", str(meta["pageCount"] + 1))])
+def test_page_after_the_last_is_empty(recorded_session: Session) -> None:
+    meta = recorded_session.get("countries", [("pageSize", "25"), ("MetaOnly", "true")])["_meta"]
+    beyond = recorded_session.get(
+        "countries", [("pageSize", "25"), ("page", str(meta["pageCount"] + 1))]
+    )
     assert beyond["_data"] == []
     assert beyond["_meta"]["nextPage"] is None
 
 
-def test_page_size_above_the_maximum_is_clamped(session: Session) -> None:
-    page = session.get("debtor", [("pageSize", "500")])
+def test_page_size_above_the_maximum_is_clamped(recorded_session: Session) -> None:
+    page = recorded_session.get("debtor", [("pageSize", "500")])
     assert len(page["_data"]) == 100
 
 
-def test_equality_filter(session: Session) -> None:
-    page = session.get("debtor", [("city", "Arnhem"), ("pageSize", "100")])
+def test_equality_filter(recorded_session: Session) -> None:
+    page = recorded_session.get("debtor", [("city", "Arnhem"), ("pageSize", "100")])
     assert page["_data"]
     assert {row["city"] for row in page["_data"]} == {"Arnhem"}
 
 
-def test_repeated_filter_is_or(session: Session) -> None:
-    page = session.get("debtor", [("id", "10001"), ("id", "10003"), ("id", "10005")])
+def test_repeated_filter_is_or(recorded_session: Session) -> None:
+    page = recorded_session.get("debtor", [("id", "10001"), ("id", "10003"), ("id", "10005")])
     assert sorted(ids(page)) == [10001, 10003, 10005]
 
 
-def test_range_filter(session: Session) -> None:
+def test_range_filter(recorded_session: Session) -> None:
     params = [("id_from", "10010"), ("id_to", "10014"), ("orderby", "id")]
-    assert ids(session.get("debtor", params)) == [10010, 10011, 10012, 10013, 10014]
+    assert ids(recorded_session.get("debtor", params)) == [10010, 10011, 10012, 10013, 10014]
 
 
-def test_order_ascending_and_descending(session: Session) -> None:
-    by_name = session.get("debtor", [("orderby", "name"), ("fields", "id,name")])["_data"]
+def test_order_ascending_and_descending(recorded_session: Session) -> None:
+    by_name = recorded_session.get("debtor", [("orderby", "name"), ("fields", "id,name")])["_data"]
     names = [row["name"] for row in by_name]
     assert names == sorted(names, key=str.casefold)
-    down = ids(session.get("debtor", [("orderby", "-id"), ("pageSize", "20")]))
+    down = ids(recorded_session.get("debtor", [("orderby", "-id"), ("pageSize", "20")]))
     assert down == sorted(down, reverse=True)
 
 
-def test_meta_only_count(session: Session) -> None:
-    answer = session.get("debtor", [("MetaOnly", "true"), ("city", "Arnhem")])
+def test_meta_only_count(recorded_session: Session) -> None:
+    answer = recorded_session.get("debtor", [("MetaOnly", "true"), ("city", "Arnhem")])
     assert "_data" not in answer
-    everything = session.get("debtor", [("city", "Arnhem"), ("pageSize", "100")])
+    everything = recorded_session.get("debtor", [("city", "Arnhem"), ("pageSize", "100")])
     assert answer["_meta"]["totalCount"] == len(everything["_data"])
 
 
-def test_fields_selects_columns(session: Session) -> None:
-    page = session.get("debtor", [("fields", "id,name"), ("pageSize", "3")])
+def test_fields_selects_columns(recorded_session: Session) -> None:
+    page = recorded_session.get("debtor", [("fields", "id,name"), ("pageSize", "3")])
     assert all(set(row) == {"id", "name", "_meta"} for row in page["_data"])
 
 
-def test_single_object_and_concurrent_reads(session: Session) -> None:
-    one = session.get(session.path("debtor", 10001))
+def test_single_object_and_concurrent_reads(recorded_session: Session) -> None:
+    one = recorded_session.get(recorded_session.path("debtor", 10001))
     assert one["id"] == 10001
-    many = list(session.get_many([(session.path("debtor", i), ()) for i in (10002, 10003, 10004)]))
+    paths = [(recorded_session.path("debtor", i), ()) for i in (10002, 10003, 10004)]
+    many = list(recorded_session.get_many(paths))
     assert [row["id"] for row in many] == [10002, 10003, 10004]

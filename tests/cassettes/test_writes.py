@@ -14,30 +14,32 @@ from .conftest import tenants
 pytestmark = pytest.mark.asperion_cassette(match_on=[*DEFAULT_MATCH_ON, "asperion_json_body"])
 
 
-def test_create_read_replace_change_delete(session: Session) -> None:
-    created = session.post("debtor", {"name": "Cassette B.V.", "city": "Utrecht"})
-    path = session.path("debtor", created["id"])
-    assert session.get(path, cache=False)["name"] == "Cassette B.V."
-    replaced = session.put(path, {"name": "Cassette Holding B.V.", "city": "Utrecht"})
+def test_create_read_replace_change_delete(recorded_session: Session) -> None:
+    created = recorded_session.post("debtor", {"name": "Cassette B.V.", "city": "Utrecht"})
+    path = recorded_session.path("debtor", created["id"])
+    assert recorded_session.get(path, cache=False)["name"] == "Cassette B.V."
+    replaced = recorded_session.put(path, {"name": "Cassette Holding B.V.", "city": "Utrecht"})
     assert replaced["name"] == "Cassette Holding B.V."
-    changed = session.patch(path, {"city": "Zwolle"})
+    changed = recorded_session.patch(path, {"city": "Zwolle"})
     assert (changed["name"], changed["city"]) == ("Cassette Holding B.V.", "Zwolle")
-    session.delete(path)
+    recorded_session.delete(path)
     with pytest.raises(NotFound):
-        session.get(path, cache=False)
+        recorded_session.get(path, cache=False)
 
 
-def test_created_amounts_stay_exact(session: Session) -> None:
+def test_created_amounts_stay_exact(recorded_session: Session) -> None:
     from decimal import Decimal
 
-    created = session.post("debtor", {"name": "Geld B.V.", "creditLimit": Decimal("1234.50")})
+    created = recorded_session.post(
+        "debtor", {"name": "Geld B.V.", "creditLimit": Decimal("1234.50")}
+    )
     assert created["creditLimit"] == Decimal("1234.50")
     assert created["createdDate"].startswith("2026-01-01T00:00:00")
 
 
-def test_validation_error_in_english(session: Session) -> None:
+def test_validation_error_in_english(recorded_session: Session) -> None:
     with pytest.raises(ValidationError) as caught:
-        session.post("debtor", {"city": "Utrecht"})
+        recorded_session.post("debtor", {"city": "Utrecht"})
     assert caught.value.errors == {"name": ["The Name field is required."]}
 
 
@@ -49,16 +51,16 @@ def test_validation_error_in_dutch(asperion_cassette: CassetteSession) -> None:
     assert caught.value.errors == {"name": ["Het veld Name is verplicht."]}
 
 
-def test_not_found(session: Session) -> None:
+def test_not_found(recorded_session: Session) -> None:
     with pytest.raises(NotFound) as caught:
-        session.get(session.path("debtor", 999999))
+        recorded_session.get(recorded_session.path("debtor", 999999))
     assert caught.value.status_code == 404
 
 
-def test_method_not_allowed_on_read_only_resources(session: Session) -> None:
+def test_method_not_allowed_on_read_only_resources(recorded_session: Session) -> None:
     with pytest.raises(APIError) as caught:
-        session.post("administrations", {"name": "Nieuw"})
+        recorded_session.post("administrations", {"name": "Nieuw"})
     assert caught.value.status_code == 405
     with pytest.raises(APIError) as caught:
-        session.delete(session.path("ledgergrouped", 1))
+        recorded_session.delete(recorded_session.path("ledgergrouped", 1))
     assert caught.value.status_code in (404, 405)

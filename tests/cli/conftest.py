@@ -19,8 +19,8 @@ RECORDS = {"debtor": 130, "countries": 12}
 
 
 @pytest.fixture(scope="package")
-def sandbox() -> Iterator[Sandbox]:
-    """Serve one interactive sandbox (login form at /connect/authorize) for these tests."""
+def interactive_sandbox() -> Iterator[Sandbox]:
+    """Serve these tests' own interactive sandbox (login form at /connect/authorize)."""
     with Sandbox(records=RECORDS, interactive=True) as served:
         yield served
 
@@ -118,10 +118,12 @@ def invoke(config_home: Path) -> Invoke:
 
 
 @pytest.fixture
-def logged_in(sandbox: Sandbox, invoke: Invoke) -> Invoke:
+def logged_in(interactive_sandbox: Sandbox, invoke: Invoke) -> Invoke:
     """Log in through the form first, then hand out ``invoke``."""
-    browser = Browser(sandbox)
-    result = invoke("login", *connection_args(sandbox), env=Environment(open_url=browser.open))
+    browser = Browser(interactive_sandbox)
+    result = invoke(
+        "login", *connection_args(interactive_sandbox), env=Environment(open_url=browser.open)
+    )
     browser.join()
     assert result.exit_code == 0, result.output
     return invoke

@@ -23,17 +23,17 @@ def test_tenants_before_login(invoke: Invoke) -> None:
     assert result.stderr == "Error: No token is stored yet; run `asperion login` first.\n"
 
 
-def test_tenants_lists_the_administrations(sandbox: Sandbox, logged_in: Invoke) -> None:
+def test_tenants_lists_the_administrations(interactive_sandbox: Sandbox, logged_in: Invoke) -> None:
     result = logged_in("tenants", "--format", "jsonl")
     assert result.exit_code == 0, result.output
     ids = [json.loads(line)["id"] for line in result.stdout.splitlines()]
-    assert ids == sandbox.tenants
+    assert ids == interactive_sandbox.tenants
 
 
-def test_tenants_table(sandbox: Sandbox, logged_in: Invoke) -> None:
+def test_tenants_table(interactive_sandbox: Sandbox, logged_in: Invoke) -> None:
     lines = logged_in("tenants").stdout.splitlines()
     assert lines[0].split() == ["id", "name"]
-    assert lines[1].split()[0] == str(sandbox.tenants[0])
+    assert lines[1].split()[0] == str(interactive_sandbox.tenants[0])
 
 
 def test_a_refused_refresh_says_to_log_in(logged_in: Invoke, config_home: Path) -> None:
@@ -56,8 +56,9 @@ def test_a_tls_failure_is_one_line(logged_in: Invoke, tmp_path: Path) -> None:
     assert len(result.stderr.splitlines()) == 1
 
 
-def test_get_json(sandbox: Sandbox, logged_in: Invoke) -> None:
-    ids = sorted(row["id"] for row in sandbox.state.rows(sandbox.tenants[0], "debtor"))[:3]
+def test_get_json(interactive_sandbox: Sandbox, logged_in: Invoke) -> None:
+    debtors = interactive_sandbox.state.rows(interactive_sandbox.tenants[0], "debtor")
+    ids = sorted(row["id"] for row in debtors)[:3]
     result = logged_in(
         "get", "debtor", "-f", f"id__in={','.join(map(str, ids))}", "--order", "-id",
         "--fields", "id,name", "--format", "json",
@@ -68,19 +69,20 @@ def test_get_json(sandbox: Sandbox, logged_in: Invoke) -> None:
     assert set(rows[0]) == {"id", "name"}
 
 
-def test_get_pages_through_everything(sandbox: Sandbox, logged_in: Invoke) -> None:
-    sandbox.clear_log()
+def test_get_pages_through_everything(interactive_sandbox: Sandbox, logged_in: Invoke) -> None:
+    interactive_sandbox.clear_log()
     result = logged_in("get", "debtor", "--format", "jsonl", "--fields", "id")
     assert result.exit_code == 0, result.output
-    assert len(result.stdout.splitlines()) == sandbox.state.count(sandbox.tenants[0], "debtor")
-    assert len(sandbox.requests("GET", "/v1/debtor")) == 2  # 130 rows, 100 a page
+    debtors = interactive_sandbox.state.count(interactive_sandbox.tenants[0], "debtor")
+    assert len(result.stdout.splitlines()) == debtors
+    assert len(interactive_sandbox.requests("GET", "/v1/debtor")) == 2  # 130 rows, 100 a page
 
 
 def test_get_csv_to_a_file_with_a_tenant(
-    sandbox: Sandbox, logged_in: Invoke, tmp_path: Path
+    interactive_sandbox: Sandbox, logged_in: Invoke, tmp_path: Path
 ) -> None:
     out = tmp_path / "debtors.csv"
-    tenant = sandbox.tenants[1]
+    tenant = interactive_sandbox.tenants[1]
     result = logged_in(
         "get", "debtor", "--tenant", str(tenant), "--limit", "5", "--fields", "id,credit_limit",
         "--format", "csv", "-o", str(out),
@@ -88,7 +90,7 @@ def test_get_csv_to_a_file_with_a_tenant(
     assert result.exit_code == 0, result.output
     rows = list(csv.DictReader(io.StringIO(out.read_text())))
     assert len(rows) == 5
-    expected = {str(row["id"]) for row in sandbox.state.rows(tenant, "debtor")}
+    expected = {str(row["id"]) for row in interactive_sandbox.state.rows(tenant, "debtor")}
     assert {row["id"] for row in rows} <= expected
     assert all("." in row["credit_limit"] or not row["credit_limit"] for row in rows)
 

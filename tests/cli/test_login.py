@@ -22,10 +22,12 @@ def _mode(path: Path) -> int:
 
 
 def test_login_through_the_form_stores_tokens(
-    sandbox: Sandbox, invoke: Invoke, config_home: Path
+    interactive_sandbox: Sandbox, invoke: Invoke, config_home: Path
 ) -> None:
-    browser = Browser(sandbox)
-    result = invoke("login", *connection_args(sandbox), env=Environment(open_url=browser.open))
+    browser = Browser(interactive_sandbox)
+    result = invoke(
+        "login", *connection_args(interactive_sandbox), env=Environment(open_url=browser.open)
+    )
     browser.join()
 
     assert result.exit_code == 0, result.output
@@ -35,19 +37,20 @@ def test_login_through_the_form_stores_tokens(
     assert token is not None
     assert _mode(token_file) == 0o600
     assert _mode(config_home / "asperion" / "profile.json") == 0o600
-    assert f"{len(sandbox.tenants)} administration(s)" in result.stdout
+    assert f"{len(interactive_sandbox.tenants)} administration(s)" in result.stdout
     assert token.access_token not in result.output
     assert str(token.refresh_token) not in result.output
-    assert sandbox.client_secret not in result.output
+    assert interactive_sandbox.client_secret not in result.output
 
 
 def test_login_prints_the_url_and_uses_a_loopback_redirect(
-    sandbox: Sandbox, invoke: Invoke
+    interactive_sandbox: Sandbox, invoke: Invoke
 ) -> None:
-    browser = Browser(sandbox)
+    browser = Browser(interactive_sandbox)
     result = invoke(
-        "login", *connection_args(sandbox), "--port", "0", env=Environment(open_url=browser.open)
-    )
+        "login", *connection_args(interactive_sandbox), "--port", "0",
+        env=Environment(open_url=browser.open),
+    )  # fmt: skip
     browser.join()
     assert result.exit_code == 0, result.output
     url = next(line.strip() for line in result.stderr.splitlines() if "/connect/authorize" in line)
@@ -81,26 +84,32 @@ class Refuser(Browser):
         return _get(f"{query['redirect_uri'][0]}?{back}")
 
 
-def test_login_refuses_a_redirect_with_the_wrong_state(sandbox: Sandbox, invoke: Invoke) -> None:
-    browser = Forger(sandbox)
-    result = invoke("login", *connection_args(sandbox), env=Environment(open_url=browser.open))
+def test_login_refuses_a_redirect_with_the_wrong_state(
+    interactive_sandbox: Sandbox, invoke: Invoke
+) -> None:
+    browser = Forger(interactive_sandbox)
+    result = invoke(
+        "login", *connection_args(interactive_sandbox), env=Environment(open_url=browser.open)
+    )
     browser.join()
     assert result.exit_code == 1
     last = result.stderr.strip().splitlines()[-1]
     assert last == "Error: The login redirect carried the wrong state; try again."
 
 
-def test_login_reports_a_refusal(sandbox: Sandbox, invoke: Invoke) -> None:
-    browser = Refuser(sandbox)
-    result = invoke("login", *connection_args(sandbox), env=Environment(open_url=browser.open))
+def test_login_reports_a_refusal(interactive_sandbox: Sandbox, invoke: Invoke) -> None:
+    browser = Refuser(interactive_sandbox)
+    result = invoke(
+        "login", *connection_args(interactive_sandbox), env=Environment(open_url=browser.open)
+    )
     browser.join()
     assert result.exit_code == 1
     assert "The login was refused: access_denied" in result.stderr
 
 
-def test_login_gives_up_after_the_timeout(sandbox: Sandbox, invoke: Invoke) -> None:
+def test_login_gives_up_after_the_timeout(interactive_sandbox: Sandbox, invoke: Invoke) -> None:
     result = invoke(
-        "login", *connection_args(sandbox), "--no-browser", "--timeout", "0.3",
+        "login", *connection_args(interactive_sandbox), "--no-browser", "--timeout", "0.3",
         env=Environment(open_url=lambda url: False),
     )  # fmt: skip
     assert result.exit_code == 1
@@ -114,15 +123,15 @@ def test_login_without_client_credentials(invoke: Invoke) -> None:
     assert "ASPERION_CLIENT_ID" in result.stderr
 
 
-def test_login_as_a_separate_process(sandbox: Sandbox, tmp_path: Path) -> None:
+def test_login_as_a_separate_process(interactive_sandbox: Sandbox, tmp_path: Path) -> None:
     """Run the real entry point; read the URL it prints; log in with the form."""
     env = {
         "XDG_CONFIG_HOME": str(tmp_path),
-        "ASPERION_CLIENT_ID": sandbox.client_id,
-        "ASPERION_CLIENT_SECRET": sandbox.client_secret,
-        "ASPERION_BASE_URL": sandbox.base_url,
-        "ASPERION_IDENTITY_URL": sandbox.identity_url,
-        "ASPERION_CA_BUNDLE": sandbox.ca_bundle,
+        "ASPERION_CLIENT_ID": interactive_sandbox.client_id,
+        "ASPERION_CLIENT_SECRET": interactive_sandbox.client_secret,
+        "ASPERION_BASE_URL": interactive_sandbox.base_url,
+        "ASPERION_IDENTITY_URL": interactive_sandbox.identity_url,
+        "ASPERION_CA_BUNDLE": interactive_sandbox.ca_bundle,
         "PATH": "/usr/bin:/bin",
     }
     command = [sys.executable, "-m", "asperion_orm.cli", "login", "--no-browser", "--timeout", "20"]
@@ -136,7 +145,7 @@ def test_login_as_a_separate_process(sandbox: Sandbox, tmp_path: Path) -> None:
             if "/connect/authorize" in line:
                 url = line.strip()
                 break
-        landed = Browser(sandbox).log_in(url)
+        landed = Browser(interactive_sandbox).log_in(url)
         out, err = process.communicate(timeout=30)
     assert process.returncode == 0, err
     assert "Logged in" in landed.text

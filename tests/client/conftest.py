@@ -17,6 +17,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import requests
+import urllib3.exceptions
 from requests.adapters import BaseAdapter
 from requests.structures import CaseInsensitiveDict
 
@@ -200,6 +201,19 @@ def _response(request: requests.PreparedRequest, reply: Reply) -> requests.Respo
     return response
 
 
+def refused() -> requests.ConnectionError:
+    """Return the error ``requests`` raises when the server refuses the connection."""
+    reason = urllib3.exceptions.NewConnectionError(None, "Connection refused")  # type: ignore[arg-type]
+    return requests.ConnectionError(urllib3.exceptions.MaxRetryError(None, "/", reason))  # type: ignore[arg-type]
+
+
+def reset() -> requests.ConnectionError:
+    """Return the error ``requests`` raises when the server resets the connection mid-request."""
+    return requests.ConnectionError(
+        urllib3.exceptions.ProtocolError("Connection aborted.", ConnectionResetError(104))
+    )
+
+
 @dataclass
 class FakeClock:
     """A monotonic clock that only moves when slept on."""
@@ -247,9 +261,9 @@ def make_client(
             "http://127.0.0.1:8765/callback",
             base_url="https://api.test/v1",
             identity_url="https://id.test",
+            transport=fake,
             **kwargs,
         )
-        client.transport.session.mount("https://", fake)
         if authorize:
             client.authorization_url(state="s1")
             secrets_seen.add("code-value-123")
@@ -288,10 +302,7 @@ def sandbox_client(
             **kwargs,
         )
         clients.append(client)
-        state = f"state-{len(clients)}"
-        code = sandbox.authorize(client.authorization_url(state=state), state)
-        secrets_seen.add(code)
-        client.fetch_token(code=code, state=state)
+        secrets_seen.add(sandbox.log_in(client, state=f"state-{len(clients)}"))
         return client
 
     yield factory

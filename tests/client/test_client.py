@@ -10,7 +10,6 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import requests
-import urllib3.exceptions
 
 from asperion_orm import Client, MemoryTokenStore
 from asperion_orm.exceptions import (
@@ -27,24 +26,21 @@ from asperion_orm.exceptions import (
     ValidationError,
 )
 
-from .conftest import CLIENT_SECRET, FakeClock, FakeServer, RecordingTokenStore, Reply
+from .conftest import (
+    CLIENT_SECRET,
+    FakeClock,
+    FakeServer,
+    RecordingTokenStore,
+    Reply,
+    refused,
+    reset,
+)
 
 MakeClient = Callable[..., Client]
 
 
 def _bearer(request: requests.PreparedRequest) -> str:
     return str(request.headers["Authorization"]).removeprefix("Bearer ")
-
-
-def _refused() -> requests.ConnectionError:
-    reason = urllib3.exceptions.NewConnectionError(None, "Connection refused")  # type: ignore[arg-type]
-    return requests.ConnectionError(urllib3.exceptions.MaxRetryError(None, "/", reason))  # type: ignore[arg-type]
-
-
-def _reset() -> requests.ConnectionError:
-    return requests.ConnectionError(
-        urllib3.exceptions.ProtocolError("Connection aborted.", ConnectionResetError(104))
-    )
 
 
 def _expired_client(make_client: MakeClient, store: MemoryTokenStore | None = None) -> Client:
@@ -227,7 +223,7 @@ def test_get_retries_502_503_504_and_connection_errors(
 ) -> None:
     client = make_client(retry=None)
     client.retry = dataclasses.replace(client.retry, attempts=6, sleep=clock.sleep, clock=clock)
-    fake.then(Reply(502), Reply(503), Reply(504), _reset(), requests.ReadTimeout("slow"))
+    fake.then(Reply(502), Reply(503), Reply(504), reset(), requests.ReadTimeout("slow"))
     client.tenant(1).get("debtor")
     assert len(fake.api_requests()) == 6 and len(clock.sleeps) == 5
 
@@ -253,7 +249,7 @@ def test_exhausted_retries_raise_the_last_error(
 @pytest.mark.parametrize("method", ["post", "patch"])
 @pytest.mark.parametrize(
     "failure",
-    [lambda: requests.ReadTimeout("read timed out"), _reset, lambda: Reply(500),
+    [lambda: requests.ReadTimeout("read timed out"), reset, lambda: Reply(500),
      lambda: Reply(502), lambda: Reply(504)],
     ids=["read_timeout", "reset", "500", "502", "504"],
 )  # fmt: skip
@@ -273,7 +269,7 @@ def test_a_post_that_never_left_is_retried(
     make_client: MakeClient, fake: FakeServer, clock: FakeClock
 ) -> None:
     client = make_client()
-    fake.then(_refused(), requests.ConnectTimeout("connect timed out"))
+    fake.then(refused(), requests.ConnectTimeout("connect timed out"))
     client.tenant(1).post("debtor", {"name": "x"})
     assert len(fake.api_requests()) == 3
     ids = {r.headers["X-Request-Id"] for r in fake.api_requests()}
@@ -296,7 +292,7 @@ def test_a_delete_retried_after_an_unknown_outcome_accepts_404(
     make_client: MakeClient, fake: FakeServer
 ) -> None:
     client = make_client()
-    fake.then(_reset(), Reply(404, {"title": "Not Found"}))
+    fake.then(reset(), Reply(404, {"title": "Not Found"}))
     client.tenant(1).delete("debtor/5")
     fake.then(Reply(404, {"title": "Not Found"}))
     with pytest.raises(NotFound):
@@ -310,7 +306,7 @@ def test_transport_failures_become_transport_errors_without_secrets(
     make_client: MakeClient, fake: FakeServer
 ) -> None:
     client = make_client()
-    fake.then(*[_refused()] * 3)
+    fake.then(*[refused()] * 3)
     with pytest.raises(TransportError, match=r"connection to api\.test failed") as info:
         client.tenant(1).get("debtor")
     cause = info.value.__cause__
@@ -417,9 +413,8 @@ def test_environments_pick_the_documented_hosts() -> None:
 def test_a_loopback_emulator_may_use_plain_http_when_allowed(fake: FakeServer) -> None:
     client = Client(
         "app", CLIENT_SECRET, "http://127.0.0.1/cb", base_url="http://127.0.0.1:9/v1",
-        identity_url="http://127.0.0.1:9", allow_http=True,
+        identity_url="http://127.0.0.1:9", allow_http=True, transport=fake,
     )  # fmt: skip
-    client.transport.session.mount("http://", fake)
     client.authorization_url(state="s")
     client.fetch_token(code="code-value-123", state="s")
     assert client.tenant(2).get("debtor")["_meta"]["administrationId"] == 2

@@ -6,11 +6,10 @@ import email.utils
 
 import pytest
 import requests
-import urllib3.exceptions
 
 from asperion_orm.http.retry import Attempt, RetryPolicy, Verdict, decide, parse_retry_after
 
-from .conftest import FakeClock
+from .conftest import FakeClock, refused, reset
 
 
 def _response(status: int) -> requests.Response:
@@ -19,22 +18,11 @@ def _response(status: int) -> requests.Response:
     return response
 
 
-def _refused() -> requests.ConnectionError:
-    reason = urllib3.exceptions.NewConnectionError(None, "Connection refused")  # type: ignore[arg-type]
-    return requests.ConnectionError(urllib3.exceptions.MaxRetryError(None, "/", reason))  # type: ignore[arg-type]
-
-
-def _reset() -> requests.ConnectionError:
-    return requests.ConnectionError(
-        urllib3.exceptions.ProtocolError("Connection aborted.", ConnectionResetError(104))
-    )
-
-
 ERRORS = {
-    "refused": _refused,
+    "refused": refused,
     "connect_timeout": lambda: requests.ConnectTimeout("connect timed out"),
     "read_timeout": lambda: requests.ReadTimeout("read timed out"),
-    "reset": _reset,
+    "reset": reset,
     "tls": lambda: requests.exceptions.SSLError("CERTIFICATE_VERIFY_FAILED"),
 }
 

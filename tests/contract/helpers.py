@@ -1,10 +1,10 @@
-"""Helpers for the contract tests: a plain ``requests`` API client and the OAuth code flow."""
+"""Helpers for the contract tests: a plain ``requests`` API client and browser.
+
+The OAuth code flow they walk is in ``support.oauth`` (shared with the emulator tests).
+"""
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -138,76 +138,8 @@ def browser(sandbox: Sandbox) -> requests.Session:
     return session
 
 
-def pkce_pair() -> tuple[str, str]:
-    """Return a (verifier, S256 challenge) pair."""
-    verifier = secrets.token_urlsafe(48)
-    digest = hashlib.sha256(verifier.encode()).digest()
-    return verifier, base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
-
-
-def authorize_params(sandbox: Sandbox, **extra: str) -> dict[str, str]:
-    """Return the query of a valid authorization request."""
-    params = {
-        "client_id": sandbox.client_id,
-        "redirect_uri": sandbox.redirect_uri,
-        "response_type": "code",
-        "scope": "asperion-api offline_access",
-        "state": secrets.token_urlsafe(8),
-    }
-    params.update(extra)
-    return {key: value for key, value in params.items() if value != "<omit>"}
-
-
 def redirect_query(response: requests.Response) -> dict[str, str]:
     """Return the query of a 302 redirect as a flat dict."""
     assert response.status_code == 302, response.text
     query = parse_qs(urlsplit(response.headers["Location"]).query)
     return {key: values[0] for key, values in query.items()}
-
-
-def get_code(sandbox: Sandbox, **extra: str) -> str:
-    """Run /connect/authorize (auto-approved) and return the code."""
-    params = authorize_params(sandbox, **extra)
-    response = browser(sandbox).get(
-        f"{sandbox.identity_url}/connect/authorize",
-        params=params,
-        allow_redirects=False,
-        verify=sandbox.ca_bundle,
-        timeout=10,
-    )
-    query = redirect_query(response)
-    assert query["state"] == params["state"]
-    return query["code"]
-
-
-def token_call(sandbox: Sandbox, form: Mapping[str, str], **kw: Any) -> requests.Response:
-    """POST to /connect/token."""
-    return requests.post(
-        f"{sandbox.identity_url}/connect/token",
-        data=dict(form),
-        verify=sandbox.ca_bundle,
-        timeout=10,
-        **kw,
-    )
-
-
-def code_flow(sandbox: Sandbox, **authorize_extra: str) -> dict[str, Any]:
-    """Perform the whole authorization-code flow with PKCE; return the token response."""
-    verifier, challenge = pkce_pair()
-    code = get_code(
-        sandbox, code_challenge=challenge, code_challenge_method="S256", **authorize_extra
-    )
-    response = token_call(
-        sandbox,
-        {
-            "grant_type": "authorization_code",
-            "code": code,
-            "redirect_uri": authorize_extra.get("redirect_uri", sandbox.redirect_uri),
-            "client_id": sandbox.client_id,
-            "client_secret": sandbox.client_secret,
-            "code_verifier": verifier,
-        },
-    )
-    assert response.status_code == 200, response.text
-    tokens: dict[str, Any] = response.json()
-    return tokens

@@ -55,9 +55,9 @@ def test_records_override_per_resource() -> None:
     assert state.count(state.tenants[0], "articles") == 0
 
 
-def test_add_administration_with_its_own_sizes(sandbox: Sandbox, api: Api) -> None:
-    admin = sandbox.add_administration("Eigen Maat B.V.", records={"debtor": 3})
-    meta = body(api.using(tenant=admin).get("debtor"))["_meta"]
+def test_add_administration_with_its_own_sizes(asperion_sandbox: Sandbox, user_api: Api) -> None:
+    admin = asperion_sandbox.add_administration("Eigen Maat B.V.", records={"debtor": 3})
+    meta = body(user_api.using(tenant=admin).get("debtor"))["_meta"]
     assert (meta["totalCount"], meta["administrationName"]) == (3, "Eigen Maat B.V.")
 
 
@@ -77,8 +77,8 @@ def test_amounts_are_decimals_with_two_places(fresh: EmulatorState) -> None:
             assert row[name].as_tuple().exponent == -2
 
 
-def test_amounts_are_json_numbers_on_the_wire(sapi: Api) -> None:
-    raw = sapi.get("salesinvoices", {"pageSize": 1}).text
+def test_amounts_are_json_numbers_on_the_wire(seeded_api: Api) -> None:
+    raw = seeded_api.get("salesinvoices", {"pageSize": 1}).text
     assert re.search(r'"amountExclVat":\d+\.\d\d[,}]', raw)
 
 
@@ -103,11 +103,11 @@ def test_data_is_generated_lazily_per_administration() -> None:
     assert state.store.administrations[state.tenants[2]].tables == {}
 
 
-def test_clock_drives_timestamps(sandbox: Sandbox, tapi: Api) -> None:
+def test_clock_drives_timestamps(asperion_sandbox: Sandbox, tenant_api: Api) -> None:
     later = time.time() + 1800
-    sandbox.state.clock = lambda: later
+    asperion_sandbox.state.clock = lambda: later
     expected = datetime.fromtimestamp(later, UTC).strftime("%Y-%m-%dT%H:%M")
-    assert body(tapi.post("debtor", {"name": "Later"}))["createdDate"] >= expected
+    assert body(tenant_api.post("debtor", {"name": "Later"}))["createdDate"] >= expected
 
 
 def test_unknown_resource_in_records_is_refused() -> None:

@@ -13,13 +13,13 @@ from .helpers import Api, body
 
 
 @pytest.fixture
-def people(sandbox: Sandbox, api: Api) -> Api:
+def people(asperion_sandbox: Sandbox, user_api: Api) -> Api:
     """Return a tenant whose debtors are exactly a few known rows."""
-    tapi = api.using(tenant=sandbox.add_administration(records={"debtor": 0}))
+    people_api = user_api.using(tenant=asperion_sandbox.add_administration(records={"debtor": 0}))
     for values in ROWS:
-        response = tapi.post("debtor", values)
+        response = people_api.post("debtor", values)
         assert response.status_code == 201, response.text
-    return tapi
+    return people_api
 
 
 ROWS: list[dict[str, Any]] = [
@@ -110,32 +110,31 @@ def test_datetime_range_from_and_to(people: Api) -> None:
 @pytest.mark.parametrize(
     "value", ["2024-01-01 00:00:00", "2024-01-01T00:00:00", "2024-01-01T00:00:00Z", "2024-01-01"]
 )
-def test_datetime_accepts_t_or_space(sapi: Api, value: str) -> None:
-    response = sapi.get("journalentrylog", {"ChangedDate_from": value, "MetaOnly": "true"})
+def test_datetime_accepts_t_or_space(seeded_api: Api, value: str) -> None:
+    response = seeded_api.get("journalentrylog", {"ChangedDate_from": value, "MetaOnly": "true"})
     assert response.status_code == 200
     assert body(response)["_meta"]["totalCount"] > 0
 
 
-def test_changed_date_from_narrows_the_log(sapi: Api) -> None:
-    everything = body(sapi.get("journalentrylog", {"MetaOnly": "true"}))["_meta"]["totalCount"]
-    later = body(
-        sapi.get("journalentrylog", {"ChangedDate_from": "2025-06-01 00:00", "MetaOnly": "true"})
-    )["_meta"]["totalCount"]
-    assert 0 < later < everything
-    rows = sapi.all_rows("journalentrylog", [("ChangedDate_from", "2025-06-01 00:00")])
+def test_changed_date_from_narrows_the_log(seeded_api: Api) -> None:
+    everything = body(seeded_api.get("journalentrylog", {"MetaOnly": "true"}))
+    since = {"ChangedDate_from": "2025-06-01 00:00", "MetaOnly": "true"}
+    later = body(seeded_api.get("journalentrylog", since))
+    assert 0 < later["_meta"]["totalCount"] < everything["_meta"]["totalCount"]
+    rows = seeded_api.all_rows("journalentrylog", [("ChangedDate_from", "2025-06-01 00:00")])
     assert all(row["changedDate"] >= "2025-06-01T00:00:00" for row in rows)
 
 
-def test_date_range_on_invoices(sapi: Api) -> None:
-    rows = sapi.all_rows(
+def test_date_range_on_invoices(seeded_api: Api) -> None:
+    rows = seeded_api.all_rows(
         "salesinvoices", [("invoiceDate_from", "2024-06-01"), ("invoiceDate_to", "2024-12-31")]
     )
     assert rows
     assert all("2024-06-01" <= row["invoiceDate"] <= "2024-12-31" for row in rows)
 
 
-def test_enum_filter(sapi: Api) -> None:
-    rows = sapi.all_rows("journalentrylog", [("Action", "Delete")])
+def test_enum_filter(seeded_api: Api) -> None:
+    rows = seeded_api.all_rows("journalentrylog", [("Action", "Delete")])
     assert rows and {row["action"] for row in rows} == {"Delete"}
 
 
@@ -154,23 +153,23 @@ def test_enum_filter(sapi: Api) -> None:
         ("creditLimit", "Infinity"),
     ],
 )
-def test_garbage_filter_values_are_400(sapi: Api, name: str, value: str) -> None:
-    response = sapi.get("debtor", {name: value})
+def test_garbage_filter_values_are_400(seeded_api: Api, name: str, value: str) -> None:
+    response = seeded_api.get("debtor", {name: value})
     assert response.status_code == 400
     assert name in body(response)["errors"]
 
 
-def test_unknown_enum_value_is_400(sapi: Api) -> None:
-    assert sapi.get("journalentrylog", {"action": "Upsert"}).status_code == 400
+def test_unknown_enum_value_is_400(seeded_api: Api) -> None:
+    assert seeded_api.get("journalentrylog", {"action": "Upsert"}).status_code == 400
 
 
-def test_unfilterable_field_is_an_unknown_parameter(sapi: Api) -> None:
-    response = sapi.get("debtor", {"address": "Kerkstraat 1"})
+def test_unfilterable_field_is_an_unknown_parameter(seeded_api: Api) -> None:
+    response = seeded_api.get("debtor", {"address": "Kerkstraat 1"})
     assert response.status_code == 400
 
 
-def test_range_on_a_text_field_is_unknown(sapi: Api) -> None:
-    assert sapi.get("debtor", {"name_from": "A"}).status_code == 400
+def test_range_on_a_text_field_is_unknown(seeded_api: Api) -> None:
+    assert seeded_api.get("debtor", {"name_from": "A"}).status_code == 400
 
 
 # --- ordering ---------------------------------------------------------------------------------
@@ -197,8 +196,8 @@ def test_nulls_sort_first_ascending_and_last_descending(people: Api) -> None:
     assert names(people, {"orderby": "creditLimit"})[0] == "Ærø"
 
 
-def test_orderby_id_descending(sapi: Api) -> None:
-    ids = [row["id"] for row in sapi.rows("debtor", {"orderby": "-id", "pageSize": 100})]
+def test_orderby_id_descending(seeded_api: Api) -> None:
+    ids = [row["id"] for row in seeded_api.rows("debtor", {"orderby": "-id", "pageSize": 100})]
     assert ids == sorted(ids, reverse=True)
 
 
@@ -213,14 +212,14 @@ def test_orderby_with_filter_and_paging(people: Api) -> None:
 
 
 @pytest.mark.parametrize("value", ["shoeSize", "-shoeSize", "name,id", "", "lines"])
-def test_unknown_orderby_field_is_400(sapi: Api, value: str) -> None:
-    response = sapi.get("debtor" if value != "lines" else "salesinvoices", {"orderby": value})
+def test_unknown_orderby_field_is_400(seeded_api: Api, value: str) -> None:
+    response = seeded_api.get("debtor" if value != "lines" else "salesinvoices", {"orderby": value})
     assert response.status_code == 400
     assert "orderby" in body(response)["errors"]
 
 
-def test_orderby_dates_sort_chronologically(sapi: Api) -> None:
-    rows = sapi.all_rows("salesinvoices", [("orderby", "invoiceDate")])
+def test_orderby_dates_sort_chronologically(seeded_api: Api) -> None:
+    rows = seeded_api.all_rows("salesinvoices", [("orderby", "invoiceDate")])
     dates = [row["invoiceDate"] for row in rows]
     assert dates == sorted(dates)
 
@@ -229,16 +228,16 @@ def test_orderby_dates_sort_chronologically(sapi: Api) -> None:
     ("name", "value"),
     [("id", "\uff11"), ("id", "\u0663"), ("creditLimit", "1_000"), ("creditLimit", " 5")],
 )
-def test_only_ascii_numbers_are_numbers(sapi: Api, name: str, value: str) -> None:
-    assert sapi.get("debtor", {name: value}).status_code == 400
+def test_only_ascii_numbers_are_numbers(seeded_api: Api, name: str, value: str) -> None:
+    assert seeded_api.get("debtor", {name: value}).status_code == 400
 
 
-def test_page_with_non_ascii_digits_is_400(sapi: Api) -> None:
-    assert sapi.get("debtor", {"page": "٣"}).status_code == 400
+def test_page_with_non_ascii_digits_is_400(seeded_api: Api) -> None:
+    assert seeded_api.get("debtor", {"page": "٣"}).status_code == 400
 
 
-def test_active_filter_alone_decides_for_articles(tapi: Api) -> None:
-    inactive = tapi.rows("articles", {"active": "false"})
+def test_active_filter_alone_decides_for_articles(tenant_api: Api) -> None:
+    inactive = tenant_api.rows("articles", {"active": "false"})
     assert inactive and not any(row["active"] for row in inactive)
-    both = tapi.rows("articles", {"active": "false", "ActiveState": "Active"})
+    both = tenant_api.rows("articles", {"active": "false", "ActiveState": "Active"})
     assert both == []

@@ -168,12 +168,12 @@ def _conformance(
 
 
 @pytest.mark.slow
-def test_answers_match_the_document(sandbox: Sandbox, access_token: str) -> None:
+def test_answers_match_the_document(asperion_sandbox: Sandbox, access_token: str) -> None:
     schema = schemathesis.openapi.from_path(str(DOCUMENT))
     http = requests.Session()
     http.headers["Authorization"] = f"Bearer {access_token}"
-    tenant = sandbox.add_administration(records={"debtor": 20, "salesinvoices": 20})
+    tenant = asperion_sandbox.add_administration(records={"debtor": 20, "salesinvoices": 20})
     problems: list[str] = []
     for result in schema.get_all_operations():
-        problems.extend(_conformance(result.ok(), sandbox, http, tenant))
+        problems.extend(_conformance(result.ok(), asperion_sandbox, http, tenant))
     assert problems == []

@@ -4,43 +4,26 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from werkzeug.test import Client
 
 from asperion_orm import _json
+from asperion_orm.testing import Sandbox
 from asperion_orm.testing.emulator.app import EmulatorState, create_app
 from asperion_orm.testing.emulator.store import Query, Table
 
+from support.oauth import code_flow
+
 
 @pytest.fixture(scope="module")
-def big() -> tuple[EmulatorState, Client, dict[str, str]]:
-    state = EmulatorState(records={"debtor": 100_000})
-    assert state.count(state.tenants[0], "debtor") == 100_000  # generate before spying
-    client = Client(create_app(state))
-    location = client.get(
-        "/connect/authorize",
-        query_string={
-            "client_id": state.client_id,
-            "redirect_uri": state.redirect_uri,
-            "response_type": "code",
-            "scope": "asperion-api",
-        },
-    ).headers["Location"]
-    code = parse_qs(urlsplit(location).query)["code"][0]
-    token = client.post(
-        "/connect/token",
-        data={
-            "grant_type": "authorization_code",
-            "code": code,
-            "redirect_uri": state.redirect_uri,
-            "client_id": state.client_id,
-            "client_secret": state.client_secret,
-        },
-    ).json
-    assert token is not None
-    return state, client, {"Authorization": f"Bearer {token['access_token']}"}
+def big() -> Iterator[tuple[EmulatorState, Client, dict[str, str]]]:
+    """Serve 100,000 debtors: log in over HTTPS, then page in-process on the same state."""
+    with Sandbox(records={"debtor": 100_000}) as sandbox:
+        state = sandbox.state
+        assert state.count(state.tenants[0], "debtor") == 100_000  # generate before spying
+        token = code_flow(sandbox, scope="asperion-api")
+        yield state, Client(create_app(state)), {"Authorization": f"Bearer {token['access_token']}"}
 
 
 @pytest.fixture

@@ -41,8 +41,8 @@ BAD_QUERIES: list[Any] = [
 
 
 @pytest.mark.parametrize("params", BAD_QUERIES)
-def test_bad_queries_are_answered_without_server_error(sapi: Api, params: Any) -> None:
-    response = sapi.get("debtor", params)
+def test_bad_queries_are_answered_without_server_error(seeded_api: Api, params: Any) -> None:
+    response = seeded_api.get("debtor", params)
     assert response.status_code in (200, 400), response.text
     if response.status_code == 400:
         assert body(response)["errors"]
@@ -66,8 +66,10 @@ BAD_BODIES: list[bytes] = [
 
 
 @pytest.mark.parametrize("raw", BAD_BODIES)
-def test_bad_bodies_are_answered_without_server_error(tapi: Api, raw: bytes) -> None:
-    response = tapi.call("POST", "debtor", data=raw, headers={"Content-Type": "application/json"})
+def test_bad_bodies_are_answered_without_server_error(tenant_api: Api, raw: bytes) -> None:
+    response = tenant_api.call(
+        "POST", "debtor", data=raw, headers={"Content-Type": "application/json"}
+    )
     assert response.status_code in (201, 400), response.text
 
 
@@ -79,34 +81,34 @@ def test_bad_bodies_are_answered_without_server_error(tapi: Api, raw: bytes) -> 
         b'{"debtorId": 1, "invoiceDate": "2025-01-01", "lines": [{"quantity": 1e400, "price": 1}]}',
     ],
 )
-def test_bad_nested_lines_are_400(tapi: Api, raw: bytes) -> None:
-    assert tapi.call("POST", "salesinvoices", data=raw).status_code == 400
+def test_bad_nested_lines_are_400(tenant_api: Api, raw: bytes) -> None:
+    assert tenant_api.call("POST", "salesinvoices", data=raw).status_code == 400
 
 
-def test_huge_and_odd_ids_everywhere(tapi: Api) -> None:
+def test_huge_and_odd_ids_everywhere(tenant_api: Api) -> None:
     for method in ("GET", "PUT", "PATCH", "DELETE"):
         for row_id in ("2147483648", "0", "-5", "%20", "1;2", "\uff11"):
-            response = tapi.call(method, f"debtor/{row_id}", body={"name": "X"})
+            response = tenant_api.call(method, f"debtor/{row_id}", body={"name": "X"})
             assert response.status_code in (404, 405), (method, row_id, response.text)
 
 
-def test_deep_paths_are_404(tapi: Api) -> None:
-    assert tapi.get("debtor/1/lines").status_code == 404
-    assert tapi.get("").status_code == 404
+def test_deep_paths_are_404(tenant_api: Api) -> None:
+    assert tenant_api.get("debtor/1/lines").status_code == 404
+    assert tenant_api.get("").status_code == 404
 
 
-def test_nothing_in_the_log_was_a_server_error(sandbox: Sandbox, sapi: Api) -> None:
+def test_nothing_in_the_log_was_a_server_error(asperion_sandbox: Sandbox, seeded_api: Api) -> None:
     for params in BAD_QUERIES:
-        sapi.get("salesinvoices", params)
-    assert not [entry for entry in sandbox.request_log if entry.status >= 500]
+        seeded_api.get("salesinvoices", params)
+    assert not [entry for entry in asperion_sandbox.request_log if entry.status >= 500]
 
 
-def test_concurrent_creates_get_unique_ids(sandbox: Sandbox, tapi: Api) -> None:
+def test_concurrent_creates_get_unique_ids(asperion_sandbox: Sandbox, tenant_api: Api) -> None:
     created: list[int] = []
     lock = threading.Lock()
 
     def work(offset: int) -> None:
-        api = tapi.using(http=__import__("requests").Session())
+        api = tenant_api.using(http=__import__("requests").Session())
         for index in range(10):
             row = body(api.post("countries", {"name": f"Land {offset}-{index}", "code": "X"}))
             with lock:
@@ -144,7 +146,7 @@ def test_an_unexpected_bug_still_answers_problem_details(monkeypatch: pytest.Mon
     }
 
 
-def test_json_answers_say_so(sapi: Api) -> None:
-    assert sapi.get("debtor").headers["Content-Type"] == "application/json"
-    problem = sapi.get("debtor", {"page": "0"}).headers["Content-Type"]
+def test_json_answers_say_so(seeded_api: Api) -> None:
+    assert seeded_api.get("debtor").headers["Content-Type"] == "application/json"
+    problem = seeded_api.get("debtor", {"page": "0"}).headers["Content-Type"]
     assert problem == "application/problem+json"

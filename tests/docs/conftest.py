@@ -12,7 +12,7 @@ RECORDS = {"debtor": 250, "countries": 20, "salesinvoices": 40, "journalentries"
 
 
 @pytest.fixture(scope="package")
-def sandbox() -> Iterator[Sandbox]:
-    """Serve one sandbox for the documentation's code."""
+def private_sandbox() -> Iterator[Sandbox]:
+    """Serve the documentation tests' own sandbox, with their records."""
     with Sandbox(records=RECORDS) as served:
         yield served

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Iterable, Iterator
-from urllib.parse import urlencode
 
 import pytest
 import requests
@@ -13,6 +12,8 @@ import requests
 from asperion_orm.testing.emulator.middleware import SandboxMiddleware
 from asperion_orm.testing.emulator.server import HTTPSServer
 from asperion_orm.testing.sandbox import Sandbox
+
+from support.oauth import code_flow
 
 
 class TinyApp:
@@ -69,32 +70,9 @@ def http() -> Iterator[requests.Session]:
         yield session
 
 
-def login(sandbox: Sandbox, http: requests.Session) -> dict[str, object]:
-    """Run the code flow with plain requests; return the token response."""
-    query = {
-        "client_id": sandbox.client_id,
-        "redirect_uri": sandbox.redirect_uri,
-        "response_type": "code",
-        "scope": "asperion-api offline_access",
-        "state": "s-1",
-    }
-    code = sandbox.authorize(f"{sandbox.identity_url}/connect/authorize?{urlencode(query)}", "s-1")
-    form = {
-        "grant_type": "authorization_code",
-        "code": code,
-        "redirect_uri": sandbox.redirect_uri,
-        "client_id": sandbox.client_id,
-        "client_secret": sandbox.client_secret,
-    }
-    response = http.post(
-        f"{sandbox.identity_url}/connect/token", data=form, verify=sandbox.ca_bundle, timeout=10
-    )
-    assert response.status_code == 200, response.text
-    return dict(response.json())
-
-
 @pytest.fixture
-def api(asperion_sandbox: Sandbox, http: requests.Session) -> requests.Session:
-    """A keep-alive session carrying a fresh access token for the session sandbox."""
-    http.headers["Authorization"] = f"Bearer {login(asperion_sandbox, http)['access_token']}"
+def authorized_http(asperion_sandbox: Sandbox, http: requests.Session) -> requests.Session:
+    """Return ``http`` carrying a fresh access token for the session's sandbox."""
+    tokens = code_flow(asperion_sandbox, http=http)
+    http.headers["Authorization"] = f"Bearer {tokens['access_token']}"
     return http

@@ -36,12 +36,49 @@ def test_second_sees_defaults(asperion_sandbox, asperion_tenant):
     assert asperion_sandbox.request_log == []
 
 
+def test_session_is_active_for_the_test(
+    asperion_sandbox, asperion_client, asperion_tenant, asperion_session
+):
+    from asperion_orm import Session
+
+    assert Session.current() is asperion_session
+    assert asperion_session.client is asperion_client
+    assert asperion_session.tenant == asperion_tenant
+    meta = asperion_session.get("debtor", [("MetaOnly", "true")])["_meta"]
+    assert meta["administrationId"] == asperion_tenant
+    assert meta["totalCount"] == asperion_sandbox.state.count(asperion_tenant, "debtor") == 20
+
+
+def test_no_session_outlives_its_test():
+    import pytest
+
+    from asperion_orm import NoSessionError, Session
+
+    with pytest.raises(NoSessionError):
+        Session.current()
+
+
 pytest_state = {}
+"""
+
+OVERRIDE_TESTS = """
+import pytest
+
+
+@pytest.fixture
+def asperion_tenant(asperion_sandbox):
+    return asperion_sandbox.add_administration(records={"debtor": 3})
+
+
+def test_the_session_follows_an_overridden_tenant(asperion_session, asperion_tenant):
+    assert asperion_session.tenant == asperion_tenant
+    assert asperion_session.get("debtor", [("MetaOnly", "true")])["_meta"]["totalCount"] == 3
 """
 
 
 def test_plugin_fixtures_in_a_separate_run(tmp_path: Path) -> None:
     (tmp_path / "test_inner.py").write_text(textwrap.dedent(INNER_TESTS))
+    (tmp_path / "test_override.py").write_text(textwrap.dedent(OVERRIDE_TESTS))
     result = subprocess.run(
         [
             sys.executable,
@@ -55,6 +92,7 @@ def test_plugin_fixtures_in_a_separate_run(tmp_path: Path) -> None:
             "-W",
             "error",
             str(tmp_path / "test_inner.py"),
+            str(tmp_path / "test_override.py"),
         ],
         cwd=tmp_path,
         capture_output=True,
@@ -63,4 +101,4 @@ def test_plugin_fixtures_in_a_separate_run(tmp_path: Path) -> None:
         check=False,
     )
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "3 passed" in result.stdout
+    assert "6 passed" in result.stdout

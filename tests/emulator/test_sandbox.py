@@ -10,7 +10,7 @@ import requests
 from asperion_orm.client import Client
 from asperion_orm.testing import Sandbox
 
-from .conftest import login
+from support.oauth import code_flow, code_form, token_call
 
 DEBTOR = {"name": "Bakkerij De Korenschoof", "city": "Zwolle"}
 
@@ -25,8 +25,10 @@ def test_urls_and_credentials(asperion_sandbox: Sandbox) -> None:
     assert sandbox.client_secret not in repr(sandbox)
 
 
-def test_code_flow_and_an_api_call(asperion_sandbox: Sandbox, api: requests.Session) -> None:
-    response = api.get(
+def test_code_flow_and_an_api_call(
+    asperion_sandbox: Sandbox, authorized_http: requests.Session
+) -> None:
+    response = authorized_http.get(
         f"{asperion_sandbox.base_url}/administrations", verify=asperion_sandbox.ca_bundle, timeout=5
     )
     assert response.status_code == 200
@@ -35,13 +37,13 @@ def test_code_flow_and_an_api_call(asperion_sandbox: Sandbox, api: requests.Sess
 
 
 def test_reset_after_commit_commits_the_row(
-    asperion_sandbox: Sandbox, api: requests.Session, asperion_tenant: int
+    asperion_sandbox: Sandbox, authorized_http: requests.Session, asperion_tenant: int
 ) -> None:
     sandbox = asperion_sandbox
     before = sandbox.state.count(asperion_tenant, "debtor")
     sandbox.inject("POST", "/v1/debtor", fault="reset_after_commit")
     with pytest.raises(requests.ConnectionError):
-        api.post(
+        authorized_http.post(
             f"{sandbox.base_url}/debtor",
             json=DEBTOR,
             headers={"X-Tenant-Id": str(asperion_tenant)},
@@ -55,13 +57,13 @@ def test_reset_after_commit_commits_the_row(
 
 
 def test_reset_before_commits_nothing(
-    asperion_sandbox: Sandbox, api: requests.Session, asperion_tenant: int
+    asperion_sandbox: Sandbox, authorized_http: requests.Session, asperion_tenant: int
 ) -> None:
     sandbox = asperion_sandbox
     before = sandbox.state.count(asperion_tenant, "debtor")
     sandbox.inject("POST", "/v1/debtor", fault="reset_before")
     with pytest.raises(requests.ConnectionError):
-        api.post(
+        authorized_http.post(
             f"{sandbox.base_url}/debtor",
             json=DEBTOR,
             headers={"X-Tenant-Id": str(asperion_tenant)},
@@ -72,12 +74,12 @@ def test_reset_before_commits_nothing(
 
 
 def test_request_log_records_the_resolved_tenant(
-    asperion_sandbox: Sandbox, api: requests.Session
+    asperion_sandbox: Sandbox, authorized_http: requests.Session
 ) -> None:
     sandbox = asperion_sandbox
     other = sandbox.tenants[1]
     for headers in ({}, {"X-Tenant-Id": str(other)}, {"X-TenantId": str(other)}):
-        api.get(
+        authorized_http.get(
             f"{sandbox.base_url}/debtor",
             params={"pageSize": 1},
             headers=headers,
@@ -93,7 +95,7 @@ def test_request_log_never_holds_a_secret(
     asperion_sandbox: Sandbox, http: requests.Session
 ) -> None:
     sandbox = asperion_sandbox
-    tokens = login(sandbox, http)
+    tokens = code_flow(sandbox, http=http)
     access = str(tokens["access_token"])
     http.get(
         f"{sandbox.base_url}/debtor",
@@ -128,14 +130,16 @@ def test_request_log_never_holds_a_secret(
 
 def test_token_lifetime_knob(asperion_sandbox: Sandbox, http: requests.Session) -> None:
     asperion_sandbox.set_token_lifetime(120)
-    assert login(asperion_sandbox, http)["expires_in"] == 120
+    assert code_flow(asperion_sandbox, http=http)["expires_in"] == 120
 
 
-def test_rate_limit_knob(asperion_sandbox: Sandbox, api: requests.Session) -> None:
+def test_rate_limit_knob(asperion_sandbox: Sandbox, authorized_http: requests.Session) -> None:
     sandbox = asperion_sandbox
     sandbox.set_rate_limit(0.1)
     url = f"{sandbox.base_url}/countries"
-    statuses = [api.get(url, verify=sandbox.ca_bundle, timeout=5).status_code for _ in range(3)]
+    statuses = [
+        authorized_http.get(url, verify=sandbox.ca_bundle, timeout=5).status_code for _ in range(3)
+    ]
     assert statuses[0] == 200 and statuses[1:] == [429, 429]
 
 
@@ -153,7 +157,7 @@ def test_tenants_are_fresh_per_test(asperion_sandbox: Sandbox, asperion_tenant: 
 def test_a_second_sandbox_runs_alongside(asperion_sandbox: Sandbox, http: requests.Session) -> None:
     with Sandbox(seed=1) as other:
         assert other.port != asperion_sandbox.port
-        assert login(other, http)["token_type"] == "Bearer"
+        assert code_flow(other, http=http)["token_type"] == "Bearer"
     assert not os.path.exists(other.ca_bundle)
     thread = other.server.thread
     assert thread is not None and not thread.is_alive()
@@ -168,6 +172,26 @@ def test_client_is_authorized_through_the_code_flow(
     assert paths[:2] == ["/connect/authorize", "/connect/token"]
 
 
+def test_log_in_authorizes_a_client_built_elsewhere(asperion_sandbox: Sandbox) -> None:
+    sandbox = asperion_sandbox
+    with Client(
+        sandbox.client_id,
+        sandbox.client_secret,
+        sandbox.redirect_uri,
+        base_url=sandbox.base_url,
+        identity_url=sandbox.identity_url,
+        ca_bundle=sandbox.ca_bundle,
+    ) as client:
+        code = sandbox.log_in(client, state="mine")
+        assert sandbox.tenants[0] in [row["id"] for row in client.administrations()]
+    assert [(e.method, e.path) for e in sandbox.request_log[:2]] == [
+        ("GET", "/connect/authorize"),
+        ("POST", "/connect/token"),
+    ]
+    spent = token_call(sandbox, code_form(sandbox, code))
+    assert (spent.status_code, spent.json()["error"]) == (400, "invalid_grant")
+
+
 def test_client_reads_a_fresh_tenant(
     asperion_sandbox: Sandbox, asperion_client: Client, asperion_tenant: int
 ) -> None:
@@ -175,6 +199,25 @@ def test_client_reads_a_fresh_tenant(
     assert page["_meta"]["administrationId"] == asperion_tenant
     assert page["_meta"]["totalCount"] == asperion_sandbox.state.count(asperion_tenant, "debtor")
     assert asperion_sandbox.requests("GET", "/v1/debtor")[-1].tenant == asperion_tenant
+
+
+def test_requests_filter_the_log_by_method_and_path_glob(
+    asperion_sandbox: Sandbox, asperion_client: Client, asperion_tenant: int
+) -> None:
+    session = asperion_client.tenant(asperion_tenant)
+    session.get("countries", [("pageSize", "1")])
+    session.get("debtor", [("pageSize", "1")])
+    every = asperion_sandbox.requests()
+    assert [e.path for e in every] == [
+        "/connect/authorize",
+        "/connect/token",
+        "/v1/countries",
+        "/v1/debtor",
+    ]
+    assert asperion_sandbox.requests(path="/v1/*") == every[2:]
+    assert asperion_sandbox.requests("get", "/V1/DEBTOR*") == every[3:]
+    assert asperion_sandbox.requests("POST") == [every[1]]
+    assert asperion_sandbox.requests("POST", "/v1/*") == []
 
 
 def test_client_kwargs_are_passed_on(asperion_sandbox: Sandbox) -> None:

@@ -14,7 +14,7 @@ from schemathesis import GenerationMode
 
 from asperion_orm.testing import Sandbox
 
-from .conftest import login
+from support.oauth import code_flow
 
 EXAMPLES = {GenerationMode.POSITIVE: 10, GenerationMode.NEGATIVE: 5}
 
@@ -71,7 +71,7 @@ def _run_operation(
 def test_no_server_errors(fuzzed_sandbox: Sandbox, http: requests.Session) -> None:
     spec = resources.files("asperion_orm.testing.emulator").joinpath("openapi.json")
     schema = schemathesis.openapi.from_path(str(spec))
-    http.headers["Authorization"] = f"Bearer {login(fuzzed_sandbox, http)['access_token']}"
+    http.headers["Authorization"] = f"Bearer {code_flow(fuzzed_sandbox, http=http)['access_token']}"
     tally = Tally()
     for result in schema.get_all_operations():
         operation = result.ok()

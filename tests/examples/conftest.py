@@ -17,23 +17,23 @@ RECORDS = {"debtor": 140, "salesinvoices": 30, "journalentries": 40}
 
 
 @pytest.fixture(scope="package")
-def sandbox() -> Iterator[Sandbox]:
-    """Serve one sandbox for the example tests."""
+def private_sandbox() -> Iterator[Sandbox]:
+    """Serve the example tests' own sandbox, with their records."""
     with Sandbox(records=RECORDS) as served:
         yield served
 
 
 @pytest.fixture
-def client(sandbox: Sandbox) -> Iterator[asp.Client]:
-    """Return a client logged in through the code flow."""
-    with sandbox.client() as logged_in:
+def client(private_sandbox: Sandbox) -> Iterator[asp.Client]:
+    """Return a client of ``private_sandbox``, logged in through the code flow."""
+    with private_sandbox.client() as logged_in:
         yield logged_in
 
 
 @pytest.fixture
-def tenant(sandbox: Sandbox) -> int:
-    """Return a fresh administration of the sandbox user (no other test's writes)."""
-    return sandbox.add_administration(records=RECORDS)
+def tenant(private_sandbox: Sandbox) -> int:
+    """Return a fresh administration in ``private_sandbox`` (no other test's writes)."""
+    return private_sandbox.add_administration(records=RECORDS)
 
 
 @pytest.fixture

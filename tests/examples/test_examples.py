@@ -20,35 +20,39 @@ from .conftest import EXAMPLES
 Example = Callable[[str], ModuleType]
 
 
-def test_quickstart(example: Example, client: asp.Client, tenant: int, sandbox: Sandbox) -> None:
+def test_quickstart(
+    example: Example, client: asp.Client, tenant: int, private_sandbox: Sandbox
+) -> None:
     out = io.StringIO()
-    before = sandbox.state.count(tenant, "debtor")
+    before = private_sandbox.state.count(tenant, "debtor")
     example("quickstart").run(client, tenant, out)
     text = out.getvalue()
     assert f"Working in administration {tenant}" in text
     assert f"Debtors in the books: {before}" in text
     assert "local: filter (name__icontains)" in text
     assert "with a PATCH" in text
-    assert sandbox.state.count(tenant, "debtor") == before  # created, then deleted
+    assert private_sandbox.state.count(tenant, "debtor") == before  # created, then deleted
 
 
-def test_multi_tenant_report(example: Example, client: asp.Client, sandbox: Sandbox) -> None:
+def test_multi_tenant_report(
+    example: Example, client: asp.Client, private_sandbox: Sandbox
+) -> None:
     out = io.StringIO()
-    lines = example("multi_tenant_report").run(client, sandbox.tenants[0], out)
+    lines = example("multi_tenant_report").run(client, private_sandbox.tenants[0], out)
     assert [line.tenant for line in lines] == [int(row["id"]) for row in client.administrations()]
     first = lines[0]
-    rows = sandbox.state.rows(first.tenant, "salesinvoices")
+    rows = private_sandbox.state.rows(first.tenant, "salesinvoices")
     assert first.invoiced == sum((Decimal(str(r["amountInclVat"] or 0)) for r in rows), Decimal(0))
-    assert first.debtors == sandbox.state.count(first.tenant, "debtor")
+    assert first.debtors == private_sandbox.state.count(first.tenant, "debtor")
     assert "total" in out.getvalue()
 
 
 def test_incremental_sync(
-    example: Example, client: asp.Client, tenant: int, sandbox: Sandbox, tmp_path: Path
+    example: Example, client: asp.Client, tenant: int, private_sandbox: Sandbox, tmp_path: Path
 ) -> None:
     out = io.StringIO()
     target = example("incremental_sync").run(client, tenant, out, workdir=tmp_path)
-    rows = sandbox.state.rows(tenant, "journalentries")
+    rows = private_sandbox.state.rows(tenant, "journalentries")
     assert target.entries == {
         int(row["id"]): {k: v for k, v in row.items() if k != "_meta"} for row in rows
     }
@@ -57,11 +61,11 @@ def test_incremental_sync(
 
 
 def test_export_csv(
-    example: Example, client: asp.Client, tenant: int, sandbox: Sandbox, tmp_path: Path
+    example: Example, client: asp.Client, tenant: int, private_sandbox: Sandbox, tmp_path: Path
 ) -> None:
     path = tmp_path / "debtors.csv"
     count = example("export_csv").run(client, tenant, io.StringIO(), path=path)
-    active = [row for row in sandbox.state.rows(tenant, "debtor") if row["active"]]
+    active = [row for row in private_sandbox.state.rows(tenant, "debtor") if row["active"]]
     rows = list(csv.DictReader(io.StringIO(path.read_text(encoding="utf-8"))))
     assert count == len(rows) == len(active)
     assert [int(row["id"]) for row in rows] == sorted(row["id"] for row in active)

@@ -1,10 +1,12 @@
-"""Fixtures for the ORM tests: a tenant session on the sandbox and a request counter."""
+"""Fixtures for the ORM tests: a session on a shared read-only tenant and a request counter.
+
+Tests that write use the plugin's ``asperion_session`` (a fresh administration) instead.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
-from typing import Any
 
 import pytest
 
@@ -23,37 +25,21 @@ def shared_tenant(asperion_sandbox: Sandbox) -> int:
 
 
 @pytest.fixture
-def session(asperion_client: Client, shared_tenant: int) -> Iterator[Session]:
+def shared_session(asperion_client: Client, shared_tenant: int) -> Iterator[Session]:
     """Activate a session on the shared administration (fresh client, so a cold cache)."""
     with asperion_client.tenant(shared_tenant) as active:
         yield active
 
 
 @pytest.fixture
-def scratch(asperion_client: Client, asperion_tenant: int) -> Iterator[Session]:
-    """Activate a session on a fresh, writable administration."""
-    with asperion_client.tenant(asperion_tenant) as active:
-        yield active
-
-
-@pytest.fixture
-def api_requests(asperion_sandbox: Sandbox) -> Callable[[], list[Any]]:
-    """Return a function listing the API requests (not OAuth) logged since the test began."""
-    asperion_sandbox.clear_log()
-    return lambda: [e for e in asperion_sandbox.request_log if e.path.startswith("/v1/")]
-
-
-@pytest.fixture
-def assert_requests(
-    api_requests: Callable[[], list[Any]],
-) -> Callable[[int], AbstractContextManager[None]]:
+def assert_requests(asperion_sandbox: Sandbox) -> Callable[[int], AbstractContextManager[None]]:
     """Assert that a block sends exactly ``n`` API requests (our ``assertNumQueries``)."""
 
     @contextmanager
     def check(expected: int) -> Iterator[None]:
-        before = len(api_requests())
+        before = len(asperion_sandbox.requests(path="/v1/*"))
         yield
-        sent = api_requests()[before:]
+        sent = asperion_sandbox.requests(path="/v1/*")[before:]
         assert len(sent) == expected, [f"{e.method} {e.url}" for e in sent]
 
     return check

@@ -15,12 +15,11 @@ from asperion_orm.exceptions import ConfigurationError
 from asperion_orm.orm.manager import BaseManager, Manager
 from asperion_orm.orm.model import Model
 from asperion_orm.orm.queryset import QuerySet
+from asperion_orm.resources import Country, Debtor, SalesInvoice, SalesInvoiceLine
 from asperion_orm.session import Session
-
-from .models import Country, Debtor, InvoiceLine, SalesInvoice
+from asperion_orm.testing import Sandbox
 
 Counter = Callable[[int], AbstractContextManager[None]]
-Requests = Callable[[], list[Any]]
 
 
 class ItemQuerySet(QuerySet[Any]):
@@ -159,10 +158,10 @@ def test_an_unknown_base_manager_name_is_refused() -> None:
 
 
 def test_with_params_go_on_every_page_count_and_chunk(
-    scratch: Session, api_requests: Requests
+    asperion_session: Session, asperion_sandbox: Sandbox
 ) -> None:
-    hidden = deactivate(scratch, 2)
-    before = len(api_requests())
+    hidden = deactivate(asperion_session, 2)
+    before = len(asperion_sandbox.requests(path="/v1/*"))
     every = Item.every.cache(False)
     listed = list(every.all())
     assert set(hidden) <= {item.pk for item in listed}
@@ -170,14 +169,14 @@ def test_with_params_go_on_every_page_count_and_chunk(
     assert every.filter(pk__in=hidden).exists()
     by_id = every.filter(pk__in=[item.pk for item in listed])
     assert {item.pk for item in by_id} == {item.pk for item in listed}
-    sent = api_requests()[before:]
+    sent = asperion_sandbox.requests(path="/v1/*")[before:]
     pages = len(listed) // 2 + 1  # two rows a page, and a last page that may be short
     assert len(sent) >= pages + 3
     assert all(with_active_state(sent))
 
 
-def test_without_with_params_inactive_rows_stay_hidden(scratch: Session) -> None:
-    hidden = deactivate(scratch, 1)
+def test_without_with_params_inactive_rows_stay_hidden(asperion_session: Session) -> None:
+    hidden = deactivate(asperion_session, 1)
     assert not Item.items.filter(pk__in=hidden).exists()
     assert Item.every.filter(pk__in=hidden).exists()
 
@@ -186,7 +185,7 @@ def test_without_with_params_inactive_rows_stay_hidden(scratch: Session) -> None
 
 
 def test_create_only_models_refuse_every_read_before_any_request(
-    scratch: Session, api_requests: Requests
+    asperion_session: Session, asperion_sandbox: Sandbox
 ) -> None:
     manager = Greeting.objects
     reads: list[Callable[[], object]] = [
@@ -201,18 +200,18 @@ def test_create_only_models_refuse_every_read_before_any_request(
         lambda: manager.all()[0],
         lambda: list(manager.iterator()),
         manager.explain,
-        lambda: Greeting.from_api({"id": 1}, scratch).refresh_from_db(),
+        lambda: Greeting.from_api({"id": 1}, asperion_session).refresh_from_db(),
     ]
     for read in reads:
         with pytest.raises(ConfigurationError, match="create-only"):
             read()
-    assert api_requests() == []
+    assert asperion_sandbox.requests(path="/v1/*") == []
 
 
 def test_create_only_models_refuse_changes_and_deletes(
-    scratch: Session, api_requests: Requests
+    asperion_session: Session, asperion_sandbox: Sandbox
 ) -> None:
-    loaded = Greeting.from_api({"id": 1, "name": "Hallo"}, scratch)
+    loaded = Greeting.from_api({"id": 1, "name": "Hallo"}, asperion_session)
     loaded.name = "Dag"
     with pytest.raises(ConfigurationError, match="create-only"):
         loaded.save()
@@ -222,10 +221,10 @@ def test_create_only_models_refuse_changes_and_deletes(
         Greeting.objects.update(name="x")
     with pytest.raises(ConfigurationError, match="create-only"):
         Greeting.objects.all().delete()
-    assert api_requests() == []
+    assert asperion_sandbox.requests(path="/v1/*") == []
 
 
-def test_create_only_models_create(scratch: Session, assert_requests: Counter) -> None:
+def test_create_only_models_create(asperion_session: Session, assert_requests: Counter) -> None:
     with assert_requests(1):
         created = Greeting.objects.create(name="Groenland", code="GL")
     assert created.pk is not None
@@ -239,21 +238,25 @@ def test_create_only_models_create(scratch: Session, assert_requests: Counter) -
 # -- relations follow the base manager -------------------------------------------------------------
 
 
-def test_a_relation_to_an_inactive_row_is_found(scratch: Session, assert_requests: Counter) -> None:
-    (hidden,) = deactivate(scratch, 1)
-    view = ItemView.from_api({"id": hidden}, scratch)
+def test_a_relation_to_an_inactive_row_is_found(
+    asperion_session: Session, assert_requests: Counter
+) -> None:
+    (hidden,) = deactivate(asperion_session, 1)
+    view = ItemView.from_api({"id": hidden}, asperion_session)
     with assert_requests(1):
         assert view.item.pk == hidden
     with assert_requests(0):
         assert view.item.active is False
 
 
-def test_prefetch_reaches_inactive_rows(scratch: Session, api_requests: Requests) -> None:
-    hidden = deactivate(scratch, 2)
+def test_prefetch_reaches_inactive_rows(
+    asperion_session: Session, asperion_sandbox: Sandbox
+) -> None:
+    hidden = deactivate(asperion_session, 2)
     views = ItemView.objects.with_params(ActiveState="All").filter(pk__in=hidden)
     found = list(views.prefetch_related("item"))
     assert {view.item.pk for view in found} == set(hidden)
-    sent = api_requests()[-2:]
+    sent = asperion_sandbox.requests(path="/v1/*")[-2:]
     assert [e.path for e in sent] == ["/v1/articles", "/v1/articles"]
     assert all(with_active_state(sent))
 
@@ -261,7 +264,9 @@ def test_prefetch_reaches_inactive_rows(scratch: Session, api_requests: Requests
 # -- only(): deferred fields load on access --------------------------------------------------------
 
 
-def test_a_deferred_field_loads_on_first_access(session: Session, assert_requests: Counter) -> None:
+def test_a_deferred_field_loads_on_first_access(
+    shared_session: Session, assert_requests: Counter
+) -> None:
     with assert_requests(1):
         debtor = Debtor.objects.only("name").order_by("id")[0]
     with assert_requests(0):
@@ -276,16 +281,20 @@ def test_a_deferred_field_loads_on_first_access(session: Session, assert_request
     assert debtor._state.deferred == frozenset()
 
 
-def test_the_deferred_load_is_one_get_by_id(session: Session, api_requests: Requests) -> None:
+def test_the_deferred_load_is_one_get_by_id(
+    shared_session: Session, asperion_sandbox: Sandbox
+) -> None:
     debtor = Debtor.objects.only("name").order_by("id")[3]
     debtor.country  # noqa: B018
-    assert [(e.method, e.path) for e in api_requests()[-2:]] == [
+    assert [(e.method, e.path) for e in asperion_sandbox.requests(path="/v1/*")[-2:]] == [
         ("GET", f"/v1/debtor/{debtor.pk}"),
         ("GET", f"/v1/countries/{debtor.country_id}"),
     ]
 
 
-def test_values_and_full_rows_defer_nothing(session: Session, assert_requests: Counter) -> None:
+def test_values_and_full_rows_defer_nothing(
+    shared_session: Session, assert_requests: Counter
+) -> None:
     with assert_requests(2):
         debtor = Debtor.objects.order_by("id")[0]
         assert debtor._state.deferred == frozenset()
@@ -297,7 +306,7 @@ def test_values_and_full_rows_defer_nothing(session: Session, assert_requests: C
 # -- the cache lifetime applies to every page ------------------------------------------------------
 
 
-def test_cache_ttl_applies_to_every_page(session: Session, assert_requests: Counter) -> None:
+def test_cache_ttl_applies_to_every_page(shared_session: Session, assert_requests: Counter) -> None:
     uncached = Debtor.objects.filter(active=True).cache(ttl=0)
     with assert_requests(3):
         assert len(list(uncached)) > 200
@@ -313,25 +322,29 @@ def test_cache_ttl_applies_to_every_page(session: Session, assert_requests: Coun
 # -- changes inside nested values ------------------------------------------------------------------
 
 
-def test_a_change_inside_a_nested_list_is_saved(scratch: Session, api_requests: Requests) -> None:
+def test_a_change_inside_a_nested_list_is_saved(
+    asperion_session: Session, asperion_sandbox: Sandbox
+) -> None:
     debtor = Debtor.objects.order_by("id")[0]
     invoice = SalesInvoice.objects.create(
         debtor=debtor,
         invoice_date=dt.date(2025, 1, 2),
-        lines=[InvoiceLine(description="a", quantity=Decimal("1"), price=Decimal("2.00"))],
+        lines=[SalesInvoiceLine(description="a", quantity=Decimal("1"), price=Decimal("2.00"))],
     )
     assert invoice.lines is not None
     invoice.lines[0].quantity = Decimal("3")
     invoice.save()
-    patch = api_requests()[-1]
+    patch = asperion_sandbox.requests(path="/v1/*")[-1]
     assert (patch.method, patch.path) == ("PATCH", f"/v1/salesinvoices/{invoice.pk}")
     fresh = SalesInvoice.objects.cache(False).get(pk=invoice.pk)
     assert fresh.lines is not None and fresh.lines[0].quantity == Decimal("3")
 
 
-def test_reading_a_nested_list_changes_nothing(scratch: Session, api_requests: Requests) -> None:
+def test_reading_a_nested_list_changes_nothing(
+    asperion_session: Session, asperion_sandbox: Sandbox
+) -> None:
     invoice = SalesInvoice.objects.order_by("id")[0]
     assert invoice.lines is not None
-    sent = len(api_requests())
+    sent = len(asperion_sandbox.requests(path="/v1/*"))
     invoice.save()
-    assert len(api_requests()) == sent
+    assert len(asperion_sandbox.requests(path="/v1/*")) == sent

@@ -12,7 +12,7 @@ import asperion_orm as asp
 from asperion_orm import exceptions, fields
 from asperion_orm.exceptions import ConfigurationError, FieldError
 
-from .models import Country, Debtor, InvoiceLine, SalesInvoice
+from .models import SampleCountry, SampleDebtor, SampleInvoice, SampleInvoiceLine
 
 RAW = {
     "id": 7,
@@ -26,12 +26,13 @@ RAW = {
 
 
 def test_meta_is_built_once_from_the_declaration() -> None:
-    assert Debtor._meta.path == "debtor"
-    assert list(Debtor._meta.fields)[:3] == ["id", "name", "contact"]
-    assert Debtor._meta.max_page_size == 100
-    assert "city" in Debtor._meta.filterable and "city" not in Debtor._meta.range_filterable
-    assert Debtor._meta.fields["postal_code"].api_name == "postalCode"
-    assert Debtor._meta.fields["country"].api_name == "countryId"
+    assert SampleDebtor._meta.path == "debtor"
+    assert list(SampleDebtor._meta.fields)[:3] == ["id", "name", "contact"]
+    assert SampleDebtor._meta.max_page_size == 100
+    assert "city" in SampleDebtor._meta.filterable
+    assert "city" not in SampleDebtor._meta.range_filterable
+    assert SampleDebtor._meta.fields["postal_code"].api_name == "postalCode"
+    assert SampleDebtor._meta.fields["country"].api_name == "countryId"
 
 
 def test_api_name_can_be_overridden() -> None:
@@ -54,14 +55,14 @@ def test_unknown_meta_option_is_refused() -> None:
 
 
 def test_each_model_has_its_own_exceptions() -> None:
-    assert issubclass(Debtor.DoesNotExist, exceptions.DoesNotExist)
-    assert issubclass(Debtor.MultipleObjectsReturned, exceptions.MultipleObjectsReturned)
-    assert not issubclass(Debtor.DoesNotExist, Country.DoesNotExist)
-    assert Debtor.DoesNotExist.__qualname__ == "Debtor.DoesNotExist"
+    assert issubclass(SampleDebtor.DoesNotExist, exceptions.DoesNotExist)
+    assert issubclass(SampleDebtor.MultipleObjectsReturned, exceptions.MultipleObjectsReturned)
+    assert not issubclass(SampleDebtor.DoesNotExist, SampleCountry.DoesNotExist)
+    assert SampleDebtor.DoesNotExist.__qualname__ == "SampleDebtor.DoesNotExist"
 
 
 def test_fields_convert_on_first_access_only() -> None:
-    debtor = Debtor.from_api(RAW)
+    debtor = SampleDebtor.from_api(RAW)
     assert debtor._state.values == {}
     assert debtor.credit_limit == Decimal("1500.50")
     assert set(debtor._state.values) == {"credit_limit"}
@@ -70,13 +71,13 @@ def test_fields_convert_on_first_access_only() -> None:
 
 
 def test_repr_shows_id_and_name() -> None:
-    assert repr(Debtor.from_api(RAW)) == "<Debtor 7 'Bakker BV'>"
+    assert repr(SampleDebtor.from_api(RAW)) == "<SampleDebtor 7 'Bakker BV'>"
 
 
 def test_foreign_key_raw_id_and_object() -> None:
-    debtor = Debtor.from_api(RAW)
+    debtor = SampleDebtor.from_api(RAW)
     assert debtor.country_id == 3
-    country = Country.from_api({"id": 4, "name": "België", "code": "BE"})
+    country = SampleCountry.from_api({"id": 4, "name": "België", "code": "BE"})
     debtor.country = country
     assert debtor.country_id == 4 and debtor.country is country
     assert debtor._state.changed == {"country"}
@@ -85,11 +86,11 @@ def test_foreign_key_raw_id_and_object() -> None:
 
 def test_foreign_key_refuses_other_models() -> None:
     with pytest.raises(TypeError):
-        Debtor(country=Debtor.from_api(RAW))
+        SampleDebtor(country=SampleDebtor.from_api(RAW))
 
 
 def test_reverse_accessor_is_a_queryset() -> None:
-    debtor = Debtor.from_api(RAW)
+    debtor = SampleDebtor.from_api(RAW)
     assert (
         str(debtor.invoices.all().query)
         == "GET /salesinvoices?debtorId=7&orderby=id&page=1&pageSize=100"
@@ -97,7 +98,7 @@ def test_reverse_accessor_is_a_queryset() -> None:
 
 
 def test_assignment_is_tracked_and_converted_back() -> None:
-    debtor = Debtor.from_api(RAW)
+    debtor = SampleDebtor.from_api(RAW)
     debtor.credit_limit = Decimal("10.005")
     debtor.name = "Bakker & Zn."
     assert debtor.credit_limit == Decimal("10.01")
@@ -106,20 +107,20 @@ def test_assignment_is_tracked_and_converted_back() -> None:
 
 
 def test_read_only_fields_refuse_assignment() -> None:
-    debtor = Debtor.from_api(RAW)
+    debtor = SampleDebtor.from_api(RAW)
     with pytest.raises(AttributeError, match="read-only"):
         debtor.id = 8
     with pytest.raises(AttributeError, match="read-only"):
-        Debtor(name="x", created_date=dt.datetime.now(dt.UTC))
+        SampleDebtor(name="x", created_date=dt.datetime.now(dt.UTC))
 
 
 def test_read_only_fields_are_never_sent() -> None:
-    body = Debtor.from_api(RAW).to_api()
+    body = SampleDebtor.from_api(RAW).to_api()
     assert "id" not in body and "createdDate" not in body and body["name"] == "Bakker BV"
 
 
 def test_decimal_refuses_float_and_accepts_text_and_int() -> None:
-    debtor = Debtor(name="x")
+    debtor = SampleDebtor(name="x")
     with pytest.raises(TypeError, match="float"):
         debtor.credit_limit = 0.1
     debtor.credit_limit = "12.5"
@@ -144,16 +145,16 @@ def test_datetime_must_be_timezone_aware() -> None:
 
 
 def test_date_refuses_datetime() -> None:
-    invoice = SalesInvoice(debtor=1, invoice_date=dt.date(2024, 1, 2))
+    invoice = SampleInvoice(debtor=1, invoice_date=dt.date(2024, 1, 2))
     with pytest.raises(TypeError):
         invoice.invoice_date = dt.datetime(2024, 1, 2, tzinfo=dt.UTC)
     assert invoice.to_api(["invoice_date"]) == {"invoiceDate": "2024-01-02"}
 
 
 def test_client_side_validation_keys_errors_by_attribute() -> None:
-    debtor = Debtor(name="x" * 101, email="not-an-email")
+    debtor = SampleDebtor(name="x" * 101, email="not-an-email")
     assert set(debtor.errors()) == {"name", "email"}
-    assert Debtor().errors() == {"name": ["This field is required."]}
+    assert SampleDebtor().errors() == {"name": ["This field is required."]}
 
 
 def test_choice_and_enum_fields() -> None:
@@ -182,13 +183,13 @@ def test_list_and_nested_fields() -> None:
         tags = fields.List(fields.String())
 
     assert Tagged.from_api({"id": 1, "tags": ["a", "b"]}).tags == ["a", "b"]
-    invoice = SalesInvoice.from_api(
+    invoice = SampleInvoice.from_api(
         {"id": 1, "lines": [{"description": "Koffie", "quantity": Decimal("2"), "price": 5}]}
     )
     assert invoice.lines is not None
     line = invoice.lines[0]
-    assert isinstance(line, InvoiceLine) and line.price == Decimal("5.00")
-    invoice.lines = [InvoiceLine(description="Thee", quantity=1, price=Decimal("2.5"))]
+    assert isinstance(line, SampleInvoiceLine) and line.price == Decimal("5.00")
+    invoice.lines = [SampleInvoiceLine(description="Thee", quantity=1, price=Decimal("2.5"))]
     assert invoice.to_api(["lines"]) == {
         "lines": [{"description": "Thee", "quantity": Decimal("1.0000"), "price": Decimal("2.50")}]
     }
@@ -196,20 +197,20 @@ def test_list_and_nested_fields() -> None:
 
 def test_manager_is_not_reachable_from_instances() -> None:
     with pytest.raises(AttributeError):
-        Debtor.from_api(RAW).objects  # noqa: B018
+        SampleDebtor.from_api(RAW).objects  # noqa: B018
 
 
 def test_instances_compare_by_model_and_id() -> None:
-    assert Debtor.from_api(RAW) == Debtor.from_api({"id": 7})
-    assert Debtor.from_api(RAW) != Country.from_api({"id": 7})
-    assert len({Debtor.from_api(RAW), Debtor.from_api({"id": 7})}) == 1
+    assert SampleDebtor.from_api(RAW) == SampleDebtor.from_api({"id": 7})
+    assert SampleDebtor.from_api(RAW) != SampleCountry.from_api({"id": 7})
+    assert len({SampleDebtor.from_api(RAW), SampleDebtor.from_api({"id": 7})}) == 1
 
 
 def test_constructor_refuses_unknown_names() -> None:
     with pytest.raises(
         TypeError, match=r"unexpected keyword arguments \['nmae'\]; choices are: name"
     ):
-        Debtor(nmae="x")
+        SampleDebtor(nmae="x")
 
 
 def test_string_references_resolve_when_the_target_is_declared() -> None:

@@ -15,10 +15,9 @@ import pytest
 from asperion_orm import LocalEvaluationWarning, Q
 from asperion_orm.exceptions import FieldError, NoSessionError, QueryError
 from asperion_orm.orm.planner import MAX_URL_BYTES, _warn_once
+from asperion_orm.resources import Country, Debtor, SalesInvoice
 from asperion_orm.session import Session
 from asperion_orm.testing.sandbox import Sandbox
-
-from .models import Country, Debtor, SalesInvoice
 
 pytestmark = pytest.mark.filterwarnings("ignore::asperion_orm.LocalEvaluationWarning")
 
@@ -33,53 +32,56 @@ def rows(sandbox: Sandbox, session: Session, resource: str) -> list[dict[str, An
 
 
 def test_count_is_one_meta_only_request(
-    session: Session, assert_requests: Counter, api_requests: Any
+    shared_session: Session, assert_requests: Counter, asperion_sandbox: Sandbox
 ) -> None:
     with assert_requests(1):
         assert Debtor.objects.count() == 250
-    assert ("MetaOnly", "true") in api_requests()[-1].params
+    assert ("MetaOnly", "true") in asperion_sandbox.requests(path="/v1/*")[-1].params
 
 
-def test_count_of_a_slice_is_still_one_request(session: Session, assert_requests: Counter) -> None:
+def test_count_of_a_slice_is_still_one_request(
+    shared_session: Session, assert_requests: Counter
+) -> None:
     with assert_requests(1):
         assert Debtor.objects.all()[240:300].count() == 10
 
 
 def test_exists_is_one_request_of_one_row(
-    session: Session, assert_requests: Counter, api_requests: Any
+    shared_session: Session, assert_requests: Counter, asperion_sandbox: Sandbox
 ) -> None:
     with assert_requests(1):
         assert Debtor.objects.filter(id__gte=1).exists()
-    assert ("pageSize", "1") in api_requests()[-1].params
+    assert ("pageSize", "1") in asperion_sandbox.requests(path="/v1/*")[-1].params
     with assert_requests(1):
         assert not Debtor.objects.filter(name="no such debtor").exists()
 
 
 def test_first_last_and_get_by_pk_are_one_request_each(
-    asperion_sandbox: Sandbox, session: Session, assert_requests: Counter, api_requests: Any
+    asperion_sandbox: Sandbox, shared_session: Session, assert_requests: Counter
 ) -> None:
-    ids = [row["id"] for row in rows(asperion_sandbox, session, "debtor")]
+    ids = [row["id"] for row in rows(asperion_sandbox, shared_session, "debtor")]
     with assert_requests(1):
         assert Debtor.objects.first().pk == ids[0]  # type: ignore[union-attr]
     with assert_requests(1):
         assert Debtor.objects.last().pk == ids[-1]  # type: ignore[union-attr]
     with assert_requests(1):
         assert Debtor.objects.get(pk=ids[7]).pk == ids[7]
-    assert api_requests()[-1].path == f"/v1/debtor/{ids[7]}"
+    assert asperion_sandbox.requests(path="/v1/*")[-1].path == f"/v1/debtor/{ids[7]}"
 
 
 def test_iterating_pages_concurrently_in_order(
-    asperion_sandbox: Sandbox, session: Session, assert_requests: Counter
+    asperion_sandbox: Sandbox, shared_session: Session, assert_requests: Counter
 ) -> None:
-    expected = [row["id"] for row in rows(asperion_sandbox, session, "salesinvoices")]
+    expected = [row["id"] for row in rows(asperion_sandbox, shared_session, "salesinvoices")]
     with assert_requests(math.ceil(len(expected) / 100)):
         assert [invoice.pk for invoice in SalesInvoice.objects.all()] == expected
 
 
 def test_a_slice_is_one_request(
-    asperion_sandbox: Sandbox, session: Session, assert_requests: Counter
+    asperion_sandbox: Sandbox, shared_session: Session, assert_requests: Counter
 ) -> None:
-    expected = [row["id"] for row in rows(asperion_sandbox, session, "salesinvoices")][250:260]
+    invoices = rows(asperion_sandbox, shared_session, "salesinvoices")
+    expected = [row["id"] for row in invoices][250:260]
     with assert_requests(1):
         assert [invoice.pk for invoice in SalesInvoice.objects.all()[250:260]] == expected
 
@@ -89,25 +91,26 @@ def test_a_slice_is_one_request(
 )
 def test_slices_fetch_only_the_pages_they_need(
     asperion_sandbox: Sandbox,
-    session: Session,
+    shared_session: Session,
     assert_requests: Counter,
     low: int,
     high: int | None,
     sent: int,
 ) -> None:
-    expected = [row["id"] for row in rows(asperion_sandbox, session, "salesinvoices")][low:high]
+    invoices = rows(asperion_sandbox, shared_session, "salesinvoices")
+    expected = [row["id"] for row in invoices][low:high]
     with assert_requests(sent):
         assert [invoice.pk for invoice in SalesInvoice.objects.all()[low:high]] == expected
 
 
 def test_long_id_lists_are_chunked_merged_and_sliced(
-    asperion_sandbox: Sandbox, session: Session, api_requests: Any
+    asperion_sandbox: Sandbox, shared_session: Session
 ) -> None:
-    present = [row["id"] for row in rows(asperion_sandbox, session, "debtor")]
+    present = [row["id"] for row in rows(asperion_sandbox, shared_session, "debtor")]
     wanted = list(range(present[0] - 4000, present[0] + 1000)) + present[:10]  # 5,010, with repeats
     queryset = Debtor.objects.filter(id__in=wanted).order_by("-id")
     assert [d.pk for d in queryset[3:203]] == sorted(present, reverse=True)[3:203]
-    sent = api_requests()
+    sent = asperion_sandbox.requests(path="/v1/*")
     assert len(sent) == len(plan_chunks(queryset)) == 50
     assert max(len(entry.url) for entry in sent) <= MAX_URL_BYTES
     assert queryset.count() == 250
@@ -120,20 +123,20 @@ def plan_chunks(queryset: Any) -> tuple[Any, ...]:
 
 
 def test_prefetch_loads_related_objects_in_one_batch(
-    asperion_sandbox: Sandbox, asperion_client: Any, assert_requests: Counter, api_requests: Any
+    asperion_sandbox: Sandbox, asperion_client: Any, assert_requests: Counter
 ) -> None:
     tenant = asperion_sandbox.add_administration(records={"debtor": 40, "salesinvoices": 500})
     with asperion_client.tenant(tenant), assert_requests(5 + 1):
         invoices = list(SalesInvoice.objects.prefetch_related("debtor"))
         assert len({invoice.debtor.pk for invoice in invoices}) == 40
-    assert [e.path for e in api_requests()].count("/v1/debtor") == 1
+    assert [e.path for e in asperion_sandbox.requests(path="/v1/*")].count("/v1/debtor") == 1
 
 
-def test_reverse_prefetch(session: Session, assert_requests: Counter) -> None:
-    ids = _debtor_ids(session)[:20]
+def test_reverse_prefetch(shared_session: Session, assert_requests: Counter) -> None:
+    ids = _debtor_ids(shared_session)[:20]
     with assert_requests(1 + 1):
-        debtors = list(Debtor.objects.filter(id__in=ids).prefetch_related("invoices"))
-        counts = [len(debtor.invoices.all()) for debtor in debtors]
+        debtors = list(Debtor.objects.filter(id__in=ids).prefetch_related("sales_invoices"))
+        counts = [len(debtor.sales_invoices.all()) for debtor in debtors]
     assert sum(counts) == SalesInvoice.objects.filter(debtor__in=[d.pk for d in debtors]).count()
 
 
@@ -142,7 +145,7 @@ def _debtor_ids(session: Session) -> list[int]:
 
 
 def test_the_same_query_again_is_served_from_the_cache(
-    session: Session, assert_requests: Counter
+    shared_session: Session, assert_requests: Counter
 ) -> None:
     list(Debtor.objects.filter(city="Utrecht"))
     with assert_requests(0):
@@ -151,14 +154,18 @@ def test_the_same_query_again_is_served_from_the_cache(
         list(Debtor.objects.filter(city="Utrecht").cache(False))
 
 
-def test_results_are_cached_on_the_queryset(session: Session, assert_requests: Counter) -> None:
+def test_results_are_cached_on_the_queryset(
+    shared_session: Session, assert_requests: Counter
+) -> None:
     queryset = Debtor.objects.all().cache(False)
     with assert_requests(3):
         assert len(queryset) == 250
         assert queryset.count() == 250 and queryset.exists() and queryset[3] is list(queryset)[3]
 
 
-def test_lazy_related_object_is_one_request(session: Session, assert_requests: Counter) -> None:
+def test_lazy_related_object_is_one_request(
+    shared_session: Session, assert_requests: Counter
+) -> None:
     invoice = SalesInvoice.objects.first()
     assert invoice is not None
     with assert_requests(1):
@@ -169,7 +176,7 @@ def test_lazy_related_object_is_one_request(session: Session, assert_requests: C
 # -- Django semantics -----------------------------------------------------------------------------
 
 
-def test_get_without_a_match_or_with_many(session: Session) -> None:
+def test_get_without_a_match_or_with_many(shared_session: Session) -> None:
     with pytest.raises(Debtor.DoesNotExist, match="does not exist"):
         Debtor.objects.get(pk=1)
     with pytest.raises(Debtor.DoesNotExist):
@@ -178,15 +185,15 @@ def test_get_without_a_match_or_with_many(session: Session) -> None:
         Debtor.objects.get(active=True)
 
 
-def test_get_by_pk_checks_the_other_conditions(session: Session) -> None:
+def test_get_by_pk_checks_the_other_conditions(shared_session: Session) -> None:
     debtor = Debtor.objects.first()
     assert debtor is not None
     with pytest.raises(Debtor.DoesNotExist):
         Debtor.objects.exclude(name=debtor.name).get(pk=debtor.pk)
 
 
-def test_values_values_list_and_in_bulk(asperion_sandbox: Sandbox, session: Session) -> None:
-    raw = rows(asperion_sandbox, session, "debtor")[:3]
+def test_values_values_list_and_in_bulk(asperion_sandbox: Sandbox, shared_session: Session) -> None:
+    raw = rows(asperion_sandbox, shared_session, "debtor")[:3]
     ids = [row["id"] for row in raw]
     assert list(Debtor.objects.filter(id__in=ids).values("id", "name")) == [
         {"id": row["id"], "name": row["name"]} for row in raw
@@ -200,14 +207,14 @@ def test_values_values_list_and_in_bulk(asperion_sandbox: Sandbox, session: Sess
     assert set(Debtor.objects.in_bulk(ids)) == set(ids)
 
 
-def test_only_fetches_fewer_fields(session: Session) -> None:
+def test_only_fetches_fewer_fields(shared_session: Session) -> None:
     debtor = Debtor.objects.only("name").first()
     assert debtor is not None and debtor.name and "city" not in debtor._state.raw
 
 
 @pytest.mark.slow
 def test_iterator_over_100_000_rows_keeps_memory_bounded(
-    asperion_sandbox: Sandbox, asperion_client: Any, api_requests: Any
+    asperion_sandbox: Sandbox, asperion_client: Any
 ) -> None:
     tenant = asperion_sandbox.add_administration(records={"debtor": 100_000})
     limit = asperion_client.max_concurrency + 1  # pages in flight besides the one being read
@@ -217,16 +224,17 @@ def test_iterator_over_100_000_rows_keeps_memory_bounded(
         for consumed in itertools.count(2):
             obj = next(stream, None)
             if consumed in (1_000, 50_000):
-                assert len(api_requests()) - consumed // 100 <= limit  # bounded read-ahead
+                sent = len(asperion_sandbox.requests(path="/v1/*"))
+                assert sent - consumed // 100 <= limit  # bounded read-ahead
                 gc.collect()
                 assert first() is None  # nothing holds on to rows already yielded
             if obj is None:
                 break
     assert consumed - 1 == 100_000
-    assert len(api_requests()) == 1_000
+    assert len(asperion_sandbox.requests(path="/v1/*")) == 1_000
 
 
-def test_count_with_local_steps_warns_once_per_shape(session: Session) -> None:
+def test_count_with_local_steps_warns_once_per_shape(shared_session: Session) -> None:
     _warn_once.cache_clear()
     with pytest.warns(LocalEvaluationWarning, match=r"filter \(name__icontains\)"):
         Debtor.objects.filter(name__icontains="bv").count()
@@ -237,7 +245,7 @@ def test_count_with_local_steps_warns_once_per_shape(session: Session) -> None:
 
 
 def test_strict_mode_and_server_only_refuse_local_steps(
-    asperion_sandbox: Sandbox, shared_tenant: int, api_requests: Any
+    asperion_sandbox: Sandbox, shared_tenant: int
 ) -> None:
     client = asperion_sandbox.client(strict=True)
     with client.tenant(shared_tenant):
@@ -246,10 +254,10 @@ def test_strict_mode_and_server_only_refuse_local_steps(
             list(Debtor.objects.filter(name__icontains="bv"))
     with client.tenant(shared_tenant), pytest.raises(QueryError):
         Debtor.objects.using(None).order_by("city", "name").server_only().first()
-    assert len(api_requests()) == 1
+    assert len(asperion_sandbox.requests(path="/v1/*")) == 1
 
 
-def test_bad_input_sends_nothing(session: Session, api_requests: Any) -> None:
+def test_bad_input_sends_nothing(shared_session: Session, asperion_sandbox: Sandbox) -> None:
     with pytest.raises(FieldError):
         Debtor.objects.filter(citty="Ede").count()
     with pytest.raises(TypeError):
@@ -258,7 +266,7 @@ def test_bad_input_sends_nothing(session: Session, api_requests: Any) -> None:
         Debtor.objects.all()[-3:]
     assert "local: filter (name__icontains)" in Debtor.objects.filter(name__icontains="x").explain()
     assert repr(Debtor.objects.filter(id=5)).startswith("<QuerySet Debtor: GET /debtor?id=5")
-    assert api_requests() == []
+    assert asperion_sandbox.requests(path="/v1/*") == []
 
 
 def test_no_session_says_what_to_do() -> None:
@@ -276,16 +284,16 @@ def test_using_another_tenant(
         )
 
 
-def test_none_sends_nothing(session: Session, assert_requests: Counter) -> None:
+def test_none_sends_nothing(shared_session: Session, assert_requests: Counter) -> None:
     with assert_requests(0):
         assert list(Debtor.objects.none()) == [] and Debtor.objects.none().count() == 0
         assert Debtor.objects.filter(id__in=[]).exists() is False
 
 
 def test_q_trees_and_excludes_match_plain_python(
-    asperion_sandbox: Sandbox, session: Session
+    asperion_sandbox: Sandbox, shared_session: Session
 ) -> None:
-    raw = rows(asperion_sandbox, session, "debtor")
+    raw = rows(asperion_sandbox, shared_session, "debtor")
     queryset = Debtor.objects.filter(Q(city="Utrecht") | ~Q(name__icontains="b")).exclude(
         email=None
     )
@@ -297,19 +305,23 @@ def test_q_trees_and_excludes_match_plain_python(
     assert [d.pk for d in queryset] == expected
 
 
-def test_multi_field_order_puts_none_first(asperion_sandbox: Sandbox, session: Session) -> None:
-    raw = rows(asperion_sandbox, session, "debtor")
+def test_multi_field_order_puts_none_first(
+    asperion_sandbox: Sandbox, shared_session: Session
+) -> None:
+    raw = rows(asperion_sandbox, shared_session, "debtor")
     ordered = sorted(raw, key=lambda r: r["id"])
     ordered.sort(key=lambda r: (r["name"] is not None, r["name"]), reverse=True)
     ordered.sort(key=lambda r: (r["city"] is not None, r["city"]))
     assert [d.pk for d in Debtor.objects.order_by("city", "-name")] == [r["id"] for r in ordered]
 
 
-def test_countries_are_empty_by_default(session: Session) -> None:
+def test_countries_are_empty_by_default(shared_session: Session) -> None:
     assert Country.objects.count() == 12
 
 
-def test_iterator_streams_past_the_response_cache(session: Session, assert_requests: Any) -> None:
+def test_iterator_streams_past_the_response_cache(
+    shared_session: Session, assert_requests: Any
+) -> None:
     with assert_requests(3):  # 250 rows: the pages are not kept for a repeat
         assert len(list(Debtor.objects.iterator())) == 250
     with assert_requests(3):

@@ -13,10 +13,9 @@ import pytest
 import asperion_orm as asp
 from asperion_orm import fields
 from asperion_orm.exceptions import ConfigurationError, ValidationError
+from asperion_orm.resources import Debtor, SalesInvoice
 from asperion_orm.session import Session
 from asperion_orm.testing.sandbox import Sandbox
-
-from .models import Debtor, SalesInvoice
 
 pytestmark = pytest.mark.filterwarnings("ignore::asperion_orm.LocalEvaluationWarning")
 
@@ -37,45 +36,51 @@ def stored(sandbox: Sandbox, session: Session, resource: str, pk: int) -> dict[s
 
 
 def test_create_posts_and_takes_the_returned_body(
-    asperion_sandbox: Sandbox, scratch: Session, api_requests: Any
+    asperion_sandbox: Sandbox, asperion_session: Session
 ) -> None:
     debtor = Debtor.objects.create(name="Nieuw BV", credit_limit=Decimal("99.5"))
-    assert [e.method for e in api_requests()] == ["POST"]
+    assert [e.method for e in asperion_sandbox.requests(path="/v1/*")] == ["POST"]
     assert debtor.pk is not None and debtor.created_date is not None
     assert debtor.credit_limit == Decimal("99.50") and debtor.active is True
-    assert stored(asperion_sandbox, scratch, "debtor", debtor.pk)["name"] == "Nieuw BV"
+    assert stored(asperion_sandbox, asperion_session, "debtor", debtor.pk)["name"] == "Nieuw BV"
 
 
-def test_save_patches_only_the_changed_fields(asperion_sandbox: Sandbox, scratch: Session) -> None:
+def test_save_patches_only_the_changed_fields(
+    asperion_sandbox: Sandbox, asperion_session: Session
+) -> None:
     pk = Debtor.objects.create(name="Origineel", city="Ede").pk
     first, second = Debtor.objects.get(pk=pk), Debtor.objects.cache(False).get(pk=pk)
     first.city = "Epe"
     first.save()
     second.name = "Gewijzigd"
     second.save()  # must not send the stale city back
-    row = stored(asperion_sandbox, scratch, "debtor", pk)
+    row = stored(asperion_sandbox, asperion_session, "debtor", pk)
     assert (row["name"], row["city"]) == ("Gewijzigd", "Epe")
     assert asperion_sandbox.request_log[-1].method == "PATCH"
 
 
-def test_save_with_update_fields_and_full(asperion_sandbox: Sandbox, scratch: Session) -> None:
+def test_save_with_update_fields_and_full(
+    asperion_sandbox: Sandbox, asperion_session: Session
+) -> None:
     debtor = Debtor.objects.create(name="Een", city="Ede")
     debtor.name, debtor.city = "Twee", "Epe"
     debtor.save(update_fields=["name"])
-    assert stored(asperion_sandbox, scratch, "debtor", debtor.pk)["city"] == "Ede"
+    assert stored(asperion_sandbox, asperion_session, "debtor", debtor.pk)["city"] == "Ede"
     debtor.city = "Epe"
     debtor.save(full=True)
     assert asperion_sandbox.request_log[-1].method == "PUT"
-    assert stored(asperion_sandbox, scratch, "debtor", debtor.pk)["city"] == "Epe"
+    assert stored(asperion_sandbox, asperion_session, "debtor", debtor.pk)["city"] == "Epe"
 
 
-def test_save_without_changes_sends_nothing(scratch: Session, assert_requests: Counter) -> None:
+def test_save_without_changes_sends_nothing(
+    asperion_session: Session, assert_requests: Counter
+) -> None:
     debtor = Debtor.objects.create(name="Stil")
     with assert_requests(0):
         debtor.save()
 
 
-def test_delete_and_refresh(scratch: Session) -> None:
+def test_delete_and_refresh(asperion_session: Session) -> None:
     debtor = Debtor.objects.create(name="Weg")
     pk = debtor.pk
     debtor.name = "lokaal"
@@ -88,31 +93,35 @@ def test_delete_and_refresh(scratch: Session) -> None:
 
 
 @pytest.mark.parametrize("value", ODD_VALUES)
-def test_odd_values_round_trip(asperion_sandbox: Sandbox, scratch: Session, value: str) -> None:
+def test_odd_values_round_trip(
+    asperion_sandbox: Sandbox, asperion_session: Session, value: str
+) -> None:
     created = Debtor.objects.create(name=value, city=value[:60])
-    assert stored(asperion_sandbox, scratch, "debtor", created.pk)["name"] == value
+    assert stored(asperion_sandbox, asperion_session, "debtor", created.pk)["name"] == value
     assert Debtor.objects.get(name=value).pk == created.pk
     assert [d.pk for d in Debtor.objects.filter(city=value[:60])] == [created.pk]
     assert Debtor.objects.filter(name__iexact=value.upper()).get().name == value
 
 
-def test_client_side_validation_sends_nothing(scratch: Session, api_requests: Any) -> None:
+def test_client_side_validation_sends_nothing(
+    asperion_session: Session, asperion_sandbox: Sandbox
+) -> None:
     with pytest.raises(ValidationError) as caught:
         Debtor.objects.create(name="x" * 101, email="nope")
     assert set(caught.value.errors) == {"name", "email"}
     with pytest.raises(ValidationError, match="required"):
         Debtor.objects.create(city="Ede")
-    assert api_requests() == []
+    assert asperion_sandbox.requests(path="/v1/*") == []
 
 
-def test_server_validation_is_keyed_by_attribute_name(scratch: Session) -> None:
+def test_server_validation_is_keyed_by_attribute_name(asperion_session: Session) -> None:
     with pytest.raises(ValidationError) as caught:
         SalesInvoice.objects.create(debtor=999_999, invoice_date=dt.date(2024, 5, 1))
     assert "debtor" in caught.value.errors and "debtorId" not in caught.value.errors
 
 
 def test_read_only_resources_refuse_writes_before_sending(
-    scratch: Session, api_requests: Any
+    asperion_session: Session, asperion_sandbox: Sandbox
 ) -> None:
     class Ledger(asp.Model):
         id = fields.Integer(read_only=True)
@@ -126,11 +135,11 @@ def test_read_only_resources_refuse_writes_before_sending(
         Ledger.objects.create(name="x")
     with pytest.raises(ConfigurationError, match="read-only"):
         Ledger.from_api({"id": 1}).delete()
-    assert api_requests() == []
+    assert asperion_sandbox.requests(path="/v1/*") == []
 
 
 def test_an_instance_refuses_another_tenants_session(
-    asperion_sandbox: Sandbox, asperion_client: Any, scratch: Session, api_requests: Any
+    asperion_sandbox: Sandbox, asperion_client: Any, asperion_session: Session
 ) -> None:
     debtor = Debtor.objects.create(name="Eigen")
     other = asperion_client.tenant(asperion_sandbox.tenants[0])
@@ -139,27 +148,29 @@ def test_an_instance_refuses_another_tenants_session(
         debtor.save(using=other)
     with other, pytest.raises(ConfigurationError):
         debtor.save()
-    assert [e.method for e in api_requests()] == ["POST"]
+    assert [e.method for e in asperion_sandbox.requests(path="/v1/*")] == ["POST"]
 
 
 def test_bulk_create_posts_concurrently(
-    asperion_sandbox: Sandbox, scratch: Session, assert_requests: Counter
+    asperion_sandbox: Sandbox, asperion_session: Session, assert_requests: Counter
 ) -> None:
-    before = asperion_sandbox.state.count(scratch.tenant, "debtor")
+    before = asperion_sandbox.state.count(asperion_session.tenant, "debtor")
     objs = [Debtor(name=f"Bulk {n}", city="Ede") for n in range(12)]
     with assert_requests(12):
         created = Debtor.objects.bulk_create(objs, concurrency=4)
     assert all(obj.pk for obj in created)
-    assert asperion_sandbox.state.count(scratch.tenant, "debtor") == before + 12
+    assert asperion_sandbox.state.count(asperion_session.tenant, "debtor") == before + 12
 
 
-def test_bulk_create_validates_everything_first(scratch: Session, api_requests: Any) -> None:
+def test_bulk_create_validates_everything_first(
+    asperion_session: Session, asperion_sandbox: Sandbox
+) -> None:
     with pytest.raises(ValidationError):
         Debtor.objects.bulk_create([Debtor(name="ok"), Debtor(name="x" * 200)])
-    assert api_requests() == []
+    assert asperion_sandbox.requests(path="/v1/*") == []
 
 
-def test_queryset_update_and_delete(asperion_sandbox: Sandbox, scratch: Session) -> None:
+def test_queryset_update_and_delete(asperion_sandbox: Sandbox, asperion_session: Session) -> None:
     Debtor.objects.bulk_create([Debtor(name=f"Batch {n}", city="Batchstad") for n in range(3)])
     assert Debtor.objects.filter(city="Batchstad").update(city="Anders") == 3
     assert Debtor.objects.cache(False).filter(city="Anders").count() == 3
@@ -167,7 +178,7 @@ def test_queryset_update_and_delete(asperion_sandbox: Sandbox, scratch: Session)
     assert Debtor.objects.cache(False).filter(city="Anders").count() == 0
 
 
-def test_get_or_create_and_update_or_create(scratch: Session) -> None:
+def test_get_or_create_and_update_or_create(asperion_session: Session) -> None:
     made, created = Debtor.objects.get_or_create(name="Uniek", defaults={"city": "Ede"})
     assert created and made.city == "Ede"
     again, created = Debtor.objects.get_or_create(name="Uniek", defaults={"city": "Epe"})

@@ -32,6 +32,7 @@ from asperion_orm.resources import (
     get_model,
 )
 from asperion_orm.session import Session
+from asperion_orm.testing import Sandbox
 from asperion_orm.testing.emulator.spec import load_spec
 
 from .conftest import Rows
@@ -61,7 +62,7 @@ def same_values(obj: Model, raw: dict[str, Any]) -> None:
 
 
 @pytest.mark.parametrize("path", READABLE)
-def test_list(session: Session, rows: Rows, path: str) -> None:
+def test_list(asperion_session: Session, rows: Rows, path: str) -> None:
     model = MODELS[path]
     expected = [row["id"] for row in visible(model, rows(path))][:5]
     assert [obj.pk for obj in model.objects.order_by("id")[:5]] == expected
@@ -69,7 +70,7 @@ def test_list(session: Session, rows: Rows, path: str) -> None:
 
 
 @pytest.mark.parametrize("path", READABLE)
-def test_get(session: Session, rows: Rows, path: str) -> None:
+def test_get(asperion_session: Session, rows: Rows, path: str) -> None:
     model = MODELS[path]
     raw = visible(model, rows(path))[-1]
     obj = model.objects.get(pk=raw["id"])
@@ -77,7 +78,7 @@ def test_get(session: Session, rows: Rows, path: str) -> None:
     same_values(obj, raw)
 
 
-def test_list_and_get_administrations(session: Session, asperion_tenant: int) -> None:
+def test_list_and_get_administrations(asperion_session: Session, asperion_tenant: int) -> None:
     model = MODELS["administrations"]
     ids = [admin.pk for admin in model.objects.all()]
     assert asperion_tenant in ids
@@ -190,7 +191,7 @@ def test_every_writable_resource_has_a_round_trip() -> None:
 
 
 @pytest.mark.parametrize("path", sorted(FACTORIES))
-def test_create_update_delete(session: Session, rows: Rows, path: str) -> None:
+def test_create_update_delete(asperion_session: Session, rows: Rows, path: str) -> None:
     model = MODELS[path]
     factory, name, value = FACTORIES[path]
     before = len(rows(path))
@@ -212,15 +213,15 @@ def test_create_update_delete(session: Session, rows: Rows, path: str) -> None:
 
 
 def test_read_only_resources_refuse_writes_before_any_request(
-    session: Session, rows: Rows, api_log: Callable[[], list[str]]
+    asperion_session: Session, rows: Rows, asperion_sandbox: Sandbox
 ) -> None:
     sales_type = SalesType.objects.get(pk=first_id(rows, "salestypes"))
-    sent = len(api_log())
+    sent = len(asperion_sandbox.requests(path="/v1/*"))
     with pytest.raises(ConfigurationError, match="read-only"):
         sales_type.save()
     with pytest.raises(AttributeError, match="read-only"):
         sales_type.code = "X"
-    assert len(api_log()) == sent
+    assert len(asperion_sandbox.requests(path="/v1/*")) == sent
 
 
 # -- the catalogue matches the OpenAPI document ----------------------------------------------------

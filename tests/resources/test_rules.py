@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
 from decimal import Decimal
 
 import pytest
@@ -31,9 +30,6 @@ from asperion_orm.testing.sandbox import Sandbox
 
 from .conftest import Rows
 
-Log = Callable[[], list[str]]
-
-
 # -- articles ----------------------------------------------------------------------------------
 
 
@@ -46,22 +42,24 @@ def deactivate_two(session: Session) -> list[int]:
     return [article.pk for article in chosen]
 
 
-def test_articles_list_active_ones_by_default(session: Session, rows: Rows, api_log: Log) -> None:
-    hidden = deactivate_two(session)
+def test_articles_list_active_ones_by_default(
+    asperion_session: Session, rows: Rows, asperion_sandbox: Sandbox
+) -> None:
+    hidden = deactivate_two(asperion_session)
     listed = {article.pk for article in Article.objects.all()}
     assert listed == {row["id"] for row in rows("articles") if row["active"]}
     assert not listed & set(hidden)
-    assert "active=true" in api_log()[-1]
+    assert "active=true" in asperion_sandbox.requests(path="/v1/*")[-1].url
     assert "active=true" in Article.objects.explain()
 
 
 def test_with_inactive_asks_for_all_through_active_state(
-    session: Session, rows: Rows, api_log: Log
+    asperion_session: Session, rows: Rows, asperion_sandbox: Sandbox
 ) -> None:
-    hidden = deactivate_two(session)
+    hidden = deactivate_two(asperion_session)
     every = {article.pk for article in Article.objects.with_inactive()}
     assert every == {row["id"] for row in rows("articles")}
-    assert "ActiveState=All" in api_log()[-1]
+    assert "ActiveState=All" in asperion_sandbox.requests(path="/v1/*")[-1].url
     assert {a.pk for a in Article.all_objects.all()} == every
     assert Article.all_objects.count() == len(rows("articles"))
     inactive = sorted(a.pk for a in Article.objects.inactive())
@@ -70,7 +68,7 @@ def test_with_inactive_asks_for_all_through_active_state(
     assert "ActiveState=All" in Article.all_objects.filter(code="X").explain()
 
 
-def test_article_managers_are_declared_in_the_class(session: Session) -> None:
+def test_article_managers_are_declared_in_the_class(asperion_session: Session) -> None:
     assert Article._meta.default_manager is Article.objects
     assert Article._meta.base_manager is Article.all_objects
     assert Article.objects.model is Article
@@ -78,37 +76,40 @@ def test_article_managers_are_declared_in_the_class(session: Session) -> None:
         Article.from_api({"id": 1}).objects  # noqa: B018
 
 
-def test_an_invoice_line_finds_its_inactive_article(session: Session, api_log: Log) -> None:
-    hidden, _ = deactivate_two(session)
+def test_an_invoice_line_finds_its_inactive_article(
+    asperion_session: Session, asperion_sandbox: Sandbox
+) -> None:
+    hidden, _ = deactivate_two(asperion_session)
     invoice = SalesInvoice.objects.create(
         debtor=Debtor.objects.order_by("id")[0],
         invoice_date=dt.date(2025, 5, 1),
         lines=[SalesInvoiceLine(article_id=hidden, quantity=Decimal("1"), price=Decimal("5"))],
     )
     line = SalesInvoice.objects.cache(False).get(pk=invoice.pk).lines[0]  # type: ignore[index]
-    sent = len(api_log())
+    sent = len(asperion_sandbox.requests(path="/v1/*"))
     assert line.article.pk == hidden
     assert line.article.active is False
-    assert api_log()[sent:] == [api_log()[-1]] and f"/articles/{hidden}" in api_log()[-1]
+    logged = asperion_sandbox.requests(path="/v1/*")
+    assert logged[sent:] == [logged[-1]] and f"/articles/{hidden}" in logged[-1].url
     with pytest.raises(Article.DoesNotExist):
         Article.objects.get(pk=hidden)
 
 
-def test_refresh_from_db_reaches_an_inactive_article(session: Session) -> None:
-    hidden, _ = deactivate_two(session)
+def test_refresh_from_db_reaches_an_inactive_article(asperion_session: Session) -> None:
+    hidden, _ = deactivate_two(asperion_session)
     article = Article.all_objects.get(pk=hidden)
     article.refresh_from_db()
     assert article.active is False
 
 
-def test_current_stock_is_read_only(session: Session) -> None:
+def test_current_stock_is_read_only(asperion_session: Session) -> None:
     article = Article.objects.order_by("id")[0]
     with pytest.raises(AttributeError, match="read-only"):
         article.current_stock = Decimal("100")
     assert "currentStock" not in article.to_api()
 
 
-def test_article_sales_type_both_ways(session: Session) -> None:
+def test_article_sales_type_both_ways(asperion_session: Session) -> None:
     article = Article.objects.order_by("id")[0]
     sales_type = article.sales_type
     assert isinstance(sales_type, SalesType)
@@ -119,7 +120,7 @@ def test_article_sales_type_both_ways(session: Session) -> None:
 # -- sales orders ------------------------------------------------------------------------------
 
 
-def test_sales_order_with_lines_lowers_stock(session: Session, rows: Rows) -> None:
+def test_sales_order_with_lines_lowers_stock(asperion_session: Session, rows: Rows) -> None:
     first, second = Article.objects.order_by("id")[:2]
     order = SalesOrderWithLines.objects.create(
         debtor=Debtor.objects.order_by("id")[0],
@@ -140,8 +141,8 @@ def test_sales_order_with_lines_lowers_stock(session: Session, rows: Rows) -> No
     assert rows("SalesOrderWithLines")[-1]["id"] == order.pk
 
 
-def test_sales_orders_are_create_only(session: Session, api_log: Log) -> None:
-    sent = len(api_log())
+def test_sales_orders_are_create_only(asperion_session: Session, asperion_sandbox: Sandbox) -> None:
+    sent = len(asperion_sandbox.requests(path="/v1/*"))
     with pytest.raises(ConfigurationError, match="create-only"):
         list(SalesOrderWithLines.objects.all())
     with pytest.raises(ConfigurationError, match="create-only"):
@@ -159,15 +160,17 @@ def test_sales_orders_are_create_only(session: Session, api_log: Log) -> None:
     loaded.reference = "b"
     with pytest.raises(ConfigurationError, match="create-only"):
         loaded.save()
-    assert len(api_log()) == sent
+    assert len(asperion_sandbox.requests(path="/v1/*")) == sent
 
 
-def test_sales_order_needs_lines_before_sending(session: Session, api_log: Log) -> None:
-    sent = len(api_log())
+def test_sales_order_needs_lines_before_sending(
+    asperion_session: Session, asperion_sandbox: Sandbox
+) -> None:
+    sent = len(asperion_sandbox.requests(path="/v1/*"))
     with pytest.raises(ValidationError) as caught:
         SalesOrderWithLines.objects.create(debtor=1, order_date=dt.date(2025, 5, 1))
     assert "lines" in caught.value.errors
-    assert len(api_log()) == sent
+    assert len(asperion_sandbox.requests(path="/v1/*")) == sent
 
 
 # -- purchase invoices and approval routes -------------------------------------------------------
@@ -200,7 +203,7 @@ def test_purchase_invoice_without_route_fails_where_routing_is_required(
         assert invoice.pk in {i.pk for i in invoice.approval_route.purchase_invoices.all()}
 
 
-def test_purchase_invoice_without_route_is_fine_elsewhere(session: Session) -> None:
+def test_purchase_invoice_without_route_is_fine_elsewhere(asperion_session: Session) -> None:
     creditor = Creditor.objects.order_by("id")[0]
     invoice = PurchaseInvoice.objects.create(creditor=creditor, invoice_date=dt.date(2025, 6, 1))
     assert invoice.approval_route_id is None
@@ -222,25 +225,27 @@ def test_the_seeded_approval_administration_requires_routes(
 # -- relations ---------------------------------------------------------------------------------
 
 
-def test_sales_invoices_and_debtors_both_ways(session: Session, api_log: Log) -> None:
+def test_sales_invoices_and_debtors_both_ways(
+    asperion_session: Session, asperion_sandbox: Sandbox
+) -> None:
     invoices = list(SalesInvoice.objects.order_by("id").prefetch_related("debtor")[:10])
-    sent = len(api_log())
+    sent = len(asperion_sandbox.requests(path="/v1/*"))
     for invoice in invoices:
         assert isinstance(invoice.debtor, Debtor)
         assert invoice.debtor.pk == invoice.debtor_id
-    assert len(api_log()) == sent
+    assert len(asperion_sandbox.requests(path="/v1/*")) == sent
     debtor = invoices[0].debtor
     assert invoices[0].pk in {i.pk for i in debtor.sales_invoices.all()}
     assert all(i.debtor_id == debtor.pk for i in debtor.sales_invoices.all())
 
 
-def test_debtors_of_a_country(session: Session) -> None:
+def test_debtors_of_a_country(asperion_session: Session) -> None:
     debtor = next(d for d in Debtor.objects.order_by("id") if d.country_id is not None)
     assert isinstance(debtor.country, Country)
     assert debtor.pk in {d.pk for d in debtor.country.debtors.all()}
 
 
-def test_journal_entry_log_points_at_entries(session: Session, rows: Rows) -> None:
+def test_journal_entry_log_points_at_entries(asperion_session: Session, rows: Rows) -> None:
     entry = JournalEntry.objects.order_by("id")[0]
     changes = list(entry.journal_entry_logs.all())
     assert changes and {change.action for change in changes} <= {"Insert", "Update"}

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from asperion_orm.client import Client
 from asperion_orm.exceptions import ServerError
 from asperion_orm.resources import JournalEntry, JournalEntryLine, LedgerAccount
 from asperion_orm.session import Session
@@ -50,16 +49,9 @@ class FlakyTarget(MemoryTarget):
 
 
 @pytest.fixture
-def tenant(asperion_sandbox: Sandbox) -> int:
-    """Return a fresh administration with 45 journal entries (and their log)."""
+def asperion_tenant(asperion_sandbox: Sandbox) -> int:
+    """Override the plugin's: a fresh administration with 45 journal entries (and their log)."""
     return asperion_sandbox.add_administration(records=RECORDS)
-
-
-@pytest.fixture
-def session(asperion_client: Client, tenant: int) -> Iterator[Session]:
-    """Activate a session on the administration."""
-    with asperion_client.tenant(tenant) as active:
-        yield active
 
 
 def source(sandbox: Sandbox, tenant: int) -> dict[int, dict[str, Any]]:
@@ -86,91 +78,93 @@ def change_books(session: Session) -> None:
 
 
 def test_a_full_sync_copies_every_entry(
-    session: Session, tenant: int, asperion_sandbox: Sandbox
+    asperion_session: Session, asperion_tenant: int, asperion_sandbox: Sandbox
 ) -> None:
     target = MemoryTarget()
-    result = JournalSync(session, target, MemoryCheckpointStore(), batch_size=20).run()
-    assert target.entries == source(asperion_sandbox, tenant)
+    result = JournalSync(asperion_session, target, MemoryCheckpointStore(), batch_size=20).run()
+    assert target.entries == source(asperion_sandbox, asperion_tenant)
     assert result.checkpoint.phase == "changes"
     assert result.upserted >= len(target.entries)
 
 
 def test_interrupted_by_an_api_fault_then_rerun_gives_an_identical_copy(
-    session: Session, tenant: int, asperion_sandbox: Sandbox, tmp_path: Path
+    asperion_session: Session, asperion_tenant: int, asperion_sandbox: Sandbox, tmp_path: Path
 ) -> None:
     store = FileCheckpointStore(tmp_path / "sync" / "checkpoint.json")
     target = FlakyTarget()
     asperion_sandbox.inject("GET", "/v1/journalentries", 500, nth=2)
     with pytest.raises(ServerError):
-        JournalSync(session, target, store, batch_size=20).run()
+        JournalSync(asperion_session, target, store, batch_size=20).run()
     saved = store.load()
     assert saved is not None and saved.phase == "full" and saved.after_id > 0
     assert len(target.entries) == 20
 
-    JournalSync(session, target, store, batch_size=20).run()
-    assert target.entries == source(asperion_sandbox, tenant)
-    assert sorted(target.upserts) == sorted(source(asperion_sandbox, tenant))  # no duplicates
+    JournalSync(asperion_session, target, store, batch_size=20).run()
+    expected = source(asperion_sandbox, asperion_tenant)
+    assert target.entries == expected
+    assert sorted(target.upserts) == sorted(expected)  # no duplicates
 
 
 def test_interrupted_while_following_the_log_then_rerun(
-    session: Session, tenant: int, asperion_sandbox: Sandbox, tmp_path: Path
+    asperion_session: Session, asperion_tenant: int, asperion_sandbox: Sandbox, tmp_path: Path
 ) -> None:
     store = FileCheckpointStore(tmp_path / "checkpoint.json")
     target = FlakyTarget()
-    JournalSync(session, target, store, batch_size=10).run()
-    change_books(session)
+    JournalSync(asperion_session, target, store, batch_size=10).run()
+    change_books(asperion_session)
     for _ in range(3):  # more changes than one batch holds
-        change_books(session)
+        change_books(asperion_session)
     asperion_sandbox.inject("GET", "/v1/journalentrylog", 500, nth=2)
     with pytest.raises(ServerError):
-        JournalSync(session, target, store, batch_size=4).run()
-    assert target.entries != source(asperion_sandbox, tenant)
+        JournalSync(asperion_session, target, store, batch_size=4).run()
+    assert target.entries != source(asperion_sandbox, asperion_tenant)
 
-    result = JournalSync(session, target, store, batch_size=4).run()
-    assert target.entries == source(asperion_sandbox, tenant)
+    result = JournalSync(asperion_session, target, store, batch_size=4).run()
+    assert target.entries == source(asperion_sandbox, asperion_tenant)
     assert result.deleted > 0
 
 
 def test_a_failing_local_store_loses_nothing(
-    session: Session, tenant: int, asperion_sandbox: Sandbox, tmp_path: Path
+    asperion_session: Session, asperion_tenant: int, asperion_sandbox: Sandbox, tmp_path: Path
 ) -> None:
     store = FileCheckpointStore(tmp_path / "checkpoint.json")
     target = FlakyTarget(fail_at=2)
-    sync = JournalSync(session, target, store, batch_size=20)
+    sync = JournalSync(asperion_session, target, store, batch_size=20)
     with pytest.raises(Crash):
         sync.run()
     saved = store.load()
     assert saved is not None
     assert (saved.phase, saved.after_id) == ("full", max(target.entries))  # the first batch only
-    change_books(session)
+    change_books(asperion_session)
     sync.run()
-    assert target.entries == source(asperion_sandbox, tenant)
+    assert target.entries == source(asperion_sandbox, asperion_tenant)
 
 
 def test_changes_between_runs_are_applied(
-    session: Session, tenant: int, asperion_sandbox: Sandbox, tmp_path: Path
+    asperion_session: Session, asperion_tenant: int, asperion_sandbox: Sandbox, tmp_path: Path
 ) -> None:
     store = FileCheckpointStore(tmp_path / "checkpoint.json")
     target = MemoryTarget()
-    JournalSync(session, target, store).run()
-    change_books(session)
-    result = JournalSync(session, target, store).run()
-    assert target.entries == source(asperion_sandbox, tenant)
+    JournalSync(asperion_session, target, store).run()
+    change_books(asperion_session)
+    result = JournalSync(asperion_session, target, store).run()
+    assert target.entries == source(asperion_sandbox, asperion_tenant)
     assert any(e["reference"] == "NEW-1" for e in target.entries.values())
     assert result.deleted == 2
-    again = JournalSync(session, target, store).run()
+    again = JournalSync(asperion_session, target, store).run()
     assert (again.batches, again.upserted, again.deleted) == (0, 0, 0)
 
 
 def test_max_batches_stops_early_and_the_next_run_continues(
-    session: Session, tenant: int, asperion_sandbox: Sandbox
+    asperion_session: Session, asperion_tenant: int, asperion_sandbox: Sandbox
 ) -> None:
     store = MemoryCheckpointStore()
     target = MemoryTarget()
-    assert JournalSync(session, target, store, batch_size=10).run(max_batches=2).batches == 2
+    partial = JournalSync(asperion_session, target, store, batch_size=10).run(max_batches=2)
+    assert partial.batches == 2
     assert len(target.entries) == 20
-    JournalSync(session, target, store, batch_size=10).run()
-    assert target.entries == source(asperion_sandbox, tenant)
+    JournalSync(asperion_session, target, store, batch_size=10).run()
+    assert target.entries == source(asperion_sandbox, asperion_tenant)
 
 
 # -- the cursor: rows sharing a timestamp across batch boundaries ---------------------------------
@@ -204,6 +198,6 @@ def test_file_checkpoints_round_trip(tmp_path: Path) -> None:
     assert [p.name for p in (tmp_path / "a").iterdir()] == ["cp.json"]
 
 
-def test_batch_size_is_checked(session: Session) -> None:
+def test_batch_size_is_checked(asperion_session: Session) -> None:
     with pytest.raises(ValueError, match="batch_size"):
-        JournalSync(session, MemoryTarget(), MemoryCheckpointStore(), batch_size=0)
+        JournalSync(asperion_session, MemoryTarget(), MemoryCheckpointStore(), batch_size=0)
