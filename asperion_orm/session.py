@@ -28,6 +28,7 @@ from asperion_orm.http.client import DEFAULT_BASE_URL
 if TYPE_CHECKING:
     import requests
 
+    from asperion_orm.capabilities import Capabilities
     from asperion_orm.client import Client
 
 __all__ = [
@@ -113,6 +114,11 @@ class Session:
     def strict(self) -> bool:
         """Return whether queries that would run locally must be refused."""
         return bool(self.client.strict)
+
+    @property
+    def capabilities(self) -> Capabilities:
+        """Return what the server is known to do (the planner reads it)."""
+        return self.client.capabilities
 
     @property
     def max_concurrency(self) -> int:
