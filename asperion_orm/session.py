@@ -209,6 +209,14 @@ class Session:
         """Change the given fields of an object; return it."""
         return self._write("PATCH", path, body)
 
+    def validate(self, path: str, body: Mapping[str, Any]) -> None:
+        """Have the server validate a new object without creating it (``validateOnly=true``).
+
+        Raises the ``ValidationError`` a real POST would; nothing changes, so nothing in the
+        cache is invalidated.
+        """
+        self._request("POST", path, params=[("validateOnly", "true")], body=body)
+
     def delete(self, path: str) -> None:
         """Delete an object."""
         try:
