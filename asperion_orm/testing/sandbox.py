@@ -11,12 +11,18 @@ from urllib.parse import parse_qs, parse_qsl, urlsplit
 from requests import Response
 from requests import Session as BrowserSession
 
+from asperion_orm.testing.emulator.app import (
+    MAX_PAGE_SIZE,
+    MAX_QUERY_LENGTH,
+    TENANT_HEADERS,
+    EmulatorState,
+    create_app,
+)
 from asperion_orm.testing.emulator.middleware import Fault, LogEntry, SandboxMiddleware
 from asperion_orm.testing.emulator.server import HTTPSServer
 
 if TYPE_CHECKING:
     from asperion_orm.client import Client
-    from asperion_orm.testing.emulator.app import EmulatorState
 
 __all__ = ["Sandbox"]
 
@@ -27,6 +33,12 @@ class Sandbox:
     >>> with Sandbox(records={"debtor": 200}) as sandbox:      # doctest: +SKIP
     ...     client = sandbox.client()
     ...     sandbox.inject("POST", "/v1/debtor", fault="reset_after_commit")
+
+    The keyword-only knobs make it behave like another server: which tenant header spellings
+    it honours, the largest page, whether ``orderby`` takes a comma list, the longest query
+    string (``None``: no limit; a longer one gets 404, as from IIS), whether the identity
+    server requires PKCE and whether it rotates refresh tokens. They can be changed on
+    ``sandbox.state`` later; :meth:`reset_knobs` restores the values given here.
     """
 
     def __init__(
@@ -38,14 +50,29 @@ class Sandbox:
         seed: int = 0,
         interactive: bool = False,
         port: int = 0,
+        *,
+        tenant_headers: Sequence[str] = TENANT_HEADERS,
+        max_page_size: int = MAX_PAGE_SIZE,
+        multi_field_order_by: bool = False,
+        max_query_length: int | None = MAX_QUERY_LENGTH,
+        pkce_required: bool = False,
+        rotate_refresh_tokens: bool = True,
     ) -> None:
         """Create the emulator state; the server starts on ``__enter__`` (or :meth:`start`)."""
-        from asperion_orm.testing.emulator.app import EmulatorState, create_app
-
         self.state: EmulatorState = EmulatorState(
             records=records, seed=seed, token_lifetime=token_lifetime, interactive=interactive
         )
         self._defaults = (float(latency), rate_limit, float(token_lifetime), bool(interactive))
+        self._server_knobs: dict[str, Any] = {
+            "ignore_tenant_header": False,
+            "tenant_headers": tuple(tenant_headers),
+            "max_page_size": int(max_page_size),
+            "multi_field_order_by": bool(multi_field_order_by),
+            "max_query_length": max_query_length,
+            "pkce_required": bool(pkce_required),
+            "rotate_refresh_tokens": bool(rotate_refresh_tokens),
+        }
+        self._set_server_knobs()
         self.middleware = SandboxMiddleware(
             create_app(self.state), latency=latency, rate_limit=rate_limit
         )
@@ -203,14 +230,23 @@ class Sandbox:
         self.middleware.clear_faults()
 
     def reset_knobs(self) -> None:
-        """Restore latency, rate limit, token lifetime and interactivity; clear faults."""
+        """Restore every knob to the value given to ``Sandbox(...)``; clear faults.
+
+        That is latency, rate limit, token lifetime, interactivity, and the server's
+        behaviour (tenant headers, page size, ordering, query length, PKCE, rotation).
+        """
         latency, rate_limit, token_lifetime, interactive = self._defaults
         self.clear_faults()
         self.set_latency(latency)
         self.set_rate_limit(rate_limit)
         self.set_token_lifetime(token_lifetime)
         self.set_interactive(interactive)
-        self.state.ignore_tenant_header = False
+        self._set_server_knobs()
+
+    def _set_server_knobs(self) -> None:
+        with self.state.lock:
+            for name, value in self._server_knobs.items():
+                setattr(self.state, name, value)
 
     def add_administration(
         self,

@@ -69,6 +69,12 @@ class EmulatorState:
         self.interactive = interactive
         self.ignore_tenant_header = False
         self.max_query_length: int | None = MAX_QUERY_LENGTH
+        # How this server differs from another: the questions `asperion probe` asks.
+        self.tenant_headers: tuple[str, ...] = TENANT_HEADERS
+        self.max_page_size = MAX_PAGE_SIZE
+        self.multi_field_order_by = False
+        self.pkce_required = False
+        self.rotate_refresh_tokens = True
         self.tokens = oauth.TokenStore()
         self.store = Store(self.spec, seed=seed, records=records, clock=lambda: self.clock())
         self.profiles = {self.username: "Sandbox User", self.second_username: "Eva de Boekhouder"}
@@ -319,15 +325,20 @@ def _order(resource: Resource, name: str, value: str) -> tuple[str, bool]:
 class _Parsed:
     params: ListParams
     query: Query
+    order: list[tuple[str, bool]]  # every key of a multi-field orderby, else empty
 
 
 class _QueryBuilder:
     """Turn a list request's query string into ``ListParams`` and a ``Query``."""
 
-    def __init__(self, resource: Resource) -> None:
+    def __init__(
+        self, resource: Resource, max_page_size: int = MAX_PAGE_SIZE, multi_order: bool = False
+    ) -> None:
         self.resource = resource
+        self.max_page_size = max_page_size
+        self.multi_order = multi_order
         self.params = ListParams()
-        self.order: tuple[str, bool] | None = None
+        self.order: list[tuple[str, bool]] = []
         self.equal: dict[str, set[Any]] = {}
         self.ranges: list[tuple[str, bool, Any]] = []
         self.active: tuple[bool, ...] | None = (True,) if resource.active_state else None
@@ -344,7 +355,7 @@ class _QueryBuilder:
                     self.errors.setdefault(key, []).extend(found)
         if self.errors:
             raise Problem(400, self.errors)
-        return _Parsed(self.params, self._query())
+        return _Parsed(self.params, self._query(), self.order if len(self.order) > 1 else [])
 
     def _query(self) -> Query:
         conditions = [(name, frozenset(values)) for name, values in self.equal.items()]
@@ -352,7 +363,8 @@ class _QueryBuilder:
         implicit = "activestate" not in self.seen and "active" in self.equal
         if self.active is not None and not implicit:
             conditions.append(("active", frozenset(self.active)))
-        return Query(tuple(conditions), tuple(self.ranges), self.order or ("id", False))
+        order = self.order[0] if len(self.order) == 1 else ("id", False)
+        return Query(tuple(conditions), tuple(self.ranges), order)
 
     def _once(self, name: str) -> None:
         key = name.lower()
@@ -390,7 +402,7 @@ class _QueryBuilder:
         self.params.page = _positive(name, value)
 
     def _page_size(self, name: str, value: str) -> None:
-        self.params.page_size = min(_positive(name, value), MAX_PAGE_SIZE)
+        self.params.page_size = min(_positive(name, value), self.max_page_size)
 
     def _meta(self, name: str, value: str) -> None:
         self.params.meta_only = _meta_only(name, value)
@@ -399,7 +411,8 @@ class _QueryBuilder:
         self.params.fields = _field_names(self.resource, name, value)
 
     def _orderby(self, name: str, value: str) -> None:
-        self.order = _order(self.resource, name, value)
+        keys = value.split(",") if self.multi_order else [value]
+        self.order = [_order(self.resource, name, key) for key in keys]
 
     def _active_state(self, name: str, value: str) -> None:
         if value.lower() not in _ACTIVE_STATES:
@@ -429,9 +442,11 @@ def _page_urls(call: Call) -> Callable[[int], str]:
 
 def list_rows(call: Call) -> Response:
     """Answer ``GET /v1/{resource}`` with one page in the ``_data``/``_meta`` envelope."""
-    parsed = _QueryBuilder(call.resource).build(call.request.args.items(multi=True))
+    state = call.state
+    builder = _QueryBuilder(call.resource, state.max_page_size, state.multi_field_order_by)
+    parsed = builder.build(call.request.args.items(multi=True))
     params, table = parsed.params, call.table
-    ids = table.select(parsed.query)
+    ids = _sorted(table.select(parsed.query), table.rows, parsed.order)
     total = len(ids)
     page_count = -(-total // params.page_size)
     page_url = _page_urls(call)
@@ -448,6 +463,20 @@ def list_rows(call: Call) -> Response:
     chosen = ids[start : start + params.page_size] if start < total else []
     page = [call.row_out(table.rows[row_id], params.fields) for row_id in chosen]
     return _json_response({"_data": page, "_meta": meta})
+
+
+def _sorted(ids: list[int], rows: Mapping[int, Row], keys: Sequence[tuple[str, bool]]) -> list[int]:
+    """Order ``ids`` by several keys (nulls first ascending), ties left in id order."""
+    if not keys:
+        return ids
+    ordered = list(ids)
+    for name, descending in reversed(keys):  # stable sorts, least significant key first
+        ordered.sort(key=lambda row_id: _null_first(rows[row_id].get(name)), reverse=descending)
+    return ordered
+
+
+def _null_first(value: Any) -> tuple[bool, Any]:
+    return (value is not None, value)
 
 
 def _no_params(call: Call) -> None:
@@ -548,7 +577,7 @@ def _user(state: EmulatorState, request: Request) -> str:
 def _tenant(state: EmulatorState, request: Request, user: str) -> Administration:
     wanted = state.defaults.get(user)
     if not state.ignore_tenant_header:
-        for header in TENANT_HEADERS:
+        for header in state.tenant_headers:
             value = request.headers.get(header)
             if value is not None:
                 wanted = _tenant_id(header, value)

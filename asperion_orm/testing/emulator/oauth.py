@@ -1,4 +1,9 @@
-"""The emulator's identity server: authorization-code flow with PKCE and rotating refresh tokens."""
+"""The emulator's identity server: authorization-code flow with PKCE and rotating refresh tokens.
+
+Two knobs make it another server: ``pkce_required`` refuses an authorization request without
+``code_challenge``, and ``rotate_refresh_tokens=False`` keeps a refresh token valid and hands
+the same one back on every refresh.
+"""
 
 from __future__ import annotations
 
@@ -40,6 +45,8 @@ class IdentityConfig(Protocol):
     username: str
     token_lifetime: float
     interactive: bool
+    pkce_required: bool
+    rotate_refresh_tokens: bool
     tokens: TokenStore
     clock: Callable[[], float]
 
@@ -94,14 +101,25 @@ class TokenStore:
         """Remove and return the grant of a code (a code works once)."""
         return self.codes.pop(_digest(code), None)
 
-    def take_refresh(self, refresh_token: str) -> _Refresh | None:
-        """Remove and return a refresh token's record (refresh tokens work once)."""
+    def take_refresh(self, refresh_token: str, *, keep: bool = False) -> _Refresh | None:
+        """Return a refresh token's record; remove it (refresh tokens work once) unless ``keep``."""
+        if keep:
+            return self.refresh.get(_digest(refresh_token))
         return self.refresh.pop(_digest(refresh_token), None)
 
     def issue(
-        self, user: str, client_id: str, scope: str, lifetime: float, now: float
+        self,
+        user: str,
+        client_id: str,
+        scope: str,
+        lifetime: float,
+        now: float,
+        refresh_token: str | None = None,
     ) -> dict[str, object]:
-        """Issue an access token (and a refresh token with offline_access); return the body."""
+        """Issue an access token (and a refresh token with offline_access); return the body.
+
+        A given ``refresh_token`` (still valid) is handed back instead of a new one.
+        """
         access_token = secrets.token_urlsafe(32)
         self.access[_digest(access_token)] = _Access(user, now + lifetime, scope)
         body: dict[str, object] = {
@@ -111,8 +129,9 @@ class TokenStore:
             "scope": scope,
         }
         if "offline_access" in scope.split():
-            refresh_token = secrets.token_urlsafe(32)
-            self.refresh[_digest(refresh_token)] = _Refresh(user, client_id, scope)
+            if refresh_token is None:
+                refresh_token = secrets.token_urlsafe(32)
+                self.refresh[_digest(refresh_token)] = _Refresh(user, client_id, scope)
             body["refresh_token"] = refresh_token
         return body
 
@@ -174,7 +193,7 @@ def authorize(request: Request, config: IdentityConfig) -> Response:
     if not redirect_allowed(config, redirect_uri):
         return _error("invalid_request", "The redirect_uri is not registered for this client.")
     state = params.get("state")
-    problem = _authorize_problem(params)
+    problem = _authorize_problem(params, config.pkce_required)
     if problem is not None:
         return _redirect(redirect_uri, {"error": problem[0], "error_description": problem[1],
                                         "state": state})  # fmt: skip
@@ -185,7 +204,7 @@ def authorize(request: Request, config: IdentityConfig) -> Response:
     return _approve(params, config, config.username, redirect_uri)
 
 
-def _authorize_problem(params: MultiDict[str, str]) -> tuple[str, str] | None:
+def _authorize_problem(params: MultiDict[str, str], pkce_required: bool) -> tuple[str, str] | None:
     if params.get("response_type") != "code":
         return "unsupported_response_type", "Only response_type=code is supported."
     scopes = params.get("scope", DEFAULT_SCOPE).split()
@@ -193,7 +212,7 @@ def _authorize_problem(params: MultiDict[str, str]) -> tuple[str, str] | None:
         return "invalid_scope", "Unknown scope requested."
     challenge = params.get("code_challenge")
     if challenge is None:
-        return None
+        return ("invalid_request", "code_challenge is required (PKCE).") if pkce_required else None
     if params.get("code_challenge_method", "plain") != "S256":
         return "invalid_request", "Only code_challenge_method=S256 is allowed."
     if not 43 <= len(challenge) <= 128:
@@ -327,11 +346,15 @@ def _refresh_grant(form: MultiDict[str, str], config: IdentityConfig) -> Respons
     refresh_token = form.get("refresh_token")
     if not refresh_token:
         return _error("invalid_request", "refresh_token is required.")
-    record = config.tokens.take_refresh(refresh_token)
+    rotate = config.rotate_refresh_tokens
+    record = config.tokens.take_refresh(refresh_token, keep=not rotate)
     if record is None or record.client_id != config.client_id:
         return _error("invalid_grant", "The refresh token is invalid or was already used.")
     lifetime, now = config.token_lifetime, config.clock()
-    return _json(config.tokens.issue(record.user, record.client_id, record.scope, lifetime, now))
+    kept = None if rotate else refresh_token
+    return _json(
+        config.tokens.issue(record.user, record.client_id, record.scope, lifetime, now, kept)
+    )
 
 
 _GRANTS: dict[str, Callable[[MultiDict[str, str], IdentityConfig], Response]] = {
