@@ -81,7 +81,7 @@ TENANT_HEADERS = ("X-Tenant-Id", "X-TenantId")
 ASKED_PAGE_SIZE = 1000
 LONGEST_QUERY = 8192  # bytes of query string; IIS allows 2048 unless configured otherwise
 QUERY_STEPS = 7  # halvings after the first try: 8192 / 2**7 = 64 bytes resolution
-SHOWN_QUERY = 80  # characters of a long query string shown in the evidence
+SHOWN_QUERY = 40  # characters of a long query string shown in the evidence
 Row = dict[str, Any]
 Params = Sequence[tuple[str, str]]
 
@@ -511,6 +511,10 @@ def _names(answer: Answer) -> list[str]:
     return [str(row.get("name")) for row in answer.rows]
 
 
+def _among(answer: Answer, name: str, hit: bool) -> str:
+    return f"{len(answer.rows)} rows, {name!r} {'among them' if hit else 'not among them'}"
+
+
 def check_text_comparison(api: Api, name: str) -> Finding:
     """Filter on the exact name with ``<field>_comparison=Equals``: accepted and applied?"""
     answer = _text_answer(api, name, "Equals")
@@ -531,7 +535,7 @@ def check_text_default(api: Api, name: str) -> Finding:
     piece = name[1:-1]
     answer = _text_answer(api, piece, None)
     hit = name in _names(answer)
-    exchange = answer.exchange(f"{len(answer.rows)} rows, {name!r} {'among' if hit else 'not'}")
+    exchange = answer.exchange(_among(answer, name, hit))
     if not answer.ok:
         default = DEFAULT_CAPABILITIES.text_default
         note = f"a text filter was refused; kept {default}"
@@ -546,7 +550,7 @@ def check_text_case(api: Api, name: str, *, comparison: bool) -> Finding:
     swapped = name.swapcase()
     answer = _text_answer(api, swapped, "Equals" if comparison else None)
     hit = name in _names(answer)
-    exchange = answer.exchange(f"{len(answer.rows)} rows, {name!r} {'among' if hit else 'not'}")
+    exchange = answer.exchange(_among(answer, name, hit))
     if not answer.ok:
         note = "the filter was refused; case handling unknown"
         return Finding("text_case_sensitive", None, note, (exchange,), measured=False)
