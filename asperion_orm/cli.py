@@ -1,4 +1,4 @@
-"""The ``asperion`` command line: serve the sandbox, log in, list tenants and read resources.
+"""The ``asperion`` command line: serve the sandbox, log in, list tenants, read, and probe.
 
 Every command turns bad input and failures into one line on stderr and a non-zero exit code;
 tokens and secrets are never printed (``asperion sandbox`` prints the sandbox's own generated
@@ -37,6 +37,7 @@ if TYPE_CHECKING:
     from asperion_orm.orm.fields import Field
     from asperion_orm.orm.model import Model
     from asperion_orm.orm.queryset import QuerySet
+    from asperion_orm.probe import Finding, ProbeResult
 
 __all__ = ["Environment", "Profile", "cli", "config_dir", "main", "saved_client"]
 
@@ -612,6 +613,112 @@ _WRITERS: dict[str, Callable[[Iterable[Mapping[str, Any]], Sequence[str], IO[str
     "jsonl": _write_jsonl,
     "csv": _write_csv,
 }
+
+
+# -- asperion probe ------------------------------------------------------------------------------
+
+
+def capabilities_path() -> Path:
+    """Return where ``asperion probe`` writes the capabilities by default."""
+    return config_dir() / "capabilities.json"
+
+
+def _check_probe_options(allow_writes: bool, write_tenant: int | None) -> None:
+    """Refuse a write option without the other, saying what to add."""
+    if allow_writes and write_tenant is None:
+        raise click.UsageError(
+            "--allow-writes needs --write-tenant ID: name a test administration the probe may "
+            "create and delete one debtor in (list them with `asperion tenants`)."
+        )
+    if write_tenant is not None and not allow_writes:
+        raise click.UsageError(
+            "--write-tenant is only used with --allow-writes; add --allow-writes to let the "
+            "probe create and delete one debtor there, or leave both out to only read."
+        )
+
+
+def _reachable(client: Client, tenant: int | None, write_tenant: int | None) -> int:
+    """Return the administration to probe, refusing ids the user cannot reach."""
+    ids = [row.id for row in client.administrations() if row.id is not None]
+    if not ids:
+        raise click.ClickException("This user can reach no administration.")
+    for option, value in (("--tenant", tenant), ("--write-tenant", write_tenant)):
+        if value is not None and value not in ids:
+            raise InputError(
+                f"{option} {value} is not an administration this user can reach; list them "
+                "with `asperion tenants`."
+            )
+    return tenant if tenant is not None else ids[0]
+
+
+def _found(finding: Finding) -> str:
+    """Return a finding's value as the table shows it."""
+    text = "unknown" if finding.value is None else _text(finding.value)
+    return text if finding.measured else f"{text} (default kept)"
+
+
+def write_findings(result: ProbeResult, out: IO[str]) -> None:
+    """Write the findings as a table, then each one's judgement and requests."""
+    rows = [{"check": f.name, "found": _found(f)} for f in result.findings]
+    _write_table(rows, ["check", "found"], out)
+    out.write("\nEvidence (request -> status: answer):\n")
+    for finding in result.findings:
+        out.write(f"\n{finding.name}: {finding.note}\n")
+        for exchange in finding.exchanges:
+            out.write(f"  {exchange}\n")
+
+
+@cli.command(name="probe")
+@connection_options
+@click.option(
+    "--tenant",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Administration to read from (default: the user's default).",
+)
+@click.option(
+    "--allow-writes",
+    is_flag=True,
+    help="Also create one throwaway debtor in --write-tenant and delete it.",
+)
+@click.option(
+    "--write-tenant",
+    type=click.IntRange(min=1),
+    default=None,
+    help="A test administration the probe may write to (with --allow-writes).",
+)
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, writable=True, path_type=Path),
+    default=None,
+    help="Where to write the capabilities (default: capabilities.json in the config dir).",
+)
+def probe_command(
+    tenant: int | None,
+    allow_writes: bool,
+    write_tenant: int | None,
+    out: Path | None,
+    **options: Any,
+) -> None:
+    """Measure what the API does and write a capabilities file for Client(capabilities=...).
+
+    Sends a bounded set of read requests (at most 20 to the API, one authorize and one token
+    refresh to the identity server); with --allow-writes also one create and one delete.
+    """
+    _check_probe_options(allow_writes, write_tenant)
+    from asperion_orm.probe import probe
+
+    with _logged_in_client(options) as client:
+        target = _reachable(client, tenant, write_tenant)
+        result = probe(client, target, allow_writes=allow_writes, write_tenant=write_tenant)
+    path = out or capabilities_path()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    result.capabilities.save(path)
+    click.echo(f"Probed {result.capabilities.base_url} in administration {target}.\n")
+    write_findings(result, sys.stdout)
+    click.echo(
+        f"\nCapabilities written to {path}; load them with Client(capabilities={str(path)!r})."
+    )
 
 
 # -- asperion inspectapi, asperion demo ----------------------------------------------------------
