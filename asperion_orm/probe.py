@@ -8,18 +8,17 @@ A check that cannot tell keeps the safe default of ``Capabilities`` and says why
 
 The number of requests is bounded (retries the retry policy makes are not counted):
 
-==================  ===============================================================
-tenant header       3 API reads, plus 1 to list the administrations when the probed
-                    one is the user's default
-page size           1-2 API reads
-orderby             2 API reads
-range filters       1 API read
-text filters        3 API reads
-URL length          1-8 API reads (a binary search, 64 bytes fine)
-writes              with ``allow_writes`` only: 1 POST and 1 DELETE
-PKCE                1-2 GETs of ``/connect/authorize`` (no redirect followed)
-token rotation      1 POST to ``/connect/token`` (one forced refresh)
-==================  ===============================================================
+| check | requests |
+|---|---|
+| tenant header | 3 API reads (+1 to list the administrations when probing the default one) |
+| page size | 1-2 API reads |
+| orderby | 2 API reads |
+| range filters | 1 API read |
+| text filters | 3 API reads |
+| URL length | 1-8 API reads (a binary search, to 64 bytes) |
+| writes | with ``allow_writes`` only: 1 POST and 1 DELETE |
+| PKCE | 1-2 GETs of ``/connect/authorize`` (no redirect followed) |
+| token rotation | 1 POST to ``/connect/token`` (one forced refresh) |
 
 At most ``MAX_API_READS`` (20) GETs reach the API; without ``allow_writes`` nothing else
 does. The probe reads ``countries`` (reference data every administration has) and, for the
