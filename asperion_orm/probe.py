@@ -80,7 +80,8 @@ TENANT_HEADERS = ("X-Tenant-Id", "X-TenantId")
 ASKED_PAGE_SIZE = 1000
 LONGEST_QUERY = 8192  # bytes of query string; IIS allows 2048 unless configured otherwise
 QUERY_STEPS = 7  # halvings after the first try: 8192 / 2**7 = 64 bytes resolution
-SHOWN_QUERY = 40  # characters of a long query string shown in the evidence
+LONG_QUERY = 120  # a query string longer than this is abbreviated in the evidence
+SHOWN_QUERY = 40  # characters of it shown
 Row = dict[str, Any]
 Params = Sequence[tuple[str, str]]
 
@@ -235,7 +236,7 @@ class Api:
         """Return the URL path and query as evidence shows them."""
         url_path = urlsplit(self.client.url(path)).path
         query = urlencode(list(params))
-        if len(query) > SHOWN_QUERY:
+        if len(query) > LONG_QUERY:
             query = f"{query[:SHOWN_QUERY]}... ({len(query)}-byte query)"
         return f"{url_path}?{query}" if query else url_path
 
@@ -249,6 +250,10 @@ def _problem(body: Mapping[str, Any]) -> str:
         return _short(f"{key}: {first}")
     text = body.get("detail") or body.get("title") or body.get("error") or "no detail"
     return _short(str(text))
+
+
+def _rows(count: int) -> str:
+    return f"{count} row" if count == 1 else f"{count} rows"
 
 
 def _short(text: str, limit: int = 120) -> str:
@@ -441,7 +446,7 @@ def _order_verdict(single: Answer, multi: Answer) -> tuple[bool, str, bool]:
 def _ids(answer: Answer) -> str:
     ids = answer.ids
     shown = ", ".join(str(i) for i in ids[:5])
-    return f"{len(ids)} rows, ids {shown}{', ...' if len(ids) > 5 else ''}"
+    return f"{_rows(len(ids))}, ids {shown}{', ...' if len(ids) > 5 else ''}"
 
 
 # -- range filters -------------------------------------------------------------------------
@@ -514,14 +519,14 @@ def _names(answer: Answer) -> list[str]:
 
 
 def _among(answer: Answer, name: str, hit: bool) -> str:
-    return f"{len(answer.rows)} rows, {name!r} {'among them' if hit else 'not among them'}"
+    return f"{_rows(len(answer.rows))}, {name!r} {'among them' if hit else 'not among them'}"
 
 
 def check_text_comparison(api: Api, name: str) -> Finding:
     """Filter on the exact name with ``<field>_comparison=Equals``: accepted and applied?"""
     answer = _text_answer(api, name, "Equals")
     names = _names(answer)
-    exchange = answer.exchange(f"{len(names)} rows: {_short(', '.join(names), 60)}")
+    exchange = answer.exchange(f"{_rows(len(names))}: {_short(', '.join(names), 60)}")
     found = answer.ok and name in names and all(n.casefold() == name.casefold() for n in names)
     if found:
         note = f"Equals found exactly {name!r}"

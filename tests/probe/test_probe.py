@@ -71,6 +71,21 @@ def test_every_answer_equals_the_configuration(
     assert all(finding.measured for finding in result.findings)
 
 
+@pytest.mark.parametrize("mode", ["contains-ci", "exact-cs"])
+def test_the_text_checks_follow_the_emulator_text_matching(
+    asperion_sandbox: Sandbox, probed_tenant: int, mode: str
+) -> None:
+    set_text_match = getattr(asperion_sandbox, "set_text_match", None)
+    if set_text_match is None:
+        pytest.skip("this emulator compares text one way only (no text_match knob)")
+    set_text_match(mode)
+    with asperion_sandbox.client() as client:
+        result = probe(client, probed_tenant)
+    assert found(result.capabilities) == configured(asperion_sandbox)
+    expected = {"contains-ci": "contains", "exact-cs": "equals"}[mode]
+    assert result.capabilities.text_default == expected
+
+
 @pytest.mark.parametrize("knobs", CONFIGURATIONS.values(), ids=CONFIGURATIONS.keys())
 def test_no_probe_writes_without_allow_writes(
     asperion_sandbox: Sandbox, probed_tenant: int, knobs: dict[str, Any]
@@ -194,8 +209,12 @@ def test_the_evidence_names_each_request_and_never_a_secret(
     for finding in result.findings:
         assert finding.exchanges, finding.name
         assert all(e.method in ("GET", "POST", "DELETE") for e in finding.exchanges)
-    evidence = result.capabilities.evidence["max_page_size"]
-    assert evidence.startswith("GET /v1/countries?pageSize=1000 -> 200: 40 rows of 40\n")
+    evidence = result.capabilities.evidence
+    assert evidence["max_page_size"].startswith(
+        "GET /v1/countries?pageSize=1000 -> 200: 40 rows of 40\n"
+    )
+    assert "&name_comparison=Equals -> " in evidence["text_comparison"]
+    assert "... (8192-byte query) -> 404: " in evidence["max_url_bytes"]
 
 
 # -- the checks one by one -------------------------------------------------------------------
