@@ -651,6 +651,19 @@ def _reachable(client: Client, tenant: int | None, write_tenant: int | None) -> 
     return tenant if tenant is not None else ids[0]
 
 
+def _writable_directory(path: Path) -> None:
+    """Create the directory of ``path``, or say what to pass instead."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise InputError(
+            f"cannot write {path} ({exc.strerror or exc}); pass --out with a file in a "
+            "writable directory."
+        ) from None
+    if not os.access(path.parent, os.W_OK):
+        raise InputError(f"cannot write into {path.parent}; pass --out with a writable path.")
+
+
 def _found(finding: Finding) -> str:
     """Return a finding's value as the table shows it."""
     text = "unknown" if finding.value is None else _text(finding.value)
@@ -708,11 +721,11 @@ def probe_command(
     _check_probe_options(allow_writes, write_tenant)
     from asperion_orm.probe import probe
 
+    path = out or capabilities_path()
+    _writable_directory(path)  # fail on a bad --out before any request
     with _logged_in_client(options) as client:
         target = _reachable(client, tenant, write_tenant)
         result = probe(client, target, allow_writes=allow_writes, write_tenant=write_tenant)
-    path = out or capabilities_path()
-    path.parent.mkdir(parents=True, exist_ok=True)
     result.capabilities.save(path)
     click.echo(f"Probed {result.capabilities.base_url} in administration {target}.\n")
     write_findings(result, sys.stdout)

@@ -32,7 +32,7 @@ import json
 import secrets
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
@@ -149,6 +149,7 @@ class Answer:
     target: str
     status: int | None
     body: dict[str, Any]
+    error: APIError | None = field(default=None, compare=False, repr=False)
 
     @property
     def ok(self) -> bool:
@@ -222,13 +223,18 @@ class Api:
             return Answer(method, target, 400, {"errors": dict(exc.errors)})
         except APIError as exc:
             found = exc.body if isinstance(exc.body, dict) else {}
-            return Answer(method, target, exc.status_code, found)
+            return Answer(method, target, exc.status_code, found, exc)
         return Answer(method, target, response.status_code, self.client.parse(response))
 
-    def read(self, path: str, params: Params = ()) -> Answer:
-        """GET for the tenant; a successful answer from another administration raises."""
-        answer = self.send("GET", path, params)
-        if answer.ok and str(answer.administration) != str(self.tenant):
+    def read(
+        self, path: str, params: Params = (), headers: Mapping[str, str] | None = None
+    ) -> Answer:
+        """GET; raise what no check can judge (401, 403, 429, 5xx) or another tenant's answer."""
+        answer = self.send("GET", path, params, headers=headers)
+        if answer.error is not None and _stops_the_probe(answer.error.status_code):
+            raise answer.error
+        expected = self.tenant if headers is None else None
+        if answer.ok and expected is not None and str(answer.administration) != str(expected):
             raise TenantMismatchError(self.tenant, answer.administration)
         return answer
 
@@ -239,6 +245,11 @@ class Api:
         if len(query) > LONG_QUERY:
             query = f"{query[:SHOWN_QUERY]}... ({len(query)}-byte query)"
         return f"{url_path}?{query}" if query else url_path
+
+
+def _stops_the_probe(status: int) -> bool:
+    """Tell whether an error status says nothing about the server's features."""
+    return status in (401, 403, 429) or status >= 500
 
 
 def _problem(body: Mapping[str, Any]) -> str:
@@ -328,7 +339,7 @@ def check_tenant_header(client: Client, tenant: int) -> Finding:
     path, params = _path(Country), [("pageSize", "1")]
     kept = client.tenant_header
     api = Api(client, tenant, kept)
-    plain = api.send("GET", path, params, headers={})
+    plain = api.read(path, params, headers={})
     default = plain.administration
     exchanges = [plain.exchange(f"administration {default} (no header: the default)")]
     if default is None:
@@ -343,7 +354,7 @@ def check_tenant_header(client: Client, tenant: int) -> Finding:
         return Finding("tenant_header", kept, note, tuple(exchanges), measured=False)
     honoured = []
     for header in dict.fromkeys((*TENANT_HEADERS, kept)):
-        answer = api.send("GET", path, params, headers={header: str(other)})
+        answer = api.read(path, params, headers={header: str(other)})
         exchanges.append(answer.exchange(f"administration {answer.administration} ({header})"))
         if answer.ok and str(answer.administration) == str(other):
             honoured.append(header)
@@ -355,7 +366,7 @@ def _another(api: Api, default: Any, exchanges: list[Exchange]) -> Any:
 
     One page of two is enough: only one administration is the default.
     """
-    listed = api.send("GET", _path(Administration), [("pageSize", "2")], headers={})
+    listed = api.read(_path(Administration), [("pageSize", "2")], headers={})
     ids = listed.ids
     exchanges.append(listed.exchange(f"administrations {', '.join(map(str, ids))}"))
     return next((admin for admin in ids if str(admin) != str(default)), None)

@@ -155,3 +155,16 @@ def test_an_administration_the_user_cannot_reach_is_refused(
         "`asperion tenants`.\n"
     )
     assert [e.path for e in interactive_sandbox.requests(path="/v1/*")] == ["/v1/administrations"]
+
+
+def test_an_out_path_that_cannot_be_written_is_refused_before_any_request(
+    interactive_sandbox: Sandbox, logged_in: Invoke, tmp_path: Path
+) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    interactive_sandbox.clear_log()
+    result = logged_in("probe", "--out", str(blocker / "caps.json"))
+    assert result.exit_code == 2
+    assert result.stderr.startswith(f"Error: cannot write {blocker / 'caps.json'} (")
+    assert result.stderr.endswith("pass --out with a file in a writable directory.\n")
+    assert interactive_sandbox.request_log == []

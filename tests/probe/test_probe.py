@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import logging
 from typing import Any
 
 import pytest
 
 from asperion_orm import Client
-from asperion_orm.exceptions import ConfigurationError, TenantMismatchError
+from asperion_orm.exceptions import ConfigurationError, PermissionDenied, TenantMismatchError
 from asperion_orm.probe import (
     MAX_API_READS,
     Api,
@@ -167,6 +168,19 @@ def test_write_arguments_are_checked_before_any_request(
     assert asperion_sandbox.request_log == []
 
 
+def test_an_administration_the_user_cannot_reach_stops_the_probe(
+    asperion_sandbox: Sandbox,
+) -> None:
+    state = asperion_sandbox.state
+    theirs = state.defaults[state.second_username]
+    with asperion_sandbox.client() as client:
+        asperion_sandbox.clear_log()
+        with pytest.raises(PermissionDenied, match="HTTP 403"):
+            probe(client, theirs)
+    statuses = [entry.status for entry in asperion_sandbox.requests(path="/v1/*")]
+    assert statuses == [200, 403]  # the default answered, then the first spelling was refused
+
+
 def test_a_tenant_that_is_no_administration_id_is_refused(asperion_sandbox: Sandbox) -> None:
     with asperion_sandbox.client() as client, pytest.raises(ConfigurationError, match="list"):
         probe(client, 0)
@@ -194,18 +208,24 @@ def test_the_file_it_builds_loads_into_a_client_for_this_environment_only(
 
 
 def test_the_evidence_names_each_request_and_never_a_secret(
-    asperion_sandbox: Sandbox, probed_tenant: int, asperion_tenant: int
+    asperion_sandbox: Sandbox,
+    probed_tenant: int,
+    asperion_tenant: int,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
+    caplog.set_level(logging.DEBUG, logger="asperion_orm")
     with asperion_sandbox.client() as client:
         before = client.token_store.load()
         result = probe(client, probed_tenant, allow_writes=True, write_tenant=asperion_tenant)
         after = client.token_store.load()
     assert before is not None and after is not None
     text = json.dumps(result.capabilities.to_json())
+    assert "code=" not in text and "state=" not in text
+    text += caplog.text
+    assert "/connect/token" in caplog.text  # the library's own log was captured
     secrets = [asperion_sandbox.client_secret, asperion_sandbox.password]
     secrets += [before.access_token, before.refresh_token, after.access_token, after.refresh_token]
     assert not [secret for secret in secrets if secret and secret in text]
-    assert "code=" not in text and "state=" not in text
     for finding in result.findings:
         assert finding.exchanges, finding.name
         assert all(e.method in ("GET", "POST", "DELETE") for e in finding.exchanges)
