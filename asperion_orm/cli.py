@@ -715,7 +715,7 @@ def probe_command(
 ) -> None:
     """Measure what the API does and write a capabilities file for Client(capabilities=...).
 
-    Sends a bounded set of read requests (at most 20 to the API, one authorize and one token
+    Sends a bounded set of read requests (at most 21 to the API, one authorize and one token
     refresh to the identity server); with --allow-writes also one create and one delete.
     """
     _check_probe_options(allow_writes, write_tenant)

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from asperion_orm import Client
+from asperion_orm.capabilities import Capabilities
 from asperion_orm.exceptions import ConfigurationError, PermissionDenied, TenantMismatchError
 from asperion_orm.probe import (
     MAX_API_READS,
@@ -105,18 +106,19 @@ def test_no_probe_writes_without_allow_writes(
 def test_the_request_bound_is_reached_on_the_default_administration(
     asperion_sandbox: Sandbox,
 ) -> None:
-    # The default administration needs the list of administrations to find another one, the
-    # default 40 countries fit one page so debtors are read too, and the query limit takes
-    # the whole binary search: every check at its most. More administrations than a page
-    # holds must not cost more requests.
+    # The default administration needs the list of administrations to find another one, a
+    # third header spelling is tried, the default 40 countries fit one page so debtors are
+    # read too, and the query limit takes the whole binary search: every check at its most.
+    # More administrations than a page holds must not cost more requests.
     while len(asperion_sandbox.state.administrations_of(asperion_sandbox.username)) <= 100:
         asperion_sandbox.add_administration()
-    with asperion_sandbox.client() as client:
+    with asperion_sandbox.client(tenant_header="X-Administration") as client:
         asperion_sandbox.clear_log()
         result = probe(client, asperion_sandbox.tenants[0])
     assert len(asperion_sandbox.requests("GET", "/v1/*")) == MAX_API_READS
     assert len(asperion_sandbox.requests("GET", "/v1/administrations")) == 1
     assert result.capabilities.max_page_size == 100
+    assert result.capabilities.tenant_header == "X-Tenant-Id"
 
 
 def test_every_read_goes_to_the_probed_administration(
@@ -249,6 +251,20 @@ def test_page_size_falls_back_to_the_default_when_every_row_fits(
     assert (finding.value, finding.measured) == (100, False)
     assert "too few rows" in finding.note and "kept the default 100" in finding.note
     assert len(finding.exchanges) == 2 and len(sample) == 5
+
+
+def test_without_countries_the_row_checks_keep_their_defaults(asperion_sandbox: Sandbox) -> None:
+    tenant = asperion_sandbox.add_administration(records={"countries": 0, "debtor": 5})
+    with asperion_sandbox.client() as client:
+        asperion_sandbox.clear_log()
+        result = probe(client, tenant)
+    kept = ["range_filters", "text_comparison", "text_default", "text_case_sensitive"]
+    assert [result.finding(name).measured for name in kept] == [False] * 4
+    defaults = Capabilities()
+    assert [getattr(result.capabilities, n) for n in kept] == [getattr(defaults, n) for n in kept]
+    sent = {name for e in asperion_sandbox.requests("GET", "/v1/countries") for name, _ in e.params}
+    assert sent == {"pageSize", "orderby", "id"}  # no range or text filter was sent
+    assert len(asperion_sandbox.requests("GET", "/v1/debtor*")) == 1  # for the page size only
 
 
 def test_page_size_keeps_a_size_the_server_answered_when_it_is_above_the_default(
