@@ -715,8 +715,9 @@ def probe_command(
 ) -> None:
     """Measure what the API does and write a capabilities file for Client(capabilities=...).
 
-    Sends a bounded set of read requests (at most 21 to the API, one authorize and one token
-    refresh to the identity server); with --allow-writes also one create and one delete.
+    Sends at most 22 reads to the API (the probe's 21 and the list of administrations) and
+    3 requests to the identity server (one a token refresh); with --allow-writes also one
+    create and one delete.
     """
     _check_probe_options(allow_writes, write_tenant)
     from asperion_orm.probe import probe
