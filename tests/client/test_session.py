@@ -11,9 +11,15 @@ import pytest
 import requests
 
 from asperion_orm import Client, Session
-from asperion_orm.exceptions import ConfigurationError, NoSessionError, TenantMismatchError
+from asperion_orm.exceptions import (
+    AmbiguousWriteError,
+    ConfigurationError,
+    NoSessionError,
+    TenantMismatchError,
+)
+from asperion_orm.session import AccountSession
 
-from .conftest import FakeServer, Reply
+from .conftest import FakeServer, Reply, refused, reset
 
 MakeClient = Callable[..., Client]
 
@@ -262,3 +268,52 @@ def test_get_many_raises_the_first_failure_in_order(
     assert next(results)["_meta"]["administrationId"] == 1
     with pytest.raises(Exception, match="404"):
         next(results)
+
+
+# -- uploads ------------------------------------------------------------------------------
+
+
+def test_upload_posts_multipart_and_resends_only_what_never_left(
+    make_client: MakeClient, fake: FakeServer
+) -> None:
+    session = make_client().tenant(7)
+    listed = {"id": "f-1", "name": "a.pdf", "_meta": {"administrationId": 7}}
+    fake.then(refused(), Reply(201, listed))
+    files = {"File": ("a.pdf", b"%PDF-1.7 \x00\xff", "application/pdf")}
+    assert session.upload("salesinvoiceswithlines/3/file", files) == listed
+    first, second = fake.api_requests()
+    assert first.body == second.body  # encoded once: the retry sends the same bytes
+    assert (second.method, second.path_url) == ("POST", "/v1/salesinvoiceswithlines/3/file")
+    assert second.headers["Content-Type"].startswith("multipart/form-data; boundary=")
+    assert second.headers["X-Tenant-Id"] == "7"
+    body = bytes(second.body)  # type: ignore[arg-type]
+    assert b'name="File"; filename="a.pdf"' in body
+    assert b"Content-Type: application/pdf" in body and b"%PDF-1.7 \x00\xff" in body
+
+
+def test_an_upload_whose_answer_is_lost_is_ambiguous_and_not_resent(
+    make_client: MakeClient, fake: FakeServer
+) -> None:
+    session = make_client().tenant(7)
+    fake.then(reset())
+    with pytest.raises(AmbiguousWriteError):
+        session.upload("salesinvoiceswithlines/3/file", {"File": ("a.pdf", b"x", "text/plain")})
+    assert len(fake.api_requests()) == 1
+
+
+def test_an_upload_evicts_the_resource_and_is_checked_for_its_tenant(
+    make_client: MakeClient, fake: FakeServer
+) -> None:
+    session = make_client().tenant(7)
+    session.get("salesinvoiceswithlines")
+    fake.then(Reply(201, {"id": "f-2", "_meta": {"administrationId": 8}}))
+    with pytest.raises(TenantMismatchError):
+        session.upload("salesinvoiceswithlines/3/file", {"File": ("a", b"x", "text/plain")})
+    session.get("salesinvoiceswithlines")
+    assert len(fake.api_requests()) == 3  # the upload emptied the cached list
+
+
+def test_the_account_session_takes_no_uploads(make_client: MakeClient, fake: FakeServer) -> None:
+    with pytest.raises(ConfigurationError, match="only reads"):
+        AccountSession(make_client()).upload("x/1/file", {"File": ("a", b"x", "text/plain")})
+    assert fake.api_requests() == []
