@@ -256,6 +256,23 @@ def test_journal_entry_needs_at_least_two_lines(tenant_api: Api) -> None:
     assert errors == {"lines._data": ["The field Lines needs at least 2 item(s)."]}
 
 
+def test_changes_made_outside_the_api_are_logged(
+    asperion_sandbox: Sandbox, tenant_api: Api
+) -> None:
+    created, state, admin = entry(tenant_api), asperion_sandbox.state, tenant_api.tenant or 0
+    state.change_row(admin, "journalentrieswithlines", created["id"], description="In de app")
+    assert body(tenant_api.get(f"journalentrieswithlines/{created['id']}"))["description"] == (
+        "In de app"
+    )
+    unbalanced = [{"amount": Decimal("1.00"), "ledgerAccountId": 4700}]
+    with pytest.raises(ValueError, match="journalentrieswithlines"):
+        state.change_row(admin, "journalentrieswithlines", created["id"], lines=unbalanced)
+    state.delete_row(admin, "journalentrieswithlines", created["id"])
+    log = log_for(tenant_api, created["id"])
+    assert [row["action"] for row in log] == ["Insert", "Update", "Delete"]
+    assert tenant_api.get(f"journalentrieswithlines/{created['id']}").status_code == 404
+
+
 def test_log_changed_date_is_after_everything_seeded(tenant_api: Api) -> None:
     newest = tenant_api.rows("journalentrylog", {"orderby": "-changedDate", "pageSize": 1})[0]
     created = entry(tenant_api)

@@ -161,6 +161,27 @@ class EmulatorState:
             rows = self._table(admin, resource).rows.values()
             return copy.deepcopy([present(found, row) for row in rows])
 
+    def change_row(self, admin: int, resource: str, row_id: Any, **changes: Any) -> None:
+        """Change a row as a user of the web application would, outside the API.
+
+        Values are in the stored form (dates as ISO text); the resource's rules still apply,
+        so changing or deleting a journal entry is written to the journal-entry log.
+        """
+        with self.lock:
+            errors: Errors = {}
+            found = self._resource(resource)
+            self.store.update(
+                self.store.administrations[admin], found.storage, row_id, changes, errors
+            )
+            if errors:
+                raise ValueError(f"cannot change {resource} {row_id}: {errors}")
+
+    def delete_row(self, admin: int, resource: str, row_id: Any) -> None:
+        """Delete a row as a user of the web application would (see ``change_row``)."""
+        with self.lock:
+            found = self._resource(resource)
+            self.store.delete(self.store.administrations[admin], found.storage, row_id)
+
     def file_content(self, admin: int, file_id: str) -> bytes:
         """Return the bytes of a file uploaded to an invoice of an administration."""
         with self.lock:
