@@ -30,7 +30,7 @@ def _value(lines: list[str], label: str) -> str:
 
 
 def test_sandbox_serves_until_interrupted() -> None:
-    command = [sys.executable, "-m", "asperion_orm.cli", "sandbox", "--records", "debtor=7"]
+    command = [sys.executable, "-m", "asperion_orm.cli", "sandbox", "--records", "debtors=7"]
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     with subprocess.Popen(command, stdout=subprocess.PIPE, text=True, env=env) as process:
         assert process.stdout is not None
@@ -38,7 +38,7 @@ def test_sandbox_serves_until_interrupted() -> None:
         base_url, ca_bundle = _value(lines, "API base URL"), _value(lines, "CA bundle")
         with requests.Session() as http:
             http.trust_env = False
-            answer = http.get(f"{base_url}/debtor", verify=ca_bundle, timeout=10)
+            answer = http.get(f"{base_url}/debtors", verify=ca_bundle, timeout=10)
         process.send_signal(signal.SIGINT)
         rest, _ = process.communicate(timeout=30)
     assert process.returncode == 0
@@ -48,9 +48,9 @@ def test_sandbox_serves_until_interrupted() -> None:
 
 
 def test_sandbox_rejects_bad_records(invoke: Invoke) -> None:
-    result = invoke("sandbox", "--records", "debtor")
+    result = invoke("sandbox", "--records", "debtors")
     assert result.exit_code == 2
-    assert result.stderr == "Error: --records: expected RESOURCE=COUNT, got 'debtor'\n"
+    assert result.stderr == "Error: --records: expected RESOURCE=COUNT, got 'debtors'\n"
 
 
 def test_inspectapi_prints_models(invoke: Invoke) -> None:
