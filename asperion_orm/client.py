@@ -7,8 +7,11 @@ lists them, paging through the same fetcher as every query.
 
 from __future__ import annotations
 
+import os
+
 from requests.adapters import BaseAdapter
 
+from asperion_orm.capabilities import Capabilities
 from asperion_orm.exceptions import ConfigurationError
 from asperion_orm.http.cache import CacheStore
 from asperion_orm.http.client import ENVIRONMENTS, HttpClient
@@ -25,11 +28,13 @@ class Client(HttpClient):
     """One app registration and user: ``authorization_url``, ``fetch_token``, ``tenant(id)``.
 
     ``environment`` picks the hosts ("production" or "sandbox"); ``base_url`` and
-    ``identity_url`` override them (for example for the local emulator). ``tenant_header``
-    names the header that carries the administration id; ``strict=True`` refuses queries
-    that would be evaluated locally. ``transport`` replaces the TLS 1.3 transport (a
-    ``Transport``, or a ``requests`` adapter serving every request, as in tests). Secrets
-    never appear in the repr, logs or exceptions.
+    ``identity_url`` override them (for example for the local emulator). ``capabilities``
+    says what the server can do: a ``Capabilities``, or the path of a file written by
+    ``asperion probe``. ``tenant_header`` names the header that carries the administration id
+    (default: the capabilities' one); ``strict=True`` refuses queries that would be evaluated
+    locally. ``transport`` replaces the TLS 1.3 transport (a ``Transport``, or a ``requests``
+    adapter serving every request, as in tests). Secrets never appear in the repr, logs or
+    exceptions.
     """
 
     def __init__(
@@ -45,7 +50,7 @@ class Client(HttpClient):
         allow_http: bool = False,
         token_store: TokenStore | None = None,
         language: str = "en-US",
-        tenant_header: str = "X-Tenant-Id",
+        tenant_header: str | None = None,
         cache_ttl: float = 60.0,
         cache_store: CacheStore | None = None,
         max_concurrency: int = 8,
@@ -53,7 +58,10 @@ class Client(HttpClient):
         retry: RetryPolicy | None = None,
         strict: bool = False,
         transport: Transport | BaseAdapter | None = None,
+        capabilities: Capabilities | str | os.PathLike[str] | None = None,
     ) -> None:
+        caps, source = _capabilities(capabilities)
+        tenant_header = caps.tenant_header if tenant_header is None else tenant_header
         if not tenant_header or any(c in tenant_header for c in ":\r\n "):
             raise ConfigurationError(f"{tenant_header!r} is not a valid header name.")
         super().__init__(
@@ -75,8 +83,15 @@ class Client(HttpClient):
             transport=transport,
             public_headers=frozenset({tenant_header}),
         )
+        if caps.base_url is not None and caps.base_url.rstrip("/") != self.base_url:
+            raise ConfigurationError(
+                f"{source}: key 'base_url' is {caps.base_url!r}, but this client talks to "
+                f"{self.base_url!r}; probe this environment with `asperion probe`, or pass the "
+                "file made for it."
+            )
         self.tenant_header = tenant_header
         self.strict = strict
+        self.capabilities = caps
 
     def tenant(self, administration_id: int) -> Session:
         """Return the session for one administration (``with client.tenant(id): ...``)."""
@@ -86,3 +101,14 @@ class Client(HttpClient):
         """Return every administration the user can reach, as ``Administration`` models."""
         account = AccountSession(self)
         return list(Administration.objects.using(account).cache(False))
+
+
+def _capabilities(
+    given: Capabilities | str | os.PathLike[str] | None,
+) -> tuple[Capabilities, str]:
+    """Return the capabilities to use and where they came from (for messages)."""
+    if given is None:
+        return Capabilities(), "the default capabilities"
+    if isinstance(given, Capabilities):
+        return given, "Client(capabilities=...)"
+    return Capabilities.load(os.fspath(given)), os.fspath(given)

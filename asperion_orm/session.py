@@ -28,6 +28,7 @@ from asperion_orm.http.client import DEFAULT_BASE_URL, UploadFile
 if TYPE_CHECKING:
     import requests
 
+    from asperion_orm.capabilities import Capabilities
     from asperion_orm.client import Client
 
 __all__ = [
@@ -113,6 +114,11 @@ class Session:
     def strict(self) -> bool:
         """Return whether queries that would run locally must be refused."""
         return bool(self.client.strict)
+
+    @property
+    def capabilities(self) -> Capabilities:
+        """Return what the server is known to do (the planner reads it)."""
+        return self.client.capabilities
 
     @property
     def max_concurrency(self) -> int:
@@ -202,6 +208,14 @@ class Session:
     def patch(self, path: str, body: Mapping[str, Any]) -> dict[str, Any]:
         """Change the given fields of an object; return it."""
         return self._write("PATCH", path, body)
+
+    def validate(self, path: str, body: Mapping[str, Any]) -> None:
+        """Have the server validate a new object without creating it (``validateOnly=true``).
+
+        Raises the ``ValidationError`` a real POST would; nothing changes, so nothing in the
+        cache is invalidated.
+        """
+        self._request("POST", path, params=[("validateOnly", "true")], body=body)
 
     def upload(self, path: str, files: Mapping[str, UploadFile]) -> dict[str, Any]:
         """POST files as multipart/form-data (part name → file name, bytes, content type).

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from asperion_orm.orm.planner import Plan, Request, order_rows, window_pages
-from asperion_orm.orm.where import field_reader
+from asperion_orm.orm.where import Where, field_reader
 
 if TYPE_CHECKING:
     from asperion_orm.orm.options import Options
@@ -39,7 +39,7 @@ class Fetcher:
         self.session = session
         self.plan = plan
         self.meta: Options = plan.meta
-        self.page_size = min(chunk_size or self.meta.max_page_size, self.meta.max_page_size)
+        self.page_size = min(chunk_size or plan.page_size, plan.page_size)
         self.cache = cache
         self.ttl = ttl
 
@@ -71,8 +71,9 @@ class Fetcher:
         if plan.windowed:
             return self._window()
         rows = self._scan()
-        if plan.local_where:
-            rows = (row for row in rows if plan.local_where.matches(field_reader(row)))
+        for where in (plan.verify, plan.local_where):
+            if where:
+                rows = _kept(rows, where)
         if plan.local_order or plan.merged:
             rows = iter(order_rows(list(rows), plan.ordering, self.meta))
         return itertools.islice(rows, plan.low, plan.high)
@@ -84,7 +85,7 @@ class Fetcher:
             first = low // self.page_size + 1
             rows = self._pages(first, self.page_size)
             return itertools.islice(rows, low - (first - 1) * self.page_size, None)
-        size, first, last = window_pages(low, high, self.meta.max_page_size)
+        size, first, last = window_pages(low, high, self.plan.page_size)
         bodies = self.get_many(self.plan.page(n, size) for n in range(first, last + 1))
         rows = (row for body in bodies for row in body["_data"])
         offset = (first - 1) * size
@@ -121,6 +122,11 @@ class Fetcher:
                 if row.get(pk) not in seen:
                     seen.add(row.get(pk))
                     yield row
+
+
+def _kept(rows: Iterator[Raw], where: Where) -> Iterator[Raw]:
+    """Yield the rows that satisfy ``where``."""
+    return (row for row in rows if where.matches(field_reader(row)))
 
 
 def page_count(body: Raw, size: int) -> int:

@@ -177,10 +177,36 @@ class Model:
             found.update(self._missing_required())
         return {name: messages for name, messages in found.items() if messages}
 
-    def full_clean(self, names: Iterable[str] | None = None) -> None:
-        """Raise ``ValidationError`` when the fields about to be sent are not valid."""
+    def full_clean(
+        self,
+        names: Iterable[str] | None = None,
+        *,
+        remote: bool = False,
+        using: Session | None = None,
+    ) -> None:
+        """Raise ``ValidationError`` when the fields about to be sent are not valid.
+
+        ``remote=True`` then asks the server too, for a new object (``POST …?validateOnly=true``):
+        it raises the error a real save would, and creates nothing.
+        """
         if errors := self.errors(names):
             raise ValidationError(errors)
+        if remote:
+            self._validate_remotely(using)
+
+    def _validate_remotely(self, using: Session | None) -> None:
+        if not self._state.adding:
+            raise ConfigurationError(
+                f"This {type(self).__name__} exists already; the API validates new objects only "
+                "(validateOnly on a create). Save it to have the server check a change."
+            )
+        self._meta.check_writable(adding=True)
+        session = self._session_for(using)
+        body = self._validated(self._state.changed)
+        try:
+            session.validate(self._meta.check_path(), body)
+        except ValidationError as exc:
+            raise ValidationError(self._rekeyed(exc.errors)) from exc
 
     def _missing_required(self) -> dict[str, list[str]]:
         return {
@@ -204,8 +230,16 @@ class Model:
         update_fields: Iterable[str] | None = None,
         full: bool = False,
         using: Session | None = None,
+        validate_only: bool = False,
     ) -> None:
-        """POST when new, else PATCH the changed (or named) fields; ``full=True`` PUTs all."""
+        """POST when new, else PATCH the changed (or named) fields; ``full=True`` PUTs all.
+
+        ``validate_only=True`` has the server validate a new object without creating it
+        (``full_clean(remote=True)``).
+        """
+        if validate_only:
+            self.full_clean(remote=True, using=using)
+            return
         self._meta.check_writable(adding=self._state.adding)
         session = self._session_for(using)
         if self._state.adding:

@@ -2,9 +2,15 @@
 
 The server part is equality, ``in``, a same-field OR of equalities, ``gte``/``lte``/``range``
 and ``gt``/``lt`` on range-filterable fields (exact on integers and dates, where ``id__gt=5``
-is ``id_from=6``; a narrowing bound re-checked locally on decimals and datetimes), a one-field
-order and ``only()`` as ``fields=``. Everything else (exclude, cross-field OR, substring lookups, a
-multi-field order) runs over the streamed pages. Nothing here does I/O.
+is ``id_from=6``), text comparisons through ``<Field>_comparison``, a one-field order and
+``only()`` as ``fields=``. Everything else (cross-field OR, case-insensitive lookups, a
+multi-field order) runs over the streamed pages.
+
+The server narrows, the client verifies: where the server's answer may differ from Django's
+(text compared without regard to case or with ``Contains``, a decimal or datetime bound the
+server rounds), the lookup is sent *and* re-checked here (``Plan.verify``), and ``count()`` and
+``exists()`` count the verified rows instead of trusting ``MetaOnly``. What the server can do
+comes from ``Capabilities``. Nothing here does I/O.
 """
 
 from __future__ import annotations
@@ -17,8 +23,10 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
+from asperion_orm.capabilities import DEFAULT_CAPABILITIES, Capabilities
 from asperion_orm.exceptions import QueryError
-from asperion_orm.orm.lookups import EQUAL, In, Lookup
+from asperion_orm.orm.fields import DateTime, String
+from asperion_orm.orm.lookups import EQUAL, Exact, In, Lookup, render
 from asperion_orm.orm.q import Q
 from asperion_orm.orm.where import Where
 from asperion_orm.session import DEFAULT_BASE_URL
@@ -29,11 +37,21 @@ if TYPE_CHECKING:
 
 __all__ = ["LocalEvaluationWarning", "Plan", "Request", "plan", "window_pages"]
 
-MAX_URL_BYTES = 2000
+MAX_URL_BYTES = DEFAULT_CAPABILITIES.max_url_bytes
 # Room for the longest paging suffix a request of the plan may get.
 PAGING_RESERVE = len("&page=999999&pageSize=100")
 
 Params = tuple[tuple[str, str], ...]
+
+# The ``<Field>_comparison`` value that answers each text lookup (narrowing where case differs).
+COMPARISONS = {
+    "exact": "Equals",
+    "in": "Equals",
+    "contains": "Contains",
+    "startswith": "StartsWith",
+    "endswith": "EndsWith",
+}
+COMPARISON_SUFFIX = "_comparison"
 
 
 class LocalEvaluationWarning(UserWarning):
@@ -65,11 +83,14 @@ class Plan:
     params: Params
     chunks: tuple[Params, ...] = ((),)
     local_where: Where = field(default_factory=Where)
+    verify: Where = field(default_factory=Where)
     local_order: tuple[str, ...] = ()
     ordering: tuple[str, ...] = ()
     low: int = 0
     high: int | None = None
     empty: bool = False
+    page_size: int = 100
+    verified: tuple[str, ...] = ()
 
     def __str__(self) -> str:
         if self.empty:
@@ -80,13 +101,21 @@ class Plan:
 
     @property
     def local(self) -> bool:
-        """Return whether any step runs locally (filtering or ordering)."""
+        """Return whether any step runs locally (filtering or ordering) over unnarrowed rows."""
         return bool(self.local_where) or bool(self.local_order)
+
+    @property
+    def checked_here(self) -> bool:
+        """Return whether rows are filtered or ordered here, verification included.
+
+        Then the server's counts and pages are not the answer: ``count()`` counts rows here.
+        """
+        return self.local or bool(self.verify)
 
     @property
     def windowed(self) -> bool:
         """Return whether the server pages can answer the slice directly."""
-        return not self.local and len(self.chunks) == 1
+        return not self.checked_here and len(self.chunks) == 1
 
     @property
     def merged(self) -> bool:
@@ -97,11 +126,13 @@ class Plan:
         """Return whether every chunk's first page holds all its rows (a page of ids or fewer)."""
         pk = self.meta.pk.api_name
         sizes = [sum(name == pk for name, _ in self.params + chunk) for chunk in self.chunks]
-        return all(0 < size <= self.meta.max_page_size for size in sizes)
+        return all(0 < size <= self.page_size for size in sizes)
 
     def local_steps(self) -> list[str]:
         """Return what runs locally, without values (the query's shape)."""
         steps = []
+        if self.verify:
+            steps.append(f"verify {', '.join(self.verified)}")
         if self.local_where:
             steps.append(f"filter {self.local_where.shape()}")
         if self.local_order:
@@ -129,12 +160,12 @@ class Plan:
     def first_requests(self) -> list[Request]:
         """Return the requests sent first: the window's pages, or page 1 of every chunk."""
         if self.windowed and self.high is not None:
-            size, first, last = window_pages(self.low, self.high, self.meta.max_page_size)
+            size, first, last = window_pages(self.low, self.high, self.page_size)
             return [self.page(number, size) for number in range(first, last + 1)]
         if self.windowed:
-            size = self.meta.max_page_size
+            size = self.page_size
             return [self.page(self.low // size + 1, size)]
-        return [self.page(1, self.meta.max_page_size, chunk) for chunk in self.chunks]
+        return [self.page(1, self.page_size, chunk) for chunk in self.chunks]
 
     # -- explanation ---------------------------------------------------------------------------
 
@@ -147,10 +178,19 @@ class Plan:
             lines.append("  ...then the remaining pages, fetched concurrently")
         if self.merged:
             lines.append(f"merge {len(self.chunks)} chunks: de-duplicate by id, re-sort")
-        lines += [f"local: {step}" for step in self.local_steps()]
+        if self.verify:
+            narrowing = "; ".join(self._narrowing()) or "the filters above"
+            lines.append(f"server narrows: {narrowing}; verified here: {', '.join(self.verified)}")
+        lines += [f"local: {step}" for step in self.local_steps() if not step.startswith("verify")]
         if not self.windowed and (self.low or self.high is not None):
             lines.append(f"local: slice [{self.low}:{'' if self.high is None else self.high}]")
         return "\n".join(lines)
+
+    def _narrowing(self) -> list[str]:
+        """Return the server parameters of the verified fields, as sent (first chunk)."""
+        names = {lookup.field.api_name.lower() for lookup in self.verify.lookups()}
+        pairs = dict.fromkeys([*self.params, *self.chunks[0]])
+        return [f"{name}={value}" for name, value in pairs if _filtered_field(name) in names]
 
     def check_local(self, *, strict: bool) -> None:
         """Raise in strict mode, else warn once per query shape, when steps run locally."""
@@ -193,36 +233,48 @@ def window_pages(low: int, high: int, max_size: int) -> tuple[int, int, int]:
 # -- building a plan ---------------------------------------------------------------------------
 
 
-def plan(query: Query, base_url: str = DEFAULT_BASE_URL) -> Plan:
-    """Split ``query`` into server requests and local steps."""
+def plan(
+    query: Query,
+    base_url: str = DEFAULT_BASE_URL,
+    capabilities: Capabilities = DEFAULT_CAPABILITIES,
+) -> Plan:
+    """Split ``query`` into server requests, verification and local steps."""
     meta = query.model._meta
-    split = _Split(meta)
+    page_size = min(meta.max_page_size, capabilities.max_page_size)
+    split = _Split(meta, capabilities)
     split.take(query.where)
-    server_order, local_order = _split_order(meta, query.ordering)
+    server_order, local_order = _split_order(meta, query.ordering, capabilities)
     params = split.params() + server_order
-    params += _fields_param(query, split.local, local_order) + query.params
-    chunks = _chunk(meta, params, split, base_url)
+    params += _fields_param(query, [*split.local, *split.verify], local_order) + query.params
+    chunks = _chunk(meta, params, split, base_url, capabilities.max_url_bytes, page_size)
     return Plan(
         meta=meta,
         params=chunks[0],
         chunks=chunks[1],
         local_where=Where(tuple(split.local)),
+        verify=Where(tuple(split.verify)),
         local_order=local_order,
         ordering=query.ordering,
         low=query.low_mark,
         high=query.high_mark,
         empty=query.empty or split.empty,
+        page_size=page_size,
+        verified=tuple(split.verified),
     )
 
 
 class _Split:
     """Sort the top-level conditions into server parameters and local conditions."""
 
-    def __init__(self, meta: Options) -> None:
+    def __init__(self, meta: Options, capabilities: Capabilities) -> None:
         self.meta = meta
+        self.caps = capabilities
         self.equal: dict[str, list[str]] = {}
+        self.comparisons: dict[str, str] = {}
         self.ranges: dict[str, str] = {}
         self.local: list[Where | Lookup] = []
+        self.verify: list[Where | Lookup] = []
+        self.verified: list[str] = []
         self.empty = False
 
     def take(self, where: Where) -> None:
@@ -232,25 +284,68 @@ class _Split:
                 self._lookup(child)
             elif child.connector == Q.AND and not child.negated:
                 self.take(child)
-            elif not self._same_field_or(child):
+            elif not self._same_field_or(child) and not self._not_equal(child):
                 self.local.append(child)
 
     def _lookup(self, lookup: Lookup) -> None:
         self.empty = self.empty or (isinstance(lookup, In) and not lookup.value)
+        if isinstance(lookup.field, String) and lookup.name in COMPARISONS:
+            self._text(lookup, lookup, COMPARISONS[lookup.name])
+            return
         pushed = self._push_equal(lookup) if lookup.server == (EQUAL,) else self._push_range(lookup)
-        if not pushed or not lookup.server_exact():
+        if not pushed:
             self.local.append(lookup)
+        elif _below_milliseconds(lookup):
+            self._verify(lookup, "milliseconds")
+        elif not lookup.server_exact():
+            self._verify(lookup, "inclusive bound")
+
+    def _verify(self, node: Where | Lookup, reason: str) -> None:
+        """Keep a condition the server narrows by, to re-check every row it returns."""
+        self.verify.append(node)
+        keys = list(dict.fromkeys(lookup.key for lookup in Where((node,)).lookups()))
+        negated = isinstance(node, Where) and node.negated
+        self.verified.append(f"{'not ' if negated else ''}{' or '.join(keys)} ({reason})")
+
+    def _text(self, node: Where | Lookup, lookup: Lookup, comparison: str) -> None:
+        """Send a text condition with ``<Field>_comparison``; verify it unless exact here."""
+        caps = self.caps
+        plain = comparison == "Equals" and not caps.text_comparison  # Contains, or Equals
+        if not (caps.text_comparison or plain) or not self._push_equal(lookup):
+            self.local.append(node)
+            return
+        if caps.text_comparison:
+            self.comparisons[lookup.field.api_name] = comparison
+        if not (caps.text_exact if comparison == "Equals" else caps.text_case_sensitive is True):
+            reason = "case" if caps.text_default == "equals" or caps.text_comparison else "contains"
+            self._verify(node, reason)
+
+    def _not_equal(self, node: Where) -> bool:
+        """Push ``exclude(field="x")`` as ``NotEquals`` where the server answers it exactly.
+
+        Only on a text field that is never null (a server's ``<>`` drops null rows, which
+        Django's ``exclude`` keeps) and when comparisons are known to respect case.
+        """
+        only = node.children[0] if len(node.children) == 1 else None
+        if not (node.negated and isinstance(only, Exact) and isinstance(only.field, String)):
+            return False
+        if only.field.null or not (self.caps.text_comparison and self.caps.text_exact):
+            return False
+        if not self._push_equal(only):
+            return False
+        self.comparisons[only.field.api_name] = "NotEquals"
+        return True
 
     def _push_equal(self, lookup: Lookup) -> bool:
         name = lookup.field.api_name
         if lookup.field.name not in self.meta.filterable or name in self.equal:
             return False
-        self.equal[name] = [value for _, value in lookup.params()]
+        self.equal[name] = [render(lookup.field, value) for value in _values(lookup)]
         self.empty = self.empty or not self.equal[name]
         return True
 
     def _push_range(self, lookup: Lookup) -> bool:
-        pairs = lookup.params() if lookup.server else []
+        pairs = lookup.params() if lookup.server and self.caps.range_filters else []
         if lookup.field.name not in self.meta.range_filterable or not pairs:
             return False
         if any(name in self.ranges for name, _ in pairs):
@@ -269,27 +364,52 @@ class _Split:
         if len({lookup.field.name for lookup in lookups}) != 1:
             return False
         merged = In(lookups[0].field, [v for c in lookups for v in _values(c)])
+        if isinstance(merged.field, String):
+            self._text(node, merged, "Equals")
+            return True
         return self._push_equal(merged)
 
     def params(self) -> Params:
         """Return the server filter parameters."""
         pairs = [(name, value) for name, values in self.equal.items() for value in values]
-        return tuple(pairs) + tuple(self.ranges.items())
+        comparisons = [(name + COMPARISON_SUFFIX, c) for name, c in self.comparisons.items()]
+        return tuple(pairs) + tuple(comparisons) + tuple(self.ranges.items())
+
+
+def _filtered_field(param: str) -> str:
+    """Return the lower-case API field a filter parameter is about (``Name_comparison`` → name)."""
+    name = param.lower()
+    for suffix in (COMPARISON_SUFFIX, "_from", "_to"):
+        name = name.removesuffix(suffix)
+    return name
+
+
+def _below_milliseconds(lookup: Lookup) -> bool:
+    """Tell whether a datetime value has digits the server's milliseconds cut off."""
+    if not isinstance(lookup.field, DateTime):
+        return False
+    values = lookup.value if isinstance(lookup.value, tuple) else (lookup.value,)
+    return any(value.microsecond % 1000 for value in values)
 
 
 def _values(lookup: Lookup) -> Sequence[Any]:
     return lookup.value if isinstance(lookup, In) else [lookup.value]
 
 
-def _split_order(meta: Options, ordering: tuple[str, ...]) -> tuple[Params, tuple[str, ...]]:
+def _split_order(
+    meta: Options, ordering: tuple[str, ...], capabilities: Capabilities
+) -> tuple[Params, tuple[str, ...]]:
     """Return the server ``orderby`` parameter, or the ordering to apply locally."""
     effective = _drop_after_id(ordering)
-    if len(effective) > 1:
+    if len(effective) > 1 and not capabilities.multi_field_order_by:
         return (), ordering
     if not effective:
         return (), ()
-    desc, name = effective[0].startswith("-"), effective[0].lstrip("-")
-    return (("orderby", ("-" if desc else "") + meta.get_field(name).api_name),), ()
+    names = [
+        ("-" if name.startswith("-") else "") + meta.get_field(name.lstrip("-")).api_name
+        for name in effective
+    ]
+    return (("orderby", ",".join(names)),), ()
 
 
 def _drop_after_id(ordering: tuple[str, ...]) -> tuple[str, ...]:
@@ -320,28 +440,25 @@ def _fields_param(query: Query, local: list[Where | Lookup], local_order: Iterab
 
 
 def _chunk(
-    meta: Options, params: Params, split: _Split, base_url: str
+    meta: Options, params: Params, split: _Split, base_url: str, max_bytes: int, page_size: int
 ) -> tuple[Params, tuple[Params, ...]]:
-    """Split the longest ``in`` list so every URL stays within ``MAX_URL_BYTES``.
+    """Split the longest ``in`` list so every URL stays within ``max_bytes``.
 
     An id list longer than a page is split too, so its pages are fetched concurrently.
     """
     if not split.equal:
         return params, ((),)
     name = max(split.equal, key=lambda key: len(split.equal[key]))
-    many_ids = name == meta.pk.api_name and len(split.equal[name]) > meta.max_page_size
-    if _url_bytes(meta, params, base_url) <= MAX_URL_BYTES and not many_ids:
+    many_ids = name == meta.pk.api_name and len(split.equal[name]) > page_size
+    if _url_bytes(meta, params, base_url) <= max_bytes and not many_ids:
         return params, ((),)
     fixed = tuple(pair for pair in params if pair[0] != name)
-    cap = meta.max_page_size if name == meta.pk.api_name else None
-    chunks = tuple(_pack(meta, fixed, name, split.equal[name], base_url, cap))
-    return fixed, chunks
+    cap = page_size if name == meta.pk.api_name else None
+    budget = max_bytes - _url_bytes(meta, fixed, base_url)
+    return fixed, tuple(_pack(name, split.equal[name], budget, cap))
 
 
-def _pack(
-    meta: Options, fixed: Params, name: str, values: list[str], base_url: str, cap: int | None
-) -> Iterator[Params]:
-    budget = MAX_URL_BYTES - _url_bytes(meta, fixed, base_url)
+def _pack(name: str, values: list[str], budget: int, cap: int | None) -> Iterator[Params]:
     chunk: list[tuple[str, str]] = []
     used = 0
     for value in values:

@@ -249,8 +249,9 @@ class QuerySet(Generic[M]):
 
     def _plan(self, session: Session | None) -> Plan:
         self.model._meta.check_readable()
-        base_url = session.base_url if session is not None else DEFAULT_BASE_URL
-        return plan(self.query, base_url)
+        if session is None:
+            return plan(self.query, DEFAULT_BASE_URL)
+        return plan(self.query, session.base_url, session.capabilities)
 
     # -- METHODS THAT CALL THE API -------------------------------------------------------------
 
@@ -312,7 +313,7 @@ class QuerySet(Generic[M]):
         session = self._resolve_session()
         plan = self._checked_plan(session)
         fetcher = self._fetcher(session, plan)
-        if plan.empty or plan.local:
+        if plan.empty or plan.checked_here:
             return sum(1 for _ in fetcher.rows())
         return _clip(fetcher.total(), plan.low, plan.high)
 
@@ -323,7 +324,7 @@ class QuerySet(Generic[M]):
         session = self._resolve_session()
         plan = self._checked_plan(session)
         fetcher = self._fetcher(session, plan)
-        if plan.empty or plan.local:
+        if plan.empty or plan.checked_here:
             return next(iter(fetcher.rows()), None) is not None
         if plan.merged:
             return _clip(fetcher.total(), plan.low, plan.high) > 0

@@ -105,7 +105,7 @@ def test_gt_and_lt_on_dates_send_the_next_and_previous_day() -> None:
 def test_gt_on_the_last_date_narrows_and_rechecks() -> None:
     queryset = SampleInvoice.objects.filter(invoice_date__gt=dt.date.max)
     assert "invoiceDate_from=9999-12-31" in sql(queryset)
-    assert steps(queryset) == ["filter (invoice_date__gt)"]
+    assert steps(queryset) == ["verify invoice_date__gt (inclusive bound)"]
 
 
 def test_gt_and_lt_on_decimals_and_datetimes_narrow_and_recheck_locally() -> None:
@@ -115,7 +115,9 @@ def test_gt_and_lt_on_decimals_and_datetimes_narrow_and_recheck_locally() -> Non
         "GET /debtor?createdDate_to=2024-01-01T00%3A00%3A00%2B00%3A00"
         "&creditLimit_from=5.00&page=1&pageSize=100"
     )
-    assert steps(queryset) == ["filter (created_date__lt AND credit_limit__gt)"]
+    assert steps(queryset) == [
+        "verify created_date__lt (inclusive bound), credit_limit__gt (inclusive bound)"
+    ]
 
 
 def test_range_uses_both_bounds() -> None:
@@ -146,10 +148,13 @@ def test_substring_lookups_run_locally(lookup: str) -> None:
 # -- Q trees, exclude, ordering, slices, only ----------------------------------------------------
 
 
-def test_same_field_or_is_pushed_down() -> None:
+def test_same_field_or_is_pushed_down_and_text_verified() -> None:
     queryset = SampleDebtor.objects.filter(Q(city="Delft") | Q(city="Ede") | Q(city__in=["Epe"]))
     assert sql(queryset) == "GET /debtor?city=Delft&city=Ede&city=Epe&page=1&pageSize=100"
-    assert steps(queryset) == []
+    assert steps(queryset) == ["verify city__exact or city__in (contains)"]
+    numbers = SampleDebtor.objects.filter(Q(id=1) | Q(id__in=[2]))
+    assert sql(numbers) == "GET /debtor?id=1&id=2&page=1&pageSize=100"
+    assert steps(numbers) == []
 
 
 def test_cross_field_or_runs_locally() -> None:
@@ -160,13 +165,13 @@ def test_cross_field_or_runs_locally() -> None:
 def test_exclude_runs_locally_while_filters_still_go_to_the_server() -> None:
     queryset = SampleDebtor.objects.filter(city="Ede").exclude(name__startswith="A")
     assert sql(queryset) == "GET /debtor?city=Ede&page=1&pageSize=100"
-    assert steps(queryset) == ["filter (NOT (name__startswith))"]
+    assert steps(queryset) == ["verify city__exact (contains)", "filter (NOT (name__startswith))"]
 
 
 def test_chained_filters_on_one_parameter_never_become_an_or() -> None:
     queryset = SampleDebtor.objects.filter(city="Ede").filter(city="Epe")
     assert sql(queryset) == "GET /debtor?city=Ede&page=1&pageSize=100"
-    assert steps(queryset) == ["filter (city__exact)"]
+    assert steps(queryset) == ["verify city__exact (contains)", "filter (city__exact)"]
 
 
 def test_single_field_order_goes_to_the_server() -> None:
@@ -247,6 +252,7 @@ def test_explain_lists_requests_and_local_steps() -> None:
     assert text.explain().splitlines() == [
         "GET /debtor?city=Ede&page=1&pageSize=100",
         "  ...then the remaining pages, fetched concurrently",
+        "server narrows: city=Ede; verified here: city__exact (contains)",
         "local: filter (name__icontains)",
         "local: order by city, name",
         "local: slice [0:5]",

@@ -39,6 +39,16 @@ def test_count_is_one_meta_only_request(
     assert ("MetaOnly", "true") in asperion_sandbox.requests(path="/v1/*")[-1].params
 
 
+def test_count_of_a_text_filter_counts_the_verified_rows(
+    shared_session: Session, assert_requests: Counter, asperion_sandbox: Sandbox
+) -> None:
+    names = [row["name"] for row in rows(asperion_sandbox, shared_session, "debtor")]
+    with assert_requests(1):
+        assert Debtor.objects.filter(name=names[3]).count() == names.count(names[3])
+    sent = asperion_sandbox.requests(path="/v1/*")[-1].params
+    assert not any(name.lower() == "metaonly" for name, _ in sent)  # the server only narrows
+
+
 def test_count_of_a_slice_is_still_one_request(
     shared_session: Session, assert_requests: Counter
 ) -> None:
