@@ -251,6 +251,14 @@ def cli(ctx: click.Context) -> None:
 @click.option("--rate-limit", type=float, default=None, help="API requests per second.")
 @click.option("--seed", type=int, default=0, help="Seed of the generated data.")
 @click.option("--interactive", is_flag=True, help="Show a login form at /connect/authorize.")
+@click.option(
+    "--text-match",
+    type=click.Choice(["contains-ci", "exact-cs"]),
+    default="contains-ci",
+    show_default=True,
+    help="How text filters compare without <Field>_comparison: Contains ignoring case (as the "
+    "live API), or Equals, case-sensitive.",
+)
 def sandbox(
     port: int,
     records: tuple[str, ...],
@@ -258,6 +266,7 @@ def sandbox(
     rate_limit: float | None,
     seed: int,
     interactive: bool,
+    text_match: str,
 ) -> None:
     """Serve the local API emulator over HTTPS until Ctrl-C."""
     from asperion_orm.testing.serve import sandbox_options, serve
@@ -270,6 +279,7 @@ def sandbox(
             rate_limit=rate_limit,
             seed=seed,
             interactive=interactive,
+            text_match=text_match,
         )
     except ValueError as exc:
         raise InputError(f"--records: {exc}") from exc

@@ -29,6 +29,7 @@ RESERVED = frozenset(
     {"objects", "pk", "save", "delete", "errors", "full_clean", "to_api", "from_api", "Meta"}
 )
 WRITE_METHODS = ("post", "put", "patch", "delete")
+NESTED = ("Nested", "Lines")
 _VERSION_SEGMENT = re.compile(r"v\d+(\.\d+)*", re.IGNORECASE)
 
 Schema = Mapping[str, Any]
@@ -93,7 +94,10 @@ class ClassDecl:
 
 @dataclass
 class Resource:
-    """A collection path and the schema of its objects."""
+    """A collection path and the schema of its objects.
+
+    ``append_only``: objects are created and read but never changed (POST and GET only).
+    """
 
     path: str
     name: str
@@ -101,6 +105,7 @@ class Resource:
     read_only: bool
     create_only: bool
     params: frozenset[str]
+    append_only: bool = False
 
 
 # -- the document ----------------------------------------------------------------------------
@@ -168,6 +173,8 @@ class Document:
         operations = self.paths[path]
         if not isinstance(operations, Mapping):
             raise SpecError(f"path {path!r} is not an object")
+        if "x-asperion-alias-of" in operations:
+            return None  # another spelling of a path that is declared already
         named = self._schema_for(segment, operations)
         if named is None:
             return None
@@ -181,6 +188,7 @@ class Document:
             read_only=not writes,
             create_only=writes == ["post"] and "get" not in operations,
             params=self._query_params(operations.get("get")),
+            append_only=writes == ["post"] and "get" in operations,
         )
 
     def _segment(self, path: str) -> str | None:
@@ -390,11 +398,15 @@ class Builder:
         fmt = prop.get("format")
         if kind == "array":
             return self._array(owner, name, prop)
+        lines = _envelope_items(prop)
+        if lines is not None:
+            nested = self._nested(owner, name, self.document.resolve(lines))
+            return FieldDecl(name, "Lines", [nested])
         if kind == "object" or (kind is None and "properties" in prop):
             nested = self._nested(owner, name, prop)
             return FieldDecl(name, "Nested", [nested])
         if prop.get("enum"):
-            choices = ", ".join(_quote(value) for value in prop["enum"])
+            choices = ", ".join(_literal(value) for value in prop["enum"])
             return FieldDecl(name, "Choice", [f"[{choices}]"])
         return _scalar(name, kind, fmt, prop)
 
@@ -414,11 +426,14 @@ class Builder:
         return class_name
 
     def _target(self, api_name: str, prop: Schema) -> str | None:
+        """Return the model a field refers to: named by ``x-references`` (an integer or string
+        key, such as ``journalId`` or ``vatCode``), or guessed from an integer ``...Id``."""
+        reference = prop.get("x-references")
+        keyed = prop.get("type") in ("integer", "string")
+        if keyed and isinstance(reference, str) and reference.lower() in self.by_path:
+            return self.by_path[reference.lower()]
         if prop.get("type") != "integer" or not api_name.endswith("Id") or len(api_name) < 3:
             return None
-        reference = prop.get("x-references")
-        if isinstance(reference, str) and reference.lower() in self.by_path:
-            return self.by_path[reference.lower()]
         stem = api_name[:-2].lower()
         return self.by_name.get(stem) or self.by_path.get(stem) or self.by_path.get(stem + "s")
 
@@ -431,9 +446,10 @@ class Builder:
         target: str,
         resource: Resource | None,
     ) -> FieldDecl:
-        name = snake_case(api_name[:-2])
+        name = snake_case(api_name[:-2] if api_name.endswith("Id") else api_name)
         decl = FieldDecl(name, "ForeignKey", [_quote(target)])
-        if resource is not None and not resource.create_only:
+        view = resource is not None and "x-asperion-view-of" in resource.schema
+        if resource is not None and not resource.create_only and not view:
             decl.kwargs["related_name"] = _quote(self._related_name(owner, name, target))
         if camel_case(f"{name}_id") != api_name:
             decl.kwargs["api_name"] = _quote(api_name)
@@ -454,6 +470,10 @@ class Builder:
         meta = {"path": _quote(resource.path)}
         if resource.read_only:
             meta["read_only"] = "True"
+        if resource.create_only:
+            meta["create_only"] = "True"
+        if resource.append_only:
+            meta["append_only"] = "True"
         props = schema.get("properties") or {}
         api_names = {decl.name: _api_name_of(decl) for decl in fields}
         equal = [n for n, a in api_names.items() if _filterable(props.get(a), a, resource.params)]
@@ -481,6 +501,23 @@ def _ranged(prop: Any, api_name: str, params: frozenset[str]) -> bool:
     if isinstance(prop, Mapping) and "x-range-filterable" in prop:
         return bool(prop["x-range-filterable"])
     return f"{api_name.lower()}_from" in params or f"{api_name.lower()}_to" in params
+
+
+def _envelope_items(prop: Schema) -> Any:
+    """Return the line schema of an embedded ``{"_data": [...], "_meta": ...}`` envelope."""
+    props = prop.get("properties")
+    if prop.get("type") != "object" or not isinstance(props, Mapping):
+        return None
+    data = props.get("_data")
+    if not prop.get("x-asperion-envelope") and set(props) != {"_data", "_meta"}:
+        return None
+    if not isinstance(data, Mapping) or data.get("type") != "array":
+        return None
+    return data.get("items") or {}
+
+
+def _literal(value: Any) -> str:
+    return _quote(value) if isinstance(value, str) else repr(value)
 
 
 def _scalar(name: str, kind: Any, fmt: Any, prop: Schema) -> FieldDecl:
@@ -530,7 +567,7 @@ def _common(decl: FieldDecl, prop: Schema, required: bool) -> None:
     if not read_only and not prop.get("nullable", False) and (required or "default" in prop):
         decl.kwargs["null"] = "False"
     default = prop.get("default")
-    if not read_only and isinstance(default, bool | int | str) and decl.kind != "Nested":
+    if not read_only and isinstance(default, bool | int | str) and decl.kind not in NESTED:
         decl.kwargs["default"] = repr(default)
 
 

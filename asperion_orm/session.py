@@ -23,7 +23,7 @@ from urllib.parse import quote
 
 from asperion_orm import _json
 from asperion_orm.exceptions import ConfigurationError, NoSessionError, TenantMismatchError
-from asperion_orm.http.client import DEFAULT_BASE_URL
+from asperion_orm.http.client import DEFAULT_BASE_URL, UploadFile
 
 if TYPE_CHECKING:
     import requests
@@ -217,6 +217,18 @@ class Session:
         """
         self._request("POST", path, params=[("validateOnly", "true")], body=body)
 
+    def upload(self, path: str, files: Mapping[str, UploadFile]) -> dict[str, Any]:
+        """POST files as multipart/form-data (part name → file name, bytes, content type).
+
+        Returns the answer; one whose answer was lost raises ``AmbiguousWriteError`` and is
+        never resent.
+        """
+        try:
+            response = self._request("POST", path, files=files)
+        finally:
+            self.client.cache.invalidate(self._namespace(path))
+        return self._checked(response.content) if response.content else {}
+
     def delete(self, path: str) -> None:
         """Delete an object."""
         try:
@@ -250,12 +262,13 @@ class Session:
         path: str,
         params: Params = (),
         body: Mapping[str, Any] | None = None,
+        files: Mapping[str, UploadFile] | None = None,
     ) -> requests.Response:
         """Send one request with this session's tenant header."""
         headers = {self.client.tenant_header: str(self.tenant)}
         label = f"tenant {self.tenant}"
         return self.client.request(
-            method, path, params=params, body=body, headers=headers, label=label
+            method, path, params=params, body=body, files=files, headers=headers, label=label
         )
 
     def _write(self, method: str, path: str, body: Mapping[str, Any]) -> dict[str, Any]:
@@ -308,6 +321,7 @@ class AccountSession(Session):
         path: str,
         params: Params = (),
         body: Mapping[str, Any] | None = None,
+        files: Mapping[str, UploadFile] | None = None,
     ) -> requests.Response:
         if method != "GET":
             raise ConfigurationError("The account session only reads; write within a tenant.")

@@ -35,7 +35,7 @@ def _serve(conn: Connection, datasets: Mapping[str, Mapping[str, int]]) -> None:
         tenants = {}
         for name, records in datasets.items():
             tenants[name] = admin = sandbox.add_administration(name, records=records)
-            sandbox.state.count(admin, "debtor")  # generate the data now, not while timing
+            sandbox.state.count(admin, "debtors")  # generate the data now, not while timing
         conn.send(_describe(sandbox, tenants))
         while True:
             command, argument = conn.recv()

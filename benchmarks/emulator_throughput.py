@@ -44,7 +44,7 @@ def measure(sandbox: Sandbox, seconds: float, page_size: int) -> tuple[int, floa
     with requests.Session() as http:
         http.trust_env = False
         http.headers["Authorization"] = f"Bearer {token(sandbox, http)}"
-        url = f"{sandbox.base_url}/debtor"
+        url = f"{sandbox.base_url}/debtors"
         params = {"page": 1, "pageSize": page_size}
         count, started, cpu = 0, time.perf_counter(), time.process_time()
         while (elapsed := time.perf_counter() - started) < seconds:
@@ -61,14 +61,14 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=3.0)
     parser.add_argument("--page-size", type=int, default=5)
     args = parser.parse_args()
-    with Sandbox(records={"debtor": 1000}) as sandbox:
+    with Sandbox(records={"debtors": 1000}) as sandbox:
         measure(sandbox, 0.3, args.page_size)  # warm up: data generation, first connection
         before = sandbox.server.connections_accepted
         count, elapsed, cpu = measure(sandbox, args.seconds, args.page_size)
         connections = sandbox.server.connections_accepted - before
     print(
         f"{count / elapsed:,.0f} requests/second "
-        f"({count} GET /v1/debtor?pageSize={args.page_size} in {elapsed:.1f} s over "
+        f"({count} GET /v1/debtors?pageSize={args.page_size} in {elapsed:.1f} s over "
         f"{connections} keep-alive connections for the login and the pages; "
         f"{cpu / count * 1000:.2f} ms CPU per request, client and server together)"
     )

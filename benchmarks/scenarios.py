@@ -19,7 +19,7 @@ from emulator import Emulator
 
 from asperion_orm import Client
 from asperion_orm.http.cache import MemoryCacheStore
-from asperion_orm.resources import Debtor, SalesInvoice
+from asperion_orm.resources import Debtor, SalesInvoiceHeader
 from asperion_orm.session import Session
 
 __all__ = ["DATASETS", "SCENARIOS", "Context", "Scenario"]
@@ -28,10 +28,10 @@ RequestsClient = PlainClient | TunedClient
 Params = list[tuple[str, str]]
 
 DATASETS = {
-    "debtors": {"debtor": 20_000},
-    "pages": {"debtor": 4_000},
-    "invoices": {"debtor": 40, "salesinvoices": 500},
-    "big": {"debtor": 100_000},
+    "debtors": {"debtors": 20_000},
+    "pages": {"debtors": 4_000},
+    "invoices": {"debtors": 40, "salesinvoices": 500},
+    "big": {"debtors": 100_000},
 }
 ID_COUNT = 500
 SLICE = slice(15_050, 15_150)
@@ -102,7 +102,7 @@ def orm_models(session: Session, ctx: Context) -> Any:
 
 def raw_models(http: RequestsClient, ctx: Context) -> Any:
     """Load every debtor as a dict and read one field of each."""
-    debtors = list(http.rows("debtor"))
+    debtors = list(http.rows("debtors"))
     for debtor in debtors:
         _ = debtor["name"]
     return debtors
@@ -115,7 +115,7 @@ def orm_values(session: Session, ctx: Context) -> Any:
 
 def raw_values(http: RequestsClient, ctx: Context) -> Any:
     """Load ``(id, name)`` of every debtor, asking only for those fields."""
-    return [(row["id"], row["name"]) for row in http.rows("debtor", [("fields", "id,name")])]
+    return [(row["id"], row["name"]) for row in http.rows("debtors", [("fields", "id,name")])]
 
 
 def orm_count(session: Session, ctx: Context) -> Any:
@@ -125,7 +125,7 @@ def orm_count(session: Session, ctx: Context) -> Any:
 
 def raw_count(http: RequestsClient, ctx: Context) -> Any:
     """Count the debtors with a ``MetaOnly`` request."""
-    return int(http.get("debtor", [("MetaOnly", "true")])["_meta"]["totalCount"])
+    return int(http.get("debtors", [("MetaOnly", "true")])["_meta"]["totalCount"])
 
 
 def orm_exists(session: Session, ctx: Context) -> Any:
@@ -136,7 +136,7 @@ def orm_exists(session: Session, ctx: Context) -> Any:
 def raw_exists(http: RequestsClient, ctx: Context) -> Any:
     """Tell whether any debtor is in Utrecht, with a one-row page."""
     params = [("city", REPEAT_CITY), ("page", "1"), ("pageSize", "1")]
-    return bool(http.get("debtor", params)["_data"])
+    return bool(http.get("debtors", params)["_data"])
 
 
 def orm_in(session: Session, ctx: Context) -> Any:
@@ -147,7 +147,7 @@ def orm_in(session: Session, ctx: Context) -> Any:
 def raw_in(http: RequestsClient, ctx: Context) -> Any:
     """Load 500 debtors by id, a page's worth of ids per request."""
     calls = [_id_page(chunk) for chunk in _chunks(ctx.ids)]
-    return [row for body in http.get_all("debtor", calls) for row in body["_data"]]
+    return [row for body in http.get_all("debtors", calls) for row in body["_data"]]
 
 
 def orm_slice(session: Session, ctx: Context) -> Any:
@@ -159,14 +159,14 @@ def raw_slice(http: RequestsClient, ctx: Context) -> Any:
     """Load 100 debtors deep in the list from the two pages of 100 that hold them."""
     first, last = SLICE.start // PAGE_SIZE + 1, (SLICE.stop - 1) // PAGE_SIZE + 1
     calls = [[("page", str(n)), ("pageSize", str(PAGE_SIZE))] for n in range(first, last + 1)]
-    rows = [row for body in http.get_all("debtor", calls) for row in body["_data"]]
+    rows = [row for body in http.get_all("debtors", calls) for row in body["_data"]]
     offset = (first - 1) * PAGE_SIZE
     return rows[SLICE.start - offset : SLICE.stop - offset]
 
 
 def orm_prefetch(session: Session, ctx: Context) -> Any:
     """Load 500 invoices and the debtor of each."""
-    invoices = list(SalesInvoice.objects.using(session).prefetch_related("debtor"))
+    invoices = list(SalesInvoiceHeader.objects.using(session).prefetch_related("debtor"))
     return [(invoice, invoice.debtor) for invoice in invoices]
 
 
@@ -175,7 +175,7 @@ def raw_prefetch(http: RequestsClient, ctx: Context) -> Any:
     invoices = list(http.rows("salesinvoices", [("orderby", "id")]))
     ids = sorted({invoice["debtorId"] for invoice in invoices})
     calls = [_id_page(chunk) for chunk in _chunks(ids)]
-    debtors = {row["id"]: row for body in http.get_all("debtor", calls) for row in body["_data"]}
+    debtors = {row["id"]: row for body in http.get_all("debtors", calls) for row in body["_data"]}
     return [(invoice, debtors.get(invoice["debtorId"])) for invoice in invoices]
 
 
@@ -188,7 +188,7 @@ def orm_repeat(session: Session, ctx: Context) -> Any:
 def raw_repeat(http: RequestsClient, ctx: Context) -> Any:
     """Load the 20 newest debtors in Utrecht."""
     params = [("city", REPEAT_CITY), ("orderby", "-id"), ("page", "1"), ("pageSize", "20")]
-    return http.get("debtor", params)["_data"]
+    return http.get("debtors", params)["_data"]
 
 
 def orm_iterator(session: Session, ctx: Context) -> Any:
@@ -198,7 +198,7 @@ def orm_iterator(session: Session, ctx: Context) -> Any:
 
 def raw_iterator(http: RequestsClient, ctx: Context) -> Any:
     """Stream every debtor as a dict, keeping none."""
-    return sum(1 for row in http.rows("debtor") if row["id"])
+    return sum(1 for row in http.rows("debtors") if row["id"])
 
 
 def _chunks(ids: Sequence[int]) -> Iterator[Sequence[int]]:
@@ -216,7 +216,7 @@ def _id_page(ids: Sequence[int]) -> Params:
 
 def pages_of(dataset: str) -> Callable[[Context], int]:
     """Promise ``ceil(rows / 100)`` requests for iterating a data set's debtors."""
-    return lambda ctx: math.ceil(DATASETS[dataset]["debtor"] / PAGE_SIZE)
+    return lambda ctx: math.ceil(DATASETS[dataset]["debtors"] / PAGE_SIZE)
 
 
 def one(ctx: Context) -> int:

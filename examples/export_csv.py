@@ -16,12 +16,12 @@ from connect import connect
 import asperion_orm as asp
 from asperion_orm.resources import Debtor
 
-COLUMNS = ("id", "name", "city", "email", "credit_limit")
+COLUMNS = ("id", "name", "city", "email_address", "iban")
 
 
 def export(session: asp.Session, path: Path) -> int:
-    """Write the active debtors to ``path``; return how many rows were written."""
-    rows = Debtor.objects.using(session).filter(active=True).order_by("id").values(*COLUMNS)
+    """Write the debtors that are not blocked to ``path``; return how many rows were written."""
+    rows = Debtor.objects.using(session).filter(blocked=False).order_by("id").values(*COLUMNS)
     count = 0
     with path.open("w", newline="", encoding="utf-8") as handle:
         writer = csv.DictWriter(handle, fieldnames=COLUMNS)
@@ -34,9 +34,9 @@ def export(session: asp.Session, path: Path) -> int:
 
 def run(client: asp.Client, tenant: int, out: TextIO = sys.stdout,
         path: Path = Path("debtors.csv")) -> int:  # fmt: skip
-    """Export one administration's active debtors and say where they went."""
+    """Export one administration's debtors that are not blocked and say where they went."""
     count = export(client.tenant(tenant), path)
-    print(f"Wrote {count} active debtors to {path}.", file=out)
+    print(f"Wrote {count} debtors that are not blocked to {path}.", file=out)
     return count
 
 
@@ -44,7 +44,7 @@ def main(argv: list[str] | None = None) -> int:
     """Export to the file named on the command line (default: debtors.csv)."""
     args = sys.argv[1:] if argv is None else argv
     path = Path(args[0] if args else "debtors.csv")
-    with connect(records={"debtor": 450}) as connection:
+    with connect(records={"debtors": 450}) as connection:
         run(connection.client, connection.tenant, path=path)
         made = connection.requests_made()
         if made is not None:

@@ -17,7 +17,7 @@ from typing import TextIO
 from connect import connect
 
 import asperion_orm as asp
-from asperion_orm.resources import JournalEntry, JournalEntryLine, LedgerAccount
+from asperion_orm.resources import Journal, JournalEntry, JournalEntryLine, LedgerAccount
 from asperion_orm.sync import FileCheckpointStore, JournalSync, MemoryTarget
 
 
@@ -30,18 +30,18 @@ def sync_once(session: asp.Session, target: MemoryTarget, checkpoint: Path, out:
 
 
 def change_the_books(session: asp.Session) -> None:
-    """Book a new entry and change an old one (what other users do between syncs)."""
+    """Book a new entry (what other users do between syncs); its lines add up to zero."""
     with session:
-        account = LedgerAccount.objects.order_by("id").first()
+        debit, credit = LedgerAccount.objects.filter(disabled=False).order_by("-id")[:2]
         JournalEntry.objects.create(
-            entry_date=dt.date.today(),
-            reference="SYNC-DEMO",
-            lines=[JournalEntryLine(ledger_account=account, debit=Decimal("12.50"))],
+            date=dt.date.today(),
+            journal=Journal.objects.filter(type="General").first(),
+            description="SYNC-DEMO",
+            lines=[
+                JournalEntryLine(ledger_account=debit, amount=Decimal("12.50")),
+                JournalEntryLine(ledger_account=credit, amount=Decimal("-12.50")),
+            ],
         )
-        oldest = JournalEntry.objects.order_by("id").first()
-        if oldest is not None:
-            oldest.description = "Corrected"
-            oldest.save()
 
 
 def run(client: asp.Client, tenant: int, out: TextIO = sys.stdout, workdir: Path | None = None,
@@ -55,7 +55,7 @@ def run(client: asp.Client, tenant: int, out: TextIO = sys.stdout, workdir: Path
         sync_once(session, target, checkpoint, out)
         if change:
             change_the_books(session)
-            print("Someone books a new entry and corrects an old one.", file=out)
+            print("Someone books a new entry.", file=out)
         print("Second run: only the changes.", file=out)
         sync_once(session, target, checkpoint, out)
     return target
@@ -63,7 +63,7 @@ def run(client: asp.Client, tenant: int, out: TextIO = sys.stdout, workdir: Path
 
 def main() -> int:
     """Connect and run the sync twice (the books only change in the sandbox)."""
-    with connect(records={"journalentries": 120}) as connection:
+    with connect(records={"journalentrieswithlines": 120}) as connection:
         run(connection.client, connection.tenant, change=connection.sandbox is not None)
     return 0
 

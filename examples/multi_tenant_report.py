@@ -14,7 +14,7 @@ from typing import TextIO
 from connect import connect
 
 import asperion_orm as asp
-from asperion_orm.resources import Debtor, SalesInvoice
+from asperion_orm.resources import Debtor, SalesInvoiceHeader
 
 
 @dataclass(frozen=True)
@@ -31,7 +31,8 @@ class Line:
 def figures(client: asp.Client, tenant: int, name: str) -> Line:
     """Return the figures of one administration (two counts and one paged read)."""
     session = client.tenant(tenant)
-    amounts = SalesInvoice.objects.using(session).values_list("amount_incl_vat", flat=True)
+    invoices = SalesInvoiceHeader.objects.using(session)  # the invoices without their lines
+    amounts = invoices.values_list("amount_incl_vat", flat=True)
     totals = [amount or Decimal("0.00") for amount in amounts]
     return Line(
         tenant=tenant,
@@ -69,7 +70,7 @@ def run(client: asp.Client, tenant: int, out: TextIO = sys.stdout) -> list[Line]
 
 def main() -> int:
     """Connect and print the report."""
-    with connect(records={"debtor": 120, "salesinvoices": 150}) as connection:
+    with connect(records={"debtors": 120, "salesinvoices": 150}) as connection:
         run(connection.client, connection.tenant)
         made = connection.requests_made()
         if made is not None:

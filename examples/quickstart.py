@@ -13,7 +13,7 @@ from typing import TextIO
 from connect import connect
 
 import asperion_orm as asp
-from asperion_orm.resources import Country, Debtor
+from asperion_orm.resources import Debtor, PaymentCondition
 
 
 def run(client: asp.Client, tenant: int, out: TextIO = sys.stdout) -> None:
@@ -37,19 +37,22 @@ def read(out: TextIO) -> None:
         print(f"  {debtor.id:>6}  {debtor.name:<35} {debtor.city or ''}", file=out)
 
     city = newest[0].city or "Utrecht"
-    in_city = Debtor.objects.filter(city=city, active=True).only("id", "name")
-    print(f"\nActive debtors in {city}: {in_city.count()}; the server filters:", file=out)
+    in_city = Debtor.objects.filter(city=city, blocked=False).only("id", "name")
+    print(f"\nDebtors in {city} that are not blocked: {in_city.count()}; the query:", file=out)
     print(f"  {in_city.explain()}", file=out)
 
     fuzzy = Debtor.objects.filter(name__icontains="bakkerij")
-    print("\nThe API cannot search inside names, so this filter runs here:", file=out)
+    print("\nA search inside names, ignoring case; what the server does and what runs here:",
+          file=out)  # fmt: skip
     print("  " + fuzzy.explain().replace("\n  ", "\n").replace("\n", "\n  "), file=out)
 
 
 def write(out: TextIO) -> None:
     """Create a debtor, change it (PATCH of the changed field only) and delete it."""
-    country = Country.objects.order_by("id").first()
-    debtor = Debtor.objects.create(name="Quickstart BV", city="Utrecht", country=country)
+    terms = PaymentCondition.objects.order_by("id").first()
+    debtor = Debtor.objects.create(
+        name="Quickstart BV", city="Utrecht", post_code="3511 AB", payment_condition=terms
+    )
     print(f"\nCreated {debtor!r} with a POST; the server gave it id {debtor.id}.", file=out)
     debtor.city = "Amersfoort"
     debtor.save()  # sends {"city": "Amersfoort"} only
@@ -60,7 +63,7 @@ def write(out: TextIO) -> None:
 
 def main() -> int:
     """Connect (an embedded sandbox unless ASPERION_USE_LOGIN=1) and run the walk-through."""
-    with connect(records={"debtor": 250}) as connection:
+    with connect(records={"debtors": 250}) as connection:
         run(connection.client, connection.tenant)
         made = connection.requests_made()
         if made is not None:

@@ -20,6 +20,7 @@ from urllib.parse import urlsplit
 
 import requests
 from requests.adapters import BaseAdapter
+from urllib3.filepost import encode_multipart_formdata
 
 from asperion_orm import _json
 from asperion_orm._log import ResponseInfo, log_attempt, log_retry
@@ -38,7 +39,7 @@ from asperion_orm.http.retry import (
 from asperion_orm.http.tokens import MemoryTokenStore, Token, TokenStore
 from asperion_orm.http.transport import Transport, check_url
 
-__all__ = ["DEFAULT_BASE_URL", "ENVIRONMENTS", "HttpClient"]
+__all__ = ["DEFAULT_BASE_URL", "ENVIRONMENTS", "HttpClient", "UploadFile"]
 
 ENVIRONMENTS: dict[str, tuple[str, str]] = {
     "production": ("https://api.asperion.nl/v1", "https://identity.asperion.nl"),
@@ -47,6 +48,9 @@ ENVIRONMENTS: dict[str, tuple[str, str]] = {
 DEFAULT_BASE_URL = ENVIRONMENTS["production"][0]
 
 _USER_AGENT = "asperion-orm"
+
+UploadFile = tuple[str, bytes, str]
+"""One file of a multipart upload: file name, content and content type."""
 
 
 class HttpClient:
@@ -191,19 +195,24 @@ class HttpClient:
         *,
         params: Sequence[tuple[str, str]] = (),
         body: Mapping[str, Any] | None = None,
+        files: Mapping[str, UploadFile] | None = None,
         headers: Mapping[str, str] | None = None,
         label: str = "-",
     ) -> requests.Response:
         """Send one logical request with retries, token refresh and error translation.
 
         ``headers`` are added to the client's own; ``label`` says in logs whom it is for.
+        ``files`` sends a multipart/form-data body instead of JSON (part name → file); it is
+        encoded once, so every attempt sends the same bytes, and like any POST an upload whose
+        answer was lost is never resent.
         """
+        data, content_type = _encode(body, files)
         call = _Call(
             method=method,
             url=self.url(path),
-            headers={**self._headers(body is not None), **(headers or {})},
+            headers={**self._headers(content_type), **(headers or {})},
             params=tuple(params),
-            data=_json.dumps(dict(body)).encode() if body is not None else None,
+            data=data,
             label=label,
         )
 
@@ -236,15 +245,15 @@ class HttpClient:
             raise APIError("Expected a JSON object from the API.", status_code=200)
         return data
 
-    def _headers(self, has_body: bool) -> dict[str, str]:
+    def _headers(self, content_type: str | None) -> dict[str, str]:
         headers = {
             "Accept": "application/json",
             "Accept-Language": self.language,
             "User-Agent": _USER_AGENT,
             "X-Request-Id": _request_id(),
         }
-        if has_body:
-            headers["Content-Type"] = "application/json"
+        if content_type is not None:
+            headers["Content-Type"] = content_type
         return headers
 
     def _attempt(self, call: _Call, number: int, seconds_left: float) -> Attempt:
@@ -314,6 +323,17 @@ class _Call:
     def path(self) -> str:
         """Return the URL path, for logs and messages (no query string)."""
         return urlsplit(self.url).path
+
+
+def _encode(
+    body: Mapping[str, Any] | None, files: Mapping[str, UploadFile] | None
+) -> tuple[bytes | None, str | None]:
+    """Return the request body and its content type: multipart for files, else JSON."""
+    if files is not None:
+        return encode_multipart_formdata(dict(files))
+    if body is not None:
+        return _json.dumps(dict(body)).encode(), "application/json"
+    return None, None
 
 
 def _request_id() -> str:

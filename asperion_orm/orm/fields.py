@@ -34,6 +34,7 @@ __all__ = [
     "Field",
     "ForeignKey",
     "Integer",
+    "Lines",
     "List",
     "Nested",
     "String",
@@ -434,14 +435,35 @@ class Nested(Field[Any]):
         return [msg for item in items for msgs in item.errors().values() for msg in msgs]
 
 
-class ForeignKey(Field[int]):
-    """A reference to another model: ``debtor_id`` holds the raw id, ``debtor`` loads the object.
+class Lines(Nested):
+    """Nested lines, which the API wraps in an embedded envelope; Python sees a plain list.
 
-    ``related_name`` installs a reverse accessor on the target model that returns a QuerySet of
-    the objects pointing at it.
+    The API sends and takes ``{"_data": [...], "_meta": {"totalCount": n}}``; the attribute is a
+    ``list`` of the line model, and a write sends the list back in that envelope.
     """
 
-    python_types = (int,)
+    def __init__(self, model: type[Model], **kwargs: Any) -> None:
+        super().__init__(model, many=True, **kwargs)
+
+    def to_python(self, raw: Any) -> Any:
+        if isinstance(raw, dict):
+            raw = raw.get("_data") or []
+        return super().to_python(raw)
+
+    def to_api(self, value: Any) -> Any:
+        data = super().to_api(value)
+        if data is None:
+            return None
+        return {"_data": data, "_meta": {"totalCount": len(data)}}
+
+
+class ForeignKey(Field[Any]):
+    """A reference to another model: ``debtor_id`` holds the raw id, ``debtor`` loads the object.
+
+    The id has the type of the target's primary key: an ``int`` for most resources, a ``str``
+    for journals and VAT codes (``journal_id == "70"``). ``related_name`` installs a reverse
+    accessor on the target model that returns a QuerySet of the objects pointing at it.
+    """
 
     def __init__(
         self, to: type[Model] | str, *, related_name: str | None = None, **kwargs: Any
@@ -450,11 +472,31 @@ class ForeignKey(Field[int]):
         self.related_name = related_name
         super().__init__(**kwargs)
 
-    def marshmallow_field(self) -> mm.Field[Any]:
-        return mm.Integer(strict=True)
+    def key_field(self) -> Field[Any]:
+        """Return the target's primary-key field, which converts and checks the raw id."""
+        key: Field[Any] = self.target._meta.pk
+        return key
+
+    @property
+    def python_types(self) -> tuple[type, ...]:  # type: ignore[override]
+        return self.key_field().python_types
+
+    def to_python(self, raw: Any) -> Any:
+        return None if raw is None else self.key_field().to_python(raw)
+
+    def to_api(self, value: Any) -> Any:
+        return None if value is None else self.key_field().to_api(value)
+
+    def coerce(self, value: Any) -> Any:
+        return self.key_field().coerce(value)
+
+    def validate(self, value: Any) -> list[str]:
+        if value is None:
+            return super().validate(value)
+        return self.key_field().validate(value)
 
     def step(self, value: Any, by: int) -> Any:
-        return value + by
+        return self.key_field().step(value, by)
 
     def __set_name__(self, owner: type[Model], name: str) -> None:
         self.api_name = self.api_name or camel_case(f"{name}_id")
@@ -469,13 +511,12 @@ class ForeignKey(Field[int]):
             raise LookupError(f"{self!r} refers to {self.to!r}, which is not declared yet.")
         return self.to
 
-    def normalize(self, value: Any) -> int:
+    def normalize(self, value: Any) -> Any:
         """Return the id of an instance of the target model, or check a plain id."""
         if isinstance(value, self.target):
             if value.pk is None:
                 self.type_error(value)
-            pk: int = value.pk
-            return pk
+            return value.pk
         return super().normalize(value)
 
     @overload
@@ -501,12 +542,11 @@ class ForeignKeyId:
     @overload
     def __get__(self, instance: None, owner: Any) -> Self: ...
     @overload
-    def __get__(self, instance: Model, owner: Any) -> int | None: ...
-    def __get__(self, instance: Model | None, owner: Any) -> Self | int | None:
+    def __get__(self, instance: Model, owner: Any) -> Any: ...
+    def __get__(self, instance: Model | None, owner: Any) -> Any:
         if instance is None:
             return self
-        value: int | None = instance._state.value(self.field)
-        return value
+        return instance._state.value(self.field)
 
     def __set__(self, instance: Model, value: Any) -> None:
         instance._state.set(self.field, None if value is None else self.field.normalize(value))

@@ -45,6 +45,7 @@ ACCEPTED: dict[type[Field[Any]], frozenset[str]] = {
     fields.Choice: EQUALITY,
     fields.Enum: EQUALITY,
     fields.List: frozenset({"isnull"}),
+    fields.Lines: frozenset({"isnull"}),
     fields.Nested: frozenset({"isnull"}),
     fields.Field: COMPARISON,
 }

@@ -21,6 +21,7 @@ META_OPTIONS = frozenset(
         "path",
         "read_only",
         "create_only",
+        "append_only",
         "base_manager_name",
         "ordering",
         "max_page_size",
@@ -35,7 +36,9 @@ class Options:
     """What the library knows about one model: fields, API path and server capabilities.
 
     ``filterable`` fields take ``field=value`` (repeated for OR) on the server;
-    ``range_filterable`` fields also take ``<apiName>_from`` / ``<apiName>_to``.
+    ``range_filterable`` fields also take ``<apiName>_from`` / ``<apiName>_to``. What the API
+    allows: ``read_only`` (lists and reads), ``create_only`` (POST, nothing else) or
+    ``append_only`` (lists, reads and POST; an object is never changed or deleted).
     """
 
     def __init__(self, model: type[Model], meta: type | None) -> None:
@@ -46,6 +49,7 @@ class Options:
         self.path: str | None = options.get("path")
         self.read_only: bool = options.get("read_only", False)
         self.create_only: bool = options.get("create_only", False)
+        self.append_only: bool = options.get("append_only", False)
         self.base_manager_name: str | None = options.get("base_manager_name")
         # Filled by the manager module when the class is created (``contribute_managers``).
         self.managers: dict[str, BaseManager[Any]] = {}
@@ -122,6 +126,11 @@ class Options:
             raise ConfigurationError(
                 f"{self.label} is create-only: the API accepts POST only, so an object cannot "
                 "be changed or deleted."
+            )
+        if self.append_only and not adding:
+            raise ConfigurationError(
+                f"{self.label} is append-only: the API creates and reads them, but an object "
+                "cannot be changed or deleted."
             )
         self.check_path()
 

@@ -1,7 +1,8 @@
 """The Asperion resources as models: one class per API endpoint, documented and assumed.
 
-``get_model("debtor")`` finds a model by its API path, class name or snake-case name
-(case-insensitive); ``MODELS`` maps every API path to its model.
+``get_model("debtors")`` finds a model by its API path, class name or snake-case name
+(case-insensitive; ``"debtor"`` too, as the API answers both); ``MODELS`` maps every API path
+to its model.
 """
 
 from __future__ import annotations
@@ -18,14 +19,20 @@ from asperion_orm.resources.ledger import (
 )
 from asperion_orm.resources.purchases import PurchaseInvoice, PurchaseInvoiceLine
 from asperion_orm.resources.reference import (
+    CostCenter,
+    CostUnit,
     Country,
+    Journal,
     LedgerAccount,
     PaymentCondition,
     SalesType,
     VatCode,
 )
 from asperion_orm.resources.sales import (
+    InvoiceFile,
+    InvoiceStatus,
     SalesInvoice,
+    SalesInvoiceHeader,
     SalesInvoiceLine,
     SalesOrderLine,
     SalesOrderWithLines,
@@ -36,9 +43,14 @@ __all__ = [
     "Administration",
     "ApprovalRoute",
     "Article",
+    "CostCenter",
+    "CostUnit",
     "Country",
     "Creditor",
     "Debtor",
+    "InvoiceFile",
+    "InvoiceStatus",
+    "Journal",
     "JournalEntry",
     "JournalEntryLine",
     "JournalEntryLog",
@@ -48,6 +60,7 @@ __all__ = [
     "PurchaseInvoice",
     "PurchaseInvoiceLine",
     "SalesInvoice",
+    "SalesInvoiceHeader",
     "SalesInvoiceLine",
     "SalesOrderLine",
     "SalesOrderWithLines",
@@ -68,15 +81,22 @@ _RESOURCES: tuple[type[Model], ...] = (
     Debtor,
     Creditor,
     SalesInvoice,
+    SalesInvoiceHeader,
     PurchaseInvoice,
     JournalEntry,
+    Journal,
     LedgerAccount,
     VatCode,
     PaymentCondition,
+    CostCenter,
+    CostUnit,
 )
 
 MODELS: dict[str, type[Model]] = {model._meta.check_path(): model for model in _RESOURCES}
-"""Every resource model by its API path (``"debtor"``, ``"SalesOrderWithLines"``, ...)."""
+"""Every resource model by its API path (``"debtors"``, ``"SalesOrderWithLines"``, ...)."""
+
+ALIASES = {"debtor": "debtors"}
+"""Other spellings of API paths that the API answers too."""
 
 
 def _snake(name: str) -> str:
@@ -88,6 +108,8 @@ def _aliases() -> dict[str, type[Model]]:
     for path, model in MODELS.items():
         for alias in (path, model.__name__, _snake(model.__name__)):
             found[alias.lower()] = model
+    for alias, path in ALIASES.items():
+        found[alias] = MODELS[path]
     return found
 
 
@@ -97,8 +119,9 @@ _ALIASES = _aliases()
 def get_model(name: str) -> type[Model]:
     """Return the model for an API path, class name or snake-case name (case-insensitive).
 
-    ``get_model("debtor")``, ``get_model("Debtor")`` and ``get_model("sales_invoice")`` all
-    work; an unknown name raises ``LookupError`` listing the known paths.
+    ``get_model("debtors")``, ``get_model("debtor")``, ``get_model("Debtor")`` and
+    ``get_model("sales_invoice")`` all work; an unknown name raises ``LookupError`` listing the
+    known paths.
     """
     model = _ALIASES.get(name.strip().strip("/").lower())
     if model is None:

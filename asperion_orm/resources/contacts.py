@@ -1,84 +1,124 @@
-"""Debtors (customers) and creditors (suppliers)."""
+"""Debtors (customers) and creditors (suppliers), with the fields the live API uses."""
 
 from __future__ import annotations
 
 from asperion_orm.orm import fields
 from asperion_orm.orm.model import Model
-from asperion_orm.resources.reference import Country, PaymentCondition
+from asperion_orm.resources.reference import PaymentCondition
 
 __all__ = ["Creditor", "Debtor"]
 
 
 class Debtor(Model):
-    """A debtor (customer); the API's path is the singular ``debtor``."""
+    """A debtor (customer) on ``/v1/debtors``; the API also answers the singular ``debtor``.
+
+    A new debtor without ``customer_number`` gets the next free number from the API.
+    """
 
     id = fields.Integer(read_only=True)
     name = fields.String(max_length=100, required=True, null=False)
-    contact = fields.String(max_length=100)
-    email = fields.Email(max_length=254)
-    phone = fields.String(max_length=30)
+    customer_number = fields.String(max_length=20)
     address = fields.String(max_length=100)
-    postal_code = fields.String(max_length=10)
+    address_line2 = fields.String(max_length=100)
+    address_line3 = fields.String(max_length=100)
+    attention_to = fields.String(max_length=100)
+    post_code = fields.String(max_length=10)
     city = fields.String(max_length=60)
-    country = fields.ForeignKey(Country, related_name="debtors")
+    country_code = fields.String(max_length=2)
+    phone_number = fields.String(max_length=30)
+    fax_number = fields.String(max_length=30)
+    mobile_number = fields.String(max_length=30)
+    email_address = fields.Email(max_length=254)
+    iban = fields.String(max_length=34)
+    bic = fields.String(max_length=11)
+    bban = fields.String(max_length=30)
+    direct_debit = fields.Boolean(null=False, default=False)
+    coc_number = fields.String(max_length=20)
     vat_number = fields.String(max_length=20)
-    chamber_of_commerce_number = fields.String(max_length=20)
+    debtor_kind_id = fields.String(max_length=10)
     payment_condition = fields.ForeignKey(PaymentCondition, related_name="debtors")
-    credit_limit = fields.Decimal(places=2)
-    active = fields.Boolean(null=False, default=True)
-    created_date = fields.DateTime(read_only=True)
-    changed_date = fields.DateTime(read_only=True)
+    payment_method_id = fields.String(max_length=20)
+    comments = fields.String(max_length=1000)
+    characteristic4 = fields.String(max_length=50)
+    characteristic5 = fields.String(max_length=50)
+    blocked = fields.Boolean(null=False, default=False)
+    no_reminder = fields.Boolean(null=False, default=False)
+    date_added = fields.DateTime(read_only=True)
+    date_last_change = fields.DateTime(read_only=True)
 
-    country_id: int | None
     payment_condition_id: int | None
 
     class Meta:
-        path = "debtor"
+        path = "debtors"
         filterable = (
             "id",
             "name",
-            "email",
-            "postal_code",
+            "customer_number",
+            "address",
+            "address_line2",
+            "address_line3",
+            "attention_to",
+            "post_code",
             "city",
-            "country",
+            "country_code",
+            "phone_number",
+            "fax_number",
+            "mobile_number",
+            "email_address",
+            "iban",
+            "bic",
+            "bban",
+            "direct_debit",
+            "coc_number",
             "vat_number",
-            "chamber_of_commerce_number",
+            "debtor_kind_id",
             "payment_condition",
-            "credit_limit",
-            "active",
-            "created_date",
-            "changed_date",
+            "payment_method_id",
+            "comments",
+            "characteristic4",
+            "characteristic5",
+            "blocked",
+            "no_reminder",
+            "date_added",
+            "date_last_change",
         )
-        range_filterable = (
-            "id",
-            "country",
-            "payment_condition",
-            "credit_limit",
-            "created_date",
-            "changed_date",
-        )
+        range_filterable = ("id", "payment_condition", "date_added", "date_last_change")
 
 
 class Creditor(Model):
-    """A creditor (supplier)."""
+    """A creditor (supplier): the fields of a debtor, with a creditor number and kind."""
 
     id = fields.Integer(read_only=True)
     name = fields.String(max_length=100, required=True, null=False)
-    contact = fields.String(max_length=100)
-    email = fields.Email(max_length=254)
-    phone = fields.String(max_length=30)
+    creditor_number = fields.String(max_length=20)
     address = fields.String(max_length=100)
-    postal_code = fields.String(max_length=10)
+    address_line2 = fields.String(max_length=100)
+    address_line3 = fields.String(max_length=100)
+    attention_to = fields.String(max_length=100)
+    post_code = fields.String(max_length=10)
     city = fields.String(max_length=60)
-    country = fields.ForeignKey(Country, related_name="creditors")
+    country_code = fields.String(max_length=2)
+    phone_number = fields.String(max_length=30)
+    fax_number = fields.String(max_length=30)
+    mobile_number = fields.String(max_length=30)
+    email_address = fields.Email(max_length=254)
+    iban = fields.String(max_length=34)
+    bic = fields.String(max_length=11)
+    bban = fields.String(max_length=30)
+    direct_debit = fields.Boolean(null=False, default=False)
+    coc_number = fields.String(max_length=20)
     vat_number = fields.String(max_length=20)
-    chamber_of_commerce_number = fields.String(max_length=20)
+    creditor_kind_id = fields.String(max_length=10)
     payment_condition = fields.ForeignKey(PaymentCondition, related_name="creditors")
-    active = fields.Boolean(null=False, default=True)
-    created_date = fields.DateTime(read_only=True)
-    changed_date = fields.DateTime(read_only=True)
+    payment_method_id = fields.String(max_length=20)
+    comments = fields.String(max_length=1000)
+    characteristic4 = fields.String(max_length=50)
+    characteristic5 = fields.String(max_length=50)
+    blocked = fields.Boolean(null=False, default=False)
+    no_reminder = fields.Boolean(null=False, default=False)
+    date_added = fields.DateTime(read_only=True)
+    date_last_change = fields.DateTime(read_only=True)
 
-    country_id: int | None
     payment_condition_id: int | None
 
     class Meta:
@@ -86,15 +126,33 @@ class Creditor(Model):
         filterable = (
             "id",
             "name",
-            "email",
-            "postal_code",
+            "creditor_number",
+            "address",
+            "address_line2",
+            "address_line3",
+            "attention_to",
+            "post_code",
             "city",
-            "country",
+            "country_code",
+            "phone_number",
+            "fax_number",
+            "mobile_number",
+            "email_address",
+            "iban",
+            "bic",
+            "bban",
+            "direct_debit",
+            "coc_number",
             "vat_number",
-            "chamber_of_commerce_number",
+            "creditor_kind_id",
             "payment_condition",
-            "active",
-            "created_date",
-            "changed_date",
+            "payment_method_id",
+            "comments",
+            "characteristic4",
+            "characteristic5",
+            "blocked",
+            "no_reminder",
+            "date_added",
+            "date_last_change",
         )
-        range_filterable = ("id", "country", "payment_condition", "created_date", "changed_date")
+        range_filterable = ("id", "payment_condition", "date_added", "date_last_change")

@@ -1,10 +1,13 @@
-"""The ledger: journal entries, their change log, and balances per period."""
+"""The ledger: journal entries with their lines, their change log, and balances per period."""
 
 from __future__ import annotations
 
 from asperion_orm.orm import fields
 from asperion_orm.orm.model import Model
-from asperion_orm.resources.reference import LedgerAccount
+from asperion_orm.resources.contacts import Creditor, Debtor
+from asperion_orm.resources.purchases import PurchaseInvoice
+from asperion_orm.resources.reference import CostCenter, Journal, LedgerAccount, VatCode
+from asperion_orm.resources.sales import SalesInvoice
 
 __all__ = ["JournalEntry", "JournalEntryLine", "JournalEntryLog", "LedgerGrouped"]
 
@@ -40,38 +43,79 @@ class LedgerGrouped(Model):
 
 
 class JournalEntryLine(Model):
-    """One line of a journal entry: a debit or credit on a ledger account."""
+    """One line of a journal entry: a positive (debit) or negative (credit) ``amount``.
 
-    ledger_account = fields.ForeignKey(LedgerAccount, required=True, null=False)
+    The lines of an entry add up to zero. ``debtor``, ``creditor``, ``sales_invoice`` and
+    ``purchase_invoice`` say whom or what a line on a debtors or creditors account is for.
+    """
+
+    id = fields.Integer(read_only=True)
+    amount = fields.Decimal(places=2, required=True, null=False)
+    booking_date = fields.Date()
     description = fields.String(max_length=200)
-    debit = fields.Decimal(places=2)
-    credit = fields.Decimal(places=2)
+    ledger_account = fields.ForeignKey(LedgerAccount, required=True, null=False)
+    debtor = fields.ForeignKey(Debtor)
+    creditor = fields.ForeignKey(Creditor)
+    sales_invoice = fields.ForeignKey(SalesInvoice)
+    purchase_invoice = fields.ForeignKey(PurchaseInvoice)
+    vat_amount = fields.Decimal(places=2)
+    vat_code = fields.ForeignKey(VatCode, api_name="vatCode")
+    cost_center = fields.ForeignKey(CostCenter)
+
     ledger_account_id: int | None
+    debtor_id: int | None
+    creditor_id: int | None
+    sales_invoice_id: int | None
+    purchase_invoice_id: int | None
+    vat_code_id: str | None
+    cost_center_id: int | None
 
 
 class JournalEntry(Model):
-    """A journal entry; every change is written to the journal-entry log."""
+    """A journal entry with its lines (``/v1/journalentrieswithlines``): created and read only.
+
+    The API refuses lines that do not balance; it takes the book year and period from
+    ``date`` when they are left out, and writes every new entry to the journal-entry log.
+    """
 
     id = fields.Integer(read_only=True)
-    journal_code = fields.String(max_length=10)
-    entry_date = fields.Date(required=True, null=False)
-    reference = fields.String(max_length=50)
+    bookyear = fields.Integer()
+    bookperiod = fields.Integer()
+    date = fields.Date(required=True, null=False)
+    journal = fields.ForeignKey(Journal, related_name="journal_entries", required=True, null=False)
     description = fields.String(max_length=200)
-    lines = fields.Nested(JournalEntryLine, many=True)
-    created_date = fields.DateTime(read_only=True)
-    changed_date = fields.DateTime(read_only=True)
+    source_document_number = fields.String(max_length=50)
+    state = fields.Integer()
+    opening_balance = fields.Decimal(places=2)
+    closing_balance = fields.Decimal(places=2)
+    lines = fields.Lines(JournalEntryLine, required=True, null=False)
+
+    journal_id: str | None
 
     class Meta:
-        path = "journalentries"
+        path = "journalentrieswithlines"
+        append_only = True
         filterable = (
             "id",
-            "journal_code",
-            "entry_date",
-            "reference",
-            "created_date",
-            "changed_date",
+            "bookyear",
+            "bookperiod",
+            "date",
+            "journal",
+            "description",
+            "source_document_number",
+            "state",
+            "opening_balance",
+            "closing_balance",
         )
-        range_filterable = ("id", "entry_date", "created_date", "changed_date")
+        range_filterable = (
+            "id",
+            "bookyear",
+            "bookperiod",
+            "date",
+            "state",
+            "opening_balance",
+            "closing_balance",
+        )
 
 
 class JournalEntryLog(Model):

@@ -17,9 +17,9 @@ class PurchaseInvoiceLine(Model):
     description = fields.String(max_length=200)
     quantity = fields.Decimal(places=2, required=True, null=False)
     price = fields.Decimal(places=2, required=True, null=False)
-    vat_code = fields.ForeignKey(VatCode)
+    vat_code = fields.ForeignKey(VatCode, api_name="vatCode")
     ledger_account = fields.ForeignKey(LedgerAccount)
-    vat_code_id: int | None
+    vat_code_id: str | None
     ledger_account_id: int | None
 
 
@@ -40,7 +40,7 @@ class PurchaseInvoice(Model):
     due_date = fields.Date()
     description = fields.String(max_length=200)
     approval_route = fields.ForeignKey(ApprovalRoute, related_name="purchase_invoices")
-    lines = fields.Nested(PurchaseInvoiceLine, many=True)
+    lines = fields.Lines(PurchaseInvoiceLine)
     amount_excl_vat = fields.Decimal(places=2, read_only=True)
     vat_amount = fields.Decimal(places=2, read_only=True)
     amount_incl_vat = fields.Decimal(places=2, read_only=True)

@@ -1,11 +1,25 @@
-"""Reference data: countries, VAT codes, payment conditions, ledger accounts and sales types."""
+"""Reference data: countries, journals, VAT codes, payment terms, ledgers and cost objects.
+
+Journals and VAT codes have string ids (``Journal.objects.get(pk="70")``,
+``VatCode.objects.get(pk="VH21")``); a foreign key to them holds the string
+(``invoice.journal_id == "70"``, ``line.vat_code_id == "VH21"``).
+"""
 
 from __future__ import annotations
 
 from asperion_orm.orm import fields
 from asperion_orm.orm.model import Model
 
-__all__ = ["Country", "LedgerAccount", "PaymentCondition", "SalesType", "VatCode"]
+__all__ = [
+    "CostCenter",
+    "CostUnit",
+    "Country",
+    "Journal",
+    "LedgerAccount",
+    "PaymentCondition",
+    "SalesType",
+    "VatCode",
+]
 
 
 class Country(Model):
@@ -21,52 +35,83 @@ class Country(Model):
         range_filterable = ("id",)
 
 
-class VatCode(Model):
-    """A VAT code and its percentage."""
+class Journal(Model):
+    """A journal (dagboek): sales, purchases, bank, cash or general; its id is a string."""
 
-    id = fields.Integer(read_only=True)
-    code = fields.String(max_length=10, required=True, null=False)
-    description = fields.String(max_length=100, required=True, null=False)
-    percentage = fields.Decimal(places=2, required=True, null=False)
-    active = fields.Boolean(null=False, default=True)
+    id = fields.String(max_length=10, read_only=True)
+    description = fields.String(max_length=100, read_only=True)
+    type = fields.String(max_length=20, read_only=True)
+
+    class Meta:
+        path = "journals"
+        read_only = True
+        filterable = ("id", "description", "type")
+
+
+class VatCode(Model):
+    """A VAT code (``"VH21"``: sales at 21%); its id is a string."""
+
+    id = fields.String(max_length=10, read_only=True)
+    description = fields.String(max_length=100, read_only=True)
+    sales_code = fields.Boolean(read_only=True)
+    percentage = fields.Decimal(places=2, read_only=True)
+    is_default = fields.Boolean(read_only=True)
+    valid_from = fields.Date(read_only=True)
+    valid_until = fields.Date(read_only=True)
+    country_code = fields.String(max_length=2, read_only=True)
 
     class Meta:
         path = "vatcodes"
-        filterable = ("id", "code", "description", "percentage", "active")
-        range_filterable = ("id", "percentage")
+        read_only = True
+        filterable = (
+            "id",
+            "description",
+            "sales_code",
+            "percentage",
+            "is_default",
+            "valid_from",
+            "valid_until",
+            "country_code",
+        )
+        range_filterable = ("percentage", "valid_from", "valid_until")
 
 
 class PaymentCondition(Model):
-    """A payment condition: days to pay, and an optional early-payment discount."""
+    """A payment condition, such as ``30 dagen netto``."""
 
     id = fields.Integer(read_only=True)
-    description = fields.String(max_length=100, required=True, null=False)
-    days = fields.Integer(required=True, null=False)
-    discount_percentage = fields.Decimal(places=2)
-    discount_days = fields.Integer()
+    description = fields.String(max_length=100, read_only=True)
 
     class Meta:
         path = "paymentconditions"
-        filterable = ("id", "description", "days", "discount_percentage", "discount_days")
-        range_filterable = ("id", "days", "discount_percentage", "discount_days")
+        read_only = True
+        filterable = ("id", "description")
+        range_filterable = ("id",)
 
 
 class LedgerAccount(Model):
-    """A ledger account (grootboekrekening)."""
+    """A ledger account (grootboekrekening); the id is the account number (``8000``).
+
+    ``type`` is the kind of account (1 balance sheet, 2 profit and loss); ``vat_code`` the
+    default VAT code; ``rcsfi`` the code in the reference chart of accounts (RGS).
+    """
 
     id = fields.Integer(read_only=True)
-    code = fields.String(max_length=10, required=True, null=False)
-    description = fields.String(max_length=100, required=True, null=False)
-    account_type = fields.Choice(["Balance", "ProfitAndLoss"], required=True, null=False)
-    vat_code = fields.ForeignKey(VatCode, related_name="ledger_accounts")
-    active = fields.Boolean(null=False, default=True)
+    description = fields.String(max_length=100, read_only=True)
+    type = fields.Integer(read_only=True)
+    vat_code = fields.ForeignKey(
+        VatCode, related_name="ledger_accounts", api_name="vatCode", read_only=True
+    )
+    disabled = fields.Boolean(read_only=True)
+    rcsfi = fields.String(max_length=20, read_only=True)
 
-    vat_code_id: int | None
+    vat_code_id: str | None
 
     class Meta:
         path = "ledgeraccounts"
-        filterable = ("id", "code", "description", "account_type", "vat_code", "active")
-        range_filterable = ("id", "vat_code")
+        read_only = True
+        filterable = ("id", "description", "type", "vat_code", "disabled", "rcsfi")
+        range_filterable = ("id", "type")
 
 
 class SalesType(Model):
@@ -76,13 +121,43 @@ class SalesType(Model):
     code = fields.String(max_length=10, read_only=True)
     description = fields.String(max_length=100, read_only=True)
     ledger_account = fields.ForeignKey(LedgerAccount, related_name="sales_types", read_only=True)
-    vat_code = fields.ForeignKey(VatCode, related_name="sales_types", read_only=True)
+    vat_code = fields.ForeignKey(
+        VatCode, related_name="sales_types", api_name="vatCode", read_only=True
+    )
 
     ledger_account_id: int | None
-    vat_code_id: int | None
+    vat_code_id: str | None
 
     class Meta:
         path = "salestypes"
         read_only = True
         filterable = ("id", "code", "description", "ledger_account", "vat_code")
-        range_filterable = ("id", "ledger_account", "vat_code")
+        range_filterable = ("id", "ledger_account")
+
+
+class CostCenter(Model):
+    """A cost centre (kostenplaats)."""
+
+    id = fields.Integer(read_only=True)
+    description = fields.String(max_length=100, read_only=True)
+    conversion_code = fields.String(max_length=20, read_only=True)
+
+    class Meta:
+        path = "costcenters"
+        read_only = True
+        filterable = ("id", "description", "conversion_code")
+        range_filterable = ("id",)
+
+
+class CostUnit(Model):
+    """A cost unit (kostendrager)."""
+
+    id = fields.Integer(read_only=True)
+    description = fields.String(max_length=100, read_only=True)
+    conversion_code = fields.String(max_length=20, read_only=True)
+
+    class Meta:
+        path = "costunits"
+        read_only = True
+        filterable = ("id", "description", "conversion_code")
+        range_filterable = ("id",)

@@ -7,6 +7,7 @@ import sys
 import threading
 from collections.abc import Sequence
 
+from asperion_orm.testing.emulator.app import TEXT_MATCH_MODES
 from asperion_orm.testing.serve import sandbox_options, serve, stop_on_signals
 
 __all__ = ["build_parser", "main"]
@@ -24,13 +25,20 @@ def build_parser() -> argparse.ArgumentParser:
         nargs="*",
         default=[],
         metavar="RESOURCE=COUNT",
-        help="rows per resource in each administration, e.g. debtor=20000",
+        help="rows per resource in each administration, e.g. debtors=20000",
     )
     parser.add_argument("--latency-ms", type=float, default=0.0, help="delay every answer")
     parser.add_argument("--rate-limit", type=float, default=None, help="API requests per second")
     parser.add_argument("--seed", type=int, default=0, help="seed of the generated data")
     parser.add_argument(
         "--interactive", action="store_true", help="show a login form at /connect/authorize"
+    )
+    parser.add_argument(
+        "--text-match",
+        choices=TEXT_MATCH_MODES,
+        default="contains-ci",
+        help="how text filters compare without <Field>_comparison: contains-ci (Contains, "
+        "ignoring case, as the live API; the default) or exact-cs (Equals, case-sensitive)",
     )
     return parser
 
@@ -47,6 +55,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             rate_limit=args.rate_limit,
             seed=args.seed,
             interactive=args.interactive,
+            text_match=args.text_match,
         )
     except ValueError as exc:
         parser.error(str(exc))

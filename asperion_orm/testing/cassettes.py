@@ -7,7 +7,7 @@ offline in CI::
     def test_debtors(asperion_cassette):
         client = asperion_cassette.client()       # logs in: recorded, or replayed
         tenant = client.administrations()[0]["id"]
-        assert client.tenant(tenant).get("debtor")["_data"]
+        assert client.tenant(tenant).get("debtors")["_data"]
 
 Replay is the default and never touches the network. ``pytest --record-mode=rewrite``
 (pytest-recording's option; ``once`` records missing cassettes only) records again against a

@@ -103,7 +103,7 @@ class Tour:
     def debtors(self) -> None:
         """Read a page of debtors and show the envelope."""
         self.say("\n3. A page of debtors: the _data/_meta envelope")
-        body = self.call("GET", "debtor", params={"page": 1, "pageSize": 5}).json()
+        body = self.call("GET", "debtors", params={"page": 1, "pageSize": 5}).json()
         for row in body["_data"]:
             self.say(f"     {row['id']:>6}  {row['name']:<40} {row.get('city') or ''}")
         meta = body["_meta"]
@@ -112,17 +112,23 @@ class Tour:
 
     def count(self) -> None:
         """Count without reading rows (MetaOnly)."""
-        self.say("\n4. Counting without reading rows: MetaOnly=true")
-        body = self.call("GET", "debtor", params={"MetaOnly": "true"}).json()
+        self.say("\n4. Counting without reading rows: metaOnly=true")
+        body = self.call("GET", "debtors", params={"metaOnly": "true"}).json()
         self.say(f"  no _data, just _meta: totalCount={body['_meta']['totalCount']}")
 
     def query(self) -> None:
         """Filter and order on the server."""
         self.say("\n5. Filters and ordering are query parameters")
-        first = self.call("GET", "debtor", params={"pageSize": 1}).json()["_data"][0]
+        first = self.call("GET", "debtors", params={"pageSize": 1}).json()["_data"][0]
         city = first.get("city") or "Utrecht"
-        params = {"city": city, "orderby": "-id", "pageSize": 3, "fields": "id,name,city"}
-        body = self.call("GET", "debtor", params=params).json()
+        params = {
+            "city": city,
+            "city_comparison": "Equals",
+            "orderBy": "-id",
+            "pageSize": 3,
+            "fields": "id,name,city",
+        }
+        body = self.call("GET", "debtors", params=params).json()
         for row in body["_data"]:
             self.say(f"     {row['id']:>6}  {row['name']:<40} {row.get('city')}")
         total = body["_meta"]["totalCount"]
@@ -131,8 +137,8 @@ class Tour:
     def validation_error(self) -> None:
         """Show a 400 ProblemDetails body in Dutch."""
         self.say("\n6. A write the API refuses: 400 ProblemDetails, in Dutch (nl-NL)")
-        body = {"email": "not-an-email"}
-        response = self.call("POST", "debtor", json=body, headers={"Accept-Language": "nl-NL"})
+        body = {"emailAddress": "not-an-email"}
+        response = self.call("POST", "debtors", json=body, headers={"Accept-Language": "nl-NL"})
         self.say(
             "  " + json.dumps(response.json(), ensure_ascii=False, indent=2).replace("\n", "\n  ")
         )
@@ -162,7 +168,7 @@ def run(out: TextIO = sys.stdout, **sandbox_options: Any) -> None:
 
 def main() -> int:
     """Run the demo; return the exit status."""
-    run(records={"debtor": 200})
+    run(records={"debtors": 200})
     return 0
 
 

@@ -25,12 +25,12 @@ if TYPE_CHECKING:
 pytest_plugins = ["asperion_orm.testing.cassettes"]  # the asperion_cassette fixture and marker
 
 SMALL_RECORDS = {
-    "debtor": 20,
+    "debtors": 20,
     "creditors": 10,
     "articles": 10,
-    "salesinvoices": 20,
+    "salesinvoiceswithlines": 20,
     "purchaseinvoices": 10,
-    "journalentries": 20,
+    "journalentrieswithlines": 20,
 }
 """Record counts for the fresh administration behind ``asperion_tenant``."""
 

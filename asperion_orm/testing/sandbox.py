@@ -30,9 +30,14 @@ __all__ = ["Sandbox"]
 class Sandbox:
     """An Asperion emulator on ``https://127.0.0.1:PORT`` for the length of a ``with`` block.
 
-    >>> with Sandbox(records={"debtor": 200}) as sandbox:      # doctest: +SKIP
+    >>> with Sandbox(records={"debtors": 200}) as sandbox:     # doctest: +SKIP
     ...     client = sandbox.client()
-    ...     sandbox.inject("POST", "/v1/debtor", fault="reset_after_commit")
+    ...     sandbox.inject("POST", "/v1/debtors", fault="reset_after_commit")
+
+    ``text_match`` decides how text filters compare when a request sends no
+    ``<Field>_comparison``: ``"contains-ci"`` (the default, closest to the live API: Contains,
+    ignoring case) or ``"exact-cs"`` (Equals, case-sensitive). An explicit ``_comparison``
+    is honoured either way.
 
     The keyword-only knobs make it behave like another server: which tenant header spellings
     it honours, the largest page, whether ``orderby`` takes a comma list, the longest query
@@ -50,6 +55,7 @@ class Sandbox:
         seed: int = 0,
         interactive: bool = False,
         port: int = 0,
+        text_match: str = "contains-ci",
         *,
         tenant_headers: Sequence[str] = TENANT_HEADERS,
         max_page_size: int = MAX_PAGE_SIZE,
@@ -60,9 +66,19 @@ class Sandbox:
     ) -> None:
         """Create the emulator state; the server starts on ``__enter__`` (or :meth:`start`)."""
         self.state: EmulatorState = EmulatorState(
-            records=records, seed=seed, token_lifetime=token_lifetime, interactive=interactive
+            records=records,
+            seed=seed,
+            token_lifetime=token_lifetime,
+            interactive=interactive,
+            text_match=text_match,
         )
-        self._defaults = (float(latency), rate_limit, float(token_lifetime), bool(interactive))
+        self._defaults = (
+            float(latency),
+            rate_limit,
+            float(token_lifetime),
+            bool(interactive),
+            text_match,
+        )
         self._server_knobs: dict[str, Any] = {
             "ignore_tenant_header": False,
             "tenant_headers": tuple(tenant_headers),
@@ -179,7 +195,7 @@ class Sandbox:
         """Return the logged requests with this method and path, oldest first (``None``: any).
 
         ``path`` is a case-insensitive glob on the URL path, without the query: ``/v1/*`` keeps
-        the API requests and leaves out the OAuth ones, ``/v1/debtor*`` keeps those on debtors.
+        the API requests and leaves out the OAuth ones, ``/v1/debtors*`` keeps those on debtors.
         Only requests since the last :meth:`clear_log` are kept (the pytest plugin clears the
         log before every test that uses the sandbox).
         """
@@ -203,6 +219,14 @@ class Sandbox:
         """Show a login form at ``/connect/authorize`` instead of auto-approving."""
         self.state.interactive = interactive
 
+    def set_text_match(self, mode: str) -> None:
+        """Compare text filters without ``_comparison`` as ``mode`` says from now on.
+
+        ``"contains-ci"``: Contains, ignoring case (the live API); ``"exact-cs"``: Equals,
+        case-sensitive. Any other mode raises ``ValueError``.
+        """
+        self.state.text_match = mode
+
     def inject(
         self,
         method: str | None = None,
@@ -216,8 +240,8 @@ class Sandbox:
     ) -> Fault:
         """Make matching requests fail: 500/502/503/504, reset_before, reset_after_commit, slow.
 
-        ``path`` is a case-insensitive glob on the request path (``/v1/debtor``,
-        ``/v1/debtor/*``); ``None`` matches any. The fault fires on the ``nth`` matching
+        ``path`` is a case-insensitive glob on the request path (``/v1/debtors``,
+        ``/v1/debtors/*``); ``None`` matches any. The fault fires on the ``nth`` matching
         request and the ``times - 1`` after it (``times=None``: forever). ``slow`` waits
         ``delay`` seconds before answering.
         """
@@ -232,15 +256,16 @@ class Sandbox:
     def reset_knobs(self) -> None:
         """Restore every knob to the value given to ``Sandbox(...)``; clear faults.
 
-        That is latency, rate limit, token lifetime, interactivity, and the server's
-        behaviour (tenant headers, page size, ordering, query length, PKCE, rotation).
+        That is latency, rate limit, token lifetime, interactivity, text matching, and the
+        server's behaviour (tenant headers, page size, ordering, query length, PKCE, rotation).
         """
-        latency, rate_limit, token_lifetime, interactive = self._defaults
+        latency, rate_limit, token_lifetime, interactive, text_match = self._defaults
         self.clear_faults()
         self.set_latency(latency)
         self.set_rate_limit(rate_limit)
         self.set_token_lifetime(token_lifetime)
         self.set_interactive(interactive)
+        self.set_text_match(text_match)
         self._set_server_knobs()
 
     def _set_server_knobs(self) -> None:

@@ -12,13 +12,14 @@ import threading
 from collections.abc import Sequence
 from typing import Any, TextIO
 
+from asperion_orm.testing.emulator.app import TEXT_MATCH_MODES
 from asperion_orm.testing.sandbox import Sandbox
 
 __all__ = ["describe", "parse_records", "sandbox_options", "serve", "stop_on_signals"]
 
 
 def parse_records(items: Sequence[str]) -> dict[str, int]:
-    """Turn ``["debtor=20000", "articles=50"]`` into ``{"debtor": 20000, "articles": 50}``."""
+    """Turn ``["debtors=20000", "articles=50"]`` into ``{"debtors": 20000, "articles": 50}``."""
     records: dict[str, int] = {}
     for item in items:
         name, sep, count = item.partition("=")
@@ -36,8 +37,11 @@ def sandbox_options(
     rate_limit: float | None = None,
     seed: int = 0,
     interactive: bool = False,
+    text_match: str = "contains-ci",
 ) -> dict[str, Any]:
     """Return ``Sandbox(...)`` keyword arguments for command-line values."""
+    if text_match not in TEXT_MATCH_MODES:
+        raise ValueError(f"text match must be one of {', '.join(TEXT_MATCH_MODES)}")
     return {
         "port": port,
         "records": parse_records(records) or None,
@@ -45,6 +49,7 @@ def sandbox_options(
         "rate_limit": rate_limit,
         "seed": seed,
         "interactive": interactive,
+        "text_match": text_match,
     }
 
 
@@ -63,6 +68,7 @@ def describe(sandbox: Sandbox) -> str:
             f"  sandbox user      {sandbox.username}",
             f"  sandbox password  {sandbox.password}",
             f"  administrations   {tenants} (default first)",
+            f"  text filters      {sandbox.state.text_match}",
         ]
     )
 

@@ -53,7 +53,7 @@ def _interactions() -> list[tuple[Request, dict[str, object]]]:
     s = SECRETS
     api = Request(
         "POST",
-        f"https://api.example.test/v1/debtor?code={s['query_code']}&access_token={s['query_token']}",
+        f"https://api.example.test/v1/debtors?code={s['query_code']}&access_token={s['query_token']}",
         json.dumps(
             {"user": {"password": s["json_password"], "id_token": s["json_id_token"]},
              "accessToken": s["json_camel"], "code": "NL"}
@@ -126,9 +126,9 @@ def test_a_changed_tenant_fails_with_what_was_sent_and_recorded() -> None:
     with cassette_session(path) as session:
         client = session.client()
         with pytest.raises(CannotOverwriteExistingCassetteException) as caught:
-            client.tenant(41203).get("debtor", [("pageSize", "5")])
+            client.tenant(41203).get("debtors", [("pageSize", "5")])
     message = str(caught.value)
-    assert "GET https://emulator.asperion.invalid/v1/debtor?pageSize=5" in message
+    assert "GET https://emulator.asperion.invalid/v1/debtors?pageSize=5" in message
     assert "tenant header: sent '41203', recorded '41201'" in message
     assert "Closest recorded requests" in message
 
@@ -140,7 +140,7 @@ def test_a_changed_query_or_body_fails() -> None:
     with cassette_session(path, match_on=match_on) as session:
         client = session.client()
         with pytest.raises(CannotOverwriteExistingCassetteException) as caught:
-            client.tenant(41201).post("debtor", {"city": "Amsterdam"})
+            client.tenant(41201).post("debtors", {"city": "Amsterdam"})
         assert 'JSON body: sent {"city":"Amsterdam"}, recorded {"city":"Utrecht"}' in str(
             caught.value
         )
@@ -148,7 +148,7 @@ def test_a_changed_query_or_body_fails() -> None:
         client = session.client()
         client.administrations()
         with pytest.raises(CannotOverwriteExistingCassetteException) as caught:
-            client.tenant(41201).get("debtor", [("fields", "id"), ("pageSize", "3")])
+            client.tenant(41201).get("debtors", [("fields", "id"), ("pageSize", "3")])
         assert "query: sent fields=id that the recording lacks" in str(caught.value)
 
 
@@ -164,12 +164,12 @@ def test_recording_twice_gives_identical_files(tmp_path: Path) -> None:
     texts = []
     for attempt in range(2):
         path = tmp_path / f"run{attempt}.yaml"
-        with cassette_session(path, record=True, sandbox={"records": {"debtor": 5}}) as session:
+        with cassette_session(path, record=True, sandbox={"records": {"debtors": 5}}) as session:
             client = session.client()
             tenant = client.administrations()[0]["id"]
-            created = client.tenant(tenant).post("debtor", {"name": "Twee Keer B.V."})
+            created = client.tenant(tenant).post("debtors", {"name": "Twee Keer B.V."})
             client.auth.refresh(client.token, force=True)
-            client.tenant(tenant).get(client.tenant(tenant).path("debtor", created["id"]))
+            client.tenant(tenant).get(client.tenant(tenant).path("debtors", created["id"]))
         texts.append(path.read_text())
     assert texts[0] == texts[1]
     assert "REDACTED_REFRESH_TOKEN_2" in texts[0]
@@ -199,7 +199,7 @@ def test_pytest_integration_messages(tmp_path: Path) -> None:
         @pytest.mark.asperion_cassette
         def test_wrong_tenant(asperion_cassette):
             client = asperion_cassette.client()
-            client.tenant(41203).get("debtor", [("pageSize", "5")])
+            client.tenant(41203).get("debtors", [("pageSize", "5")])
 
         @pytest.fixture
         def vcr_config():
@@ -209,7 +209,7 @@ def test_pytest_integration_messages(tmp_path: Path) -> None:
         def test_pytest_recording_replay():
             client = cassettes.emulator_client()
             cassettes.log_in(client)
-            assert client.tenant(41202).get("debtor", [("pageSize", "5")])["_data"]
+            assert client.tenant(41202).get("debtors", [("pageSize", "5")])["_data"]
     """))  # fmt: skip
     vcr_dir = tmp_path / "cassettes" / "test_demo"
     vcr_dir.mkdir()

@@ -30,7 +30,7 @@ def test_forced_refresh_rotates_tokens(recorded_client: Client, recorded_session
     assert second.access_token != first.access_token
     assert second.refresh_token != first.refresh_token
     assert second.grant_id == first.grant_id
-    assert recorded_session.get("debtor", [("pageSize", "1")])["_data"]
+    assert recorded_session.get("debtors", [("pageSize", "1")])["_data"]
 
 
 def test_refused_token_is_refreshed_and_the_request_replayed(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from asperion_orm import Client
-from asperion_orm.resources import Country, Debtor
+from asperion_orm.resources import Country, Debtor, Journal, SalesInvoice
 
 from .conftest import tenants
 
@@ -31,6 +31,15 @@ def test_model_create_save_delete(recorded_client: Client) -> None:
         debtor.delete()
         with pytest.raises(Debtor.DoesNotExist):
             Debtor.objects.get(pk=pk)
+
+
+def test_invoices_with_lines_and_their_journal(recorded_client: Client) -> None:
+    with recorded_client.tenant(tenants(recorded_client)[0]):
+        invoice = SalesInvoice.objects.order_by("id")[0]
+        assert invoice.lines and sum(line.amount for line in invoice.lines) == (
+            invoice.amount_excl_vat
+        )
+        assert isinstance(invoice.journal, Journal) and invoice.journal.pk == "70"
 
 
 def test_reference_data_pages_through(recorded_client: Client) -> None:

@@ -14,8 +14,8 @@ pytestmark = pytest.mark.asperion_cassette
 
 def test_switching_tenants_reads_each_administration(recorded_client: Client) -> None:
     first, second = tenants(recorded_client)[:2]
-    one = recorded_client.tenant(first).get("debtor", [("pageSize", "5")])
-    two = recorded_client.tenant(second).get("debtor", [("pageSize", "5")])
+    one = recorded_client.tenant(first).get("debtors", [("pageSize", "5")])
+    two = recorded_client.tenant(second).get("debtors", [("pageSize", "5")])
     assert one["_meta"]["administrationId"] == first
     assert two["_meta"]["administrationId"] == second
     assert one["_meta"]["administrationName"] != two["_meta"]["administrationName"]
@@ -23,8 +23,8 @@ def test_switching_tenants_reads_each_administration(recorded_client: Client) ->
 
 def test_writes_stay_in_their_tenant(recorded_client: Client) -> None:
     first, second = tenants(recorded_client)[:2]
-    created = recorded_client.tenant(second).post("debtor", {"name": "Alleen Hier B.V."})
-    path = recorded_client.tenant(second).path("debtor", created["id"])
+    created = recorded_client.tenant(second).post("debtors", {"name": "Alleen Hier B.V."})
+    path = recorded_client.tenant(second).path("debtors", created["id"])
     assert recorded_client.tenant(second).get(path)["_meta"]["administrationId"] == second
     with pytest.raises(NotFound):
         recorded_client.tenant(first).get(path)

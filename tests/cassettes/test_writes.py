@@ -15,8 +15,8 @@ pytestmark = pytest.mark.asperion_cassette(match_on=[*DEFAULT_MATCH_ON, "asperio
 
 
 def test_create_read_replace_change_delete(recorded_session: Session) -> None:
-    created = recorded_session.post("debtor", {"name": "Cassette B.V.", "city": "Utrecht"})
-    path = recorded_session.path("debtor", created["id"])
+    created = recorded_session.post("debtors", {"name": "Cassette B.V.", "city": "Utrecht"})
+    path = recorded_session.path("debtors", created["id"])
     assert recorded_session.get(path, cache=False)["name"] == "Cassette B.V."
     replaced = recorded_session.put(path, {"name": "Cassette Holding B.V.", "city": "Utrecht"})
     assert replaced["name"] == "Cassette Holding B.V."
@@ -30,16 +30,17 @@ def test_create_read_replace_change_delete(recorded_session: Session) -> None:
 def test_created_amounts_stay_exact(recorded_session: Session) -> None:
     from decimal import Decimal
 
-    created = recorded_session.post(
-        "debtor", {"name": "Geld B.V.", "creditLimit": Decimal("1234.50")}
-    )
-    assert created["creditLimit"] == Decimal("1234.50")
+    article = {"code": "GELD", "description": "Geld", "salesTypeId": 1, "price": Decimal("1234.50")}
+    created = recorded_session.post("articles", article)
+    assert created["price"] == Decimal("1234.50")
     assert created["createdDate"].startswith("2026-01-01T00:00:00")
+    debtor = recorded_session.post("debtors", {"name": "Geld B.V."})
+    assert debtor["dateAdded"].startswith("2026-01-01T00:00:00")
 
 
 def test_validation_error_in_english(recorded_session: Session) -> None:
     with pytest.raises(ValidationError) as caught:
-        recorded_session.post("debtor", {"city": "Utrecht"})
+        recorded_session.post("debtors", {"city": "Utrecht"})
     assert caught.value.errors == {"name": ["The Name field is required."]}
 
 
@@ -47,13 +48,13 @@ def test_validation_error_in_dutch(asperion_cassette: CassetteSession) -> None:
     client = asperion_cassette.client(language="nl-NL")
     session = client.tenant(tenants(client)[0])
     with pytest.raises(ValidationError) as caught:
-        session.post("debtor", {"city": "Utrecht"})
+        session.post("debtors", {"city": "Utrecht"})
     assert caught.value.errors == {"name": ["Het veld Name is verplicht."]}
 
 
 def test_not_found(recorded_session: Session) -> None:
     with pytest.raises(NotFound) as caught:
-        recorded_session.get(recorded_session.path("debtor", 999999))
+        recorded_session.get(recorded_session.path("debtors", 999999))
     assert caught.value.status_code == 404
 
 

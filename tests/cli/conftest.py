@@ -15,7 +15,7 @@ from click.testing import CliRunner, Result
 from asperion_orm.cli import Environment, cli
 from asperion_orm.testing import Sandbox
 
-RECORDS = {"debtor": 130, "countries": 12}
+RECORDS = {"debtors": 130, "countries": 12}
 
 
 @pytest.fixture(scope="package")

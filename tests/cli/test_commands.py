@@ -57,10 +57,10 @@ def test_a_tls_failure_is_one_line(logged_in: Invoke, tmp_path: Path) -> None:
 
 
 def test_get_json(interactive_sandbox: Sandbox, logged_in: Invoke) -> None:
-    debtors = interactive_sandbox.state.rows(interactive_sandbox.tenants[0], "debtor")
+    debtors = interactive_sandbox.state.rows(interactive_sandbox.tenants[0], "debtors")
     ids = sorted(row["id"] for row in debtors)[:3]
     result = logged_in(
-        "get", "debtor", "-f", f"id__in={','.join(map(str, ids))}", "--order", "-id",
+        "get", "debtors", "-f", f"id__in={','.join(map(str, ids))}", "--order", "-id",
         "--fields", "id,name", "--format", "json",
     )  # fmt: skip
     assert result.exit_code == 0, result.output
@@ -71,33 +71,33 @@ def test_get_json(interactive_sandbox: Sandbox, logged_in: Invoke) -> None:
 
 def test_get_pages_through_everything(interactive_sandbox: Sandbox, logged_in: Invoke) -> None:
     interactive_sandbox.clear_log()
-    result = logged_in("get", "debtor", "--format", "jsonl", "--fields", "id")
+    result = logged_in("get", "debtors", "--format", "jsonl", "--fields", "id")
     assert result.exit_code == 0, result.output
-    debtors = interactive_sandbox.state.count(interactive_sandbox.tenants[0], "debtor")
+    debtors = interactive_sandbox.state.count(interactive_sandbox.tenants[0], "debtors")
     assert len(result.stdout.splitlines()) == debtors
-    assert len(interactive_sandbox.requests("GET", "/v1/debtor")) == 2  # 130 rows, 100 a page
+    assert len(interactive_sandbox.requests("GET", "/v1/debtors")) == 2  # 130 rows, 100 a page
 
 
 def test_get_csv_to_a_file_with_a_tenant(
     interactive_sandbox: Sandbox, logged_in: Invoke, tmp_path: Path
 ) -> None:
-    out = tmp_path / "debtors.csv"
+    out = tmp_path / "invoices.csv"
     tenant = interactive_sandbox.tenants[1]
     result = logged_in(
-        "get", "debtor", "--tenant", str(tenant), "--limit", "5", "--fields", "id,credit_limit",
-        "--format", "csv", "-o", str(out),
+        "get", "salesinvoices", "--tenant", str(tenant), "--limit", "5",
+        "--fields", "id,amount_incl_vat", "--format", "csv", "-o", str(out),
     )  # fmt: skip
     assert result.exit_code == 0, result.output
     rows = list(csv.DictReader(io.StringIO(out.read_text())))
     assert len(rows) == 5
-    expected = {str(row["id"]) for row in interactive_sandbox.state.rows(tenant, "debtor")}
+    expected = {str(row["id"]) for row in interactive_sandbox.state.rows(tenant, "salesinvoices")}
     assert {row["id"] for row in rows} <= expected
-    assert all("." in row["credit_limit"] or not row["credit_limit"] for row in rows)
+    assert all("." in row["amount_incl_vat"] for row in rows)
 
 
 def test_get_table_with_a_local_filter(logged_in: Invoke) -> None:
     result = logged_in(
-        "get", "debtor", "-f", "name__icontains=a", "-f", "active=true", "--limit", "3",
+        "get", "debtors", "-f", "name__icontains=a", "-f", "blocked=false", "--limit", "3",
         "--fields", "id,name",
     )  # fmt: skip
     assert result.exit_code == 0, result.output
@@ -108,7 +108,7 @@ def test_get_table_with_a_local_filter(logged_in: Invoke) -> None:
 
 
 def test_get_progress_bar_goes_to_stderr(logged_in: Invoke) -> None:
-    result = logged_in("get", "debtor", "--progress", "--fields", "id", "--format", "jsonl")
+    result = logged_in("get", "debtors", "--progress", "--fields", "id", "--format", "jsonl")
     assert result.exit_code == 0, result.output
     assert "row" in result.stderr
     assert "row" not in result.stdout.replace('"id"', "")
@@ -121,14 +121,14 @@ def test_get_progress_bar_goes_to_stderr(logged_in: Invoke) -> None:
             ["get", "nothing"],
             "Error: Unknown resource 'nothing'; known resources: administrations,",
         ),
-        (["get", "debtor", "-f", "nmae=x"], "Cannot resolve keyword 'nmae' into field of Debtor"),
-        (["get", "debtor", "-f", "name__like=x"], "unknown lookup 'like' in 'name__like'"),
-        (["get", "debtor", "-f", "id=abc"], "'abc' is not a valid value for 'id'"),
-        (["get", "debtor", "-f", "name"], "expected FIELD=VALUE or FIELD__LOOKUP=VALUE"),
-        (["get", "debtor", "--fields", "id,nope"], "Cannot resolve keyword 'nope'"),
-        (["get", "debtor", "--order", "-nope"], "Cannot resolve keyword 'nope'"),
-        (["get", "debtor", "--limit", "-1"], "--limit must be 0 or more"),
-        (["get", "debtor", "-f", "active__isnull=maybe"], "expected true or false"),
+        (["get", "debtors", "-f", "nmae=x"], "Cannot resolve keyword 'nmae' into field of Debtor"),
+        (["get", "debtors", "-f", "name__like=x"], "unknown lookup 'like' in 'name__like'"),
+        (["get", "debtors", "-f", "id=abc"], "'abc' is not a valid value for 'id'"),
+        (["get", "debtors", "-f", "name"], "expected FIELD=VALUE or FIELD__LOOKUP=VALUE"),
+        (["get", "debtors", "--fields", "id,nope"], "Cannot resolve keyword 'nope'"),
+        (["get", "debtors", "--order", "-nope"], "Cannot resolve keyword 'nope'"),
+        (["get", "debtors", "--limit", "-1"], "--limit must be 0 or more"),
+        (["get", "debtors", "-f", "blocked__isnull=maybe"], "expected true or false"),
     ],
 )
 def test_bad_input_is_one_line(logged_in: Invoke, args: list[str], message: str) -> None:
@@ -140,7 +140,7 @@ def test_bad_input_is_one_line(logged_in: Invoke, args: list[str], message: str)
 
 
 def test_get_before_login(invoke: Invoke) -> None:
-    result = invoke("get", "debtor")
+    result = invoke("get", "debtors")
     assert result.exit_code == 1
     assert "run `asperion login`" in result.stderr
 

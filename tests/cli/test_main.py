@@ -24,7 +24,7 @@ def test_main_returns_exit_codes(
     assert main(["--version"]) == 0
     assert main(["tenants"]) == 1
     assert capsys.readouterr().err == "Error: No token is stored yet; run `asperion login` first.\n"
-    assert main(["get", "debtor", "--format", "xml"]) == 2
+    assert main(["get", "debtors", "--format", "xml"]) == 2
     assert main(["nonsense"]) == 2
 
 
@@ -32,7 +32,7 @@ def test_usage_errors_are_one_line(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path))
-    assert main(["get", "debtor", "--format", "xml"]) == 2
+    assert main(["get", "debtors", "--format", "xml"]) == 2
     err = capsys.readouterr().err
     assert err.startswith("Error: Invalid value for '--format': 'xml' is not one of")
     assert err.count("\n") == 1

@@ -30,7 +30,10 @@ def _value(lines: list[str], label: str) -> str:
 
 
 def test_sandbox_serves_until_interrupted() -> None:
-    command = [sys.executable, "-m", "asperion_orm.cli", "sandbox", "--records", "debtor=7"]
+    command = [
+        sys.executable, "-m", "asperion_orm.cli", "sandbox", "--records", "debtors=7",
+        "--text-match", "exact-cs",
+    ]  # fmt: skip
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     with subprocess.Popen(command, stdout=subprocess.PIPE, text=True, env=env) as process:
         assert process.stdout is not None
@@ -38,19 +41,27 @@ def test_sandbox_serves_until_interrupted() -> None:
         base_url, ca_bundle = _value(lines, "API base URL"), _value(lines, "CA bundle")
         with requests.Session() as http:
             http.trust_env = False
-            answer = http.get(f"{base_url}/debtor", verify=ca_bundle, timeout=10)
+            answer = http.get(f"{base_url}/debtors", verify=ca_bundle, timeout=10)
         process.send_signal(signal.SIGINT)
         rest, _ = process.communicate(timeout=30)
     assert process.returncode == 0
     assert "client secret" in "".join(lines)
+    assert _value(lines, "text filters") == "exact-cs"
     assert answer.status_code == 401  # served, and it wants a token
     assert "Stopping." in rest
 
 
 def test_sandbox_rejects_bad_records(invoke: Invoke) -> None:
-    result = invoke("sandbox", "--records", "debtor")
+    result = invoke("sandbox", "--records", "debtors")
     assert result.exit_code == 2
-    assert result.stderr == "Error: --records: expected RESOURCE=COUNT, got 'debtor'\n"
+    assert result.stderr == "Error: --records: expected RESOURCE=COUNT, got 'debtors'\n"
+
+
+def test_sandbox_rejects_an_unknown_text_match(invoke: Invoke) -> None:
+    result = invoke("sandbox", "--text-match", "fuzzy")
+    assert result.exit_code == 2
+    assert "--text-match" in result.stderr
+    assert "'contains-ci'" in result.stderr and "'exact-cs'" in result.stderr
 
 
 def test_inspectapi_prints_models(invoke: Invoke) -> None:

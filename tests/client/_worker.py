@@ -21,7 +21,7 @@ def refresh_in_child(config: dict[str, Any], ready: Any, go: Any, results: Any) 
         )
         ready.wait(60)  # every process is up
         go.wait(60)  # the parent saw the shared token expire
-        data = client.tenant(config["tenant"]).get("debtor", cache=False)
+        data = client.tenant(config["tenant"]).get("debtors", cache=False)
         results.put(("ok", data["_meta"]["administrationId"]))
     except BaseException as exc:  # reported to the parent, which fails the test
         results.put(("error", type(exc).__name__))

@@ -57,23 +57,23 @@ def test_every_scope_component_changes_the_key(index: int) -> None:
     cache = ResponseCache(MemoryCacheStore(), ttl=60)
     changed = list(SCOPE)
     changed[index] = f"{changed[index]}-other"
-    key = cache.key(SCOPE, "ns", "debtor", [])
-    assert cache.key(tuple(changed), "ns", "debtor", []) != key
+    key = cache.key(SCOPE, "ns", "debtors", [])
+    assert cache.key(tuple(changed), "ns", "debtors", []) != key
 
 
 def test_path_params_and_generation_change_the_key_and_order_does_not() -> None:
     cache = ResponseCache(MemoryCacheStore(), ttl=60)
-    key = cache.key(SCOPE, "ns", "debtor", [("a", "1"), ("b", "2")])
-    assert cache.key(SCOPE, "ns", "debtor", [("b", "2"), ("a", "1")]) == key
-    assert cache.key(SCOPE, "ns", "debtor", [("a", "1")]) != key
-    assert cache.key(SCOPE, "ns", "debtor/1", [("a", "1"), ("b", "2")]) != key
+    key = cache.key(SCOPE, "ns", "debtors", [("a", "1"), ("b", "2")])
+    assert cache.key(SCOPE, "ns", "debtors", [("b", "2"), ("a", "1")]) == key
+    assert cache.key(SCOPE, "ns", "debtors", [("a", "1")]) != key
+    assert cache.key(SCOPE, "ns", "debtors/1", [("a", "1"), ("b", "2")]) != key
     cache.invalidate("ns")
-    assert cache.key(SCOPE, "ns", "debtor", [("a", "1"), ("b", "2")]) != key
+    assert cache.key(SCOPE, "ns", "debtors", [("a", "1"), ("b", "2")]) != key
 
 
 def test_the_key_never_contains_a_token() -> None:
     cache = ResponseCache(MemoryCacheStore(), ttl=60)
-    assert "access" not in cache.key(SCOPE, "ns", "debtor", [])
+    assert "access" not in cache.key(SCOPE, "ns", "debtors", [])
 
 
 def test_a_failed_load_is_not_cached_and_the_next_caller_loads() -> None:
@@ -123,10 +123,10 @@ def test_another_store_can_replace_the_memory_one(
     store = DictStore()
     assert isinstance(store, CacheStore)
     session = make_client(cache_store=store).tenant(1)
-    session.get("debtor")
-    session.get("debtor")
+    session.get("debtors")
+    session.get("debtors")
     fake.then(Reply(201, {"id": 1, "_meta": {"administrationId": 1}}))
-    session.post("debtor", {"name": "x"})
-    session.get("debtor")
+    session.post("debtors", {"name": "x"})
+    session.get("debtors")
     assert len(fake.api_requests()) == 3 and len(store.entries) == 2
     assert all("secret" not in key for key in store.entries)

@@ -89,7 +89,7 @@ def test_fetch_token_refuses_a_state_it_never_issued(make_client: MakeClient) ->
 def test_no_token_yet_says_how_to_authorize(make_client: MakeClient) -> None:
     client = make_client(authorize=False)
     with pytest.raises(ReauthorizationRequired, match="authorization_url"):
-        client.tenant(1).get("debtor")
+        client.tenant(1).get("debtors")
 
 
 def test_client_repr_and_errors_hold_no_secret(make_client: MakeClient) -> None:
@@ -106,8 +106,8 @@ def test_an_expired_token_is_refreshed_once_saved_and_then_used(
 ) -> None:
     client = _expired_client(make_client)
     before = len(fake.token_requests())
-    client.tenant(1).get("debtor")
-    client.tenant(1).get("debtor", cache=False)
+    client.tenant(1).get("debtors")
+    client.tenant(1).get("debtors", cache=False)
     assert len(fake.token_requests()) == before + 1
     stored = client.token_store.load()
     assert stored is not None
@@ -121,7 +121,7 @@ def test_threads_crossing_expiry_refresh_once(make_client: MakeClient, fake: Fak
 
     def work() -> None:
         try:
-            client.tenant(1).get("debtor", cache=False)
+            client.tenant(1).get("debtors", cache=False)
         except BaseException as exc:  # pragma: no cover - reported below
             errors.append(exc)
 
@@ -137,7 +137,7 @@ def test_threads_crossing_expiry_refresh_once(make_client: MakeClient, fake: Fak
 def test_a_401_refreshes_once_and_replays_once(make_client: MakeClient, fake: FakeServer) -> None:
     client = make_client()
     fake.then(Reply(401, {"title": "Unauthorized"}))
-    client.tenant(1).get("debtor")
+    client.tenant(1).get("debtors")
     first, second = fake.api_requests()
     assert _bearer(first) != _bearer(second)
     assert len(fake.token_requests()) == 2
@@ -147,7 +147,7 @@ def test_a_second_401_is_an_authentication_error(make_client: MakeClient, fake: 
     client = make_client()
     fake.then(Reply(401), Reply(401))
     with pytest.raises(AuthenticationError, match="authorize the app again"):
-        client.tenant(1).get("debtor")
+        client.tenant(1).get("debtors")
     assert len(fake.api_requests()) == 2 and len(fake.token_requests()) == 2
 
 
@@ -158,9 +158,9 @@ def test_invalid_grant_requires_reauthorization_without_a_loop(
     fake.live_refresh.clear()  # the refresh token was revoked
     before = len(fake.token_requests())
     with pytest.raises(ReauthorizationRequired, match="invalid_grant"):
-        client.tenant(1).get("debtor")
+        client.tenant(1).get("debtors")
     with pytest.raises(ReauthorizationRequired):
-        client.tenant(1).get("debtor")
+        client.tenant(1).get("debtors")
     assert len(fake.token_requests()) == before + 1
     assert fake.api_requests() == []
     stored = client.token_store.load()
@@ -181,7 +181,7 @@ def test_a_lost_refresh_answer_is_tried_once_more_then_needs_login(
 
     fake.route("POST", r"/connect/token", lose_answer)
     with pytest.raises(ReauthorizationRequired):
-        client.tenant(1).get("debtor")
+        client.tenant(1).get("debtors")
     assert len(calls) == 2
 
 
@@ -193,7 +193,7 @@ def test_429_with_retry_after_waits_then_succeeds(
 ) -> None:
     client = make_client()
     fake.then(Reply(429, {"title": "Too Many"}, {"Retry-After": "3"}))
-    assert client.tenant(1).get("debtor")["_meta"]["administrationId"] == 1
+    assert client.tenant(1).get("debtors")["_meta"]["administrationId"] == 1
     assert clock.sleeps == [3.0]
 
 
@@ -203,7 +203,7 @@ def test_a_garbage_or_huge_retry_after_is_capped(
 ) -> None:
     client = make_client()
     fake.then(Reply(429, {}, {"Retry-After": header}))
-    client.tenant(1).get("debtor")
+    client.tenant(1).get("debtors")
     assert len(clock.sleeps) == 1 and 0 < clock.sleeps[0] <= client.retry.retry_after_cap
     assert clock.sleeps[0] <= client.retry.backoff_max
 
@@ -214,7 +214,7 @@ def test_429_until_the_end_is_rate_limited_with_the_hint(
     client = make_client()
     fake.then(*[Reply(429, {}, {"Retry-After": "2"})] * 3)
     with pytest.raises(RateLimited) as info:
-        client.tenant(1).get("debtor")
+        client.tenant(1).get("debtors")
     assert info.value.retry_after == 2 and clock.sleeps == [2, 2]
 
 
@@ -224,7 +224,7 @@ def test_get_retries_502_503_504_and_connection_errors(
     client = make_client(retry=None)
     client.retry = dataclasses.replace(client.retry, attempts=6, sleep=clock.sleep, clock=clock)
     fake.then(Reply(502), Reply(503), Reply(504), reset(), requests.ReadTimeout("slow"))
-    client.tenant(1).get("debtor")
+    client.tenant(1).get("debtors")
     assert len(fake.api_requests()) == 6 and len(clock.sleeps) == 5
 
 
@@ -232,7 +232,7 @@ def test_get_500_is_a_server_error_without_retry(make_client: MakeClient, fake: 
     client = make_client()
     fake.then(Reply(500, {"title": "Internal Server Error"}))
     with pytest.raises(ServerError, match="try again later"):
-        client.tenant(1).get("debtor")
+        client.tenant(1).get("debtors")
     assert len(fake.api_requests()) == 1
 
 
@@ -242,7 +242,7 @@ def test_exhausted_retries_raise_the_last_error(
     client = make_client()
     fake.then(Reply(503), Reply(503), Reply(503), Reply(200))
     with pytest.raises(ServerError):
-        client.tenant(1).get("debtor")
+        client.tenant(1).get("debtors")
     assert len(fake.api_requests()) == 3 and len(clock.sleeps) == 2
 
 
@@ -260,7 +260,7 @@ def test_a_write_with_unknown_outcome_is_ambiguous_and_never_resent(
     fake.then(failure())  # type: ignore[arg-type]
     session = client.tenant(1)
     with pytest.raises(AmbiguousWriteError, match="may have applied it") as info:
-        getattr(session, method)("debtor/1" if method == "patch" else "debtor", {"name": "x"})
+        getattr(session, method)("debtors/1" if method == "patch" else "debtors", {"name": "x"})
     assert len(fake.api_requests()) == 1
     assert info.value.request_id and info.value.__cause__ is not None
 
@@ -270,7 +270,7 @@ def test_a_post_that_never_left_is_retried(
 ) -> None:
     client = make_client()
     fake.then(refused(), requests.ConnectTimeout("connect timed out"))
-    client.tenant(1).post("debtor", {"name": "x"})
+    client.tenant(1).post("debtors", {"name": "x"})
     assert len(fake.api_requests()) == 3
     ids = {r.headers["X-Request-Id"] for r in fake.api_requests()}
     assert len(ids) == 1  # one logical call, one request id on every attempt
@@ -281,10 +281,10 @@ def test_a_post_refused_with_429_is_retried_and_503_is_final(
 ) -> None:
     client = make_client()
     fake.then(Reply(429, {}, {"Retry-After": "1"}))
-    client.tenant(1).post("debtor", {"name": "x"})
+    client.tenant(1).post("debtors", {"name": "x"})
     fake.then(Reply(503))
     with pytest.raises(ServerError):
-        client.tenant(1).post("debtor", {"name": "y"})
+        client.tenant(1).post("debtors", {"name": "y"})
     assert len(fake.api_requests()) == 3
 
 
@@ -293,13 +293,13 @@ def test_a_delete_retried_after_an_unknown_outcome_accepts_404(
 ) -> None:
     client = make_client()
     fake.then(reset(), Reply(404, {"title": "Not Found"}))
-    client.tenant(1).delete("debtor/5")
+    client.tenant(1).delete("debtors/5")
     fake.then(Reply(404, {"title": "Not Found"}))
     with pytest.raises(NotFound):
-        client.tenant(1).delete("debtor/5")
+        client.tenant(1).delete("debtors/5")
     fake.then(Reply(503), Reply(404, {"title": "Not Found"}))  # 503: surely not deleted then
     with pytest.raises(NotFound):
-        client.tenant(1).delete("debtor/5")
+        client.tenant(1).delete("debtors/5")
 
 
 def test_transport_failures_become_transport_errors_without_secrets(
@@ -308,7 +308,7 @@ def test_transport_failures_become_transport_errors_without_secrets(
     client = make_client()
     fake.then(*[refused()] * 3)
     with pytest.raises(TransportError, match=r"connection to api\.test failed") as info:
-        client.tenant(1).get("debtor")
+        client.tenant(1).get("debtors")
     cause = info.value.__cause__
     assert cause is not None and getattr(cause, "request", None) is None
 
@@ -328,7 +328,7 @@ def test_a_problem_details_400_is_a_validation_error_keyed_by_api_field(
     }
     fake.then(Reply(400, body))
     with pytest.raises(ValidationError) as info:
-        client.tenant(1).post("debtor", {})
+        client.tenant(1).post("debtors", {})
     assert info.value.errors == {
         "name": ["The Name field is required."],
         "email": ["Not an e-mail."],
@@ -349,9 +349,9 @@ def test_error_statuses_map_to_the_table_with_redacted_request(
     client = make_client()
     fake.then(Reply(status, {"title": "Nope"}))
     with pytest.raises(error, match=hint) as info:
-        client.tenant(9).get("debtor/77")
+        client.tenant(9).get("debtors/77")
     exc = info.value
-    assert "GET /v1/debtor/77" in str(exc)
+    assert "GET /v1/debtors/77" in str(exc)
     assert exc.request.headers["Authorization"] == "REDACTED"  # type: ignore[attr-defined]
     assert exc.request.headers["X-Tenant-Id"] == "9"  # type: ignore[attr-defined]
     assert exc.response.status_code == status  # type: ignore[attr-defined]
@@ -363,8 +363,8 @@ def test_every_tenant_request_carries_tenant_and_language(
 ) -> None:
     client = make_client(language="nl-NL", tenant_header="X-TenantId")
     session = client.tenant(12)
-    session.get("debtor")
-    session.post("debtor", {"name": "x"})
+    session.get("debtors")
+    session.post("debtors", {"name": "x"})
     for request in fake.api_requests():
         assert request.headers["X-TenantId"] == "12"
         assert request.headers["Accept-Language"] == "nl-NL"
@@ -384,7 +384,7 @@ def test_administrations_are_listed_without_a_tenant_header_across_pages(
     assert all("X-Tenant-Id" not in r.headers for r in sent)
 
 
-@pytest.mark.parametrize("path", ["", "/", "debtor?x=1", "debtor/../x", "a\r\nb"])
+@pytest.mark.parametrize("path", ["", "/", "debtor?x=1", "debtors/../x", "a\r\nb"])
 def test_bad_paths_are_refused_before_sending(make_client: MakeClient, path: str) -> None:
     client = make_client()
     with pytest.raises(ConfigurationError):
@@ -417,4 +417,4 @@ def test_a_loopback_emulator_may_use_plain_http_when_allowed(fake: FakeServer) -
     )  # fmt: skip
     client.authorization_url(state="s")
     client.fetch_token(code="code-value-123", state="s")
-    assert client.tenant(2).get("debtor")["_meta"]["administrationId"] == 2
+    assert client.tenant(2).get("debtors")["_meta"]["administrationId"] == 2

@@ -29,24 +29,24 @@ def test_a_whole_session_at_debug_logs_what_happened_and_no_secret(
     asperion_sandbox.set_token_lifetime(2)
     client = sandbox_client()
     session = client.tenant(asperion_tenant)
-    session.get("debtor")
+    session.get("debtors")
     time.sleep(1.1)  # past the leeway: the next request refreshes
-    created = session.post("debtor", {"name": "Logged"})
+    created = session.post("debtors", {"name": "Logged"})
     with pytest.raises(NotFound):
-        session.get("debtor/999999")
-    asperion_sandbox.inject("POST", "/v1/debtor", "reset_after_commit")
+        session.get("debtors/999999")
+    asperion_sandbox.inject("POST", "/v1/debtors", "reset_after_commit")
     with pytest.raises(AmbiguousWriteError):
-        session.post("debtor", {"name": "Lost answer"})
-    asperion_sandbox.inject("GET", "/v1/debtor", 503)
-    session.get("debtor", cache=False)
+        session.post("debtors", {"name": "Lost answer"})
+    asperion_sandbox.inject("GET", "/v1/debtors", 503)
+    session.get("debtors", cache=False)
     asperion_sandbox.state.tokens.refresh.clear()
     time.sleep(1.1)
     with pytest.raises(ReauthorizationRequired) as info:
-        session.get("debtor", cache=False)
+        session.get("debtors", cache=False)
     secrets_seen.add_token(client.token_store.load())
 
     messages = [r.getMessage() for r in caplog.records if r.name == "asperion_orm"]
-    assert "GET /v1/debtor -> 200" in "\n".join(messages)
+    assert "GET /v1/debtors -> 200" in "\n".join(messages)
     assert any("attempt 2" in m and "-> 200" in m for m in messages)
     assert any("retrying in" in m for m in messages)
     assert any("refreshed" in m for m in messages)

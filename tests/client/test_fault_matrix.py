@@ -51,7 +51,7 @@ def test_the_matrix_covers_every_method_and_fault_kind() -> None:
 
 
 def _call(session: Session, method: str, target: int) -> None:
-    path = Session.path("debtor", target)
+    path = Session.path("debtors", target)
     if method == "GET":
         session.get(path, cache=False)
     elif method == "PUT":
@@ -59,7 +59,7 @@ def _call(session: Session, method: str, target: int) -> None:
     elif method == "PATCH":
         session.patch(path, {"name": "Patched name"})
     elif method == "POST":
-        session.post("debtor", {"name": "Posted name"})
+        session.post("debtors", {"name": "Posted name"})
     else:
         session.delete(path)
 
@@ -75,7 +75,7 @@ def _logged(sandbox: Any, method: str, path: str, wanted: int) -> int:
 
 
 def _applied(sandbox: Any, tenant: int, method: str, target: int, before: int) -> bool:
-    rows = {row["id"]: row for row in sandbox.state.rows(tenant, "debtor")}
+    rows = {row["id"]: row for row in sandbox.state.rows(tenant, "debtors")}
     if method == "POST":
         return len(rows) == before + 1
     if method == "DELETE":
@@ -96,9 +96,9 @@ def test_fault_matrix_cell(
 ) -> None:
     client = sandbox_client(timeout=(5.0, READ_TIMEOUT))
     session = client.tenant(asperion_tenant)
-    target = asperion_sandbox.state.rows(asperion_tenant, "debtor")[0]["id"]
-    before = asperion_sandbox.state.count(asperion_tenant, "debtor")
-    path = "/v1/debtor" if method == "POST" else f"/v1/debtor/{target}"
+    target = asperion_sandbox.state.rows(asperion_tenant, "debtors")[0]["id"]
+    before = asperion_sandbox.state.count(asperion_tenant, "debtors")
+    path = "/v1/debtors" if method == "POST" else f"/v1/debtors/{target}"
     asperion_sandbox.inject(method, path, fault, delay=SLOW_DELAY)
     asperion_sandbox.clear_log()
     if expected is OK:
@@ -119,34 +119,34 @@ def test_two_hundred_committed_then_reset_posts_make_no_duplicate(
 ) -> None:
     client = sandbox_client(retry=RetryPolicy(sleep=lambda seconds: None))
     session = client.tenant(asperion_tenant)
-    before = asperion_sandbox.state.count(asperion_tenant, "debtor")
-    asperion_sandbox.inject("POST", "/v1/debtor", "reset_after_commit", times=None)
+    before = asperion_sandbox.state.count(asperion_tenant, "debtors")
+    asperion_sandbox.inject("POST", "/v1/debtors", "reset_after_commit", times=None)
     ambiguous = 0
     for n in range(200):
         try:
-            session.post("debtor", {"name": f"Reset {n:03d}"})
+            session.post("debtors", {"name": f"Reset {n:03d}"})
         except AmbiguousWriteError:
             ambiguous += 1
     names = Counter(
         row["name"]
-        for row in asperion_sandbox.state.rows(asperion_tenant, "debtor")
+        for row in asperion_sandbox.state.rows(asperion_tenant, "debtors")
         if str(row["name"]).startswith("Reset ")
     )
     duplicates = sum(count - 1 for count in names.values())
     assert ambiguous == 200
-    assert len(asperion_sandbox.requests(method="POST", path="/v1/debtor")) == 200
+    assert len(asperion_sandbox.requests(method="POST", path="/v1/debtors")) == 200
     assert duplicates == 0 and len(names) == 200
-    assert asperion_sandbox.state.count(asperion_tenant, "debtor") == before + 200
+    assert asperion_sandbox.state.count(asperion_tenant, "debtors") == before + 200
 
 
 def test_429_with_retry_after_waits_then_succeeds(
     asperion_sandbox: Any, sandbox_client: Callable[..., Client], clock: FakeClock
 ) -> None:
     client = sandbox_client(retry=RetryPolicy(sleep=clock.sleep, clock=clock))
-    asperion_sandbox.inject("GET", "/v1/debtor", 429, retry_after=2)
-    client.tenant(asperion_sandbox.tenants[0]).get("debtor")
+    asperion_sandbox.inject("GET", "/v1/debtors", 429, retry_after=2)
+    client.tenant(asperion_sandbox.tenants[0]).get("debtors")
     assert clock.sleeps == [2.0]
-    assert [e.status for e in asperion_sandbox.requests(path="/v1/debtor")] == [429, 200]
+    assert [e.status for e in asperion_sandbox.requests(path="/v1/debtors")] == [429, 200]
 
 
 def test_a_huge_retry_after_is_capped(
@@ -154,10 +154,10 @@ def test_a_huge_retry_after_is_capped(
 ) -> None:
     policy = RetryPolicy(sleep=clock.sleep, clock=clock, retry_after_cap=60)
     client = sandbox_client(retry=policy)
-    asperion_sandbox.inject("POST", "/v1/debtor", 429, retry_after=99999)
-    client.tenant(asperion_sandbox.tenants[0]).post("debtor", {"name": "After a 429"})
+    asperion_sandbox.inject("POST", "/v1/debtors", 429, retry_after=99999)
+    client.tenant(asperion_sandbox.tenants[0]).post("debtors", {"name": "After a 429"})
     assert len(clock.sleeps) == 1 and clock.sleeps[0] <= policy.backoff_max
-    assert [e.status for e in asperion_sandbox.requests(path="/v1/debtor")] == [429, 201]
+    assert [e.status for e in asperion_sandbox.requests(path="/v1/debtors")] == [429, 201]
 
 
 def test_the_rate_limiter_of_the_sandbox_is_survived(
@@ -167,6 +167,6 @@ def test_the_rate_limiter_of_the_sandbox_is_survived(
     asperion_sandbox.set_rate_limit(20)
     session = client.tenant(asperion_sandbox.tenants[0])
     for n in range(30):
-        session.get("debtor", [("page", str(n % 3 + 1))], cache=False)
-    statuses = Counter(e.status for e in asperion_sandbox.requests(path="/v1/debtor"))
+        session.get("debtors", [("page", str(n % 3 + 1))], cache=False)
+    statuses = Counter(e.status for e in asperion_sandbox.requests(path="/v1/debtors"))
     assert statuses[200] == 30

@@ -11,9 +11,15 @@ import pytest
 import requests
 
 from asperion_orm import Client, Session
-from asperion_orm.exceptions import ConfigurationError, NoSessionError, TenantMismatchError
+from asperion_orm.exceptions import (
+    AmbiguousWriteError,
+    ConfigurationError,
+    NoSessionError,
+    TenantMismatchError,
+)
+from asperion_orm.session import AccountSession
 
-from .conftest import FakeServer, Reply
+from .conftest import FakeServer, Reply, refused, reset
 
 MakeClient = Callable[..., Client]
 
@@ -81,10 +87,10 @@ def test_a_tenant_must_be_a_positive_int(make_client: MakeClient, tenant: object
 
 
 def test_path_encodes_each_segment() -> None:
-    assert Session.path("debtor", 42) == "debtor/42"
+    assert Session.path("debtors", 42) == "debtors/42"
     assert Session.path("articles", "a/b c?d") == "articles/a%2Fb%20c%3Fd"
     with pytest.raises(ConfigurationError):
-        Session.path("debtor", "..")
+        Session.path("debtors", "..")
 
 
 # -- tenant checks ----------------------------------------------------------------------
@@ -98,11 +104,11 @@ def test_a_response_for_another_tenant_is_refused_and_never_cached(
     make_client: MakeClient, fake: FakeServer
 ) -> None:
     client = make_client()
-    fake.route("GET", r"/v1/debtor", _other_tenant)
+    fake.route("GET", r"/v1/debtors", _other_tenant)
     session = client.tenant(5)
     for _ in range(2):
         with pytest.raises(TenantMismatchError) as info:
-            session.get("debtor")
+            session.get("debtors")
         assert (info.value.expected, info.value.actual) == (5, 999)
     assert len(fake.api_requests()) == 2
 
@@ -114,7 +120,7 @@ def test_a_response_without_administration_id_is_refused(
     client = make_client()
     fake.then(Reply(200, body))
     with pytest.raises(TenantMismatchError):
-        client.tenant(5).get("debtor")
+        client.tenant(5).get("debtors")
 
 
 def test_a_write_answered_for_another_tenant_is_refused(
@@ -123,7 +129,7 @@ def test_a_write_answered_for_another_tenant_is_refused(
     client = make_client()
     fake.then(Reply(201, {"id": 1, "_meta": {"administrationId": 4}}))
     with pytest.raises(TenantMismatchError):
-        client.tenant(5).post("debtor", {"name": "x"})
+        client.tenant(5).post("debtors", {"name": "x"})
 
 
 # -- caching through a session ----------------------------------------------------------
@@ -131,26 +137,26 @@ def test_a_write_answered_for_another_tenant_is_refused(
 
 def test_a_repeated_get_is_served_from_the_cache(make_client: MakeClient, fake: FakeServer) -> None:
     session = make_client().tenant(1)
-    first = session.get("debtor", [("page", "1")])
+    first = session.get("debtors", [("page", "1")])
     first["mutated"] = True
-    second = session.get("debtor", [("page", "1")])
+    second = session.get("debtors", [("page", "1")])
     assert "mutated" not in second
     assert len(fake.api_requests()) == 1
 
 
 def test_cache_false_and_ttl_zero_always_ask(make_client: MakeClient, fake: FakeServer) -> None:
     session = make_client().tenant(1)
-    session.get("debtor")
-    session.get("debtor", cache=False)
-    session.get("debtor", ttl=0)
+    session.get("debtors")
+    session.get("debtors", cache=False)
+    session.get("debtors", ttl=0)
     assert len(fake.api_requests()) == 3
 
 
 def test_params_are_keyed_sorted(make_client: MakeClient, fake: FakeServer) -> None:
     session = make_client().tenant(1)
-    session.get("debtor", [("a", "1"), ("b", "2")])
-    session.get("debtor", [("b", "2"), ("a", "1")])
-    session.get("debtor", [("a", "1"), ("b", "3")])
+    session.get("debtors", [("a", "1"), ("b", "2")])
+    session.get("debtors", [("b", "2"), ("a", "1")])
+    session.get("debtors", [("a", "1"), ("b", "3")])
     assert len(fake.api_requests()) == 2
 
 
@@ -160,24 +166,24 @@ def test_a_write_evicts_that_tenants_resource_only(
     client = make_client()
     one, two = client.tenant(1), client.tenant(2)
     for session in (one, two):
-        session.get("debtor")
+        session.get("debtors")
         session.get("articles")
     fake.then(Reply(201, {"id": 9, "_meta": {"administrationId": 1}}))
-    one.post("debtor", {"name": "x"})
+    one.post("debtors", {"name": "x"})
     before = len(fake.api_requests())
-    one.get("debtor")  # evicted
+    one.get("debtors")  # evicted
     one.get("articles")  # another resource: still cached
-    two.get("debtor")  # another tenant: still cached
+    two.get("debtors")  # another tenant: still cached
     assert len(fake.api_requests()) == before + 1
 
 
 def test_a_failed_write_still_evicts(make_client: MakeClient, fake: FakeServer) -> None:
     session = make_client().tenant(1)
-    session.get("debtor")
+    session.get("debtors")
     fake.then(requests.ReadTimeout("lost"))
     with pytest.raises(Exception, match="may have applied it"):
-        session.post("debtor", {"name": "x"})
-    session.get("debtor")
+        session.post("debtors", {"name": "x"})
+    session.get("debtors")
     assert len(fake.api_requests()) == 3
 
 
@@ -188,9 +194,9 @@ def test_clients_do_not_share_entries_across_users(
 
     shared = MemoryCacheStore()
     alice, bob = make_client(cache_store=shared), make_client(cache_store=shared)
-    alice.tenant(1).get("debtor")
-    bob.tenant(1).get("debtor")
-    alice.tenant(1).get("debtor")
+    alice.tenant(1).get("debtors")
+    bob.tenant(1).get("debtors")
+    alice.tenant(1).get("debtors")
     assert len(fake.api_requests()) == 2
 
 
@@ -203,12 +209,12 @@ def test_concurrent_misses_of_one_key_make_one_request(
         time.sleep(0.05)
         return Reply(200, {"_data": [], "_meta": {"administrationId": 1}})
 
-    fake.route("GET", r"/v1/debtor", slow)
+    fake.route("GET", r"/v1/debtors", slow)
     barrier = threading.Barrier(8)
 
     def work() -> None:
         barrier.wait(5)
-        session.get("debtor")
+        session.get("debtors")
 
     threads = [threading.Thread(target=work) for _ in range(8)]
     for thread in threads:
@@ -229,21 +235,21 @@ def _page_route(request: requests.PreparedRequest) -> Reply:
 
 def test_get_many_yields_in_input_order(make_client: MakeClient, fake: FakeServer) -> None:
     session = make_client(max_concurrency=4).tenant(1)
-    fake.route("GET", r"/v1/debtor", _page_route)
-    calls = [("debtor", [("page", str(n))]) for n in range(1, 21)]
+    fake.route("GET", r"/v1/debtors", _page_route)
+    calls = [("debtors", [("page", str(n))]) for n in range(1, 21)]
     pages = [r["_data"][0]["page"] for r in session.get_many(calls)]
     assert pages == list(range(1, 21))
 
 
 def test_get_many_reads_its_input_lazily(make_client: MakeClient, fake: FakeServer) -> None:
     session = make_client(max_concurrency=3).tenant(1)
-    fake.route("GET", r"/v1/debtor", _page_route)
+    fake.route("GET", r"/v1/debtors", _page_route)
     consumed: list[int] = []
 
     def calls() -> Iterator[tuple[str, list[tuple[str, str]]]]:
         for n in range(1, 10_000):
             consumed.append(n)
-            yield "debtor", [("page", str(n))]
+            yield "debtors", [("page", str(n))]
 
     results = session.get_many(calls())
     for _ in range(5):
@@ -257,8 +263,57 @@ def test_get_many_raises_the_first_failure_in_order(
     make_client: MakeClient, fake: FakeServer
 ) -> None:
     session = make_client(max_concurrency=2).tenant(1)
-    fake.route("GET", r"/v1/debtor/2", lambda r: Reply(404, {"title": "Not Found"}))
-    results = session.get_many([("debtor/1", []), ("debtor/2", []), ("debtor/3", [])])
+    fake.route("GET", r"/v1/debtors/2", lambda r: Reply(404, {"title": "Not Found"}))
+    results = session.get_many([("debtors/1", []), ("debtors/2", []), ("debtors/3", [])])
     assert next(results)["_meta"]["administrationId"] == 1
     with pytest.raises(Exception, match="404"):
         next(results)
+
+
+# -- uploads ------------------------------------------------------------------------------
+
+
+def test_upload_posts_multipart_and_resends_only_what_never_left(
+    make_client: MakeClient, fake: FakeServer
+) -> None:
+    session = make_client().tenant(7)
+    listed = {"id": "f-1", "name": "a.pdf", "_meta": {"administrationId": 7}}
+    fake.then(refused(), Reply(201, listed))
+    files = {"File": ("a.pdf", b"%PDF-1.7 \x00\xff", "application/pdf")}
+    assert session.upload("salesinvoiceswithlines/3/file", files) == listed
+    first, second = fake.api_requests()
+    assert first.body == second.body  # encoded once: the retry sends the same bytes
+    assert (second.method, second.path_url) == ("POST", "/v1/salesinvoiceswithlines/3/file")
+    assert second.headers["Content-Type"].startswith("multipart/form-data; boundary=")
+    assert second.headers["X-Tenant-Id"] == "7"
+    body = bytes(second.body)  # type: ignore[arg-type]
+    assert b'name="File"; filename="a.pdf"' in body
+    assert b"Content-Type: application/pdf" in body and b"%PDF-1.7 \x00\xff" in body
+
+
+def test_an_upload_whose_answer_is_lost_is_ambiguous_and_not_resent(
+    make_client: MakeClient, fake: FakeServer
+) -> None:
+    session = make_client().tenant(7)
+    fake.then(reset())
+    with pytest.raises(AmbiguousWriteError):
+        session.upload("salesinvoiceswithlines/3/file", {"File": ("a.pdf", b"x", "text/plain")})
+    assert len(fake.api_requests()) == 1
+
+
+def test_an_upload_evicts_the_resource_and_is_checked_for_its_tenant(
+    make_client: MakeClient, fake: FakeServer
+) -> None:
+    session = make_client().tenant(7)
+    session.get("salesinvoiceswithlines")
+    fake.then(Reply(201, {"id": "f-2", "_meta": {"administrationId": 8}}))
+    with pytest.raises(TenantMismatchError):
+        session.upload("salesinvoiceswithlines/3/file", {"File": ("a", b"x", "text/plain")})
+    session.get("salesinvoiceswithlines")
+    assert len(fake.api_requests()) == 3  # the upload emptied the cached list
+
+
+def test_the_account_session_takes_no_uploads(make_client: MakeClient, fake: FakeServer) -> None:
+    with pytest.raises(ConfigurationError, match="only reads"):
+        AccountSession(make_client()).upload("x/1/file", {"File": ("a", b"x", "text/plain")})
+    assert fake.api_requests() == []

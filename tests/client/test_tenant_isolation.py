@@ -45,13 +45,13 @@ class World:
         """Create a debtor whose name says which tenant it belongs to."""
         self.serial += 1
         name = f"T{tenant}-{self.serial}"
-        row = self.client.tenant(tenant).post("debtor", {"name": name})
+        row = self.client.tenant(tenant).post("debtors", {"name": name})
         assert row["_meta"]["administrationId"] == tenant
         self.created[tenant].append((row["id"], name))
 
     def read(self, tenant: int, variant: int) -> None:
         """List debtors; nothing from the other tenant, and our newest write first."""
-        data = self.client.tenant(tenant).get("debtor", READ_PARAMS[variant])
+        data = self.client.tenant(tenant).get("debtors", READ_PARAMS[variant])
         assert data["_meta"]["administrationId"] == tenant
         names = [row["name"] for row in data["_data"]]
         self._never_foreign(tenant, names)
@@ -63,7 +63,7 @@ class World:
         if not self.created[tenant]:
             return
         ident, name = self.created[tenant][-1]
-        row = self.client.tenant(tenant).get(Session.path("debtor", ident))
+        row = self.client.tenant(tenant).get(Session.path("debtors", ident))
         assert row["_meta"]["administrationId"] == tenant and row["name"] == name
 
     def _never_foreign(self, tenant: int, names: list[str]) -> None:
@@ -76,7 +76,7 @@ class World:
 @pytest.fixture(scope="module")
 def world(asperion_sandbox: Any) -> Iterator[World]:
     """Two fresh tenants and one cached client for every generated example."""
-    tenants = [asperion_sandbox.add_administration(records={"debtor": 3}) for _ in range(2)]
+    tenants = [asperion_sandbox.add_administration(records={"debtors": 3}) for _ in range(2)]
     registry = SecretRegistry()
     client = asperion_sandbox.client(token_store=RecordingTokenStore(registry))
     with client:
@@ -108,7 +108,7 @@ def test_threads_sharing_one_cached_client_never_cross_tenants(
     asperion_sandbox: Any, sandbox_client: Callable[..., Client]
 ) -> None:
     client = sandbox_client(max_concurrency=8)
-    tenants = [asperion_sandbox.add_administration(records={"debtor": 3}) for _ in range(2)]
+    tenants = [asperion_sandbox.add_administration(records={"debtors": 3}) for _ in range(2)]
     errors: list[str] = []
 
     def work(worker: int) -> None:
@@ -117,8 +117,8 @@ def test_threads_sharing_one_cached_client_never_cross_tenants(
             session = client.tenant(tenant)
             try:
                 if step % 4 == 0:
-                    session.post("debtor", {"name": f"T{tenant}-w{worker}-{step}"})
-                data = session.get("debtor", [("orderby", "-id"), ("pageSize", "10")])
+                    session.post("debtors", {"name": f"T{tenant}-w{worker}-{step}"})
+                data = session.get("debtors", [("orderby", "-id"), ("pageSize", "10")])
                 names = {row["name"] for row in data["_data"]}
                 other = tenants[1 - tenants.index(tenant)]
                 if data["_meta"]["administrationId"] != tenant or any(
@@ -144,15 +144,15 @@ def test_a_server_ignoring_the_tenant_header_is_caught_and_nothing_is_cached(
     asperion_sandbox.state.ignore_tenant_header = True
     for _ in range(3):
         with pytest.raises(TenantMismatchError) as info:
-            session.get("debtor")
+            session.get("debtors")
         assert info.value.actual == asperion_sandbox.tenants[0]
     with pytest.raises(TenantMismatchError):
-        session.post("debtor", {"name": "Lost in the default administration"})
+        session.post("debtors", {"name": "Lost in the default administration"})
     asperion_sandbox.state.ignore_tenant_header = False
     asperion_sandbox.clear_log()
-    assert session.get("debtor")["_meta"]["administrationId"] == asperion_tenant
+    assert session.get("debtors")["_meta"]["administrationId"] == asperion_tenant
     assert (
-        len(asperion_sandbox.requests(path="/v1/debtor")) == 1
+        len(asperion_sandbox.requests(path="/v1/debtors")) == 1
     )  # the refused pages were not cached
 
 
@@ -162,8 +162,8 @@ def test_every_request_names_its_tenant(
 ) -> None:  # fmt: skip
     client = sandbox_client()
     session = client.tenant(asperion_tenant)
-    session.get("debtor")
-    created = session.post("debtor", {"name": "Tenant check"})
-    session.patch(Session.path("debtor", created["id"]), {"name": "Tenant check 2"})
-    session.delete(Session.path("debtor", created["id"]))
+    session.get("debtors")
+    created = session.post("debtors", {"name": "Tenant check"})
+    session.patch(Session.path("debtors", created["id"]), {"name": "Tenant check 2"})
+    session.delete(Session.path("debtors", created["id"]))
     assert {e.tenant for e in asperion_sandbox.requests(path="/v1/*")} == {asperion_tenant}

@@ -38,7 +38,7 @@ def _hammer(client: Client, tenant: int, count: int) -> tuple[int, list[str]]:
     def work() -> None:
         barrier.wait(10)
         try:
-            client.tenant(tenant).get("debtor", [("pageSize", "1")], cache=False)
+            client.tenant(tenant).get("debtors", [("pageSize", "1")], cache=False)
             successes.append(1)
         except Exception as exc:
             errors.append(type(exc).__name__)
@@ -62,7 +62,7 @@ def test_fifty_threads_crossing_expiry_make_one_token_request(
     successes, errors = _hammer(client, asperion_sandbox.tenants[0], THREADS)
     assert (successes, errors) == (THREADS, [])
     assert len(asperion_sandbox.requests(path="/connect/token")) == 1
-    assert len(asperion_sandbox.requests(path="/v1/debtor")) == THREADS
+    assert len(asperion_sandbox.requests(path="/v1/debtors")) == THREADS
 
 
 def test_fifty_threads_refused_with_401_make_one_token_request(
@@ -92,7 +92,7 @@ def test_fifty_threads_refused_with_401_make_one_token_request(
         successes, errors = _hammer(client, asperion_sandbox.tenants[0], THREADS)
     assert (successes, errors) == (THREADS, [])
     assert [e.status for e in asperion_sandbox.requests(path="/connect/token")] == [200]
-    assert len(asperion_sandbox.requests(path="/v1/debtor")) >= THREADS + 1
+    assert len(asperion_sandbox.requests(path="/v1/debtors")) >= THREADS + 1
 
 
 def test_eight_processes_sharing_a_file_store_refresh_once(
@@ -156,6 +156,6 @@ def test_a_revoked_refresh_token_needs_login_after_one_request(
     asperion_sandbox.clear_log()
     for _ in range(3):
         with pytest.raises(ReauthorizationRequired, match="authorization_url"):
-            client.tenant(asperion_sandbox.tenants[0]).get("debtor")
+            client.tenant(asperion_sandbox.tenants[0]).get("debtors")
     assert [e.status for e in asperion_sandbox.requests(path="/connect/token")] == [400]
     assert asperion_sandbox.requests(path="/v1/*") == []

@@ -88,7 +88,7 @@ def test_a_tls13_server_signed_by_our_ca_is_trusted_despite_the_environment(
     monkeypatch.setenv("REQUESTS_CA_BUNDLE", ssl.get_default_verify_paths().openssl_cafile)
     monkeypatch.setenv("CURL_CA_BUNDLE", ssl.get_default_verify_paths().openssl_cafile)
     with tls_server(ca) as url, client_for(url) as client:
-        assert client.tenant(7).get("debtor", cache=False)["_meta"]["administrationId"] == 7
+        assert client.tenant(7).get("debtors", cache=False)["_meta"]["administrationId"] == 7
 
 
 def test_a_tls12_only_server_is_refused_with_a_clear_message(
@@ -99,7 +99,7 @@ def test_a_tls12_only_server_is_refused_with_a_clear_message(
         client_for(url) as client,
         pytest.raises(TransportError, match=r"does not offer TLS 1\.3") as info,
     ):
-        client.tenant(7).get("debtor", cache=False)
+        client.tenant(7).get("debtors", cache=False)
     assert "ca_bundle" not in str(info.value)
 
 
@@ -115,7 +115,7 @@ def test_a_wrong_ca_gives_a_clear_certificate_error_even_if_the_environment_trus
         client_for(url, ca_bundle=str(other)) as client,
         pytest.raises(TransportError, match="could not be verified") as info,
     ):
-        client.tenant(7).get("debtor", cache=False)
+        client.tenant(7).get("debtors", cache=False)
     assert "Client(ca_bundle=...)" in str(info.value)
     assert info.value.__cause__ is not None
 
@@ -160,7 +160,7 @@ def test_every_request_has_timeouts_and_no_redirects(
     make_client: Callable[..., Client], fake: FakeServer
 ) -> None:
     client = make_client(timeout=(1.5, 7.0))
-    client.tenant(3).get("debtor")
+    client.tenant(3).get("debtors")
     assert fake.kwargs, "nothing was sent"
     for kwargs in fake.kwargs:
         connect, read = kwargs["timeout"]
@@ -182,8 +182,8 @@ def test_an_adapter_given_as_transport_serves_every_request(fake: FakeServer) ->
     for url in ("https://api.asperion.nl/v1", "http://127.0.0.1/v1"):
         assert client.transport.session.get_adapter(url) is fake
     fake.then(Reply(200, {"_data": [], "_meta": {"administrationId": 7}}))
-    assert client.tenant(7).get("debtor", cache=False)["_data"] == []
-    assert [request.url for request in fake.requests] == ["https://api.asperion.nl/v1/debtor"]
+    assert client.tenant(7).get("debtors", cache=False)["_data"] == []
+    assert [request.url for request in fake.requests] == ["https://api.asperion.nl/v1/debtors"]
 
 
 def test_a_transport_given_as_is_is_used_as_is() -> None:

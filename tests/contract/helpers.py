@@ -16,12 +16,12 @@ from asperion_orm import _json
 from asperion_orm.testing.sandbox import Sandbox
 
 SMALL = {
-    "debtor": 30,
+    "debtors": 30,
     "creditors": 10,
     "articles": 12,
-    "salesinvoices": 20,
+    "salesinvoiceswithlines": 20,
     "purchaseinvoices": 10,
-    "journalentries": 15,
+    "journalentrieswithlines": 15,
     "ledgergrouped": 24,
 }
 
@@ -38,7 +38,7 @@ class Api:
     http: requests.Session = field(default_factory=requests.Session)
 
     def url(self, path: str) -> str:
-        """Return the absolute URL of an API path such as ``debtor/1``."""
+        """Return the absolute URL of an API path such as ``debtors/1``."""
         return path if path.startswith("https://") else f"{self.sandbox.base_url}/{path}"
 
     def headers(self, extra: Mapping[str, str] | None = None) -> dict[str, str]:

@@ -155,7 +155,7 @@ def test_second_user_logs_in_and_sees_only_their_administrations(asperion_sandbo
     ids = [row["id"] for row in api.rows("administrations")]
     assert ids and set(ids) != set(asperion_sandbox.tenants)
     assert set(ids) & set(asperion_sandbox.tenants)  # shares some, not all
-    elsewhere = api.get("debtor", headers={"X-Tenant-Id": str(asperion_sandbox.tenants[0])})
+    elsewhere = api.get("debtors", headers={"X-Tenant-Id": str(asperion_sandbox.tenants[0])})
     assert elsewhere.status_code == 403
 
 

@@ -19,9 +19,9 @@ from support.oauth import code_flow
 @pytest.fixture(scope="module")
 def big() -> Iterator[tuple[EmulatorState, Client, dict[str, str]]]:
     """Serve 100,000 debtors: log in over HTTPS, then page in-process on the same state."""
-    with Sandbox(records={"debtor": 100_000}) as sandbox:
+    with Sandbox(records={"debtors": 100_000}) as sandbox:
         state = sandbox.state
-        assert state.count(state.tenants[0], "debtor") == 100_000  # generate before spying
+        assert state.count(state.tenants[0], "debtors") == 100_000  # generate before spying
         token = code_flow(sandbox, scope="asperion-api")
         yield state, Client(create_app(state)), {"Authorization": f"Bearer {token['access_token']}"}
 
@@ -40,7 +40,7 @@ def computed(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[Query]]:
 
 
 def walk(client: Client, headers: dict[str, str], query: str) -> Iterator[dict[str, Any]]:
-    url: str | None = f"/v1/debtor?{query}&pageSize=100"
+    url: str | None = f"/v1/debtors?{query}&pageSize=100"
     while url:
         page = _json.loads(client.get(url, headers=headers).data)
         yield from page["_data"]
@@ -66,7 +66,7 @@ def test_unfiltered_pages_are_slices(
 ) -> None:
     _, client, headers = big
     for page in (1, 500, 1000):
-        response = client.get(f"/v1/debtor?pageSize=100&page={page}", headers=headers)
+        response = client.get(f"/v1/debtors?pageSize=100&page={page}", headers=headers)
         assert len(_json.loads(response.data)["_data"]) == 100
     assert len(computed) <= 1
 
@@ -75,9 +75,9 @@ def test_a_write_invalidates_cached_views(
     big: tuple[EmulatorState, Client, dict[str, str]], computed: list[Query]
 ) -> None:
     _, client, headers = big
-    first = client.get("/v1/debtor?orderby=name&pageSize=1", headers=headers)
-    assert client.post("/v1/debtor", json={"name": "  eerst"}, headers=headers).status_code == 201
-    second = client.get("/v1/debtor?orderby=name&pageSize=1", headers=headers)
+    first = client.get("/v1/debtors?orderby=name&pageSize=1", headers=headers)
+    assert client.post("/v1/debtors", json={"name": "  eerst"}, headers=headers).status_code == 201
+    second = client.get("/v1/debtors?orderby=name&pageSize=1", headers=headers)
     assert _json.loads(second.data)["_data"][0]["name"] == "  eerst"
     assert first.data != second.data
     assert len(computed) == 2

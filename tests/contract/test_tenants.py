@@ -17,11 +17,11 @@ def test_missing_token_is_401_with_www_authenticate(user_api: Api) -> None:
 
 
 def test_unknown_token_is_401(user_api: Api) -> None:
-    assert user_api.using(token="forged").get("debtor").status_code == 401
+    assert user_api.using(token="forged").get("debtors").status_code == 401
 
 
 def test_non_bearer_scheme_is_401(user_api: Api) -> None:
-    response = user_api.using(token="").get("debtor", headers={"Authorization": "Basic abc"})
+    response = user_api.using(token="").get("debtors", headers={"Authorization": "Basic abc"})
     assert response.status_code == 401
 
 
@@ -71,20 +71,20 @@ def test_both_tenant_header_spellings_are_accepted(
     asperion_sandbox: Sandbox, user_api: Api, header: str
 ) -> None:
     tenant = asperion_sandbox.tenants[1]
-    meta = body(user_api.using(tenant=tenant, header=header).get("debtor"))["_meta"]
+    meta = body(user_api.using(tenant=tenant, header=header).get("debtors"))["_meta"]
     assert meta["administrationId"] == tenant
 
 
 def test_meta_names_administration_and_profile(asperion_sandbox: Sandbox, user_api: Api) -> None:
-    meta = body(user_api.using(tenant=asperion_sandbox.tenants[2]).get("debtor"))["_meta"]
+    meta = body(user_api.using(tenant=asperion_sandbox.tenants[2]).get("debtors"))["_meta"]
     admins = {row["id"]: row for row in user_api.rows("administrations")}
     assert meta["administrationName"] == admins[asperion_sandbox.tenants[2]]["name"]
     assert meta["profileName"] == "Sandbox User"
 
 
 def test_administrations_have_different_data(asperion_sandbox: Sandbox, user_api: Api) -> None:
-    first = user_api.using(tenant=asperion_sandbox.tenants[0]).rows("debtor")
-    second = user_api.using(tenant=asperion_sandbox.tenants[1]).rows("debtor")
+    first = user_api.using(tenant=asperion_sandbox.tenants[0]).rows("debtors")
+    second = user_api.using(tenant=asperion_sandbox.tenants[1]).rows("debtors")
     assert [row["name"] for row in first] != [row["name"] for row in second]
 
 
@@ -98,29 +98,29 @@ def test_writes_stay_in_their_administration(asperion_sandbox: Sandbox, user_api
 
 def test_inaccessible_administration_is_403(asperion_sandbox: Sandbox, user_api: Api) -> None:
     other = asperion_sandbox.add_administration(users=[asperion_sandbox.state.second_username])
-    response = user_api.using(tenant=other).get("debtor")
+    response = user_api.using(tenant=other).get("debtors")
     assert response.status_code == 403
     assert body(response)["status"] == 403
 
 
 def test_unknown_administration_is_403(user_api: Api) -> None:
-    assert user_api.using(tenant=999999).get("debtor").status_code == 403
+    assert user_api.using(tenant=999999).get("debtors").status_code == 403
 
 
 @pytest.mark.parametrize("value", ["abc", "1.5", "-3", "", "99999999999"])
 def test_non_integer_tenant_header_is_400(user_api: Api, value: str) -> None:
-    response = user_api.get("debtor", headers={"X-Tenant-Id": value})
+    response = user_api.get("debtors", headers={"X-Tenant-Id": value})
     assert response.status_code == 400
     assert "X-Tenant-Id" in body(response)["errors"]
 
 
 def test_ignore_tenant_header_knob(asperion_sandbox: Sandbox, user_api: Api) -> None:
     asperion_sandbox.state.ignore_tenant_header = True
-    meta = body(user_api.using(tenant=asperion_sandbox.tenants[1]).get("debtor"))["_meta"]
+    meta = body(user_api.using(tenant=asperion_sandbox.tenants[1]).get("debtors"))["_meta"]
     assert meta["administrationId"] == asperion_sandbox.tenants[0]
 
 
 def test_request_log_records_the_tenant(asperion_sandbox: Sandbox, user_api: Api) -> None:
     asperion_sandbox.clear_log()
-    user_api.using(tenant=asperion_sandbox.tenants[1]).get("debtor")
-    assert asperion_sandbox.requests("GET", "/v1/debtor")[-1].tenant == asperion_sandbox.tenants[1]
+    user_api.using(tenant=asperion_sandbox.tenants[1]).get("debtors")
+    assert asperion_sandbox.requests("GET", "/v1/debtors")[-1].tenant == asperion_sandbox.tenants[1]

@@ -8,7 +8,7 @@ import pytest
 
 from asperion_orm.testing import Sandbox
 
-RECORDS = {"debtor": 250, "countries": 20, "salesinvoices": 40, "journalentries": 30}
+RECORDS = {"debtors": 250, "countries": 20, "salesinvoices": 40, "journalentrieswithlines": 30}
 
 
 @pytest.fixture(scope="package")

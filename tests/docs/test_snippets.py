@@ -26,7 +26,7 @@ def _page_id(path: Path) -> str:
 
 @pytest.mark.parametrize("page", pages(), ids=_page_id)
 def test_page_code_runs(page: Path, private_sandbox: Sandbox, tmp_path: Path) -> None:
-    tenant = private_sandbox.add_administration(records={"debtor": 150, "salesinvoices": 20})
+    tenant = private_sandbox.add_administration(records={"debtors": 150, "salesinvoices": 20})
     with private_sandbox.client() as client:
         namespace: dict[str, Any] = {
             "__name__": f"docs_{page.stem}",

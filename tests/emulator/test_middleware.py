@@ -186,12 +186,12 @@ def test_request_log_tenant_falls_back_to_the_header() -> None:
 def test_requests_filter_and_clear_log(tiny_app: TinyApp) -> None:
     middleware = SandboxMiddleware(tiny_app)
     client = WSGIClient(middleware)
-    client.get("/v1/debtor")
-    client.get("/v1/debtor/3")
-    client.post("/v1/debtor", data="x")
+    client.get("/v1/debtors")
+    client.get("/v1/debtors/3")
+    client.post("/v1/debtors", data="x")
     assert len(middleware.requests("GET")) == 2
-    assert len(middleware.requests(path="/v1/debtor")) == 2
-    assert len(middleware.requests("get", "/v1/debtor/*")) == 1
+    assert len(middleware.requests(path="/v1/debtors")) == 2
+    assert len(middleware.requests("get", "/v1/debtors/*")) == 1
     middleware.clear_log()
     assert middleware.request_log == []
 

@@ -21,7 +21,7 @@ def test_first_changes_knobs(asperion_sandbox, asperion_tenant):
     asperion_sandbox.set_latency(0.01)
     asperion_sandbox.set_rate_limit(5)
     asperion_sandbox.set_token_lifetime(60)
-    asperion_sandbox.inject("GET", "/v1/debtor", 500)
+    asperion_sandbox.inject("GET", "/v1/debtors", 500)
     pytest_state["port"] = asperion_sandbox.port
     pytest_state["tenant"] = asperion_tenant
 
@@ -44,9 +44,9 @@ def test_session_is_active_for_the_test(
     assert Session.current() is asperion_session
     assert asperion_session.client is asperion_client
     assert asperion_session.tenant == asperion_tenant
-    meta = asperion_session.get("debtor", [("MetaOnly", "true")])["_meta"]
+    meta = asperion_session.get("debtors", [("MetaOnly", "true")])["_meta"]
     assert meta["administrationId"] == asperion_tenant
-    assert meta["totalCount"] == asperion_sandbox.state.count(asperion_tenant, "debtor") == 20
+    assert meta["totalCount"] == asperion_sandbox.state.count(asperion_tenant, "debtors") == 20
 
 
 def test_no_session_outlives_its_test():
@@ -67,12 +67,12 @@ import pytest
 
 @pytest.fixture
 def asperion_tenant(asperion_sandbox):
-    return asperion_sandbox.add_administration(records={"debtor": 3})
+    return asperion_sandbox.add_administration(records={"debtors": 3})
 
 
 def test_the_session_follows_an_overridden_tenant(asperion_session, asperion_tenant):
     assert asperion_session.tenant == asperion_tenant
-    assert asperion_session.get("debtor", [("MetaOnly", "true")])["_meta"]["totalCount"] == 3
+    assert asperion_session.get("debtors", [("MetaOnly", "true")])["_meta"]["totalCount"] == 3
 """
 
 

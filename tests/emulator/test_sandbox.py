@@ -40,19 +40,19 @@ def test_reset_after_commit_commits_the_row(
     asperion_sandbox: Sandbox, authorized_http: requests.Session, asperion_tenant: int
 ) -> None:
     sandbox = asperion_sandbox
-    before = sandbox.state.count(asperion_tenant, "debtor")
-    sandbox.inject("POST", "/v1/debtor", fault="reset_after_commit")
+    before = sandbox.state.count(asperion_tenant, "debtors")
+    sandbox.inject("POST", "/v1/debtors", fault="reset_after_commit")
     with pytest.raises(requests.ConnectionError):
         authorized_http.post(
-            f"{sandbox.base_url}/debtor",
+            f"{sandbox.base_url}/debtors",
             json=DEBTOR,
             headers={"X-Tenant-Id": str(asperion_tenant)},
             verify=sandbox.ca_bundle,
             timeout=5,
         )
-    assert sandbox.state.count(asperion_tenant, "debtor") == before + 1
-    assert DEBTOR["name"] in [row["name"] for row in sandbox.state.rows(asperion_tenant, "debtor")]
-    [entry] = sandbox.requests("POST", "/v1/debtor")
+    assert sandbox.state.count(asperion_tenant, "debtors") == before + 1
+    assert DEBTOR["name"] in [row["name"] for row in sandbox.state.rows(asperion_tenant, "debtors")]
+    [entry] = sandbox.requests("POST", "/v1/debtors")
     assert (entry.status, entry.tenant, entry.fault) == (201, asperion_tenant, "reset_after_commit")
 
 
@@ -60,17 +60,17 @@ def test_reset_before_commits_nothing(
     asperion_sandbox: Sandbox, authorized_http: requests.Session, asperion_tenant: int
 ) -> None:
     sandbox = asperion_sandbox
-    before = sandbox.state.count(asperion_tenant, "debtor")
-    sandbox.inject("POST", "/v1/debtor", fault="reset_before")
+    before = sandbox.state.count(asperion_tenant, "debtors")
+    sandbox.inject("POST", "/v1/debtors", fault="reset_before")
     with pytest.raises(requests.ConnectionError):
         authorized_http.post(
-            f"{sandbox.base_url}/debtor",
+            f"{sandbox.base_url}/debtors",
             json=DEBTOR,
             headers={"X-Tenant-Id": str(asperion_tenant)},
             verify=sandbox.ca_bundle,
             timeout=5,
         )
-    assert sandbox.state.count(asperion_tenant, "debtor") == before
+    assert sandbox.state.count(asperion_tenant, "debtors") == before
 
 
 def test_request_log_records_the_resolved_tenant(
@@ -80,13 +80,13 @@ def test_request_log_records_the_resolved_tenant(
     other = sandbox.tenants[1]
     for headers in ({}, {"X-Tenant-Id": str(other)}, {"X-TenantId": str(other)}):
         authorized_http.get(
-            f"{sandbox.base_url}/debtor",
+            f"{sandbox.base_url}/debtors",
             params={"pageSize": 1},
             headers=headers,
             verify=sandbox.ca_bundle,
             timeout=5,
         )
-    entries = sandbox.requests("GET", "/v1/debtor")
+    entries = sandbox.requests("GET", "/v1/debtors")
     assert [e.tenant for e in entries] == [sandbox.tenants[0], other, other]
     assert all(e.params == [("pageSize", "1")] and e.status == 200 for e in entries)
 
@@ -98,7 +98,7 @@ def test_request_log_never_holds_a_secret(
     tokens = code_flow(sandbox, http=http)
     access = str(tokens["access_token"])
     http.get(
-        f"{sandbox.base_url}/debtor",
+        f"{sandbox.base_url}/debtors",
         params={"access_token": access},
         headers={"Authorization": f"Bearer {access}"},
         verify=sandbox.ca_bundle,
@@ -123,7 +123,7 @@ def test_request_log_never_holds_a_secret(
     assert [e.path for e in sandbox.request_log] == [
         "/connect/authorize",
         "/connect/token",
-        "/v1/debtor",
+        "/v1/debtors",
         "/connect/token",
     ]
 
@@ -151,7 +151,7 @@ def test_knobs_are_restored_between_tests(asperion_sandbox: Sandbox) -> None:
 
 def test_tenants_are_fresh_per_test(asperion_sandbox: Sandbox, asperion_tenant: int) -> None:
     assert asperion_tenant not in asperion_sandbox.tenants[:3]
-    assert asperion_sandbox.state.count(asperion_tenant, "debtor") >= 0
+    assert asperion_sandbox.state.count(asperion_tenant, "debtors") >= 0
 
 
 def test_a_second_sandbox_runs_alongside(asperion_sandbox: Sandbox, http: requests.Session) -> None:
@@ -195,10 +195,10 @@ def test_log_in_authorizes_a_client_built_elsewhere(asperion_sandbox: Sandbox) -
 def test_client_reads_a_fresh_tenant(
     asperion_sandbox: Sandbox, asperion_client: Client, asperion_tenant: int
 ) -> None:
-    page = asperion_client.tenant(asperion_tenant).get("debtor", [("pageSize", "5")])
+    page = asperion_client.tenant(asperion_tenant).get("debtors", [("pageSize", "5")])
     assert page["_meta"]["administrationId"] == asperion_tenant
-    assert page["_meta"]["totalCount"] == asperion_sandbox.state.count(asperion_tenant, "debtor")
-    assert asperion_sandbox.requests("GET", "/v1/debtor")[-1].tenant == asperion_tenant
+    assert page["_meta"]["totalCount"] == asperion_sandbox.state.count(asperion_tenant, "debtors")
+    assert asperion_sandbox.requests("GET", "/v1/debtors")[-1].tenant == asperion_tenant
 
 
 def test_requests_filter_the_log_by_method_and_path_glob(
@@ -206,13 +206,13 @@ def test_requests_filter_the_log_by_method_and_path_glob(
 ) -> None:
     session = asperion_client.tenant(asperion_tenant)
     session.get("countries", [("pageSize", "1")])
-    session.get("debtor", [("pageSize", "1")])
+    session.get("debtors", [("pageSize", "1")])
     every = asperion_sandbox.requests()
     assert [e.path for e in every] == [
         "/connect/authorize",
         "/connect/token",
         "/v1/countries",
-        "/v1/debtor",
+        "/v1/debtors",
     ]
     assert asperion_sandbox.requests(path="/v1/*") == every[2:]
     assert asperion_sandbox.requests("get", "/V1/DEBTOR*") == every[3:]

@@ -31,7 +31,7 @@ class Tally:
 @pytest.fixture(scope="module")
 def fuzzed_sandbox() -> Iterator[Sandbox]:
     """A sandbox of its own: the run writes and deletes at random."""
-    with Sandbox(records={"debtor": 50}) as sandbox:
+    with Sandbox(records={"debtors": 50}) as sandbox:
         yield sandbox
 
 

@@ -13,7 +13,7 @@ import asperion_orm as asp
 from asperion_orm.testing import Sandbox
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
-RECORDS = {"debtor": 140, "salesinvoices": 30, "journalentries": 40}
+RECORDS = {"debtors": 140, "salesinvoices": 30, "journalentrieswithlines": 40}
 
 
 @pytest.fixture(scope="package")

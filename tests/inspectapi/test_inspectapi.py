@@ -78,6 +78,8 @@ def test_generated_models_match_the_shipped_resources(generated: ModuleType) -> 
         for name, field in meta.fields.items():
             assert describe(field) == describe(shipped.fields[name]), (path, name)
         assert meta.read_only == shipped.read_only, path
+        assert meta.create_only == shipped.create_only, path
+        assert meta.append_only == shipped.append_only, path
         if path != "SalesOrderWithLines":  # create-only: the shipped model lists nothing
             assert meta.filterable == shipped.filterable, path
             assert meta.range_filterable == shipped.range_filterable, path
@@ -115,8 +117,8 @@ def test_generated_source_is_formatted_and_clean(shipped: dict[str, Any], tmp_pa
 def test_generated_models_work_against_the_emulator(
     generated: ModuleType, asperion_client: Client, asperion_tenant: int, asperion_sandbox: Sandbox
 ) -> None:
-    debtors = asperion_sandbox.state.rows(asperion_tenant, "debtor")
-    invoices = asperion_sandbox.state.rows(asperion_tenant, "salesinvoices")
+    debtors = asperion_sandbox.state.rows(asperion_tenant, "debtors")
+    invoices = asperion_sandbox.state.rows(asperion_tenant, "salesinvoiceswithlines")
     with asperion_client.tenant(asperion_tenant):
         assert [d.pk for d in generated.Debtor.objects.order_by("id")[:3]] == [
             d["id"] for d in debtors[:3]
@@ -127,8 +129,74 @@ def test_generated_models_work_against_the_emulator(
             d["name"] for d in debtors if d["id"] == invoice.debtor_id
         )
         assert invoice.pk in {i.pk for i in invoice.debtor.sales_invoices.all()}
+        assert [line.amount for line in invoice.lines] == [
+            line["amount"] for line in invoices[0]["lines"]["_data"]
+        ]
+        assert invoice.journal_id == "70" and invoice.journal.type == "Sales"
+        assert (
+            invoice.lines[0].vat_code.percentage
+            == generated.VatCode.objects.get(pk=invoice.lines[0].vat_code_id).percentage
+        )
         country = generated.Country.objects.create(name="Gegenereerd", code="GG")
         assert generated.Country.objects.get(pk=country.pk).name == "Gegenereerd"
+
+
+OPENAPI_EXTRAS = {
+    "openapi": "3.0.3",
+    "info": {"title": "Extras"},
+    "paths": {
+        "/v1/books": {
+            "get": {"responses": {"200": {"description": "A page.", "content": {
+                "application/json": {"schema": {"$ref": "#/components/schemas/BookPage"}}}}}},
+            "post": {"requestBody": {"content": {"application/json": {
+                "schema": {"$ref": "#/components/schemas/Book"}}}}, "responses": {}},
+        },
+        "/v1/books/{id}": {"get": {"responses": {}}},
+        "/v1/book": {"x-asperion-alias-of": "books", "get": {"responses": {}}},
+        "/v1/shelves": {"get": {"responses": {"200": {"description": "All.", "content": {
+            "application/json": {"schema": {"$ref": "#/components/schemas/Shelf"}}}}}}},
+        "/v1/bookviews": {"get": {"responses": {}}},
+    },
+    "components": {"schemas": {
+        "Shelf": {"type": "object", "properties": {
+            "id": {"type": "string", "readOnly": True, "maxLength": 5}}},
+        "Book": {"type": "object", "x-asperion-path": "books", "required": ["shelf", "pages"],
+                 "properties": {
+            "id": {"type": "integer", "readOnly": True},
+            "shelf": {"type": "string", "x-references": "shelves"},
+            "state": {"type": "integer", "enum": [1, 2, 5]},
+            "pages": {"type": "object", "properties": {
+                "_data": {"type": "array", "items": {"type": "object", "properties": {
+                    "number": {"type": "integer"}, "words": {"type": "string"}}}},
+                "_meta": {"type": "object"}}},
+        }},
+        "BookPage": {"type": "object", "properties": {"_data": {"type": "array", "items": {
+            "$ref": "#/components/schemas/Book"}}}},
+        "BookView": {"type": "object", "x-asperion-path": "bookviews",
+                     "x-asperion-view-of": "books", "properties": {
+            "id": {"type": "integer", "readOnly": True},
+            "shelf": {"type": "string", "readOnly": True, "x-references": "shelves"}}},
+    }},
+}  # fmt: skip
+
+
+def test_envelopes_string_keys_enums_aliases_and_views(tmp_path: Path) -> None:
+    source = inspectapi.generate(OPENAPI_EXTRAS)
+    module = load_module(source, tmp_path, "generated_books")
+    assert set(resources_of(module)) == {"books", "shelves", "bookviews"}  # not the alias
+    book, shelf = module.Book, module.Shelf
+    assert book._meta.append_only and not book._meta.read_only
+    assert shelf._meta.read_only and isinstance(shelf._meta.pk, fields.String)
+    key = book._meta.fields["shelf"]
+    assert isinstance(key, fields.ForeignKey) and key.target is shelf
+    assert key.api_name == "shelf" and key.attname == "shelf_id"
+    assert key.python_types == (str,)
+    assert book._meta.fields["state"].choices == (1, 2, 5)  # type: ignore[attr-defined]
+    pages = book._meta.fields["pages"]
+    assert isinstance(pages, fields.Lines) and pages.required
+    assert set(pages.nested_model._meta.fields) == {"number", "words"}
+    assert shelf._meta.related_objects == {"books": key}  # the view adds no reverse accessor
+    assert "pages = fields.Lines(BookPage, required=True, null=False)" in source
 
 
 def test_swagger_2_yaml(tmp_path: Path) -> None:

@@ -14,7 +14,7 @@ from asperion_orm.client import Client
 from asperion_orm.session import Session
 from asperion_orm.testing.sandbox import Sandbox
 
-RECORDS = {"debtor": 250, "salesinvoices": 500, "countries": 12}
+RECORDS = {"debtors": 250, "salesinvoices": 500, "countries": 12}
 """The shared read-only administration: 250 debtors, 500 invoices, a dozen countries."""
 
 

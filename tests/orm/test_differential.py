@@ -22,6 +22,7 @@ from hypothesis import strategies as st
 
 import asperion_orm as asp
 from asperion_orm import Q, fields
+from asperion_orm.resources._managers import AllRowsManager
 from asperion_orm.session import Session
 from asperion_orm.testing.sandbox import Sandbox
 
@@ -37,17 +38,33 @@ class Row(asp.Model):
     id = fields.Integer(read_only=True)
     name = fields.String(max_length=100, required=True, null=False)
     city = fields.String(max_length=60)
-    phone = fields.String(max_length=30)
-    email = fields.Email()
-    credit_limit = fields.Decimal(places=2)
-    active = fields.Boolean()
-    country_id = fields.Integer()
+    phone = fields.String(max_length=30, api_name="phoneNumber")
+    email = fields.Email(api_name="emailAddress")
+    blocked = fields.Boolean()
+    payment_condition_id = fields.Integer()
 
     class Meta:
-        path = "debtor"
+        path = "debtors"
         max_page_size = 15
-        filterable = ("id", "name", "city", "email", "credit_limit", "active", "country_id")
-        range_filterable = ("id", "credit_limit", "country_id")
+        filterable = ("id", "name", "city", "email", "blocked", "payment_condition_id")
+        range_filterable = ("id", "payment_condition_id")
+
+
+class PriceRow(asp.Model):
+    """An article's price, for the decimal lookups (debtors have no amount)."""
+
+    id = fields.Integer(read_only=True)
+    code = fields.String(max_length=20, required=True, null=False)
+    description = fields.String(max_length=100, required=True, null=False)
+    sales_type_id = fields.Integer(required=True)
+    price = fields.Decimal(places=2)
+
+    objects: AllRowsManager[PriceRow] = AllRowsManager()
+
+    class Meta:
+        path = "articles"
+        filterable = ("id", "price")
+        range_filterable = ("id", "price")
 
 
 # -- the data ------------------------------------------------------------------------------------
@@ -83,7 +100,7 @@ TEXT = st.sampled_from(
 )
 
 
-def make_rows(country_ids: list[int]) -> list[Row]:
+def make_rows(condition_ids: list[int]) -> list[Row]:
     """Return ROWS seeded-random new rows."""
     rng = random.Random(20261124)
     pick = rng.choice
@@ -93,9 +110,8 @@ def make_rows(country_ids: list[int]) -> list[Row]:
             city=pick(CITIES),
             phone=pick(PHONES),
             email=pick(EMAILS),
-            credit_limit=pick(LIMITS),
-            active=pick([True, False]),
-            country_id=pick([None, *country_ids[:3]]),
+            blocked=pick([True, False]),
+            payment_condition_id=pick([None, *condition_ids[:3]]),
         )
         for _ in range(ROWS)
     ]
@@ -105,22 +121,22 @@ def make_rows(country_ids: list[int]) -> list[Row]:
 class Loaded:
     session: Session
     rows: list[dict[str, Any]]
-    country_ids: list[int]
+    condition_ids: list[int]
     runs: list[int] = field(default_factory=lambda: [0])
 
 
 @pytest.fixture(scope="module")
 def loaded(asperion_sandbox: Sandbox) -> Iterator[Loaded]:
     """Load the rows once, through the library's own bulk_create, with caching off."""
-    tenant = asperion_sandbox.add_administration(records={"debtor": 0})
+    tenant = asperion_sandbox.add_administration(records={"debtors": 0})
     client = asperion_sandbox.client(cache_ttl=0)
     session = client.tenant(tenant)
-    countries = [row["id"] for row in asperion_sandbox.state.rows(tenant, "countries")]
-    Row.objects.using(session).bulk_create(make_rows(countries))
-    api_rows = asperion_sandbox.state.rows(tenant, "debtor")
-    wanted = {"id", "name", "city", "phone", "email", "creditLimit", "active", "countryId"}
+    conditions = [row["id"] for row in asperion_sandbox.state.rows(tenant, "paymentconditions")]
+    Row.objects.using(session).bulk_create(make_rows(conditions))
+    api_rows = asperion_sandbox.state.rows(tenant, "debtors")
+    wanted = {"id", *API.values()}
     yield Loaded(
-        session, [{k: v for k, v in r.items() if k in wanted} for r in api_rows], countries
+        session, [{k: v for k, v in r.items() if k in wanted} for r in api_rows], conditions
     )
 
 
@@ -130,11 +146,10 @@ API = {
     "id": "id",
     "name": "name",
     "city": "city",
-    "phone": "phone",
-    "email": "email",
-    "credit_limit": "creditLimit",
-    "active": "active",
-    "country_id": "countryId",
+    "phone": "phoneNumber",
+    "email": "emailAddress",
+    "blocked": "blocked",
+    "payment_condition_id": "paymentConditionId",
 }
 TEXT_LOOKUPS = [
     "iexact",
@@ -153,7 +168,7 @@ class Pools:
     """Ids that exist in the loaded administration, so equality lookups often hit."""
 
     rows: list[int]
-    countries: list[int]
+    conditions: list[int]
 
 
 @dataclass(frozen=True)
@@ -177,9 +192,8 @@ def values_for(name: str, lookup: str, ids: Pools) -> st.SearchStrategy[Any]:
         "city": st.sampled_from([c for c in CITIES if c is not None]) | TEXT,
         "phone": st.sampled_from([p for p in PHONES if p is not None]) | TEXT,
         "email": st.sampled_from([e for e in EMAILS if e is not None]),
-        "credit_limit": st.sampled_from([lim for lim in LIMITS if lim is not None]),
-        "active": st.booleans(),
-        "country_id": st.sampled_from(ids.countries[:4]),
+        "blocked": st.booleans(),
+        "payment_condition_id": st.sampled_from(ids.conditions[:4]),
     }
     one = pools[name]
     if lookup == "in":
@@ -196,9 +210,9 @@ def values_for(name: str, lookup: str, ids: Pools) -> st.SearchStrategy[Any]:
 
 
 def lookups_for(name: str) -> list[str]:
-    if name == "active":
+    if name == "blocked":
         return ["exact", "in", "isnull"]
-    if name in ("id", "credit_limit", "country_id"):
+    if name in ("id", "payment_condition_id"):
         return ["exact", "in", "isnull", *ORDER_LOOKUPS]
     return ["exact", "in", "isnull", *ORDER_LOOKUPS, *TEXT_LOOKUPS]
 
@@ -310,7 +324,7 @@ def terminal(queryset: Any, kind: str, pk: int) -> Any:
             found = getattr(queryset, kind)()
             return None if found is None else found.pk
         if kind == "values_list":
-            return list(queryset.values_list("credit_limit", flat=True))
+            return list(queryset.values_list("payment_condition_id", flat=True))
         return list(queryset.values_list("city", "name"))
     except TypeError as exc:
         return ("TypeError", "slice" in str(exc))
@@ -328,8 +342,8 @@ def get_one(get: Callable[[], Any]) -> Any:
 # -- the reference -------------------------------------------------------------------------------
 
 
-def ref_leaf(row: dict[str, Any], leaf: Leaf) -> bool:
-    actual = row.get(API[leaf.name])
+def ref_leaf(row: dict[str, Any], leaf: Leaf, api: dict[str, str] = API) -> bool:
+    actual = row.get(api[leaf.name])
     lookup, value = leaf.lookup, leaf.value
     if lookup in ("exact", "iexact") and value is None:
         return actual is None
@@ -423,7 +437,7 @@ def ref_terminal(expr: Expr, rows: list[dict[str, Any]], order: list[str], stand
     if expr.terminal == "exists":
         return bool(result)
     if expr.terminal == "values_list":
-        return [r.get("creditLimit") for r in result]
+        return [r.get("paymentConditionId") for r in result]
     if expr.terminal == "pairs":
         return [(r.get("city"), r.get("name")) for r in result]
     return [r["id"] for r in result]
@@ -445,7 +459,7 @@ def test_random_queries_equal_the_reference(loaded: Loaded) -> None:
         database=None,
         suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
     )
-    @given(expr=expressions(Pools([r["id"] for r in loaded.rows], loaded.country_ids)))
+    @given(expr=expressions(Pools([r["id"] for r in loaded.rows], loaded.condition_ids)))
     def check(expr: Expr) -> None:
         loaded.runs[0] += 1
         note(repr(expr))
@@ -459,3 +473,35 @@ def test_random_queries_equal_the_reference(loaded: Loaded) -> None:
 def test_reference_and_rows_are_loaded(loaded: Loaded) -> None:
     assert len(loaded.rows) == ROWS
     assert Row.objects.using(loaded.session).count() == ROWS
+
+
+def test_decimal_lookups_equal_the_reference(asperion_sandbox: Sandbox) -> None:
+    tenant = asperion_sandbox.add_administration(records={"articles": 0})
+    session = asperion_sandbox.client(cache_ttl=0).tenant(tenant)
+    made = [
+        PriceRow(code=f"P{n}", description=f"Prijs {n}", sales_type_id=1, price=price)
+        for n, price in enumerate(LIMITS * 3)
+    ]
+    PriceRow.objects.using(session).bulk_create(made)
+    rows = [
+        {"id": r["id"], "price": r["price"]}
+        for r in asperion_sandbox.state.rows(tenant, "articles")
+    ]
+    assert len(rows) == len(made)
+    values = [limit for limit in LIMITS if limit is not None]
+    cases = [("isnull", True), ("isnull", False), ("exact", None), ("in", [*values[:2], None])]
+    cases += [(lookup, value) for lookup in ("exact", *ORDER_LOOKUPS[:4]) for value in values]
+    cases += [("range", (low, high)) for low in values for high in values]
+    for lookup, value in cases:
+        leaf = Leaf("price", lookup, value)
+        found = [
+            obj.pk for obj in PriceRow.objects.using(session).filter(**{f"price__{lookup}": value})
+        ]
+        expected = [r["id"] for r in rows if ref_price(r, leaf)]
+        assert found == expected, (lookup, value)
+        excluded = PriceRow.objects.using(session).exclude(**{f"price__{lookup}": value})
+        assert [obj.pk for obj in excluded] == [r["id"] for r in rows if r["id"] not in expected]
+
+
+def ref_price(row: dict[str, Any], leaf: Leaf) -> bool:
+    return ref_leaf({"id": row["id"], "price": row["price"]}, leaf, {"price": "price"})

@@ -243,3 +243,127 @@ def test_bad_meta_ordering_fails_at_declaration() -> None:
             class Meta:
                 path = "sorted"
                 ordering = ("-nope",)
+
+
+# -- lines in an envelope, string keys, append-only resources -------------------------------------
+
+
+class Shelf(asp.Model):
+    """A resource whose ids are strings, like journals and VAT codes."""
+
+    id = fields.String(max_length=5, read_only=True)
+    label = fields.String()
+
+    class Meta:
+        path = "shelves"
+        read_only = True
+        filterable = ("id", "label")
+
+
+class BookLine(asp.Model):
+    id = fields.Integer(read_only=True)
+    words = fields.Integer(required=True)
+    shelf = fields.ForeignKey(Shelf, api_name="shelfCode")
+
+
+class Book(asp.Model):
+    id = fields.Integer(read_only=True)
+    shelf = fields.ForeignKey(Shelf, related_name="books")
+    lines = fields.Lines(BookLine)
+
+    class Meta:
+        path = "books"
+        append_only = True
+        filterable = ("id", "shelf", "lines")
+        range_filterable = ("id", "shelf")
+
+
+def test_lines_read_the_envelope_into_a_list() -> None:
+    raw = {"_data": [{"id": 1, "words": 3, "shelfCode": "A1"}], "_meta": {"totalCount": 1}}
+    book = Book.from_api({"id": 1, "lines": raw})
+    assert book.lines is not None and [type(line) for line in book.lines] == [BookLine]
+    assert (book.lines[0].pk, book.lines[0].words, book.lines[0].shelf_id) == (1, 3, "A1")
+    assert Book.from_api({"id": 2, "lines": {"_data": []}}).lines == []
+    assert Book.from_api({"id": 3, "lines": [{"words": 1}]}).lines[0].words == 1  # type: ignore[index]
+    assert Book.from_api({"id": 4}).lines is None
+
+
+def test_lines_are_written_back_as_an_envelope_without_line_ids() -> None:
+    book = Book(lines=[BookLine(words=2, shelf="B2"), BookLine(words=5)])
+    assert book.to_api(["lines"]) == {
+        "lines": {
+            "_data": [{"words": 2, "shelfCode": "B2"}, {"words": 5, "shelfCode": None}],
+            "_meta": {"totalCount": 2},
+        }
+    }
+    loaded = Book.from_api({"id": 1, "lines": {"_data": [{"id": 7, "words": 2}]}})
+    assert loaded._changed_fields() == set()
+    loaded.lines[0].words = 9  # type: ignore[index]
+    assert loaded._changed_fields() == {"lines"}
+
+
+def test_lines_check_their_items_and_their_type() -> None:
+    assert Book(lines=[BookLine()]).errors() == {"lines": ["This field is required."]}
+    with pytest.raises(TypeError, match="lines"):
+        Book(lines=[{"words": 1}])
+    with pytest.raises(TypeError):
+        Book(lines="no list")
+
+
+def test_lines_accept_only_isnull() -> None:
+    assert "isnull=true" not in str(Book.objects.filter(lines__isnull=False).query)
+    for lookup in ("exact", "in", "contains"):
+        with pytest.raises(FieldError, match="lines"):
+            Book.objects.filter(**{f"lines__{lookup}": []})
+
+
+def test_string_primary_keys() -> None:
+    shelf = Shelf.from_api({"id": "A1", "label": "Boven"})
+    assert shelf.pk == "A1" and hash(shelf) == hash(Shelf.from_api({"id": "A1"}))
+    assert shelf == Shelf.from_api({"id": "A1"}) and shelf != Shelf.from_api({"id": "a1"})
+    assert str(Shelf.objects.filter(pk__in=["B", "A1"]).query) == (
+        "GET /shelves?id=A1&id=B&page=1&pageSize=100"
+    )
+
+
+def test_a_foreign_key_takes_the_type_of_the_target_key() -> None:
+    field = Book._meta.fields["shelf"]
+    assert isinstance(field, fields.ForeignKey) and field.python_types == (str,)
+    assert field.key_field() is Shelf._meta.pk
+    book = Book(shelf=Shelf.from_api({"id": "C3"}))
+    assert book.shelf_id == "C3" and book.to_api(["shelf"]) == {"shelfId": "C3"}
+    book.shelf_id = "D4"
+    assert book.to_api(["shelf"]) == {"shelfId": "D4"}
+    with pytest.raises(TypeError, match="expected str"):
+        book.shelf = 4
+    with pytest.raises(TypeError):
+        Book(shelf=Shelf())  # a shelf without an id
+    assert Book(shelf="x" * 6).errors() == {"shelf": ["Longer than maximum length 5."]}
+    assert str(Book.objects.filter(shelf="A1").query) == (
+        "GET /books?page=1&pageSize=100&shelfId=A1"
+    )
+    assert Book.from_api({"id": 1, "shelfId": "A1"}).shelf_id == "A1"
+
+
+def test_a_string_key_has_no_next_value() -> None:
+    field = Book._meta.fields["shelf"]
+    assert field.step("A1", 1) is None
+    assert Book._meta.fields["id"].step(4, 1) == 5
+    assert "shelfId_from=B" in str(Book.objects.filter(shelf__gte="B").query)
+
+
+def test_integer_keys_are_unchanged() -> None:
+    field = SampleInvoice._meta.fields["debtor"]
+    assert isinstance(field, fields.ForeignKey) and field.python_types == (int,)
+    with pytest.raises(TypeError, match="expected int"):
+        SampleInvoice(debtor="7")
+    assert field.to_python(7) == 7 and field.to_api(7) == 7 and field.step(7, 1) == 8
+
+
+def test_append_only_resources_refuse_changes_before_any_request() -> None:
+    book = Book.from_api({"id": 1, "lines": {"_data": []}})
+    book.lines = []
+    for write in (book.save, book.delete, lambda: Book.objects.filter(id=1).update(lines=[])):
+        with pytest.raises(ConfigurationError, match="append-only"):
+            write()
+    assert Book._meta.append_only and not Book._meta.read_only and not Book._meta.create_only

@@ -13,7 +13,7 @@ import pytest
 import asperion_orm as asp
 from asperion_orm import fields
 from asperion_orm.exceptions import ConfigurationError, ValidationError
-from asperion_orm.resources import Debtor, SalesInvoice
+from asperion_orm.resources import Debtor, SalesInvoice, SalesInvoiceLine
 from asperion_orm.session import Session
 from asperion_orm.testing.sandbox import Sandbox
 
@@ -38,11 +38,12 @@ def stored(sandbox: Sandbox, session: Session, resource: str, pk: int) -> dict[s
 def test_create_posts_and_takes_the_returned_body(
     asperion_sandbox: Sandbox, asperion_session: Session
 ) -> None:
-    debtor = Debtor.objects.create(name="Nieuw BV", credit_limit=Decimal("99.5"))
+    debtor = Debtor.objects.create(name="Nieuw BV", iban="NL91ABNA0417164300")
     assert [e.method for e in asperion_sandbox.requests(path="/v1/*")] == ["POST"]
-    assert debtor.pk is not None and debtor.created_date is not None
-    assert debtor.credit_limit == Decimal("99.50") and debtor.active is True
-    assert stored(asperion_sandbox, asperion_session, "debtor", debtor.pk)["name"] == "Nieuw BV"
+    assert debtor.pk is not None and debtor.date_added is not None
+    assert debtor.customer_number and debtor.iban == "NL91ABNA0417164300"
+    assert debtor.blocked is False
+    assert stored(asperion_sandbox, asperion_session, "debtors", debtor.pk)["name"] == "Nieuw BV"
 
 
 def test_save_patches_only_the_changed_fields(
@@ -54,7 +55,7 @@ def test_save_patches_only_the_changed_fields(
     first.save()
     second.name = "Gewijzigd"
     second.save()  # must not send the stale city back
-    row = stored(asperion_sandbox, asperion_session, "debtor", pk)
+    row = stored(asperion_sandbox, asperion_session, "debtors", pk)
     assert (row["name"], row["city"]) == ("Gewijzigd", "Epe")
     assert asperion_sandbox.request_log[-1].method == "PATCH"
 
@@ -65,11 +66,11 @@ def test_save_with_update_fields_and_full(
     debtor = Debtor.objects.create(name="Een", city="Ede")
     debtor.name, debtor.city = "Twee", "Epe"
     debtor.save(update_fields=["name"])
-    assert stored(asperion_sandbox, asperion_session, "debtor", debtor.pk)["city"] == "Ede"
+    assert stored(asperion_sandbox, asperion_session, "debtors", debtor.pk)["city"] == "Ede"
     debtor.city = "Epe"
     debtor.save(full=True)
     assert asperion_sandbox.request_log[-1].method == "PUT"
-    assert stored(asperion_sandbox, asperion_session, "debtor", debtor.pk)["city"] == "Epe"
+    assert stored(asperion_sandbox, asperion_session, "debtors", debtor.pk)["city"] == "Epe"
 
 
 def test_save_without_changes_sends_nothing(
@@ -97,7 +98,7 @@ def test_odd_values_round_trip(
     asperion_sandbox: Sandbox, asperion_session: Session, value: str
 ) -> None:
     created = Debtor.objects.create(name=value, city=value[:60])
-    assert stored(asperion_sandbox, asperion_session, "debtor", created.pk)["name"] == value
+    assert stored(asperion_sandbox, asperion_session, "debtors", created.pk)["name"] == value
     assert Debtor.objects.get(name=value).pk == created.pk
     assert [d.pk for d in Debtor.objects.filter(city=value[:60])] == [created.pk]
     assert Debtor.objects.filter(name__iexact=value.upper()).get().name == value
@@ -107,17 +108,24 @@ def test_client_side_validation_sends_nothing(
     asperion_session: Session, asperion_sandbox: Sandbox
 ) -> None:
     with pytest.raises(ValidationError) as caught:
-        Debtor.objects.create(name="x" * 101, email="nope")
-    assert set(caught.value.errors) == {"name", "email"}
+        Debtor.objects.create(name="x" * 101, email_address="nope")
+    assert set(caught.value.errors) == {"name", "email_address"}
     with pytest.raises(ValidationError, match="required"):
         Debtor.objects.create(city="Ede")
     assert asperion_sandbox.requests(path="/v1/*") == []
 
 
 def test_server_validation_is_keyed_by_attribute_name(asperion_session: Session) -> None:
+    line = SalesInvoiceLine(amount=Decimal("1.00"), ledger_account=8000)
     with pytest.raises(ValidationError) as caught:
-        SalesInvoice.objects.create(debtor=999_999, invoice_date=dt.date(2024, 5, 1))
+        SalesInvoice.objects.create(debtor=999_999, date=dt.date(2024, 5, 1), lines=[line])
     assert "debtor" in caught.value.errors and "debtorId" not in caught.value.errors
+    debtor = Debtor.objects.order_by("id")[0]
+    with pytest.raises(ValidationError) as caught:
+        SalesInvoice.objects.create(
+            debtor=debtor, date=dt.date(2024, 5, 1), journal="99", lines=[line]
+        )
+    assert caught.value.errors == {"journal": ["The Journal with id 99 does not exist."]}
 
 
 def test_read_only_resources_refuse_writes_before_sending(
@@ -154,12 +162,12 @@ def test_an_instance_refuses_another_tenants_session(
 def test_bulk_create_posts_concurrently(
     asperion_sandbox: Sandbox, asperion_session: Session, assert_requests: Counter
 ) -> None:
-    before = asperion_sandbox.state.count(asperion_session.tenant, "debtor")
+    before = asperion_sandbox.state.count(asperion_session.tenant, "debtors")
     objs = [Debtor(name=f"Bulk {n}", city="Ede") for n in range(12)]
     with assert_requests(12):
         created = Debtor.objects.bulk_create(objs, concurrency=4)
     assert all(obj.pk for obj in created)
-    assert asperion_sandbox.state.count(asperion_session.tenant, "debtor") == before + 12
+    assert asperion_sandbox.state.count(asperion_session.tenant, "debtors") == before + 12
 
 
 def test_bulk_create_validates_everything_first(

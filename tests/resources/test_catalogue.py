@@ -15,16 +15,18 @@ from asperion_orm.orm.model import Model
 from asperion_orm.resources import (
     MODELS,
     Article,
+    CostCenter,
+    CostUnit,
     Country,
     Creditor,
     Debtor,
+    Journal,
     JournalEntry,
     JournalEntryLine,
-    LedgerAccount,
-    PaymentCondition,
     PurchaseInvoice,
     PurchaseInvoiceLine,
     SalesInvoice,
+    SalesInvoiceHeader,
     SalesInvoiceLine,
     SalesOrderWithLines,
     SalesType,
@@ -33,7 +35,7 @@ from asperion_orm.resources import (
 )
 from asperion_orm.session import Session
 from asperion_orm.testing import Sandbox
-from asperion_orm.testing.emulator.spec import load_spec
+from asperion_orm.testing.emulator.spec import Field, load_spec
 
 from .conftest import Rows
 
@@ -94,12 +96,13 @@ Factory = Callable[[Rows], Model]
 
 FACTORIES: dict[str, tuple[Factory, str, Any]] = {
     "countries": (lambda rows: Country(name="Testland", code="TL"), "name", "Testlandia"),
-    "debtor": (
+    "debtors": (
         lambda rows: Debtor(
             name="ACME BV",
-            email="info@acme.example",
-            country=first_id(rows, "countries"),
-            credit_limit=Decimal("2500.00"),
+            email_address="info@acme.example",
+            iban="NL91ABNA0417164300",
+            coc_number="12345678",
+            payment_condition=first_id(rows, "paymentconditions"),
         ),
         "city",
         "Zwolle",
@@ -108,7 +111,7 @@ FACTORIES: dict[str, tuple[Factory, str, Any]] = {
         lambda rows: Creditor(
             name="Leverancier BV", payment_condition=first_id(rows, "paymentconditions")
         ),
-        "phone",
+        "phone_number",
         "+31 30 123 4567",
     ),
     "articles": (
@@ -121,64 +124,43 @@ FACTORIES: dict[str, tuple[Factory, str, Any]] = {
         "price",
         Decimal("12.50"),
     ),
-    "salesinvoices": (
-        lambda rows: SalesInvoice(
-            debtor=first_id(rows, "debtor"),
-            invoice_date=DAY,
-            lines=[
-                SalesInvoiceLine(
-                    description="Advies",
-                    quantity=Decimal("2"),
-                    price=Decimal("75.00"),
-                    vat_code=first_id(rows, "vatcodes"),
-                )
-            ],
-        ),
-        "reference",
-        "PO-42",
-    ),
     "purchaseinvoices": (
         lambda rows: PurchaseInvoice(
             creditor=first_id(rows, "creditors"),
             invoice_date=DAY,
             invoice_number="INK-1",
-            lines=[PurchaseInvoiceLine(quantity=Decimal("1"), price=Decimal("99.99"))],
+            lines=[
+                PurchaseInvoiceLine(quantity=Decimal("1"), price=Decimal("99.99"), vat_code="IH21")
+            ],
         ),
         "due_date",
         dt.date(2025, 4, 13),
     ),
-    "journalentries": (
-        lambda rows: JournalEntry(
-            entry_date=DAY,
-            journal_code="MEM",
-            lines=[
-                JournalEntryLine(
-                    ledger_account=first_id(rows, "ledgeraccounts"), debit=Decimal("5.00")
-                ),
-                JournalEntryLine(
-                    ledger_account=first_id(rows, "ledgeraccounts"), credit=Decimal("5.00")
-                ),
-            ],
-        ),
-        "description",
-        "Correctie",
+}
+
+APPEND_ONLY: dict[str, Factory] = {
+    "salesinvoiceswithlines": lambda rows: SalesInvoice(
+        debtor=first_id(rows, "debtors"),
+        date=DAY,
+        journal="70",
+        lines=[
+            SalesInvoiceLine(
+                description="Advies",
+                amount=Decimal("150.00"),
+                ledger_account=8000,
+                vat_code=VatCode.objects.get(pk="VH21"),
+                cost_center=first_id(rows, "costcenters"),
+            )
+        ],
     ),
-    "ledgeraccounts": (
-        lambda rows: LedgerAccount(
-            code="9999", description="Tussenrekening", account_type="Balance"
-        ),
-        "active",
-        False,
-    ),
-    "vatcodes": (
-        lambda rows: VatCode(code="T0", description="Test 0%", percentage=Decimal("0")),
-        "description",
-        "Test nul",
-    ),
-    "paymentconditions": (
-        lambda rows: PaymentCondition(description="14 dagen", days=14),
-        "discount_days",
-        7,
+    "journalentrieswithlines": lambda rows: JournalEntry(
+        date=DAY,
+        journal=Journal.objects.get(pk="90"),
+        description="Correctie",
+        lines=[
+            JournalEntryLine(ledger_account=4700, amount=Decimal("5.00"), vat_code="IH21"),
+            JournalEntryLine(ledger_account=1000, amount=Decimal("-5.00")),
+        ],
     ),
 }
 
@@ -187,7 +169,8 @@ def test_every_writable_resource_has_a_round_trip() -> None:
     writable = {
         p for p, m in MODELS.items() if not m._meta.read_only and p != "SalesOrderWithLines"
     }
-    assert writable == set(FACTORIES)
+    assert writable == set(FACTORIES) | set(APPEND_ONLY)
+    assert {p for p, m in MODELS.items() if m._meta.append_only} == set(APPEND_ONLY)
 
 
 @pytest.mark.parametrize("path", sorted(FACTORIES))
@@ -212,6 +195,29 @@ def test_create_update_delete(asperion_session: Session, rows: Rows, path: str) 
         model.objects.get(pk=obj.pk)
 
 
+@pytest.mark.parametrize("path", sorted(APPEND_ONLY))
+def test_create_and_read_but_never_change(
+    asperion_session: Session, rows: Rows, asperion_sandbox: Sandbox, path: str
+) -> None:
+    model = MODELS[path]
+    obj = APPEND_ONLY[path](rows)
+    obj.save()
+    assert obj.pk is not None
+    stored = next(row for row in rows(path) if row["id"] == obj.pk)
+    same_values(obj, stored)
+    assert all(isinstance(line.pk, int) for line in obj.lines)
+    fresh = model.objects.get(pk=obj.pk)
+    same_values(fresh, stored)
+    sent = len(asperion_sandbox.requests(path="/v1/*"))
+    fresh.description = "Anders"
+    for write in (fresh.save, lambda: fresh.save(full=True), fresh.delete):
+        with pytest.raises(ConfigurationError, match="append-only"):
+            write()
+    with pytest.raises(ConfigurationError, match="append-only"):
+        model.objects.filter(pk=obj.pk).update(description="Anders")
+    assert len(asperion_sandbox.requests(path="/v1/*")) == sent
+
+
 def test_read_only_resources_refuse_writes_before_any_request(
     asperion_session: Session, rows: Rows, asperion_sandbox: Sandbox
 ) -> None:
@@ -227,36 +233,57 @@ def test_read_only_resources_refuse_writes_before_any_request(
 # -- the catalogue matches the OpenAPI document ----------------------------------------------------
 
 KINDS: dict[str, tuple[type[fields.Field[Any]], ...]] = {
-    "integer": (fields.Integer, fields.ForeignKey),
+    "integer": (fields.Integer, fields.ForeignKey, fields.Choice),
     "number": (fields.Decimal,),
-    "string": (fields.String, fields.Choice),
+    "string": (fields.String, fields.Choice, fields.ForeignKey),
     "boolean": (fields.Boolean,),
     "date": (fields.Date,),
     "date-time": (fields.DateTime,),
     "array": (fields.Nested,),
+    "envelope": (fields.Lines,),
 }
+
+
+def same_fields(declared: dict[str, fields.Field[Any]], spec: dict[str, Field]) -> None:
+    """Assert that declared fields (also of nested lines) match the document's."""
+    assert [f.api_name for f in declared.values()] == list(spec)
+    for field in declared.values():
+        found = spec[field.api_name]
+        assert isinstance(field, KINDS[found.kind]), field
+        assert field.read_only == found.read_only, field
+        assert field.required == (found.required and not found.read_only), field
+        # A foreign key's id is checked by the target's key field (a journal id is 10 long).
+        checker = field.key_field() if isinstance(field, fields.ForeignKey) else field
+        assert getattr(checker, "max_length", None) == found.max_length, field
+        if found.enum:
+            assert isinstance(field, fields.Choice) and field.choices == found.enum
+        if found.references:
+            assert isinstance(field, fields.ForeignKey)
+            assert field.target is MODELS[resource_name(found.references)]
+            assert field.key_field().python_types == KINDS[found.kind][0].python_types
+        if found.items is not None:
+            assert isinstance(field, fields.Nested)
+            same_fields(field.nested_model._meta.fields, found.items.fields)
 
 
 @pytest.mark.parametrize("path", sorted(load_spec().resources))
 def test_fields_follow_the_openapi_document(path: str) -> None:
     resource = load_spec().resources[path]
     meta = MODELS[path]._meta
-    assert {f.api_name for f in meta.fields.values()} == set(resource.fields)
+    same_fields(meta.fields, resource.fields)
     assert meta.read_only == resource.read_only
-    for field in meta.fields.values():
-        spec = resource.fields[field.api_name]
-        assert isinstance(field, KINDS[spec.kind]), field
-        assert field.read_only == spec.read_only, field
-        assert field.required == (spec.required and not spec.read_only), field
-        assert getattr(field, "max_length", None) == spec.max_length, field
-        if not resource.create_only:  # a create-only resource cannot be listed at all
+    assert meta.create_only == resource.create_only
+    assert meta.append_only == (
+        "POST" in resource.collection_methods
+        and "PATCH" not in resource.item_methods
+        and not meta.create_only
+    )
+    assert type(meta.pk) is (fields.String if resource.string_ids else fields.Integer)
+    if not resource.create_only:  # a create-only resource cannot be listed at all
+        for field in meta.fields.values():
+            spec = resource.fields[field.api_name]
             assert (field.name in meta.filterable) == spec.filterable, field
             assert (field.name in meta.range_filterable) == spec.range_filterable, field
-        if spec.enum:
-            assert isinstance(field, fields.Choice) and field.choices == spec.enum
-        if spec.references:
-            assert isinstance(field, fields.ForeignKey)
-            assert field.target is MODELS[resource_name(spec.references)]
 
 
 def resource_name(path: str) -> str:
@@ -265,13 +292,17 @@ def resource_name(path: str) -> str:
 
 @pytest.mark.parametrize(
     ("name", "model"),
-    [("debtor", Debtor), ("Debtor", Debtor), ("sales_invoice", SalesInvoice),
-     ("salesorderwithlines", SalesOrderWithLines), ("/countries", Country)],
+    [("debtors", Debtor), ("debtor", Debtor), ("Debtor", Debtor),
+     ("sales_invoice", SalesInvoice), ("salesinvoiceswithlines", SalesInvoice),
+     ("salesinvoices", SalesInvoiceHeader), ("sales_invoice_header", SalesInvoiceHeader),
+     ("journalentrieswithlines", JournalEntry), ("journal_entry", JournalEntry),
+     ("vatcodes", VatCode), ("cost_center", CostCenter), ("costunits", CostUnit),
+     ("Journal", Journal), ("salesorderwithlines", SalesOrderWithLines), ("/countries", Country)],
 )  # fmt: skip
 def test_get_model_finds_a_resource_by_path_or_name(name: str, model: type[Model]) -> None:
     assert get_model(name) is model
 
 
 def test_get_model_names_the_known_resources() -> None:
-    with pytest.raises(LookupError, match=r"known resources: .*debtor"):
+    with pytest.raises(LookupError, match=r"known resources: .*debtors"):
         get_model("debtors2")

@@ -24,7 +24,7 @@ from asperion_orm.sync import (
 )
 from asperion_orm.testing.sandbox import Sandbox
 
-RECORDS = {"journalentries": 45}
+RECORDS = {"journalentrieswithlines": 45}
 
 
 class Crash(Exception):
@@ -56,25 +56,35 @@ def asperion_tenant(asperion_sandbox: Sandbox) -> int:
 
 def source(sandbox: Sandbox, tenant: int) -> dict[int, dict[str, Any]]:
     """Return the emulator's journal entries by id, without ``_meta`` (as the sync keeps them)."""
-    rows = sandbox.state.rows(tenant, "journalentries")
+    rows = sandbox.state.rows(tenant, "journalentrieswithlines")
     return {int(row["id"]): {k: v for k, v in row.items() if k != "_meta"} for row in rows}
 
 
-def change_books(session: Session) -> None:
-    """Create, change and delete journal entries through the ORM."""
-    account = LedgerAccount.objects.order_by("id")[0]
+def change_books(session: Session, sandbox: Sandbox) -> None:
+    """Book a journal entry through the ORM; change and delete others in the web application.
+
+    The API only creates entries; people change and remove them in Asperion itself, and the
+    journal-entry log records that too.
+    """
+    debit, credit = LedgerAccount.objects.order_by("id")[:2]
     JournalEntry.objects.create(
-        entry_date=dt.date(2025, 7, 1),
-        reference="NEW-1",
-        lines=[JournalEntryLine(ledger_account=account, debit=Decimal("12.34"))],
+        date=dt.date(2025, 7, 1),
+        journal="90",
+        source_document_number="NEW-1",
+        lines=[
+            JournalEntryLine(ledger_account=debit, amount=Decimal("12.34")),
+            JournalEntryLine(ledger_account=credit, amount=Decimal("-12.34")),
+        ],
     )
-    first, second, third = JournalEntry.objects.order_by("id")[:3]
-    first.description = "Gewijzigd"
-    first.save()
-    second.delete()
-    third.reference = "UPD-3"
-    third.save()
-    third.delete()
+    first, second, third = JournalEntry.objects.cache(False).order_by("id")[:3]
+    sandbox.state.change_row(
+        session.tenant, "journalentrieswithlines", first.pk, description="Gewijzigd"
+    )
+    sandbox.state.delete_row(session.tenant, "journalentrieswithlines", second.pk)
+    sandbox.state.change_row(
+        session.tenant, "journalentrieswithlines", third.pk, sourceDocumentNumber="UPD-3"
+    )
+    sandbox.state.delete_row(session.tenant, "journalentrieswithlines", third.pk)
 
 
 def test_a_full_sync_copies_every_entry(
@@ -92,7 +102,7 @@ def test_interrupted_by_an_api_fault_then_rerun_gives_an_identical_copy(
 ) -> None:
     store = FileCheckpointStore(tmp_path / "sync" / "checkpoint.json")
     target = FlakyTarget()
-    asperion_sandbox.inject("GET", "/v1/journalentries", 500, nth=2)
+    asperion_sandbox.inject("GET", "/v1/journalentrieswithlines", 500, nth=2)
     with pytest.raises(ServerError):
         JournalSync(asperion_session, target, store, batch_size=20).run()
     saved = store.load()
@@ -111,9 +121,9 @@ def test_interrupted_while_following_the_log_then_rerun(
     store = FileCheckpointStore(tmp_path / "checkpoint.json")
     target = FlakyTarget()
     JournalSync(asperion_session, target, store, batch_size=10).run()
-    change_books(asperion_session)
+    change_books(asperion_session, asperion_sandbox)
     for _ in range(3):  # more changes than one batch holds
-        change_books(asperion_session)
+        change_books(asperion_session, asperion_sandbox)
     asperion_sandbox.inject("GET", "/v1/journalentrylog", 500, nth=2)
     with pytest.raises(ServerError):
         JournalSync(asperion_session, target, store, batch_size=4).run()
@@ -135,7 +145,7 @@ def test_a_failing_local_store_loses_nothing(
     saved = store.load()
     assert saved is not None
     assert (saved.phase, saved.after_id) == ("full", max(target.entries))  # the first batch only
-    change_books(asperion_session)
+    change_books(asperion_session, asperion_sandbox)
     sync.run()
     assert target.entries == source(asperion_sandbox, asperion_tenant)
 
@@ -146,10 +156,11 @@ def test_changes_between_runs_are_applied(
     store = FileCheckpointStore(tmp_path / "checkpoint.json")
     target = MemoryTarget()
     JournalSync(asperion_session, target, store).run()
-    change_books(asperion_session)
+    change_books(asperion_session, asperion_sandbox)
     result = JournalSync(asperion_session, target, store).run()
     assert target.entries == source(asperion_sandbox, asperion_tenant)
-    assert any(e["reference"] == "NEW-1" for e in target.entries.values())
+    assert any(e["sourceDocumentNumber"] == "NEW-1" for e in target.entries.values())
+    assert any(e["description"] == "Gewijzigd" for e in target.entries.values())
     assert result.deleted == 2
     again = JournalSync(asperion_session, target, store).run()
     assert (again.batches, again.upserted, again.deleted) == (0, 0, 0)

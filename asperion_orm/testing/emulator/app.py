@@ -9,11 +9,12 @@ import re
 import secrets
 import threading
 import time
+import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 from werkzeug.wrappers import Request, Response
 
@@ -28,12 +29,20 @@ from asperion_orm.testing.emulator.spec import (
     load_spec,
     parse_query_value,
 )
-from asperion_orm.testing.emulator.store import Administration, Query, Row, Store, Table
+from asperion_orm.testing.emulator.store import (
+    COMPARISONS,
+    Administration,
+    Query,
+    Row,
+    Store,
+    Table,
+    present,
+)
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
 
-__all__ = ["EmulatorState", "create_app"]
+__all__ = ["TEXT_MATCH_MODES", "EmulatorState", "create_app"]
 
 DEFAULT_PAGE_SIZE = 25
 MAX_PAGE_SIZE = 100
@@ -42,6 +51,13 @@ MAX_QUERY_LENGTH = 2048  # IIS's default request filtering answers longer query 
 TENANT_HEADERS = ("X-Tenant-Id", "X-TenantId")
 _DIGITS = re.compile(r"[0-9]{1,30}")
 _ACTIVE_STATES = {"active": (True,), "inactive": (False,), "all": None}
+TEXT_MATCH_MODES = ("contains-ci", "exact-cs")
+"""How text filters compare without ``_comparison``: ``contains-ci`` (Contains, ignoring case,
+as the live API does) or ``exact-cs`` (Equals, case-sensitive)."""
+MAX_UPLOAD_BYTES = 10 * 1024 * 1024
+_COMPARISON_NAMES = {name.lower(): name for name in (
+    "Contains", "Equals", "NotEquals", "StartsWith", "EndsWith"
+)}  # fmt: skip
 
 
 class EmulatorState:
@@ -54,9 +70,11 @@ class EmulatorState:
         seed: int = 0,
         token_lifetime: float = 3600,
         interactive: bool = False,
+        text_match: str = "contains-ci",
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.lock = threading.RLock()
+        self.text_match = text_match
         self.spec = load_spec()
         self.seed = seed
         self.clock = clock
@@ -81,6 +99,18 @@ class EmulatorState:
         self.defaults: dict[str, int] = {}
         self._next_admin = FIRST_ADMINISTRATION
         self.tenants = self._seed_administrations()
+
+    @property
+    def text_match(self) -> str:
+        """Return how text filters compare without ``_comparison`` (see ``TEXT_MATCH_MODES``)."""
+        return self._text_match
+
+    @text_match.setter
+    def text_match(self, mode: str) -> None:
+        if mode not in TEXT_MATCH_MODES:
+            allowed = ", ".join(repr(m) for m in TEXT_MATCH_MODES)
+            raise ValueError(f"unknown text_match {mode!r}; use one of {allowed}")
+        self._text_match = mode
 
     def _seed_administrations(self) -> list[int]:
         sandbox, second = self.username, self.second_username
@@ -133,13 +163,45 @@ class EmulatorState:
     def rows(self, admin: int, resource: str) -> list[dict[str, Any]]:
         """Return copies of a resource's rows, in id order, as the API shows them."""
         with self.lock:
-            return copy.deepcopy(list(self._table(admin, resource).rows.values()))
+            found = self._resource(resource)
+            rows = self._table(admin, resource).rows.values()
+            return copy.deepcopy([present(found, row) for row in rows])
 
-    def _table(self, admin: int, resource: str) -> Table:
+    def change_row(self, admin: int, resource: str, row_id: Any, **changes: Any) -> None:
+        """Change a row as a user of the web application would, outside the API.
+
+        Values are in the stored form (dates as ISO text); the resource's rules still apply,
+        so changing or deleting a journal entry is written to the journal-entry log.
+        """
+        with self.lock:
+            errors: Errors = {}
+            found = self._resource(resource)
+            self.store.update(
+                self.store.administrations[admin], found.storage, row_id, changes, errors
+            )
+            if errors:
+                raise ValueError(f"cannot change {resource} {row_id}: {errors}")
+
+    def delete_row(self, admin: int, resource: str, row_id: Any) -> None:
+        """Delete a row as a user of the web application would (see ``change_row``)."""
+        with self.lock:
+            found = self._resource(resource)
+            self.store.delete(self.store.administrations[admin], found.storage, row_id)
+
+    def file_content(self, admin: int, file_id: str) -> bytes:
+        """Return the bytes of a file uploaded to an invoice of an administration."""
+        with self.lock:
+            return self.store.administrations[admin].files[file_id]
+
+    def _resource(self, resource: str) -> Resource:
         found = self.spec.find(resource)
         if found is None:
             raise KeyError(resource)
-        return self.store.table(self.store.administrations[admin], found.name)
+        return found
+
+    def _table(self, admin: int, resource: str) -> Table:
+        found = self._resource(resource)
+        return self.store.table(self.store.administrations[admin], found.storage)
 
     def administrations_of(self, user: str) -> list[Administration]:
         """Return the administrations a user may reach, in id order."""
@@ -176,6 +238,7 @@ class Problem(Exception):
             "type": messages.problem_type(self.status),
             "title": messages.title(language, self.status),
             "status": self.status,
+            "traceId": trace_id(),
         }
         if self.detail is not None:
             body["detail"] = messages.message(language, self.detail[0], **self.detail[1])
@@ -187,6 +250,11 @@ class Problem(Exception):
         response = _json_response(body, self.status, "application/problem+json")
         response.headers.update(self.headers)
         return response
+
+
+def trace_id() -> str:
+    """Return a W3C trace-context id, as ASP.NET writes in ``traceId``."""
+    return f"00-{secrets.token_hex(16)}-{secrets.token_hex(8)}-00"
 
 
 _DECIMAL_MARK = "dec-" + secrets.token_hex(8) + ":"
@@ -243,11 +311,11 @@ class Call:
             default = self.state.defaults.get(self.user)
             rows = [a.as_row(default) for a in self.state.administrations_of(self.user)]
             return Table(self.resource, rows)
-        return self.state.store.table(self.admin, self.resource.name)
+        return self.state.store.table(self.admin, self.resource.storage)
 
-    def url(self, row_id: int | None = None) -> str:
+    def url(self, row_id: Any = None) -> str:
         """Return the absolute URL of this resource, or of one of its rows."""
-        return self.base if row_id is None else f"{self.base}/{row_id}"
+        return self.base if row_id is None else f"{self.base}/{quote(str(row_id), safe='')}"
 
     def meta(self, self_url: str) -> dict[str, Any]:
         """Return the administration part of ``_meta``."""
@@ -260,14 +328,24 @@ class Call:
 
     def row_out(self, row: Row, names: Iterable[str] | None = None) -> dict[str, Any]:
         """Return a row for the wire with ``_meta.self`` (only ``names`` when given)."""
-        out = dict(row) if names is None else {name: row.get(name) for name in names}
+        out = present(self.resource, row, names)
         out["_meta"] = {"self": self.url(row["id"])}
         return out
 
     def object_out(self, row: Row) -> dict[str, Any]:
         """Return a single object with its full ``_meta``."""
-        out = dict(row)
+        out = present(self.resource, row)
         out["_meta"] = self.meta(self.url(row["id"]))
+        return out
+
+    def draft_out(self, row: Row) -> dict[str, Any]:
+        """Return an object that was validated but not stored: no ids, ``self`` the list."""
+        out = {key: value for key, value in present(self.resource, row).items() if key != "id"}
+        for name in self.resource.envelopes:
+            if out.get(name) is not None:
+                for line in out[name]["_data"]:
+                    line.pop("id", None)
+        out["_meta"] = self.meta(self.url())
         return out
 
 
@@ -332,7 +410,11 @@ class _QueryBuilder:
     """Turn a list request's query string into ``ListParams`` and a ``Query``."""
 
     def __init__(
-        self, resource: Resource, max_page_size: int = MAX_PAGE_SIZE, multi_order: bool = False
+        self,
+        resource: Resource,
+        text_match: str = "contains-ci",
+        max_page_size: int = MAX_PAGE_SIZE,
+        multi_order: bool = False,
     ) -> None:
         self.resource = resource
         self.max_page_size = max_page_size
@@ -340,6 +422,10 @@ class _QueryBuilder:
         self.params = ListParams()
         self.order: list[tuple[str, bool]] = []
         self.equal: dict[str, set[Any]] = {}
+        self.texts: dict[str, list[str]] = {}
+        self.comparisons: dict[str, str] = {}
+        self.fold = text_match == "contains-ci"
+        self.default_comparison = "contains" if self.fold else "equals"
         self.ranges: list[tuple[str, bool, Any]] = []
         self.active: tuple[bool, ...] | None = (True,) if resource.active_state else None
         self.seen: set[str] = set()
@@ -363,8 +449,21 @@ class _QueryBuilder:
         implicit = "activestate" not in self.seen and "active" in self.equal
         if self.active is not None and not implicit:
             conditions.append(("active", frozenset(self.active)))
-        order = self.order[0] if len(self.order) == 1 else ("id", False)
-        return Query(tuple(conditions), tuple(self.ranges), order)
+        texts = tuple(
+            (name, self.comparisons.get(name, self.default_comparison), self._needles(values))
+            for name, values in self.texts.items()
+        )
+        return Query(
+            conditions=tuple(conditions),
+            ranges=tuple(self.ranges),
+            order=self.order[0] if len(self.order) == 1 else ("id", False),
+            texts=texts,
+            fold=self.fold,
+        )
+
+    def _needles(self, values: list[str]) -> tuple[str, ...]:
+        folded = {value.casefold() if self.fold else value for value in values}
+        return tuple(sorted(folded))
 
     def _once(self, name: str) -> None:
         key = name.lower()
@@ -380,9 +479,27 @@ class _QueryBuilder:
             control(self, name, value)
         elif key in self.fields and self.fields[key].filterable:
             fld = self.fields[key]
-            self.equal.setdefault(fld.name, set()).add(self._value(fld, name, value))
+            if fld.text:
+                self.texts.setdefault(fld.name, []).append(value)
+            else:
+                self.equal.setdefault(fld.name, set()).add(self._value(fld, name, value))
+        elif key.endswith("_comparison"):
+            self._comparison(name, value)
         else:
             self._range(name, value)
+
+    def _comparison(self, name: str, value: str) -> None:
+        fld = self.fields.get(name.lower().removesuffix("_comparison"))
+        if fld is None or not fld.filterable:
+            raise Problem.field(name, "unknown_parameter", name=name)
+        if not fld.text:
+            raise Problem.field(name, "comparison_not_text", name=name, field=fld.name)
+        self._once(name)
+        comparison = value.strip().lower()
+        if comparison not in COMPARISONS:
+            choices = ", ".join(_COMPARISON_NAMES.values())
+            raise Problem.field(name, "comparison", name=name, value=value, choices=choices)
+        self.comparisons[fld.name] = comparison
 
     def _range(self, name: str, value: str) -> None:
         base, _, suffix = name.lower().rpartition("_")
@@ -443,7 +560,9 @@ def _page_urls(call: Call) -> Callable[[int], str]:
 def list_rows(call: Call) -> Response:
     """Answer ``GET /v1/{resource}`` with one page in the ``_data``/``_meta`` envelope."""
     state = call.state
-    builder = _QueryBuilder(call.resource, state.max_page_size, state.multi_field_order_by)
+    builder = _QueryBuilder(
+        call.resource, state.text_match, state.max_page_size, state.multi_field_order_by
+    )
     parsed = builder.build(call.request.args.items(multi=True))
     params, table = parsed.params, call.table
     ids = _sorted(table.select(parsed.query), table.rows, parsed.order)
@@ -484,6 +603,18 @@ def _no_params(call: Call) -> None:
         raise Problem.field(name, "unknown_parameter", name=name)
 
 
+def _validate_only(call: Call) -> bool:
+    """Return the ``validateOnly`` parameter of a POST (refusing any other parameter)."""
+    found = False
+    for name, value in call.request.args.items(multi=True):
+        if name.lower() != "validateonly":
+            raise Problem.field(name, "unknown_parameter", name=name)
+        if value.lower() not in ("true", "false"):
+            raise Problem.field(name, "validate_only", name=name, value=value)
+        found = value.lower() == "true"
+    return found
+
+
 def get_row(call: Call, row: Row) -> Response:
     """Answer ``GET /v1/{resource}/{id}`` with the object and its ``_meta``."""
     _no_params(call)
@@ -502,7 +633,6 @@ def _body(call: Call) -> dict[str, Any]:
 
 
 def _checked(call: Call, mode: str) -> dict[str, Any]:
-    _no_params(call)
     errors: Errors = {}
     clean = check_object(call.resource.schema, _body(call), mode, errors)
     if errors:
@@ -511,22 +641,31 @@ def _checked(call: Call, mode: str) -> dict[str, Any]:
 
 
 def create_row(call: Call) -> Response:
-    """Answer ``POST /v1/{resource}``: 201, ``Location`` and the created object."""
+    """Answer ``POST /v1/{resource}``: 201, ``Location`` and the created object.
+
+    With ``validateOnly=true`` the body is checked exactly the same way, nothing is stored, and
+    the answer is 200 with the object as it would be created, without ids.
+    """
+    dry_run = _validate_only(call)
     clean = _checked(call, "create")
     errors: Errors = {}
-    row = call.state.store.create(call.admin, call.resource.name, clean, errors)
+    store = call.state.store
+    row = store.create(call.admin, call.resource.storage, clean, errors, dry_run=dry_run)
     if row is None:
         raise Problem(400, errors)
+    if dry_run:
+        return _json_response(call.draft_out(row), 200)
     response = _json_response(call.object_out(row), 201)
     response.headers["Location"] = call.url(row["id"])
     return response
 
 
 def _update(call: Call, row: Row, mode: str) -> Response:
+    _no_params(call)
     clean = _checked(call, mode)
     errors: Errors = {}
     store = call.state.store
-    changed = store.update(call.admin, call.resource.name, row["id"], clean, errors)
+    changed = store.update(call.admin, call.resource.storage, row["id"], clean, errors)
     if changed is None:
         raise Problem(400, errors)
     return _json_response(call.object_out(changed))
@@ -545,8 +684,50 @@ def patch_row(call: Call, row: Row) -> Response:
 def delete_row(call: Call, row: Row) -> Response:
     """Answer ``DELETE /v1/{resource}/{id}`` with 204."""
     _no_params(call)
-    call.state.store.delete(call.admin, call.resource.name, row["id"])
+    call.state.store.delete(call.admin, call.resource.storage, row["id"])
     return Response(status=204)
+
+
+def upload_file(call: Call, row: Row) -> Response:
+    """Answer ``POST /v1/{resource}/{id}/file``: store a multipart ``File`` part, list it (201).
+
+    With ``validateOnly=true`` the upload is checked and nothing is stored (200, no id).
+    """
+    dry_run = _validate_only(call)
+    name, content_type, content = _file_part(call.request)
+    extension = name.rpartition(".")[2].lower() if "." in name else None
+    file: Row = {
+        "id": str(uuid.uuid4()),
+        "name": name,
+        "type": content_type,
+        "extension": extension,
+        "size": len(content),
+        "createdOn": call.state.store.now(),
+    }
+    url = call.url(row["id"]) + "/file"
+    if dry_run:
+        del file["id"]
+        return _json_response({**file, "_meta": call.meta(url)}, 200)
+    call.state.store.attach(call.admin, call.resource.storage, row["id"], file, content)
+    return _json_response({**file, "_meta": call.meta(f"{url}/{file['id']}")}, 201)
+
+
+def _file_part(request: Request) -> tuple[str, str, bytes]:
+    """Return the name, content type and bytes of the ``File`` part of a multipart body."""
+    try:
+        parts = request.files.items(multi=True)
+        part = next((f for key, f in parts if key.lower() == "file"), None)
+    except ValueError:  # a malformed multipart body
+        part = None
+    if part is None:
+        raise Problem.field("File", "file_required")
+    content = part.read(MAX_UPLOAD_BYTES + 1)
+    if not content:
+        raise Problem.field("File", "file_empty")
+    if len(content) > MAX_UPLOAD_BYTES:
+        raise Problem.field("File", "file_too_large", limit=MAX_UPLOAD_BYTES)
+    name = (part.filename or "").replace("\\", "/").rpartition("/")[2].strip() or "file"
+    return name[:255], (part.mimetype or "application/octet-stream")[:100], content
 
 
 COLLECTION: dict[str, Callable[[Call], Response]] = {
@@ -601,16 +782,20 @@ def _not_allowed(method: str, allowed: Sequence[str]) -> Problem:
     return Problem(405, headers=headers, detail=detail)
 
 
-def _route(state: EmulatorState, path: str) -> tuple[Resource, str | None]:
+def _route(state: EmulatorState, path: str) -> tuple[Resource, str | None, bool]:
+    """Return the resource, the item id (if any) and whether the path is its file upload."""
     parts = path[len("/v1/") :].rstrip("/").split("/")
-    resource = state.spec.find(parts[0]) if len(parts) <= 2 else None
-    if resource is None:
+    resource = state.spec.find(parts[0]) if len(parts) <= 3 else None
+    upload = len(parts) == 3 and parts[2].lower() == "file"
+    if resource is None or (len(parts) == 3 and not (upload and resource.upload_methods)):
         raise Problem(404, detail=("no_route", {"path": path}))
-    return resource, parts[1] if len(parts) == 2 else None
+    return resource, parts[1] if len(parts) >= 2 else None, upload
 
 
 def _find_row(call: Call, text: str) -> Row:
-    row_id = int(text) if _DIGITS.fullmatch(text) and int(text) <= INT32_MAX else None
+    row_id: Any = text
+    if not call.resource.string_ids:
+        row_id = int(text) if _DIGITS.fullmatch(text) and int(text) <= INT32_MAX else None
     row = call.table.rows.get(row_id) if row_id is not None else None
     if row is None:
         detail = ("not_found", {"resource": call.resource.title, "value": text})
@@ -619,12 +804,17 @@ def _find_row(call: Call, text: str) -> Row:
 
 
 def _api(state: EmulatorState, request: Request) -> Response:
-    resource, item = _route(state, request.path)
+    resource, item, upload = _route(state, request.path)
     user = _user(state, request)
     admin = _tenant(state, request, user)
     request.environ["asperion.tenant"] = admin.id
     call = Call(request, state, user, admin, resource)
     method = request.method
+    if upload:
+        if method not in resource.upload_methods:
+            raise _not_allowed(method, resource.upload_methods)
+        assert item is not None
+        return upload_file(call, _find_row(call, item))
     if item is None:
         if method not in resource.collection_methods:
             raise _not_allowed(method, resource.collection_methods)
@@ -667,6 +857,8 @@ def create_app(state: EmulatorState) -> WSGIApplication:
             response = problem.response(language)
         except Exception:  # the last line of defence: a bug must still answer ProblemDetails
             response = Problem(500, detail=("server_error", {})).response(language)
+        finally:
+            request.close()  # uploaded files may be spooled to temporary files
         return response(environ, start_response)
 
     return app

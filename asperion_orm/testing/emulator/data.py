@@ -10,7 +10,18 @@ from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-__all__ = ["GENERATORS", "Context", "company_name", "invoice_totals", "natural_size"]
+__all__ = [
+    "GENERATORS",
+    "Context",
+    "company_name",
+    "iban",
+    "iban_is_valid",
+    "invoice_totals",
+    "natural_size",
+    "sales_totals",
+    "vat_rates",
+    "with_vat",
+]
 
 Row = dict[str, Any]
 CENT = Decimal("0.01")
@@ -61,31 +72,68 @@ COUNTRIES = (
     ("India", "IN"), ("Australië", "AU"), ("Brazilië", "BR"), ("Zuid-Afrika", "ZA"),
 )  # fmt: skip
 VAT_CODES = (
-    ("H21", "BTW hoog 21%", "21.00"), ("L9", "BTW laag 9%", "9.00"), ("G0", "BTW 0%", "0.00"),
-    ("VR", "BTW verlegd", "0.00"), ("VRIJ", "Vrijgesteld van BTW", "0.00"),
+    # id, description, sales code, percentage, default, valid from, valid until
+    ("I0", "Inkopen 0%", False, "0.00", False, None, None),
+    ("IH21", "Inkopen hoog 21%", False, "21.00", True, None, None),
+    ("IL9", "Inkopen laag 9%", False, "9.00", False, "2019-01-01", None),
+    ("V0", "Verkopen 0% / vrijgesteld", True, "0.00", False, None, None),
+    ("VH21", "Verkopen hoog 21%", True, "21.00", True, None, None),
+    ("VL6", "Verkopen laag 6% (tot 2019)", True, "6.00", False, None, "2018-12-31"),
+    ("VL9", "Verkopen laag 9%", True, "9.00", False, "2019-01-01", None),
+    ("VV", "Verkopen verlegd", True, "0.00", False, None, None),
+)
+JOURNALS = (
+    ("10", "Kas", "Cash"), ("20", "ING Bank", "Bank"), ("21", "Rabobank", "Bank"),
+    ("60", "Inkoopboek", "Purchase"), ("70", "Verkoopboek", "Sales"),
+    ("90", "Memoriaal", "General"),
 )  # fmt: skip
+SALES_JOURNAL = "70"
+BANK_JOURNAL = "20"
+MEMORIAL_JOURNAL = "90"
 PAYMENT_CONDITIONS = (
-    ("30 dagen netto", 30, None, None), ("14 dagen netto", 14, None, None),
-    ("Contant", 0, None, None), ("8 dagen 2% korting, 30 dagen netto", 30, "2.00", 8),
-    ("60 dagen netto", 60, None, None), ("Vooruitbetaling", 0, None, None),
+    "30 dagen netto", "14 dagen netto", "Contant", "8 dagen 2% korting, 30 dagen netto",
+    "60 dagen netto", "Vooruitbetaling", "Automatische incasso",
 )  # fmt: skip
+BALANCE, PROFIT_AND_LOSS = 1, 2
 LEDGER_ACCOUNTS = (
-    ("0100", "Bedrijfsgebouwen", "Balance", None), ("0300", "Inventaris", "Balance", None),
-    ("1000", "Kas", "Balance", None), ("1100", "Bank", "Balance", None),
-    ("1300", "Debiteuren", "Balance", None), ("1400", "Te vorderen BTW", "Balance", None),
-    ("1500", "Af te dragen BTW", "Balance", None), ("1600", "Crediteuren", "Balance", None),
-    ("3000", "Voorraad", "Balance", None), ("4000", "Lonen en salarissen", "ProfitAndLoss", None),
-    ("4300", "Huisvestingskosten", "ProfitAndLoss", 1), ("4500", "Autokosten", "ProfitAndLoss", 1),
-    ("4600", "Verkoopkosten", "ProfitAndLoss", 1), ("4700", "Algemene kosten", "ProfitAndLoss", 1),
-    ("7000", "Inkoopwaarde van de omzet", "ProfitAndLoss", 1),
-    ("8000", "Omzet hoog tarief", "ProfitAndLoss", 1),
-    ("8100", "Omzet laag tarief", "ProfitAndLoss", 2),
-    ("8200", "Omzet export", "ProfitAndLoss", 3), ("8300", "Omzet verlegd", "ProfitAndLoss", 4),
-)  # fmt: skip
+    # account number, name, type, default VAT code, disabled, RGS code
+    (200, "Inventaris", BALANCE, None, False, "BMvaBed"),
+    (1000, "Kas", BALANCE, None, False, "BLimKas"),
+    (1100, "ING Bank", BALANCE, None, False, "BLimBan"),
+    (1110, "Rabobank (opgeheven)", BALANCE, None, True, "BLimBan"),
+    (1300, "Debiteuren", BALANCE, None, False, "BVorDeb"),
+    (1500, "Te betalen btw", BALANCE, None, False, "BSchBep"),
+    (1520, "Te vorderen btw", BALANCE, None, False, "BVorOvr"),
+    (1600, "Crediteuren", BALANCE, None, False, "BSchCre"),
+    (3000, "Voorraad", BALANCE, None, False, "BVrdHan"),
+    (4000, "Lonen en salarissen", PROFIT_AND_LOSS, None, False, "WPerLes"),
+    (4300, "Huisvestingskosten", PROFIT_AND_LOSS, "IH21", False, "WBedHui"),
+    (4500, "Autokosten", PROFIT_AND_LOSS, "IH21", False, "WBedAut"),
+    (4600, "Verkoopkosten", PROFIT_AND_LOSS, "IH21", False, "WBedVkk"),
+    (4700, "Algemene kosten", PROFIT_AND_LOSS, "IH21", False, "WBedAlk"),
+    (7000, "Inkoopwaarde van de omzet", PROFIT_AND_LOSS, "IH21", False, "WKprInk"),
+    (8000, "Omzet hoog tarief", PROFIT_AND_LOSS, "VH21", False, "WOmzNop"),
+    (8100, "Omzet laag tarief", PROFIT_AND_LOSS, "VL9", False, "WOmzNop"),
+    (8200, "Omzet export", PROFIT_AND_LOSS, "V0", False, "WOmzNop"),
+    (8300, "Omzet verlegd", PROFIT_AND_LOSS, "VV", False, "WOmzNop"),
+)
+REVENUE = ((8000, "VH21"), (8000, "VH21"), (8000, "VH21"), (8100, "VL9"), (8200, "V0"))
+COSTS = (4300, 4500, 4600, 4700, 7000)
+BANK, DEBTORS_ACCOUNT, CREDITORS_ACCOUNT = 1100, 1300, 1600
 SALES_TYPES = (
-    ("HOOG", "Verkoop 21% BTW", "8000", 1), ("LAAG", "Verkoop 9% BTW", "8100", 2),
-    ("EXPORT", "Export buiten de EU", "8200", 3), ("VERL", "Verkoop BTW verlegd", "8300", 4),
+    ("HOOG", "Verkoop 21% BTW", 8000, "VH21"), ("LAAG", "Verkoop 9% BTW", 8100, "VL9"),
+    ("EXPORT", "Export buiten de EU", 8200, "V0"), ("VERL", "Verkoop BTW verlegd", 8300, "VV"),
 )  # fmt: skip
+COST_CENTERS = (
+    ("Algemeen", "ALG"), ("Verkoop", "VRK"), ("Productie", "PRD"), ("Inkoop", "INK"),
+    ("Administratie", None),
+)  # fmt: skip
+COST_UNITS = (
+    ("Project Noord", "PN"), ("Project Zuid", "PZ"), ("Onderhoudscontracten", "OC"),
+    ("Advies", None),
+)  # fmt: skip
+CONCEPT, IN_JOURNAL_ENTRY, IN_LEDGER, PAYABLE, PAID, HOLD = 1, 2, 3, 6, 7, 8
+INVOICE_STATUSES = (CONCEPT, IN_JOURNAL_ENTRY, IN_LEDGER, PAYABLE, PAID, HOLD)
 APPROVAL_ROUTES = (
     ("Standaard", "Eén goedkeurder: de boekhouder."),
     ("Directie", "Directeur keurt facturen boven 5.000 euro goed."),
@@ -98,7 +146,15 @@ PRODUCTS = (
     ("Montage", "uur"), ("Beamerhuur", "dag"), ("Stroopwafels", "pak"), ("Laptoptas", "stuk"),
 )  # fmt: skip
 VARIANTS = ("standaard", "premium", "eco", "XL", "")
-JOURNALS = ("MEM", "BANK", "KAS", "VERK", "INK")
+BANKS = (
+    ("INGB", "INGBNL2A"), ("RABO", "RABONL2U"), ("ABNA", "ABNANL2A"), ("SNSB", "SNSBNL2A"),
+    ("TRIO", "TRIONL2U"), ("ASNB", "ASNBNL21"), ("KNAB", "KNABNL2H"), ("BUNQ", "BUNQNL2A"),
+)  # fmt: skip
+COMMENTS = (
+    "Levering alleen op werkdagen.", "Factuur per e-mail sturen.", "Vaste klant sinds 2015.",
+    "Let op: ander factuuradres.",
+)  # fmt: skip
+CHARACTERISTICS = ("Horeca", "Bouw", "Zorg", "Detailhandel", "Regio Noord", "Regio Zuid")
 
 
 def natural_size(resource: str) -> int | None:
@@ -106,10 +162,13 @@ def natural_size(resource: str) -> int | None:
     fixed: Mapping[str, Sequence[Any]] = {
         "countries": COUNTRIES,
         "vatcodes": VAT_CODES,
+        "journals": JOURNALS,
         "paymentconditions": PAYMENT_CONDITIONS,
         "ledgeraccounts": LEDGER_ACCOUNTS,
         "salestypes": SALES_TYPES,
         "approvalroutes": APPROVAL_ROUTES,
+        "costcenters": COST_CENTERS,
+        "costunits": COST_UNITS,
     }
     values = fixed.get(resource)
     return None if values is None else len(values)
@@ -160,10 +219,26 @@ def _slug(text: str) -> str:
 
 
 _LETTERS = "ABCDEGHJKLMNPRSTVWXZ"
+_UNUSED_POSTCODE_LETTERS = ("SA", "SD", "SS")  # never handed out by PostNL
 
 
 def _postal_code(rng: random.Random) -> str:
-    return f"{_number(rng, 1011, 9999)} {_any(rng, _LETTERS)}{_any(rng, _LETTERS)}"
+    while True:
+        letters = _any(rng, _LETTERS) + _any(rng, _LETTERS)
+        if letters not in _UNUSED_POSTCODE_LETTERS:
+            return f"{_number(rng, 1011, 9999)} {letters}"
+
+
+def iban(bank: str, account: str, country: str = "NL") -> str:
+    """Return the IBAN of a domestic account, with its ISO 7064 mod-97 check digits."""
+    digits = "".join(str(int(ch, 36)) for ch in bank + account + country + "00")
+    return f"{country}{98 - int(digits) % 97:02d}{bank}{account}"
+
+
+def iban_is_valid(text: str) -> bool:
+    """Tell whether an IBAN's check digits hold (mod 97 of the rearranged number is 1)."""
+    rearranged = text[4:] + text[:4]
+    return rearranged.isalnum() and int("".join(str(int(ch, 36)) for ch in rearranged)) % 97 == 1
 
 
 def _stamp(seconds: int) -> str:
@@ -183,9 +258,20 @@ def _money(rng: random.Random, low: float, high: float) -> Decimal:
 _MAILBOXES = ("info", "administratie", "facturen")
 
 
+@dataclass(frozen=True)
+class _Pools:
+    """Fixed pools the relation generator picks from (built once, from a fixed seed)."""
+
+    names: list[tuple[str, str, bool]]  # name, e-mail domain, is a company
+    people: list[str]
+    addresses: list[str]
+    postcodes: list[str]
+    accounts: list[tuple[str, str, str]]  # IBAN, BIC, BBAN
+
+
 @functools.cache
-def _pools() -> tuple[list[tuple[str, str]], list[str], list[str], list[str]]:
-    """Return fixed pools of (name, e-mail domain), contacts, addresses and postal codes.
+def _pools() -> _Pools:
+    """Return the pools of names, contacts, addresses, post codes and bank accounts.
 
     Picking from pools keeps 100,000 rows within a second or two; the pools are built once
     from a fixed seed, so they never change the determinism of the data.
@@ -198,48 +284,77 @@ def _pools() -> tuple[list[tuple[str, str]], list[str], list[str], list[str]]:
         for last in SURNAMES
         for form in FORMS
     ]
-    names = [(name, _slug(name)) for name in companies + people]
+    names = [(name, _slug(name), True) for name in companies]
+    names += [(name, _slug(name), False) for name in people]
     addresses = [f"{street} {number}" for street in STREETS for number in range(1, 120)]
     postcodes = [_postal_code(rng) for _ in range(5000)]
-    return names, people, addresses, postcodes
+    accounts = []
+    for _ in range(5000):
+        bank, bic = BANKS[int(rng.random() * len(BANKS))]
+        account = f"{int(rng.random() * 10**10):010d}"
+        accounts.append((iban(bank, account), bic, bank + account))
+    return _Pools(names, people, addresses, postcodes, accounts)
 
 
-def _relation(ctx: Context, row_id: int, extra: Row) -> Row:
-    rng, (names, people, addresses, postcodes) = ctx.rng, _pools()
-    random_ = rng.random
-    name, domain = names[int(random_() * len(names))]
-    created, changed = _stamps(rng)
+def _relation(ctx: Context, row_id: int, number: str, kind: str) -> Row:
+    """Return a Dutch company or person with address, bank account and registrations."""
+    random_, pools = ctx.rng.random, _pools()
+    name, domain, company = pools.names[int(random_() * len(pools.names))]
+    iban_, bic, bban = pools.accounts[int(random_() * len(pools.accounts))]
+    direct_debit = random_() < 0.3
+    added, changed = _stamps(ctx.rng)
     return {
         "id": row_id,
         "name": name,
-        "contact": people[int(random_() * len(people))],
-        "email": f"{_MAILBOXES[int(random_() * 3)]}@{domain}.nl",
-        "phone": f"0{10 + int(random_() * 70)}-{1000000 + int(random_() * 9000000)}",
-        "address": addresses[int(random_() * len(addresses))],
-        "postalCode": postcodes[int(random_() * len(postcodes))],
+        number: str(row_id - ctx.first_id + 1001),
+        "address": pools.addresses[int(random_() * len(pools.addresses))],
+        "addressLine2": f"Postbus {int(random_() * 9000) + 100}" if random_() < 0.05 else None,
+        "addressLine3": None,
+        "attentionTo": pools.people[int(random_() * len(pools.people))] if company else None,
+        "postCode": pools.postcodes[int(random_() * len(pools.postcodes))],
         "city": CITIES[int(random_() * len(CITIES))],
-        "countryId": 1 if random_() < 0.9 else ctx.pick("countries"),
-        "vatNumber": f"NL{100000000 + int(random_() * 900000000)}B0{row_id % 9 + 1}",
-        "chamberOfCommerceNumber": f"{10000000 + int(random_() * 90000000)}",
+        "countryCode": "NL",
+        "phoneNumber": f"0{10 + int(random_() * 70)}-{1000000 + int(random_() * 9000000)}",
+        "faxNumber": (
+            f"0{10 + int(random_() * 70)}-{1000000 + int(random_() * 9000000)}"
+            if random_() < 0.1
+            else None
+        ),
+        "mobileNumber": f"06-{10000000 + int(random_() * 90000000)}" if random_() < 0.5 else None,
+        "emailAddress": f"{_MAILBOXES[int(random_() * 3)]}@{domain}.nl",
+        "iban": iban_,
+        "bic": bic,
+        "bban": bban,
+        "directDebit": direct_debit,
+        "cocNumber": f"{10000000 + int(random_() * 90000000)}" if company else None,
+        "vatNumber": (
+            f"NL{100000000 + int(random_() * 900000000)}B{1 + int(random_() * 99):02d}"
+            if company
+            else None
+        ),
+        kind: "B" if company else "P",
         "paymentConditionId": ctx.pick("paymentconditions"),
-        **extra,
-        "active": random_() < 0.93,
-        "createdDate": created,
-        "changedDate": changed,
+        "paymentMethodId": "INCASSO" if direct_debit else "OVERBOEKING",
+        "comments": COMMENTS[int(random_() * len(COMMENTS))] if random_() < 0.1 else None,
+        "characteristic4": (
+            CHARACTERISTICS[int(random_() * len(CHARACTERISTICS))] if random_() < 0.3 else None
+        ),
+        "characteristic5": None,
+        "blocked": random_() < 0.03,
+        "noReminder": random_() < 0.05,
+        "dateAdded": added,
+        "dateLastChange": changed if random_() < 0.8 else None,
     }
-
-
-_LIMITS = tuple(Decimal(limit).quantize(CENT) for limit in (0, 500, 1000, 2500, 5000))
 
 
 def _debtors(ctx: Context) -> Iterator[Row]:
     for row_id in ctx.id_range():
-        yield _relation(ctx, row_id, {"creditLimit": _LIMITS[int(ctx.rng.random() * 5)]})
+        yield _relation(ctx, row_id, "customerNumber", "debtorKindId")
 
 
 def _creditors(ctx: Context) -> Iterator[Row]:
     for row_id in ctx.id_range():
-        yield _relation(ctx, row_id, {})
+        yield _relation(ctx, row_id, "creditorNumber", "creditorKindId")
 
 
 def _fixed(values: Sequence[Any], ctx: Context, make: Callable[[int, Any], Row]) -> Iterator[Row]:
@@ -259,41 +374,41 @@ def _countries(ctx: Context) -> Iterator[Row]:
 
 
 def _vat_codes(ctx: Context) -> Iterator[Row]:
-    def make(row_id: int, value: tuple[str, str, str] | None) -> Row:
-        code, text, pct = value or (f"V{row_id}", f"BTW-code {row_id}", "0.00")
-        return {"id": row_id, "code": code, "description": text, "percentage": Decimal(pct),
-                "active": True}  # fmt: skip
+    extra = [(f"X{n:03d}", f"Btw-code {n}", True, "0.00", False, None, None)
+             for n in range(max(0, ctx.size - len(VAT_CODES)))]  # fmt: skip
+    for code, text, sales, pct, default, since, until in [*VAT_CODES, *extra][: ctx.size]:
+        yield {"id": code, "description": text, "salesCode": sales, "percentage": Decimal(pct),
+               "isDefault": default, "validFrom": since, "validUntil": until,
+               "countryCode": "NL"}  # fmt: skip
 
-    return _fixed(VAT_CODES, ctx, make)
+
+def _journals(ctx: Context) -> Iterator[Row]:
+    extra = [(f"9{n + 1:02d}", f"Memoriaal {n + 1}", "General")
+             for n in range(max(0, ctx.size - len(JOURNALS)))]  # fmt: skip
+    for code, text, kind in [*JOURNALS, *extra][: ctx.size]:
+        yield {"id": code, "description": text, "type": kind}
 
 
 def _payment_conditions(ctx: Context) -> Iterator[Row]:
-    def make(row_id: int, value: tuple[str, int, str | None, int | None] | None) -> Row:
-        text, days, pct, pct_days = value or (f"{row_id} dagen netto", row_id % 90, None, None)
-        discount = None if pct is None else Decimal(pct)
-        return {"id": row_id, "description": text, "days": days,
-                "discountPercentage": discount, "discountDays": pct_days}  # fmt: skip
+    def make(row_id: int, value: str | None) -> Row:
+        return {"id": row_id, "description": value or f"{row_id} dagen netto"}
 
     return _fixed(PAYMENT_CONDITIONS, ctx, make)
 
 
 def _ledger_accounts(ctx: Context) -> Iterator[Row]:
-    def make(row_id: int, value: tuple[str, str, str, int | None] | None) -> Row:
-        code, text, kind, vat = value or (f"{4800 + row_id}", f"Overige kosten {row_id}",
-                                          "ProfitAndLoss", 1)  # fmt: skip
-        return {"id": row_id, "code": code, "description": text, "accountType": kind,
-                "vatCodeId": vat, "active": True}  # fmt: skip
-
-    return _fixed(LEDGER_ACCOUNTS, ctx, make)
+    extra = [(4800 + n, f"Overige kosten {n + 1}", PROFIT_AND_LOSS, "IH21", False, "WBedOvr")
+             for n in range(max(0, ctx.size - len(LEDGER_ACCOUNTS)))]  # fmt: skip
+    for number, text, kind, vat, disabled, rgs in [*LEDGER_ACCOUNTS, *extra][: ctx.size]:
+        yield {"id": number, "description": text, "type": kind, "vatCode": vat,
+               "disabled": disabled, "rcsfi": rgs}  # fmt: skip
 
 
 def _sales_types(ctx: Context) -> Iterator[Row]:
-    accounts = {row["code"]: row["id"] for row in ctx.rows("ledgeraccounts")}
-
-    def make(row_id: int, value: tuple[str, str, str, int] | None) -> Row:
-        code, text, ledger, vat = value or (f"ST{row_id}", f"Verkoopsoort {row_id}", "8000", 1)
-        return {"id": row_id, "code": code, "description": text,
-                "ledgerAccountId": accounts.get(ledger), "vatCodeId": vat}  # fmt: skip
+    def make(row_id: int, value: tuple[str, str, int, str] | None) -> Row:
+        code, text, ledger, vat = value or (f"ST{row_id}", f"Verkoopsoort {row_id}", 8000, "VH21")
+        return {"id": row_id, "code": code, "description": text, "ledgerAccountId": ledger,
+                "vatCode": vat}  # fmt: skip
 
     return _fixed(SALES_TYPES, ctx, make)
 
@@ -304,6 +419,22 @@ def _approval_routes(ctx: Context) -> Iterator[Row]:
         return {"id": row_id, "name": name, "description": text, "active": True}
 
     return _fixed(APPROVAL_ROUTES, ctx, make)
+
+
+def _cost_objects(values: Sequence[tuple[str, str | None]], ctx: Context) -> Iterator[Row]:
+    def make(row_id: int, value: tuple[str, str | None] | None) -> Row:
+        text, code = value or (f"Overig {row_id}", None)
+        return {"id": row_id, "description": text, "conversionCode": code}
+
+    return _fixed(values, ctx, make)
+
+
+def _cost_centers(ctx: Context) -> Iterator[Row]:
+    return _cost_objects(COST_CENTERS, ctx)
+
+
+def _cost_units(ctx: Context) -> Iterator[Row]:
+    return _cost_objects(COST_UNITS, ctx)
 
 
 def _articles(ctx: Context) -> Iterator[Row]:
@@ -327,131 +458,221 @@ def _articles(ctx: Context) -> Iterator[Row]:
         }
 
 
-def invoice_totals(
-    lines: Sequence[Mapping[str, Any]], rates: Mapping[int, Decimal]
-) -> tuple[Decimal, Decimal, Decimal]:
-    """Return (excl. VAT, VAT, incl. VAT) of invoice lines, rounding each line to cents."""
-    excl = vat = Decimal("0.00")
-    for line in lines:
-        amount = (line["quantity"] * line["price"]).quantize(CENT, ROUND_HALF_UP)
-        rate = rates.get(line.get("vatCodeId") or 0, Decimal(0))
-        excl += amount
-        vat += (amount * rate / 100).quantize(CENT, ROUND_HALF_UP)
-    return excl, vat, excl + vat
-
-
-def vat_rates(rows: Sequence[Row]) -> dict[int, Decimal]:
-    """Map VAT code ids to their percentage."""
+def vat_rates(rows: Sequence[Row]) -> dict[str, Decimal]:
+    """Map VAT codes to their percentage."""
     return {row["id"]: row["percentage"] for row in rows}
 
 
-def _sales_line(ctx: Context) -> Row:
-    rng = ctx.rng
-    product, _ = rng.choice(PRODUCTS)
+def vat_of(amount: Decimal, rate: Decimal) -> Decimal:
+    """Return the VAT on ``amount`` at ``rate`` percent, rounded half up to cents."""
+    return (amount * rate / 100).quantize(CENT, ROUND_HALF_UP)
+
+
+def with_vat(line: Row, rates: Mapping[str, Decimal]) -> Row:
+    """Return a sales line whose ``vatAmount`` is filled in from its VAT code when missing."""
+    if line.get("vatAmount") is None:
+        rate = rates.get(line.get("vatCode") or "", Decimal(0))
+        line = {**line, "vatAmount": vat_of(line["amount"], rate)}
+    return line
+
+
+def sales_totals(lines: Sequence[Mapping[str, Any]]) -> Row:
+    """Return the header amounts of sales lines: their sums, and incl. = excl. + VAT."""
+    excl = sum((line["amount"] for line in lines), Decimal("0.00"))
+    vat = sum((line["vatAmount"] or Decimal("0.00") for line in lines), Decimal("0.00"))
+    return {"amountExclVat": excl, "vatAmount": vat, "amountInclVat": excl + vat}
+
+
+def invoice_totals(
+    lines: Sequence[Mapping[str, Any]], rates: Mapping[str, Decimal]
+) -> tuple[Decimal, Decimal, Decimal]:
+    """Return (excl. VAT, VAT, incl. VAT) of quantity-times-price lines, rounding each to cents."""
+    excl = vat = Decimal("0.00")
+    for line in lines:
+        amount = (line["quantity"] * line["price"]).quantize(CENT, ROUND_HALF_UP)
+        excl += amount
+        vat += vat_of(amount, rates.get(line.get("vatCode") or "", Decimal(0)))
+    return excl, vat, excl + vat
+
+
+def _invoice_date(rng: random.Random) -> date:
+    return date(2024, 1, 1) + timedelta(days=int(rng.random() * 700))
+
+
+def _sales_line(ctx: Context, rates: Mapping[str, Decimal]) -> Row:
+    random_ = ctx.rng.random
+    ledger, vat_code = REVENUE[int(random_() * len(REVENUE))]
+    amount = _money(ctx.rng, 5, 2500)
     return {
-        "articleId": ctx.pick("articles"),
-        "description": product,
-        "quantity": Decimal(rng.randint(1, 20)).quantize(CENT),
-        "price": _money(rng, 5, 500),
-        "vatCodeId": rng.choice((1, 1, 1, 2)),
-        "ledgerAccountId": ctx.pick("ledgeraccounts"),
+        "id": 0,  # numbered by the caller
+        "description": PRODUCTS[int(random_() * len(PRODUCTS))][0],
+        "amount": amount,
+        "ledgerAccountId": ledger,
+        "vatCode": vat_code,
+        "vatAmount": vat_of(amount, rates[vat_code]),
+        "costCenterId": ctx.pick("costcenters") if random_() < 0.3 else None,
+        "costUnitId": ctx.pick("costunits") if random_() < 0.2 else None,
     }
 
 
-def _invoice_dates(rng: random.Random) -> tuple[str, str]:
-    day = date(2024, 1, 1) + timedelta(days=int(rng.random() * 700))
-    return day.isoformat(), (day + timedelta(days=30)).isoformat()
-
-
-def _with_totals(row: Row, rates: Mapping[int, Decimal]) -> Row:
-    excl, vat, incl = invoice_totals(row["lines"], rates)
-    row.update(amountExclVat=excl, vatAmount=vat, amountInclVat=incl)
-    created, changed = row.pop("createdDate"), row.pop("changedDate")
-    row.update(createdDate=created, changedDate=changed)
-    return row
+def _status(rng: random.Random, day: date) -> int:
+    """Return a plausible status: old invoices are mostly paid, new ones payable or concept."""
+    roll = rng.random()
+    if day < date(2025, 6, 1):
+        return PAID if roll < 0.85 else (PAYABLE if roll < 0.95 else HOLD)
+    choices = (CONCEPT, CONCEPT, IN_JOURNAL_ENTRY, IN_LEDGER, PAYABLE, PAYABLE, PAYABLE, HOLD)
+    return choices[int(roll * len(choices))]
 
 
 def _sales_invoices(ctx: Context) -> Iterator[Row]:
     rng, rates = ctx.rng, vat_rates(ctx.rows("vatcodes"))
-    drafts_from = ctx.size - max(1, ctx.size // 20)
-    for index, row_id in enumerate(ctx.id_range()):
-        invoice_date, due = _invoice_dates(rng)
-        created, changed = _stamps(rng)
-        final = index < drafts_from
-        yield _with_totals(
-            {
-                "id": row_id,
-                "invoiceNumber": f"{invoice_date[:4]}-{index + 1:05d}" if final else None,
-                "status": "Final" if final else "Draft",
-                "debtorId": ctx.pick("debtor"),
-                "invoiceDate": invoice_date,
-                "dueDate": due,
-                "reference": f"PO-{rng.randint(1000, 99999)}" if rng.random() < 0.5 else None,
-                "description": f"Factuur {rng.choice(('levering', 'diensten', 'onderhoud'))}",
-                "lines": [_sales_line(ctx) for _ in range(rng.randint(1, 4))],
-                "createdDate": created,
-                "changedDate": changed,
-            },
-            rates,
-        )
+    debtors = {row["id"]: row for row in ctx.rows("debtors")}
+    numbers: dict[int, int] = {}
+    next_line = 1
+    days = sorted(_invoice_date(rng) for _ in ctx.id_range())  # numbered in date order
+    for row_id, day in zip(ctx.id_range(), days, strict=True):
+        status = _status(rng, day)
+        debtor = debtors.get(ctx.pick("debtors") or 0)
+        number = None
+        if status != CONCEPT:
+            numbers[day.year] = numbers.get(day.year, 0) + 1
+            number = f"{day.year}-{numbers[day.year]:05d}"
+        lines = [_sales_line(ctx, rates) for _ in range(rng.randint(1, 5))]
+        for line in lines:
+            line["id"], next_line = next_line, next_line + 1
+        yield {
+            "id": row_id,
+            "invoiceNumber": number,
+            "date": day.isoformat(),
+            "description": f"Factuur {rng.choice(('levering', 'diensten', 'onderhoud'))}",
+            "debtorId": debtor["id"] if debtor else None,
+            "debtorCustomerNumber": debtor["customerNumber"] if debtor else None,
+            "journalId": SALES_JOURNAL,
+            "bookyear": day.year,
+            "bookperiod": day.month,
+            "status": status,
+            "paymentConditionId": debtor["paymentConditionId"] if debtor else None,
+            "paymentDueDate": (day + timedelta(days=30)).isoformat(),
+            **sales_totals(lines),
+            "lines": lines,
+            "files": [],
+        }
 
 
 def _purchase_invoices(ctx: Context) -> Iterator[Row]:
     rng, rates = ctx.rng, vat_rates(ctx.rows("vatcodes"))
     for row_id in ctx.id_range():
-        invoice_date, due = _invoice_dates(rng)
+        day = _invoice_date(rng)
         created, changed = _stamps(rng)
-        lines = [_sales_line(ctx) for _ in range(rng.randint(1, 3))]
-        for line in lines:
-            del line["articleId"]
-        yield _with_totals(
+        lines = [
             {
-                "id": row_id,
-                "creditorId": ctx.pick("creditors"),
-                "invoiceNumber": f"INV{rng.randint(10000, 999999)}",
-                "invoiceDate": invoice_date,
-                "dueDate": due,
-                "description": rng.choice(("Kantoorartikelen", "Huur", "Brandstof", "Inkoop")),
-                "approvalRouteId": ctx.pick("approvalroutes"),
-                "lines": lines,
-                "createdDate": created,
-                "changedDate": changed,
-            },
-            rates,
-        )
-
-
-def _journal_lines(ctx: Context) -> list[Row]:
-    amount = _money(ctx.rng, 10, 5000)
-    debit, credit = ctx.pick("ledgeraccounts"), ctx.pick("ledgeraccounts")
-    return [
-        {"ledgerAccountId": debit, "description": None, "debit": amount, "credit": None},
-        {"ledgerAccountId": credit, "description": None, "debit": None, "credit": amount},
-    ]
-
-
-def _journal_entries(ctx: Context) -> Iterator[Row]:
-    rng = ctx.rng
-    for row_id in ctx.id_range():
-        created, changed = _stamps(rng)
+                "description": rng.choice(PRODUCTS)[0],
+                "quantity": Decimal(rng.randint(1, 20)).quantize(CENT),
+                "price": _money(rng, 5, 500),
+                "vatCode": rng.choice(("IH21", "IH21", "IH21", "IL9")),
+                "ledgerAccountId": rng.choice(COSTS),
+            }
+            for _ in range(rng.randint(1, 3))
+        ]
+        excl, vat, incl = invoice_totals(lines, rates)
         yield {
             "id": row_id,
-            "journalCode": rng.choice(JOURNALS),
-            "entryDate": created[:10],
-            "reference": f"BK{row_id}",
-            "description": rng.choice(("Memoriaal", "Afschrijving", "Correctie", "Bankboeking")),
-            "lines": _journal_lines(ctx),
+            "creditorId": ctx.pick("creditors"),
+            "invoiceNumber": f"INV{rng.randint(10000, 999999)}",
+            "invoiceDate": day.isoformat(),
+            "dueDate": (day + timedelta(days=30)).isoformat(),
+            "description": rng.choice(("Kantoorartikelen", "Huur", "Brandstof", "Inkoop")),
+            "approvalRouteId": ctx.pick("approvalroutes"),
+            "lines": lines,
+            "amountExclVat": excl,
+            "vatAmount": vat,
+            "amountInclVat": incl,
             "createdDate": created,
             "changedDate": changed,
         }
 
 
+def _journal_line(ledger: int, amount: Decimal, day: str, text: str) -> Row:
+    return {
+        "id": 0,  # numbered by the caller
+        "amount": amount,
+        "bookingDate": day,
+        "description": text,
+        "ledgerAccountId": ledger,
+        "debtorId": None,
+        "creditorId": None,
+        "salesInvoiceId": None,
+        "purchaseInvoiceId": None,
+        "vatAmount": None,
+        "vatCode": None,
+        "costCenterId": None,
+    }
+
+
+def _memorial_lines(ctx: Context, day: str) -> list[Row]:
+    """Return two to four lines that add up to zero: debits on costs, one credit."""
+    rng = ctx.rng
+    debits = [_money(rng, 10, 2500) for _ in range(rng.randint(1, 3))]
+    lines = [_journal_line(rng.choice(COSTS), amount, day, "Kosten") for amount in debits]
+    for line in lines:
+        line["costCenterId"] = ctx.pick("costcenters") if rng.random() < 0.4 else None
+    total = sum(debits, Decimal("0.00"))
+    lines.append(_journal_line(rng.choice((1000, 1600)), -total, day, "Tegenboeking"))
+    return lines
+
+
+def _bank_lines(invoice: Row, day: str) -> list[Row]:
+    """Return the receipt of a paid sales invoice: bank debit, debtors credit."""
+    amount = invoice["amountInclVat"]
+    received = _journal_line(BANK, amount, day, f"Ontvangst {invoice['invoiceNumber']}")
+    settled = _journal_line(DEBTORS_ACCOUNT, -amount, day, f"Factuur {invoice['invoiceNumber']}")
+    settled.update(debtorId=invoice["debtorId"], salesInvoiceId=invoice["id"])
+    return [received, settled]
+
+
+def _journal_entries(ctx: Context) -> Iterator[Row]:
+    rng = ctx.rng
+    paid = [row for row in ctx.rows("salesinvoiceswithlines") if row["status"] == PAID]
+    next_line, balance = 1, Decimal("25000.00")
+    opening: Decimal | None
+    closing: Decimal | None
+    days = sorted(_invoice_date(rng) for _ in ctx.id_range())
+    for row_id, day in zip(ctx.id_range(), days, strict=True):
+        invoice = paid[int(rng.random() * len(paid))] if paid and rng.random() < 0.4 else None
+        if invoice is not None:
+            journal, lines = BANK_JOURNAL, _bank_lines(invoice, day.isoformat())
+            opening, balance = balance, balance + invoice["amountInclVat"]
+            closing = balance
+            text, document = "Bankafschrift", f"AFS-{day.year}-{row_id % 1000:03d}"
+        else:
+            journal, lines = MEMORIAL_JOURNAL, _memorial_lines(ctx, day.isoformat())
+            opening = closing = None
+            text = rng.choice(("Memoriaal", "Afschrijving", "Correctie", "Kasopname"))
+            document = f"MEM-{day.year}-{row_id % 1000:03d}"
+        for line in lines:
+            line["id"], next_line = next_line, next_line + 1
+        yield {
+            "id": row_id,
+            "bookyear": day.year,
+            "bookperiod": day.month,
+            "date": day.isoformat(),
+            "journalId": journal,
+            "description": text,
+            "sourceDocumentNumber": document,
+            "state": 1,
+            "openingBalance": opening,
+            "closingBalance": closing,
+            "lines": lines,
+        }
+
+
 def _journal_log(ctx: Context) -> Iterator[Row]:
     events: list[tuple[str, int, str]] = []
-    for entry in ctx.rows("journalentries"):
-        events.append((entry["createdDate"], entry["id"], "Insert"))
-        if entry["changedDate"] != entry["createdDate"]:
-            events.append((entry["changedDate"], entry["id"], "Update"))
+    for entry_id in ctx.ids("journalentrieswithlines"):
+        created, changed = _stamps(ctx.rng)
+        events.append((created, entry_id, "Insert"))
+        if ctx.rng.random() < 0.3:
+            events.append((changed, entry_id, "Update"))
     events.extend(_deleted_entries(ctx))
     events.sort()
     for offset, (changed, entry_id, action) in enumerate(events):
@@ -461,7 +682,7 @@ def _journal_log(ctx: Context) -> Iterator[Row]:
 
 def _deleted_entries(ctx: Context) -> Iterator[tuple[str, int, str]]:
     """Yield the history of a few entries that were booked and later removed."""
-    ids = ctx.ids("journalentries")
+    ids = ctx.ids("journalentrieswithlines")
     first = (ids[0] if ids else 900001) - 1
     for offset in range(max(1, len(ids) // 20)):
         created, changed = _stamps(ctx.rng)
@@ -477,7 +698,7 @@ def _ledger_grouped(ctx: Context) -> Iterator[Row]:
         yield {
             "id": row_id,
             "ledgerAccountId": account["id"] if account else None,
-            "ledgerAccountCode": account["code"] if account else None,
+            "ledgerAccountCode": str(account["id"]) if account else None,
             "year": 2025 - offset // (12 * max(1, len(accounts))),
             "period": offset % 12 + 1,
             "debit": debit,
@@ -493,18 +714,21 @@ def _nothing(ctx: Context) -> Iterator[Row]:
 GENERATORS: dict[str, Callable[[Context], Iterator[Row]]] = {
     "countries": _countries,
     "vatcodes": _vat_codes,
+    "journals": _journals,
     "paymentconditions": _payment_conditions,
+    "costcenters": _cost_centers,
+    "costunits": _cost_units,
     "ledgeraccounts": _ledger_accounts,
     "salestypes": _sales_types,
     "approvalroutes": _approval_routes,
     "articles": _articles,
-    "debtor": _debtors,
+    "debtors": _debtors,
     "creditors": _creditors,
-    "salesinvoices": _sales_invoices,
+    "salesinvoiceswithlines": _sales_invoices,
     "purchaseinvoices": _purchase_invoices,
-    "journalentries": _journal_entries,
+    "journalentrieswithlines": _journal_entries,
     "journalentrylog": _journal_log,
     "ledgergrouped": _ledger_grouped,
     "SalesOrderWithLines": _nothing,
 }
-"""Row generators by resource; each yields rows in ascending id order."""
+"""Row generators by table; each yields rows in ascending id order (fields in document order)."""

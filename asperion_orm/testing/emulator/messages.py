@@ -47,6 +47,16 @@ _MESSAGES: dict[str, tuple[str, str]] = {
         "The value for {field} must be a list.",
         "De waarde van {field} moet een lijst zijn.",
     ),
+    "type_envelope": (
+        'The value for {field} must be an envelope {{"_data": [...]}}.',
+        'De waarde van {field} moet een envelop {{"_data": [...]}} zijn.',
+    ),
+    "bare_list": (
+        'The field {field} must be an envelope {{"_data": [...], "_meta": {{"totalCount": n}}}}, '
+        "not a bare list.",
+        'Het veld {field} moet een envelop {{"_data": [...], "_meta": {{"totalCount": n}}}} '
+        "zijn, geen losse lijst.",
+    ),
     "type_object": (
         "The value for {field} must be an object.",
         "De waarde van {field} moet een object zijn.",
@@ -118,6 +128,31 @@ _MESSAGES: dict[str, tuple[str, str]] = {
     "filter_value": (
         "The value '{value}' is not valid for the filter {name}.",
         "De waarde '{value}' is ongeldig voor het filter {name}.",
+    ),
+    "comparison": (
+        "The value '{value}' for {name} is not valid; allowed: {choices}.",
+        "De waarde '{value}' voor {name} is ongeldig; toegestaan: {choices}.",
+    ),
+    "comparison_not_text": (
+        "The parameter {name} is only allowed for text filters; {field} is not text.",
+        "De parameter {name} mag alleen bij tekstfilters; {field} is geen tekst.",
+    ),
+    "validate_only": (
+        "The value '{value}' for {name} must be true or false.",
+        "De waarde '{value}' voor {name} moet true of false zijn.",
+    ),
+    "file_required": (
+        "Send the file as the multipart/form-data part named File.",
+        "Stuur het bestand als multipart/form-data-deel met de naam File.",
+    ),
+    "file_empty": ("The file is empty.", "Het bestand is leeg."),
+    "file_too_large": (
+        "The file is larger than {limit} bytes.",
+        "Het bestand is groter dan {limit} bytes.",
+    ),
+    "unbalanced": (
+        "The lines must balance: their amounts add up to {total}, not 0.",
+        "De regels moeten in balans zijn: de bedragen tellen op tot {total}, niet tot 0.",
     ),
     "active_state": (
         "The value '{value}' for ActiveState must be Active, Inactive or All.",

@@ -11,6 +11,7 @@ import fnmatch
 import json
 import logging
 import math
+import secrets
 import threading
 import time
 from collections import deque
@@ -142,6 +143,7 @@ def problem(status: int, detail: str | None = None) -> bytes:
         "type": f"https://httpstatuses.io/{status}",
         "title": _REASONS.get(status, "Error"),
         "status": status,
+        "traceId": f"00-{secrets.token_hex(16)}-{secrets.token_hex(8)}-00",
     }
     if detail:
         body["detail"] = detail

@@ -31,13 +31,13 @@ class Field:
     """One property of a resource: its API name, kind and constraints."""
 
     name: str
-    kind: str  # integer, number, string, boolean, date, date-time, array
+    kind: str  # integer, number, string, boolean, date, date-time, array, envelope
     required: bool = False
     nullable: bool = False
     read_only: bool = False
     max_length: int | None = None
     min_length: int = 0
-    enum: tuple[str, ...] | None = None
+    enum: tuple[Any, ...] | None = None
     minimum: Decimal | None = None
     maximum: Decimal | None = None
     places: int | None = None
@@ -50,21 +50,33 @@ class Field:
     items: ObjectSchema | None = None
     min_items: int = 0
     max_items: int | None = None
+    stamp: str | None = None  # "created" or "changed": the server writes the time
+
+    @property
+    def text(self) -> bool:
+        """Tell whether filters on this field compare text (and take ``_comparison``)."""
+        return self.kind == "string" and self.enum is None
 
 
 @dataclass(frozen=True, slots=True)
 class Resource:
-    """An API resource: path, schema and the verbs the document allows."""
+    """An API resource: path, schema and the verbs the document allows on its paths.
+
+    ``storage`` names the table that holds the rows: the resource itself, or for a view (a
+    projection of another resource, ``x-asperion-view-of``) that other resource.
+    """
 
     name: str
     title: str
     schema: ObjectSchema
-    read_only: bool
-    create_only: bool
     tenant_scoped: bool
     active_state: bool
     default_records: int
     first_id: int
+    collection_methods: tuple[str, ...] = ("GET", "HEAD")
+    item_methods: tuple[str, ...] = ("GET", "HEAD")
+    upload_methods: tuple[str, ...] = ()
+    storage: str = ""
     query_params: frozenset[str] = field(default=frozenset())
 
     @property
@@ -73,20 +85,25 @@ class Resource:
         return self.schema.fields
 
     @property
-    def collection_methods(self) -> tuple[str, ...]:
-        """Return the HTTP methods allowed on ``/v1/{name}``."""
-        if self.create_only:
-            return ("POST",)
-        return ("GET", "HEAD") if self.read_only else ("GET", "HEAD", "POST")
+    def read_only(self) -> bool:
+        """Tell whether the document allows no write on this resource."""
+        writes = {"POST", "PUT", "PATCH", "DELETE"}
+        return not writes & {*self.collection_methods, *self.item_methods}
 
     @property
-    def item_methods(self) -> tuple[str, ...]:
-        """Return the HTTP methods allowed on ``/v1/{name}/{id}``."""
-        if self.create_only:
-            return ()
-        if self.read_only:
-            return ("GET", "HEAD")
-        return ("GET", "HEAD", "PUT", "PATCH", "DELETE")
+    def create_only(self) -> bool:
+        """Tell whether the resource takes POST and nothing else (no reads)."""
+        return self.collection_methods == ("POST",) and not self.item_methods
+
+    @property
+    def string_ids(self) -> bool:
+        """Tell whether the ids are strings (journals, VAT codes) rather than integers."""
+        return self.fields["id"].kind == "string"
+
+    @property
+    def envelopes(self) -> tuple[str, ...]:
+        """Return the fields answered as an embedded ``_data``/``_meta`` envelope."""
+        return tuple(name for name, fld in self.fields.items() if fld.kind == "envelope")
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,7 +115,7 @@ class Spec:
     by_lower: dict[str, Resource]
 
     def find(self, name: str) -> Resource | None:
-        """Return the resource for a path segment, matched case-insensitively."""
+        """Return the resource for a path segment (or an alias), matched case-insensitively."""
         return self.by_lower.get(name.lower())
 
 
@@ -132,7 +149,11 @@ def _field(name: str, prop: Mapping[str, Any], required: frozenset[str]) -> Fiel
     kind = _kind(prop)
     low, high = _bounds(prop, kind)
     enum = prop.get("enum")
-    items = prop.get("items")
+    items, limits = prop.get("items"), prop
+    if prop.get("x-asperion-envelope"):
+        kind = "envelope"
+        limits = prop["properties"]["_data"]
+        items = limits["items"]
     return Field(
         name=name,
         kind=kind,
@@ -151,9 +172,10 @@ def _field(name: str, prop: Mapping[str, Any], required: frozenset[str]) -> Fiel
         range_filterable=bool(prop.get("x-range-filterable", False)),
         orderable=bool(prop.get("x-orderable", False)),
         references=prop.get("x-references"),
-        items=_object(items) if kind == "array" and items else None,
-        min_items=int(prop.get("minItems", 0)),
-        max_items=prop.get("maxItems"),
+        items=_object(items) if kind in ("array", "envelope") and items else None,
+        min_items=int(limits.get("minItems", 0)),
+        max_items=limits.get("maxItems"),
+        stamp=prop.get("x-asperion-stamp"),
     )
 
 
@@ -165,7 +187,7 @@ def _object(schema: Mapping[str, Any]) -> ObjectSchema:
 
 
 def _query_params(document: Mapping[str, Any], name: str) -> frozenset[str]:
-    operation = document["paths"].get(f"/v1/{name}", {}).get("get", {})
+    operation = document["paths"].get(f"/v1/{name}", {}).get("get") or {}
     names: set[str] = set()
     for param in operation.get("parameters", ()):
         if "$ref" in param:
@@ -175,20 +197,45 @@ def _query_params(document: Mapping[str, Any], name: str) -> frozenset[str]:
     return frozenset(names)
 
 
+_VERBS = ("get", "post", "put", "patch", "delete")
+
+
+def _methods(document: Mapping[str, Any], path: str) -> tuple[str, ...]:
+    """Return the HTTP methods the document describes on ``path`` (HEAD along with GET)."""
+    operations = document["paths"].get(path) or {}
+    found = [verb.upper() for verb in _VERBS if verb in operations]
+    if "GET" in found:
+        found.insert(1, "HEAD")
+    return tuple(found)
+
+
 def _resource(document: Mapping[str, Any], title: str, schema: Mapping[str, Any]) -> Resource:
     name = schema["x-asperion-path"]
     return Resource(
         name=name,
         title=title,
         schema=_object(schema),
-        read_only=bool(schema.get("x-asperion-read-only-resource", False)),
-        create_only=bool(schema.get("x-asperion-create-only", False)),
         tenant_scoped=bool(schema.get("x-asperion-tenant-scoped", True)),
         active_state=bool(schema.get("x-asperion-active-state")),
         default_records=int(schema.get("x-asperion-default-records", 0)),
         first_id=int(schema.get("x-asperion-first-id", 1)),
+        collection_methods=_methods(document, f"/v1/{name}"),
+        item_methods=_methods(document, f"/v1/{name}/{{id}}"),
+        upload_methods=_methods(document, f"/v1/{name}/{{id}}/file"),
+        storage=schema.get("x-asperion-view-of") or name,
         query_params=_query_params(document, name),
     )
+
+
+def _aliases(document: Mapping[str, Any]) -> dict[str, str]:
+    """Return the other spellings of resource paths (``debtor`` for ``debtors``), lower-case."""
+    found: dict[str, str] = {}
+    for path, operations in document["paths"].items():
+        target = operations.get("x-asperion-alias-of")
+        segments = path.strip("/").split("/")
+        if target and len(segments) == 2:
+            found[segments[1].lower()] = target
+    return found
 
 
 def parse_spec(document: Mapping[str, Any]) -> Spec:
@@ -200,6 +247,7 @@ def parse_spec(document: Mapping[str, Any]) -> Spec:
         if "x-asperion-path" in schema
     }
     lower = {name.lower(): resource for name, resource in found.items()}
+    lower.update({alias: found[target] for alias, target in _aliases(document).items()})
     return Spec(document=document, resources=found, by_lower=lower)
 
 
@@ -276,7 +324,14 @@ def _integer(fld: Field, value: Any) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
         raise InvalidValue("type_integer", field=display(fld.name))
     _check_bounds(fld, value)
+    _check_enum(fld, value)
     return value
+
+
+def _check_enum(fld: Field, value: Any) -> None:
+    if fld.enum is not None and value not in fld.enum:
+        choices = ", ".join(str(choice) for choice in fld.enum)
+        raise InvalidValue("enum", field=display(fld.name), value=value, choices=choices)
 
 
 def _number(fld: Field, value: Any) -> Decimal:
@@ -304,9 +359,7 @@ def _string(fld: Field, value: Any) -> str:
         raise InvalidValue("min_length", field=display(fld.name), limit=fld.min_length)
     if fld.max_length is not None and len(value) > fld.max_length:
         raise InvalidValue("max_length", field=display(fld.name), limit=fld.max_length)
-    if fld.enum is not None and value not in fld.enum:
-        choices = ", ".join(fld.enum)
-        raise InvalidValue("enum", field=display(fld.name), value=value, choices=choices)
+    _check_enum(fld, value)
     if fld.email and value and not _looks_like_email(value):
         raise InvalidValue("email", field=display(fld.name))
     return value
@@ -358,6 +411,23 @@ def _array(fld: Field, value: Any, key: str, errors: Errors) -> list[dict[str, A
     return [_item(fld.items, item, f"{key}[{index}]", errors) for index, item in enumerate(value)]
 
 
+def _envelope(fld: Field, value: Any, key: str, errors: Errors) -> list[dict[str, Any]] | None:
+    """Check ``{"_data": [...], "_meta": {...}}`` and return the lines (``_meta`` is ignored)."""
+    if not isinstance(value, dict):
+        code = "bare_list" if isinstance(value, list) else "type_envelope"
+        errors.setdefault(key, []).append((code, {"field": display(fld.name)}))
+        return None
+    for extra in value.keys() - {"_data", "_meta"}:
+        errors.setdefault(f"{key}.{extra}", []).append(("unknown_field", {"field": extra}))
+    meta = value.get("_meta")
+    if meta is not None and not isinstance(meta, dict):
+        errors.setdefault(f"{key}._meta", []).append(("type_object", {"field": f"{key}._meta"}))
+    if value.get("_data") is None:
+        errors.setdefault(f"{key}._data", []).append(("required", {"field": f"{key}._data"}))
+        return None
+    return _array(fld, value["_data"], f"{key}._data", errors)
+
+
 def _item(schema: ObjectSchema, value: Any, key: str, errors: Errors) -> dict[str, Any]:
     if not isinstance(value, dict):
         errors.setdefault(key, []).append(("type_object", {"field": key}))
@@ -374,6 +444,8 @@ def _value(fld: Field, value: Any, key: str, errors: Errors) -> Any:
         return None
     if fld.kind == "array":
         return _array(fld, value, key, errors)
+    if fld.kind == "envelope":
+        return _envelope(fld, value, key, errors)
     try:
         return _COERCE[fld.kind](fld, value)
     except InvalidValue as exc:
@@ -418,6 +490,8 @@ def parse_query_value(fld: Field, text: str) -> Any:
     kind = fld.kind
     if kind == "integer":
         if not _INTEGER.fullmatch(text) or not INT32_MIN <= int(text) <= INT32_MAX:
+            raise ValueError(text)
+        if fld.enum is not None and int(text) not in fld.enum:
             raise ValueError(text)
         return int(text)
     if kind == "number":

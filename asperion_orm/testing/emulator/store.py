@@ -4,43 +4,82 @@ from __future__ import annotations
 
 import random
 from collections import OrderedDict
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any, Protocol
 
 from asperion_orm.testing.emulator import data
 from asperion_orm.testing.emulator.spec import Errors, Field, Resource, Spec, format_datetime
 
-__all__ = ["Administration", "Query", "Store", "Table"]
+__all__ = ["COMPARISONS", "Administration", "Query", "Store", "Table", "present"]
 
 Row = dict[str, Any]
 VIEW_CACHE_SIZE = 32
 
+COMPARISONS: dict[str, Callable[[str, str], bool]] = {
+    "contains": lambda value, needle: needle in value,
+    "equals": lambda value, needle: value == needle,
+    "notequals": lambda value, needle: value != needle,
+    "startswith": lambda value, needle: value.startswith(needle),
+    "endswith": lambda value, needle: value.endswith(needle),
+}
+"""Text comparisons by lower-case name (the values of ``<Field>_comparison``)."""
+
 
 @dataclass(frozen=True, slots=True)
 class Query:
-    """A list request reduced to values: equality sets, inclusive ranges and one ordering.
+    """A list request reduced to values: equality sets, text tests, ranges and one ordering.
 
-    ``conditions`` holds (field, allowed values): the values of one field are ORed and the
-    conditions ANDed. ``ranges`` holds (field, is_lower_bound, bound).
+    ``conditions`` holds (field, allowed values) and ``texts`` (field, comparison, values):
+    the values of one field are ORed and the conditions ANDed. A text test with ``fold``
+    compares ``casefold()``-ed text (the needles are folded already); a null value passes
+    only ``notequals``. ``ranges`` holds (field, is_lower_bound, bound).
     """
 
     conditions: tuple[tuple[str, frozenset[Any]], ...] = ()
     ranges: tuple[tuple[str, bool, Any], ...] = ()
     order: tuple[str, bool] | None = None
+    texts: tuple[tuple[str, str, tuple[str, ...]], ...] = ()
+    fold: bool = False
 
     def matches(self, row: Row) -> bool:
-        """Tell whether ``row`` passes every condition and range."""
+        """Tell whether ``row`` passes every condition, text test and range."""
         for name, allowed in self.conditions:
             if row.get(name) not in allowed:
+                return False
+        for name, comparison, needles in self.texts:
+            if not self._text(row.get(name), comparison, needles):
                 return False
         for name, lower, bound in self.ranges:
             value = row.get(name)
             if value is None or (value < bound if lower else value > bound):
                 return False
         return True
+
+    def _text(self, value: Any, comparison: str, needles: tuple[str, ...]) -> bool:
+        if value is None:
+            return comparison == "notequals"  # NULL <> 'x' holds, as with C# null semantics
+        text = value.casefold() if self.fold else value
+        test = COMPARISONS[comparison]
+        return any(test(text, needle) for needle in needles)
+
+
+def present(resource: Resource, row: Row, names: Iterable[str] | None = None) -> Row:
+    """Return a stored row as the API shows it: ``resource``'s fields, lines in an envelope.
+
+    ``names`` keeps only those fields (``fields=``); a view shows only its own fields.
+    """
+    envelopes = resource.envelopes
+    if names is None and not envelopes and resource.storage == resource.name:
+        return dict(row)
+    out = {name: row.get(name) for name in (resource.fields if names is None else names)}
+    for name in envelopes:
+        lines = out.get(name)
+        if lines is not None:
+            out[name] = {"_data": lines, "_meta": {"totalCount": len(lines)}}
+    return out
 
 
 def _sort_key(name: str, rows: Mapping[int, Row]) -> Callable[[int], tuple[bool, Any]]:
@@ -52,16 +91,27 @@ def _sort_key(name: str, rows: Mapping[int, Row]) -> Callable[[int], tuple[bool,
 
 
 class Table:
-    """The rows of one resource in one administration, kept in ascending id order."""
+    """The rows of one resource in one administration, kept in ascending id order.
+
+    Integer ids are handed out in rising order; string ids (journals, VAT codes) come with
+    their rows, which are kept sorted by id.
+    """
 
     def __init__(self, resource: Resource, rows: Iterable[Row]) -> None:
         self.resource = resource
-        self.rows: dict[int, Row] = {row["id"]: row for row in rows}
-        self.next_id = max(self.rows, default=resource.first_id - 1) + 1
+        if resource.string_ids:
+            rows = sorted(rows, key=lambda row: str(row["id"]))
+        self.rows: dict[Any, Row] = {row["id"]: row for row in rows}
+        numbers = [key for key in self.rows if isinstance(key, int)]
+        self.next_id = max(numbers, default=resource.first_id - 1) + 1
+        self.next_line_id = 1 + max(
+            (line.get("id") or 0 for row in self.rows.values() for line in _lines(resource, row)),
+            default=0,
+        )
         self.version = 0
-        self._views: OrderedDict[Query, list[int]] = OrderedDict()
+        self._views: OrderedDict[Query, list[Any]] = OrderedDict()
 
-    def select(self, query: Query) -> list[int]:
+    def select(self, query: Query) -> list[Any]:
         """Return the ids matching ``query`` in its order (a cached list: do not change it)."""
         view = self._views.get(query)
         if view is None:
@@ -73,9 +123,9 @@ class Table:
             self._views.move_to_end(query)
         return view
 
-    def _compute(self, query: Query) -> list[int]:
+    def _compute(self, query: Query) -> list[Any]:
         ids = list(self.rows)  # dict order is id order: ids only ever grow
-        if query.conditions or query.ranges:
+        if query.conditions or query.ranges or query.texts:
             rows = self.rows
             ids = [row_id for row_id in ids if query.matches(rows[row_id])]
         if query.order is not None and query.order != ("id", False):
@@ -89,26 +139,40 @@ class Table:
         self._views.clear()
 
     def insert(self, row: Row) -> Row:
-        """Store ``row`` under the next id and return it."""
+        """Store ``row`` under the next id (its lines under the next line ids); return it."""
         row["id"] = self.next_id
         self.next_id += 1
+        for name in self.resource.envelopes:
+            items = self.resource.fields[name].items
+            if items is not None and "id" in items.fields and row.get(name):
+                row[name] = [self._numbered(line) for line in row[name]]
         self.rows[row["id"]] = row
         self._changed()
         return row
+
+    def _numbered(self, line: Row) -> Row:
+        line_id, self.next_line_id = self.next_line_id, self.next_line_id + 1
+        return {"id": line_id, **line}
 
     def replace(self, row: Row) -> None:
         """Store a changed row under its id."""
         self.rows[row["id"]] = row
         self._changed()
 
-    def delete(self, row_id: int) -> None:
+    def delete(self, row_id: Any) -> None:
         """Remove a row."""
         del self.rows[row_id]
         self._changed()
 
-    def ids(self) -> list[int]:
+    def ids(self) -> list[Any]:
         """Return all ids in ascending order."""
         return list(self.rows)
+
+
+def _lines(resource: Resource, row: Row) -> Iterator[Row]:
+    """Yield the lines of every envelope field of ``row``."""
+    for name in resource.envelopes:
+        yield from row.get(name) or ()
 
 
 @dataclass
@@ -122,6 +186,7 @@ class Administration:
     records: dict[str, int] = field(default_factory=dict)
     city: str = "Utrecht"
     tables: dict[str, Table] = field(default_factory=dict)
+    files: dict[str, bytes] = field(default_factory=dict)
 
     def as_row(self, default: int | None) -> Row:
         """Return the API shape of the administration for a user whose default is ``default``."""
@@ -168,14 +233,17 @@ class Store:
     # --- administrations and tables ----------------------------------------------------------
 
     def sizes(self, records: Mapping[str, int] | None) -> dict[str, int]:
-        """Return record counts keyed by resource name; refuse names the API does not have."""
+        """Return record counts keyed by table; refuse names the API does not have.
+
+        A view (``salesinvoices``) sizes the table it shows (``salesinvoiceswithlines``).
+        """
         sizes: dict[str, int] = {}
         for name, count in (records or {}).items():
             resource = self.spec.find(name)
             if resource is None:
                 known = ", ".join(self.spec.resources)
                 raise ValueError(f"unknown resource {name!r} in records; known: {known}")
-            sizes[resource.name] = int(count)
+            sizes[resource.storage] = int(count)
         return sizes
 
     def add(self, admin: Administration) -> Administration:
@@ -187,8 +255,10 @@ class Store:
         """Return a table; the first use of an administration generates all its seeded data.
 
         Generating everything at once, in dependency order, keeps the data independent of
-        the order in which a client happens to touch the resources.
+        the order in which a client happens to touch the resources. ``name`` may be a view:
+        its table is the one it shows.
         """
+        name = self.spec.resources[name].storage
         table = admin.tables.get(name)
         if table is None:
             for other in data.GENERATORS:
@@ -231,12 +301,28 @@ class Store:
 
     # --- writes -----------------------------------------------------------------------------
 
-    def create(self, admin: Administration, name: str, clean: Row, errors: Errors) -> Row | None:
-        """Insert a validated body; return the stored row, or None when ``errors`` were added."""
+    def create(
+        self, admin: Administration, name: str, clean: Row, errors: Errors, *, dry_run: bool = False
+    ) -> Row | None:
+        """Insert a validated body; return the stored row, or None when ``errors`` were added.
+
+        ``dry_run`` checks and completes the row exactly as an insert would, but stores nothing
+        (``validateOnly``): the row comes back without ids.
+        """
         table = self.table(admin, name)
         row = {fld: None for fld in table.resource.fields}
         row.update(clean)
-        return self._commit(admin, table, row, errors, "Insert")
+        return self._commit(admin, table, row, errors, "Validate" if dry_run else "Insert")
+
+    def attach(
+        self, admin: Administration, name: str, row_id: int, file: Row, content: bytes
+    ) -> None:
+        """Store an uploaded file and list it in the row's ``files``."""
+        table = self.table(admin, name)
+        row = dict(table.rows[row_id])
+        row["files"] = [*(row.get("files") or []), file]
+        admin.files[file["id"]] = content
+        table.replace(row)
 
     def update(
         self, admin: Administration, name: str, row_id: int, clean: Row, errors: Errors
@@ -267,6 +353,8 @@ class Store:
             rule.prepare(self, admin, row, errors)
         if errors:
             return None
+        if action == "Validate":
+            return row
         self._stamp(table.resource, row, action)
         if action == "Insert":
             table.insert(row)
@@ -278,10 +366,9 @@ class Store:
 
     def _stamp(self, resource: Resource, row: Row, action: str) -> None:
         now = self.now()
-        if "createdDate" in resource.fields and action == "Insert":
-            row["createdDate"] = now
-        if "changedDate" in resource.fields:
-            row["changedDate"] = now
+        for name, fld in resource.fields.items():
+            if fld.stamp == "changed" or (fld.stamp == "created" and action == "Insert"):
+                row[name] = now
 
     def _check_references(
         self, admin: Administration, fields: Mapping[str, Field], row: Row, prefix: str,
@@ -292,8 +379,9 @@ class Store:
             if value is None or fld.read_only:
                 continue
             if fld.items is not None:
+                path = f"{prefix}{name}._data" if fld.kind == "envelope" else f"{prefix}{name}"
                 for index, item in enumerate(value):
-                    key = f"{prefix}{name}[{index}]."
+                    key = f"{path}[{index}]."
                     self._check_references(admin, fld.items.fields, item, key, errors)
             elif fld.references and value not in self.table(admin, fld.references).rows:
                 target = self.spec.resources[fld.references].title
@@ -316,19 +404,70 @@ class _Article:
         return None
 
 
-class _Invoice:
-    """Invoices: totals come from the lines; a new sales invoice is a draft."""
+class _Relation:
+    """Debtors and creditors: the next free number when the body gives none."""
 
-    def __init__(self, *, draft: bool = False, approval: bool = False) -> None:
-        self.draft = draft
-        self.approval = approval
+    def __init__(self, table: str, number: str) -> None:
+        self.table = table
+        self.number = number
 
     def prepare(self, store: Store, admin: Administration, row: Row, errors: Errors) -> None:
-        if self.approval and admin.approval_required and row.get("approvalRouteId") is None:
+        if row.get(self.number) is None:
+            taken = (r.get(self.number) or "" for r in store.table(admin, self.table).rows.values())
+            row[self.number] = str(1 + max((int(n) for n in taken if n.isdigit()), default=1000))
+
+    def committed(self, store: Store, admin: Administration, row: Row, action: str) -> None:
+        return None
+
+
+class _SalesInvoice:
+    """Sales invoices: defaults from the debtor and the date, VAT per line, totals, number."""
+
+    def prepare(self, store: Store, admin: Administration, row: Row, errors: Errors) -> None:
+        debtor = store.table(admin, "debtors").rows[row["debtorId"]]
+        row["debtorCustomerNumber"] = debtor.get("customerNumber")
+        if row.get("paymentConditionId") is None:
+            row["paymentConditionId"] = debtor.get("paymentConditionId")
+        if row.get("journalId") is None:
+            row["journalId"] = data.SALES_JOURNAL
+        _book_period(row)
+        rates = data.vat_rates(list(store.table(admin, "vatcodes").rows.values()))
+        row["lines"] = [data.with_vat(line, rates) for line in row.get("lines") or []]
+        row.update(data.sales_totals(row["lines"]))
+        if row.get("invoiceNumber") is None and row.get("status") != data.CONCEPT:
+            row["invoiceNumber"] = _next_invoice_number(
+                store.table(admin, "salesinvoiceswithlines"), row["date"]
+            )
+        row["files"] = row.get("files") or []
+
+    def committed(self, store: Store, admin: Administration, row: Row, action: str) -> None:
+        return None
+
+
+def _book_period(row: Row) -> None:
+    """Take the book year and period from the date when the body leaves them out."""
+    day = date.fromisoformat(row["date"])
+    if row.get("bookyear") is None:
+        row["bookyear"] = day.year
+    if row.get("bookperiod") is None:
+        row["bookperiod"] = day.month
+
+
+def _next_invoice_number(table: Table, day: str) -> str:
+    prefix = day[:4] + "-"
+    numbers = (r.get("invoiceNumber") or "" for r in table.rows.values())
+    last = max((int(n[5:]) for n in numbers if n.startswith(prefix) and n[5:].isdigit()),
+               default=0)  # fmt: skip
+    return f"{prefix}{last + 1:05d}"
+
+
+class _PurchaseInvoice:
+    """Purchase invoices: totals from the lines; approval routing may require a route."""
+
+    def prepare(self, store: Store, admin: Administration, row: Row, errors: Errors) -> None:
+        if admin.approval_required and row.get("approvalRouteId") is None:
             errors.setdefault("approvalRouteId", []).append(("approval_route", {}))
             return
-        if self.draft and row.get("status") is None:
-            row.update(status="Draft", invoiceNumber=None)
         lines = row.get("lines") or []
         row["lines"] = lines
         rates = data.vat_rates(list(store.table(admin, "vatcodes").rows.values()))
@@ -340,12 +479,21 @@ class _Invoice:
 
 
 class _JournalEntry:
-    """Journal entries: every change is appended to the journal-entry log."""
+    """Journal entries: the lines balance; every new entry is appended to the change log."""
 
     def prepare(self, store: Store, admin: Administration, row: Row, errors: Errors) -> None:
+        lines = row.get("lines") or []
+        total = sum((line["amount"] for line in lines), Decimal("0.00"))
+        if total:
+            errors.setdefault("lines", []).append(("unbalanced", {"total": total}))
+            return
         # Materialise the seeded log before the change so the change is logged exactly once.
         store.table(admin, "journalentrylog")
-        row["lines"] = row.get("lines") or []
+        _book_period(row)
+        for line in lines:
+            if line.get("bookingDate") is None:
+                line["bookingDate"] = row["date"]
+        row["lines"] = lines
 
     def committed(self, store: Store, admin: Administration, row: Row, action: str) -> None:
         log = store.table(admin, "journalentrylog")
@@ -379,9 +527,11 @@ class _SalesOrder:
 
 RULES: dict[str, Rule] = {
     "articles": _Article(),
-    "salesinvoices": _Invoice(draft=True),
-    "purchaseinvoices": _Invoice(approval=True),
-    "journalentries": _JournalEntry(),
+    "debtors": _Relation("debtors", "customerNumber"),
+    "creditors": _Relation("creditors", "creditorNumber"),
+    "salesinvoiceswithlines": _SalesInvoice(),
+    "purchaseinvoices": _PurchaseInvoice(),
+    "journalentrieswithlines": _JournalEntry(),
     "SalesOrderWithLines": _SalesOrder(),
 }
-"""Special rules by resource name; every other resource is driven by the document alone."""
+"""Special rules by table; every other resource is driven by the document alone."""
