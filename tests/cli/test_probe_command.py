@@ -108,7 +108,7 @@ def test_probe_reads_only_without_allow_writes(
 def test_probe_with_allow_writes_creates_and_deletes_one_debtor(
     interactive_sandbox: Sandbox, logged_in: Invoke, tmp_path: Path
 ) -> None:
-    target = interactive_sandbox.add_administration(records={"debtor": 3})
+    target = interactive_sandbox.add_administration(records={"debtors": 3})
     interactive_sandbox.clear_log()
     result = logged_in("probe", "--allow-writes", "--write-tenant", str(target), "--out",
                        str(tmp_path / "caps.json"))  # fmt: skip
@@ -119,7 +119,7 @@ def test_probe_with_allow_writes_creates_and_deletes_one_debtor(
         ("DELETE", 204, target),
     ]
     assert "writes                  create 201, delete 204" in result.stdout
-    assert interactive_sandbox.state.count(target, "debtor") == 3
+    assert interactive_sandbox.state.count(target, "debtors") == 3
 
 
 @pytest.mark.parametrize(

@@ -43,7 +43,7 @@ def test_both_tenant_header_spellings_are_honoured_by_default(
 
 def test_max_page_size_knob_clamps_pages(asperion_sandbox: Sandbox, seeded_api: Api) -> None:
     asperion_sandbox.state.max_page_size = 7
-    page = body(seeded_api.get("debtor", {"pageSize": "50"}))
+    page = body(seeded_api.get("debtors", {"pageSize": "50"}))
     assert len(page["_data"]) == 7
     assert page["_meta"]["pageCount"] == -(-page["_meta"]["totalCount"] // 7)
 
@@ -57,7 +57,7 @@ def test_pages_hold_at_most_100_rows_by_default(seeded_api: Api) -> None:
 
 
 def test_a_comma_list_in_orderby_is_refused_by_default(seeded_api: Api) -> None:
-    response = seeded_api.get("debtor", {"orderby": "city,-id"})
+    response = seeded_api.get("debtors", {"orderby": "city,-id"})
     assert response.status_code == 400
     assert "orderby" in body(response)["errors"]
 
@@ -66,10 +66,10 @@ def test_multi_field_order_by_knob_sorts_by_every_key(
     asperion_sandbox: Sandbox, seeded_api: Api, seeded_tenant: int
 ) -> None:
     asperion_sandbox.state.multi_field_order_by = True
-    rows = asperion_sandbox.state.rows(seeded_tenant, "debtor")
+    rows = asperion_sandbox.state.rows(seeded_tenant, "debtors")
     by_city = sorted(rows, key=lambda row: -row["id"])
     by_city.sort(key=lambda row: (row["city"] is not None, row["city"] or ""))
-    got = [row["id"] for row in seeded_api.all_rows("debtor", [("orderby", "city,-id")])]
+    got = [row["id"] for row in seeded_api.all_rows("debtors", [("orderby", "city,-id")])]
     assert got == [row["id"] for row in by_city]
     cities = [row["city"] for row in by_city]
     assert len(set(cities)) < len(cities), "the data must hold ties for the second key to show"
@@ -79,8 +79,8 @@ def test_multi_field_order_by_knob_still_refuses_an_unknown_key(
     asperion_sandbox: Sandbox, seeded_api: Api
 ) -> None:
     asperion_sandbox.state.multi_field_order_by = True
-    assert seeded_api.get("debtor", {"orderby": "city,nonsense"}).status_code == 400
-    assert seeded_api.get("debtor", {"orderby": "-name"}).status_code == 200
+    assert seeded_api.get("debtors", {"orderby": "city,nonsense"}).status_code == 400
+    assert seeded_api.get("debtors", {"orderby": "-name"}).status_code == 200
 
 
 # --- PKCE ------------------------------------------------------------------------------------

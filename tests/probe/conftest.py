@@ -10,8 +10,7 @@ from asperion_orm.probe import LONGEST_QUERY, TENANT_HEADERS
 from asperion_orm.testing.sandbox import Sandbox
 
 TEXT_KEYS = ("text_comparison", "text_default", "text_case_sensitive")
-TEXT_MODES: dict[str | None, tuple[bool, str, bool]] = {
-    None: (False, "equals", True),  # today's emulator: no _comparison, exact, case-sensitive
+TEXT_MODES: dict[str, tuple[bool, str, bool]] = {
     "contains-ci": (True, "contains", False),
     "exact-cs": (True, "equals", True),
 }
@@ -20,7 +19,7 @@ TEXT_MODES: dict[str | None, tuple[bool, str, bool]] = {
 @pytest.fixture(scope="module")
 def probed_tenant(asperion_sandbox: Sandbox) -> int:
     """Return an administration with more debtors than any page size the tests configure."""
-    return asperion_sandbox.add_administration("Proefbedrijf B.V.", records={"debtor": 300})
+    return asperion_sandbox.add_administration("Proefbedrijf B.V.", records={"debtors": 300})
 
 
 def configured(sandbox: Sandbox) -> dict[str, Any]:
@@ -33,7 +32,7 @@ def configured(sandbox: Sandbox) -> dict[str, Any]:
         "max_page_size": state.max_page_size,
         "multi_field_order_by": state.multi_field_order_by,
         "range_filters": True,
-        **dict(zip(TEXT_KEYS, TEXT_MODES[getattr(state, "text_match", None)], strict=True)),
+        **dict(zip(TEXT_KEYS, TEXT_MODES[state.text_match], strict=True)),
         "max_url_bytes": longest + len(sandbox.base_url) + len("/?"),
         "pkce_required": state.pkce_required,
         "refresh_token_rotation": state.rotate_refresh_tokens,

@@ -38,7 +38,10 @@ CONFIGURATIONS: dict[str, dict[str, Any]] = {
     "no query limit": {"max_query_length": None},
     "PKCE required": {"pkce_required": True},
     "no rotation": {"rotate_refresh_tokens": False},
+    "exact text": {"text_match": "exact-cs"},
+    "contains text": {"text_match": "contains-ci"},
     "all different": {
+        "text_match": "exact-cs",
         "tenant_headers": ("X-TenantId",),
         "max_page_size": 60,
         "multi_field_order_by": True,
@@ -71,21 +74,6 @@ def test_every_answer_equals_the_configuration(
         result = probe(client, probed_tenant)
     assert found(result.capabilities) == configured(asperion_sandbox)
     assert all(finding.measured for finding in result.findings)
-
-
-@pytest.mark.parametrize("mode", ["contains-ci", "exact-cs"])
-def test_the_text_checks_follow_the_emulator_text_matching(
-    asperion_sandbox: Sandbox, probed_tenant: int, mode: str
-) -> None:
-    set_text_match = getattr(asperion_sandbox, "set_text_match", None)
-    if set_text_match is None:
-        pytest.skip("this emulator compares text one way only (no text_match knob)")
-    set_text_match(mode)
-    with asperion_sandbox.client() as client:
-        result = probe(client, probed_tenant)
-    assert found(result.capabilities) == configured(asperion_sandbox)
-    expected = {"contains-ci": "contains", "exact-cs": "equals"}[mode]
-    assert result.capabilities.text_default == expected
 
 
 @pytest.mark.parametrize("knobs", CONFIGURATIONS.values(), ids=CONFIGURATIONS.keys())
@@ -137,7 +125,7 @@ def test_every_read_goes_to_the_probed_administration(
 def test_with_allow_writes_one_create_and_one_delete_go_to_the_named_administration(
     asperion_sandbox: Sandbox, probed_tenant: int, asperion_tenant: int
 ) -> None:
-    before = asperion_sandbox.state.count(asperion_tenant, "debtor")
+    before = asperion_sandbox.state.count(asperion_tenant, "debtors")
     with asperion_sandbox.client() as client:
         asperion_sandbox.clear_log()
         result = probe(client, probed_tenant, allow_writes=True, write_tenant=asperion_tenant)
@@ -147,7 +135,7 @@ def test_with_allow_writes_one_create_and_one_delete_go_to_the_named_administrat
         ("DELETE", 204, asperion_tenant),
     ]
     assert writes[1].path == f"{writes[0].path}/{writes[1].path.rsplit('/', 1)[1]}"
-    assert asperion_sandbox.state.count(asperion_tenant, "debtor") == before
+    assert asperion_sandbox.state.count(asperion_tenant, "debtors") == before
     assert result.finding("writes").value == "create 201, delete 204"
     assert "writes" in result.capabilities.evidence
 
@@ -245,7 +233,7 @@ def test_the_evidence_names_each_request_and_never_a_secret(
 def test_page_size_falls_back_to_the_default_when_every_row_fits(
     asperion_sandbox: Sandbox,
 ) -> None:
-    tenant = asperion_sandbox.add_administration(records={"countries": 5, "debtor": 7})
+    tenant = asperion_sandbox.add_administration(records={"countries": 5, "debtors": 7})
     with asperion_sandbox.client() as client:
         finding, sample = check_page_size(Api(client, tenant, "X-Tenant-Id"))
     assert (finding.value, finding.measured) == (100, False)
@@ -254,7 +242,7 @@ def test_page_size_falls_back_to_the_default_when_every_row_fits(
 
 
 def test_without_countries_the_row_checks_keep_their_defaults(asperion_sandbox: Sandbox) -> None:
-    tenant = asperion_sandbox.add_administration(records={"countries": 0, "debtor": 5})
+    tenant = asperion_sandbox.add_administration(records={"countries": 0, "debtors": 5})
     with asperion_sandbox.client() as client:
         asperion_sandbox.clear_log()
         result = probe(client, tenant)
@@ -264,14 +252,14 @@ def test_without_countries_the_row_checks_keep_their_defaults(asperion_sandbox: 
     assert [getattr(result.capabilities, n) for n in kept] == [getattr(defaults, n) for n in kept]
     sent = {name for e in asperion_sandbox.requests("GET", "/v1/countries") for name, _ in e.params}
     assert sent == {"pageSize", "orderby", "id"}  # no range or text filter was sent
-    assert len(asperion_sandbox.requests("GET", "/v1/debtor*")) == 1  # for the page size only
+    assert len(asperion_sandbox.requests("GET", "/v1/debtors")) == 1  # for the page size only
 
 
 def test_page_size_keeps_a_size_the_server_answered_when_it_is_above_the_default(
     asperion_sandbox: Sandbox,
 ) -> None:
     asperion_sandbox.state.max_page_size = 500
-    tenant = asperion_sandbox.add_administration(records={"debtor": 180})
+    tenant = asperion_sandbox.add_administration(records={"debtors": 180})
     with asperion_sandbox.client() as client:
         finding, _ = check_page_size(Api(client, tenant, "X-Tenant-Id"))
     assert (finding.value, finding.measured) == (180, True)
