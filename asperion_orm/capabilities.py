@@ -38,7 +38,7 @@ class Capabilities:
     max_page_size: int = 100
     multi_field_order_by: bool = False
     range_filters: bool = True
-    text_comparison: bool = False
+    text_comparison: bool = True
     text_default: str = "contains"
     text_case_sensitive: bool | None = None
     max_url_bytes: int = 2000

@@ -25,7 +25,7 @@ from urllib.parse import urlencode
 
 from asperion_orm.capabilities import DEFAULT_CAPABILITIES, Capabilities
 from asperion_orm.exceptions import QueryError
-from asperion_orm.orm.fields import DateTime, String
+from asperion_orm.orm.fields import DateTime, Field, ForeignKey, String
 from asperion_orm.orm.lookups import EQUAL, Exact, In, Lookup, render
 from asperion_orm.orm.q import Q
 from asperion_orm.orm.where import Where
@@ -289,7 +289,7 @@ class _Split:
 
     def _lookup(self, lookup: Lookup) -> None:
         self.empty = self.empty or (isinstance(lookup, In) and not lookup.value)
-        if isinstance(lookup.field, String) and lookup.name in COMPARISONS:
+        if _is_text(lookup.field) and lookup.name in COMPARISONS:
             self._text(lookup, lookup, COMPARISONS[lookup.name])
             return
         pushed = self._push_equal(lookup) if lookup.server == (EQUAL,) else self._push_range(lookup)
@@ -327,7 +327,7 @@ class _Split:
         Django's ``exclude`` keeps) and when comparisons are known to respect case.
         """
         only = node.children[0] if len(node.children) == 1 else None
-        if not (node.negated and isinstance(only, Exact) and isinstance(only.field, String)):
+        if not (node.negated and isinstance(only, Exact) and _is_text(only.field)):
             return False
         if only.field.null or not (self.caps.text_comparison and self.caps.text_exact):
             return False
@@ -364,7 +364,7 @@ class _Split:
         if len({lookup.field.name for lookup in lookups}) != 1:
             return False
         merged = In(lookups[0].field, [v for c in lookups for v in _values(c)])
-        if isinstance(merged.field, String):
+        if _is_text(merged.field):
             self._text(node, merged, "Equals")
             return True
         return self._push_equal(merged)
@@ -374,6 +374,13 @@ class _Split:
         pairs = [(name, value) for name, values in self.equal.items() for value in values]
         comparisons = [(name + COMPARISON_SUFFIX, c) for name, c in self.comparisons.items()]
         return tuple(pairs) + tuple(comparisons) + tuple(self.ranges.items())
+
+
+def _is_text(field: Field[Any]) -> bool:
+    """Tell whether the server compares a field as text (a string, or a key to a string id)."""
+    if isinstance(field, ForeignKey):
+        field = field.key_field()
+    return isinstance(field, String)
 
 
 def _filtered_field(param: str) -> str:

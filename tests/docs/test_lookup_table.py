@@ -6,6 +6,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from asperion_orm.orm.lookups import EQUAL, LOOKUPS, Lookup
+from asperion_orm.orm.planner import plan
 from asperion_orm.resources import Debtor
 
 from .snippets import DOCS
@@ -44,8 +45,19 @@ def lookup_table() -> str:
     rows = [HEADER]
     for name in LOOKUPS:
         keyword, lookup = _example(name)
-        sent = f"`{urlencode(lookup.params())}`" if lookup.server else "(nothing)"
-        rows.append(f"| `{name}` | `{keyword}` | {sent} | {_evaluated_by(type(lookup))} |")
+        planned = plan(Debtor.objects.filter(**{keyword.split("=")[0]: lookup.value}).query)
+        filters = [(k, v) for k, v in planned.params if k not in ("page", "pageSize")]
+        sent = f"`{urlencode(filters)}`" if filters else "(nothing)"
+        if planned.verify:
+            by = (
+                "the server narrows (filterable text fields, with `_comparison`) and the "
+                "library verifies every row; otherwise the library"
+            )
+        elif planned.local:
+            by = "the library, over the streamed pages"
+        else:
+            by = _evaluated_by(type(lookup))
+        rows.append(f"| `{name}` | `{keyword}` | {sent} | {by} |")
     return "\n".join(rows)
 
 

@@ -22,6 +22,7 @@ from hypothesis import strategies as st
 
 import asperion_orm as asp
 from asperion_orm import Q, fields
+from asperion_orm.capabilities import Capabilities
 from asperion_orm.resources._managers import AllRowsManager
 from asperion_orm.session import Session
 from asperion_orm.testing.sandbox import Sandbox
@@ -452,7 +453,30 @@ def window(
 # -- the test ------------------------------------------------------------------------------------
 
 
-def test_random_queries_equal_the_reference(loaded: Loaded) -> None:
+# The server's text matching (the emulator's two modes) against what the client knows of it:
+# nothing (the defaults: every text condition the server answers is verified here), or what a
+# probe would find (on a case-sensitive Equals server the planner trusts the server's answer).
+SERVERS = [
+    pytest.param("contains-ci", Capabilities(), id="contains-ci/defaults"),
+    pytest.param("contains-ci", Capabilities(text_case_sensitive=False), id="contains-ci/probed"),
+    pytest.param("exact-cs", Capabilities(), id="exact-cs/defaults"),
+    pytest.param("exact-cs", Capabilities(text_case_sensitive=True), id="exact-cs/probed"),
+]
+
+
+@pytest.mark.parametrize(("text_match", "capabilities"), SERVERS)
+def test_random_queries_equal_the_reference(
+    loaded: Loaded, asperion_sandbox: Sandbox, text_match: str, capabilities: Capabilities
+) -> None:
+    asperion_sandbox.set_text_match(text_match)  # the plugin restores the default afterwards
+    client = asperion_sandbox.client(cache_ttl=0, capabilities=capabilities)
+    session = client.tenant(loaded.session.tenant)
+    runs = [0]
+    meta = session.get("debtors", [("name", "alp"), ("metaOnly", "true")], cache=False)["_meta"]
+    names = [row["name"] for row in loaded.rows]
+    contains = sum("alp" in name.casefold() for name in names)
+    assert meta["totalCount"] == (contains if text_match == "contains-ci" else names.count("alp"))
+
     @settings(
         max_examples=EXAMPLES,
         deadline=None,
@@ -461,13 +485,13 @@ def test_random_queries_equal_the_reference(loaded: Loaded) -> None:
     )
     @given(expr=expressions(Pools([r["id"] for r in loaded.rows], loaded.condition_ids)))
     def check(expr: Expr) -> None:
-        loaded.runs[0] += 1
+        runs[0] += 1
         note(repr(expr))
-        assert run_library(expr, loaded.session) == run_reference(expr, loaded.rows)
+        assert run_library(expr, session) == run_reference(expr, loaded.rows)
 
     check()
-    assert loaded.runs[0] >= EXAMPLES
-    print(f"differential test: {loaded.runs[0]} examples, 0 mismatches")
+    assert runs[0] >= EXAMPLES
+    print(f"differential test ({text_match}): {runs[0]} examples, 0 mismatches")
 
 
 def test_reference_and_rows_are_loaded(loaded: Loaded) -> None:

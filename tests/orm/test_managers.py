@@ -135,7 +135,7 @@ def test_managers_are_not_reachable_from_instances() -> None:
 def test_from_queryset_puts_queryset_methods_on_the_manager() -> None:
     queryset = Item.items.coded("X")
     assert isinstance(queryset, ItemQuerySet)
-    assert str(queryset.query) == "GET /articles?code=X&page=1&pageSize=2"
+    assert str(queryset.query) == "GET /articles?code=X&code_comparison=Equals&page=1&pageSize=2"
     chained = Item.items.filter(active=True).coded("Y")
     assert isinstance(chained, ItemQuerySet)
     assert "active=true&code=Y" in str(chained.query)

@@ -40,7 +40,7 @@ def test_every_lookup_is_covered_here() -> None:
 
 def test_exact_on_a_filterable_field_goes_to_the_server() -> None:
     delft = SampleDebtor.objects.filter(city="Delft")
-    assert sql(delft) == "GET /debtor?city=Delft&page=1&pageSize=100"
+    assert sql(delft) == "GET /debtor?city=Delft&city_comparison=Equals&page=1&pageSize=100"
     assert sql(SampleDebtor.objects.filter(city__exact="Delft")) == sql(delft)
 
 
@@ -136,13 +136,23 @@ def test_isnull_runs_locally() -> None:
     assert steps(SampleDebtor.objects.filter(email__isnull=True)) == ["filter (email__isnull)"]
 
 
-@pytest.mark.parametrize(
-    "lookup", ["contains", "icontains", "startswith", "istartswith", "endswith", "iendswith"]
-)
-def test_substring_lookups_run_locally(lookup: str) -> None:
+@pytest.mark.parametrize("lookup", ["icontains", "istartswith", "iendswith"])
+def test_case_insensitive_substring_lookups_run_locally(lookup: str) -> None:
     queryset = SampleDebtor.objects.filter(**{f"name__{lookup}": "bv"})
     assert sql(queryset) == "GET /debtor?page=1&pageSize=100"
     assert steps(queryset) == [f"filter (name__{lookup})"]
+
+
+@pytest.mark.parametrize(
+    ("lookup", "comparison"),
+    [("contains", "Contains"), ("startswith", "StartsWith"), ("endswith", "EndsWith")],
+)
+def test_substring_lookups_are_sent_with_their_comparison(lookup: str, comparison: str) -> None:
+    queryset = SampleDebtor.objects.filter(**{f"name__{lookup}": "bv"})
+    assert sql(queryset) == (
+        f"GET /debtor?name=bv&name_comparison={comparison}&page=1&pageSize=100"
+    )
+    assert steps(queryset) == [f"verify name__{lookup} (case)"]
 
 
 # -- Q trees, exclude, ordering, slices, only ----------------------------------------------------
@@ -150,8 +160,11 @@ def test_substring_lookups_run_locally(lookup: str) -> None:
 
 def test_same_field_or_is_pushed_down_and_text_verified() -> None:
     queryset = SampleDebtor.objects.filter(Q(city="Delft") | Q(city="Ede") | Q(city__in=["Epe"]))
-    assert sql(queryset) == "GET /debtor?city=Delft&city=Ede&city=Epe&page=1&pageSize=100"
-    assert steps(queryset) == ["verify city__exact or city__in (contains)"]
+    assert (
+        sql(queryset)
+        == "GET /debtor?city=Delft&city=Ede&city=Epe&city_comparison=Equals&page=1&pageSize=100"
+    )
+    assert steps(queryset) == ["verify city__exact or city__in (case)"]
     numbers = SampleDebtor.objects.filter(Q(id=1) | Q(id__in=[2]))
     assert sql(numbers) == "GET /debtor?id=1&id=2&page=1&pageSize=100"
     assert steps(numbers) == []
@@ -164,14 +177,14 @@ def test_cross_field_or_runs_locally() -> None:
 
 def test_exclude_runs_locally_while_filters_still_go_to_the_server() -> None:
     queryset = SampleDebtor.objects.filter(city="Ede").exclude(name__startswith="A")
-    assert sql(queryset) == "GET /debtor?city=Ede&page=1&pageSize=100"
-    assert steps(queryset) == ["verify city__exact (contains)", "filter (NOT (name__startswith))"]
+    assert sql(queryset) == "GET /debtor?city=Ede&city_comparison=Equals&page=1&pageSize=100"
+    assert steps(queryset) == ["verify city__exact (case)", "filter (NOT (name__startswith))"]
 
 
 def test_chained_filters_on_one_parameter_never_become_an_or() -> None:
     queryset = SampleDebtor.objects.filter(city="Ede").filter(city="Epe")
-    assert sql(queryset) == "GET /debtor?city=Ede&page=1&pageSize=100"
-    assert steps(queryset) == ["verify city__exact (contains)", "filter (city__exact)"]
+    assert sql(queryset) == "GET /debtor?city=Ede&city_comparison=Equals&page=1&pageSize=100"
+    assert steps(queryset) == ["verify city__exact (case)", "filter (city__exact)"]
 
 
 def test_single_field_order_goes_to_the_server() -> None:
@@ -250,9 +263,9 @@ def test_explain_lists_requests_and_local_steps() -> None:
     queryset = SampleDebtor.objects.filter(city="Ede", name__icontains="bv")
     text = queryset.order_by("city", "name")[:5]
     assert text.explain().splitlines() == [
-        "GET /debtor?city=Ede&page=1&pageSize=100",
+        "GET /debtor?city=Ede&city_comparison=Equals&page=1&pageSize=100",
         "  ...then the remaining pages, fetched concurrently",
-        "server narrows: city=Ede; verified here: city__exact (contains)",
+        "server narrows: city=Ede; city_comparison=Equals; verified here: city__exact (case)",
         "local: filter (name__icontains)",
         "local: order by city, name",
         "local: slice [0:5]",
@@ -282,7 +295,9 @@ def test_explain_of_a_slice_within_one_page_says_one_request() -> None:
 
 def test_with_params_are_sent_and_shown() -> None:
     queryset = SampleDebtor.objects.with_params(Mode="x", Level=2, Flag=True).filter(city="Ede")
-    assert sql(queryset) == "GET /debtor?Flag=true&Level=2&Mode=x&city=Ede&page=1&pageSize=100"
+    assert sql(queryset) == (
+        "GET /debtor?Flag=true&Level=2&Mode=x&city=Ede&city_comparison=Equals&page=1&pageSize=100"
+    )
     assert "Mode=x" in queryset.explain()
     assert "Mode" not in sql(SampleDebtor.objects.all())
 
@@ -450,7 +465,7 @@ def test_prefetch_of_a_non_relation_names_the_choices() -> None:
 def test_chaining_clones() -> None:
     base = SampleDebtor.objects.filter(city="Ede")
     narrowed = base.filter(name="X")
-    assert sql(base) == "GET /debtor?city=Ede&page=1&pageSize=100"
+    assert sql(base) == "GET /debtor?city=Ede&city_comparison=Equals&page=1&pageSize=100"
     assert "name=X" in sql(narrowed)
 
 

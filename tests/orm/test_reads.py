@@ -250,7 +250,7 @@ def test_count_with_local_steps_warns_once_per_shape(shared_session: Session) ->
         Debtor.objects.filter(name__icontains="bv").count()
     with pytest.warns(LocalEvaluationWarning) as caught:
         Debtor.objects.filter(name__icontains="zz").count()
-        Debtor.objects.filter(phone_number__startswith="06").count()
+        Debtor.objects.filter(phone_number__istartswith="06").count()
     assert len(caught) == 1
 
 

@@ -15,10 +15,12 @@ from asperion_orm.session import DEFAULT_BASE_URL
 
 from .models import SampleDebtor
 
-LIVE = Capabilities(text_comparison=True)  # Contains by default, case unknown
+LIVE = Capabilities()  # the defaults: _comparison taken, Contains without it, case unknown
 CASE_SENSITIVE = Capabilities(text_comparison=True, text_case_sensitive=True)
 CASE_INSENSITIVE = Capabilities(text_comparison=True, text_case_sensitive=False)
-EQUALS_NO_COMPARISON = Capabilities(text_default="equals", text_case_sensitive=True)
+EQUALS_NO_COMPARISON = Capabilities(
+    text_comparison=False, text_default="equals", text_case_sensitive=True
+)
 
 
 def planned(queryset: object, caps: Capabilities) -> Plan:
@@ -41,7 +43,7 @@ def test_exact_on_text_says_equals_and_is_verified_while_case_is_unknown() -> No
 
 def test_without_comparison_a_contains_server_only_narrows_an_equality() -> None:
     queryset = SampleDebtor.objects.filter(name="ACME")
-    contains = Capabilities(text_case_sensitive=True)
+    contains = Capabilities(text_comparison=False, text_case_sensitive=True)
     assert sent(queryset, contains) == "GET /debtor?name=ACME&page=1&pageSize=100"
     assert planned(queryset, contains).local_steps() == ["verify name__exact (contains)"]
     assert planned(queryset, EQUALS_NO_COMPARISON).local_steps() == []

@@ -290,11 +290,21 @@ def test_journal_entry_log_points_at_entries(asperion_session: Session, rows: Ro
     )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the planner verifies text conditions on String fields only; a key to a string-keyed "
-    "model (journal_id, vat_code_id) is compared with Contains by the server too",
-)
 def test_a_filter_on_a_string_key_is_exact(asperion_session: Session) -> None:
     assert SalesInvoice.objects.filter(journal="7").count() == 0  # the server's Contains: "70"
     assert list(LedgerAccount.objects.filter(vat_code="VH")) == []  # and "VH21"
+
+
+def test_validate_only_is_checked_by_the_server_and_creates_nothing(
+    asperion_session: Session, asperion_sandbox: Sandbox
+) -> None:
+    before = Debtor.objects.count()
+    with pytest.raises(ValidationError) as info:
+        Debtor(name="Jansen", payment_condition_id=999_999).full_clean(remote=True)
+    assert list(info.value.errors) == ["payment_condition"]  # only the server knows the ids
+    debtor = Debtor(name="Bakkerij Jansen")
+    debtor.save(validate_only=True)
+    assert debtor.pk is None and debtor._state.adding
+    posts = asperion_sandbox.requests("POST", "/v1/debtors")
+    assert len(posts) == 2 and all(("validateOnly", "true") in p.params for p in posts)
+    assert Debtor.objects.count() == before
