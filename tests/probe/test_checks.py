@@ -14,6 +14,7 @@ from requests.adapters import BaseAdapter
 from requests.structures import CaseInsensitiveDict
 
 from asperion_orm import Client, MemoryTokenStore, Token
+from asperion_orm.capabilities import Capabilities
 from asperion_orm.probe import (
     Api,
     check_order_by,
@@ -165,10 +166,10 @@ def test_text_checks_keep_the_defaults_without_a_usable_name(
 ) -> None:
     scripted = ScriptedServer()
     findings = check_text(Api(connect(scripted), 7, "X-Tenant-Id"), [{"id": 1, "name": "123"}])
-    assert [(f.value, f.measured) for f in findings] == [
-        (False, False),
-        ("contains", False),
-        (None, False),
+    defaults = Capabilities()
+    keys = ["text_comparison", "text_default", "text_case_sensitive"]
+    assert [(f.name, f.value, f.measured) for f in findings] == [
+        (key, getattr(defaults, key), False) for key in keys
     ]
     assert scripted.paths == []
 
