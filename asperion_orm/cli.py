@@ -30,6 +30,7 @@ import click
 
 from asperion_orm import _json
 from asperion_orm._files import write_atomic
+from asperion_orm.capabilities import Capabilities
 from asperion_orm.exceptions import AsperionError, ConfigurationError, ReauthorizationRequired
 
 if TYPE_CHECKING:
@@ -112,7 +113,7 @@ class Profile:
         values.update({key: value for key, value in options.items() if value})
         return Profile(**values)
 
-    def client(self, token_file: Path) -> Client:
+    def client(self, token_file: Path, capabilities: Capabilities | Path | None = None) -> Client:
         """Return a client for this profile whose tokens live in ``token_file``."""
         from asperion_orm.client import Client
         from asperion_orm.http.tokens import FileTokenStore
@@ -131,6 +132,7 @@ class Profile:
             identity_url=self.identity_url,
             ca_bundle=self.ca_bundle,
             token_store=FileTokenStore(token_file),
+            capabilities=capabilities,
         )
 
 
@@ -212,22 +214,27 @@ def _profile(options: Mapping[str, Any]) -> Profile:
     return Profile.load(config_dir()).merged({k: options.get(k) for k in PROFILE_FIELDS})
 
 
-def saved_client(**options: Any) -> Client:
+def saved_client(capabilities: Capabilities | Path | None = None, **options: Any) -> Client:
     """Return a client for the login ``asperion login`` saved (for scripts and notebooks).
 
     Keyword arguments (``client_id``, ``base_url``, ``ca_bundle``, ...) override the saved
     profile; the tokens stay in ``tokens.json`` under :func:`config_dir`, refreshed in place.
+    The capabilities ``asperion probe`` wrote there are used unless ``capabilities`` is given.
     """
-    return _profile(options).client(config_dir() / "tokens.json")
+    if capabilities is None and capabilities_path().exists():
+        capabilities = capabilities_path()
+    return _profile(options).client(config_dir() / "tokens.json", capabilities)
 
 
-def _logged_in_client(options: Mapping[str, Any]) -> Client:
+def _logged_in_client(
+    options: Mapping[str, Any], capabilities: Capabilities | None = None
+) -> Client:
     """Return a client for the saved login, or fail with the hint to log in."""
     from asperion_orm.http.tokens import FileTokenStore
 
     if FileTokenStore(config_dir() / "tokens.json").load() is None:
         raise click.ClickException(f"No token is stored yet; {LOGIN_HINT} first.")
-    return saved_client(**options)
+    return saved_client(capabilities, **options)
 
 
 # -- the command group ---------------------------------------------------------------------------
@@ -734,7 +741,8 @@ def probe_command(
 
     path = out or capabilities_path()
     _writable_directory(path)  # fail on a bad --out before any request
-    with _logged_in_client(options) as client:
+    # The probe assumes nothing: an earlier file (maybe for another environment) is not read.
+    with _logged_in_client(options, Capabilities()) as client:
         target = _reachable(client, tenant, write_tenant)
         result = probe(client, target, allow_writes=allow_writes, write_tenant=write_tenant)
     result.capabilities.save(path)

@@ -168,3 +168,22 @@ def test_an_out_path_that_cannot_be_written_is_refused_before_any_request(
     assert result.stderr.startswith(f"Error: cannot write {blocker / 'caps.json'} (")
     assert result.stderr.endswith("pass --out with a file in a writable directory.\n")
     assert interactive_sandbox.request_log == []
+
+
+def test_the_other_commands_use_the_file_the_probe_wrote(
+    interactive_sandbox: Sandbox, logged_in: Invoke, config_home: Path
+) -> None:
+    path = config_home / "asperion" / "capabilities.json"
+    Capabilities(max_page_size=40, base_url=interactive_sandbox.base_url).save(path)
+    interactive_sandbox.clear_log()
+    result = logged_in("get", "debtors", "--format", "jsonl", "--fields", "id")
+    assert result.exit_code == 0, result.output
+    sizes = {dict(entry.params)["pageSize"] for entry in interactive_sandbox.requests("GET")}
+    assert sizes == {"40"}
+    # A file for another environment stops the command with the file and the key named...
+    Capabilities(base_url="https://api-sandbox.asperion.nl/v1").save(path)
+    refused = logged_in("get", "debtors")
+    assert refused.exit_code == 1 and str(path) in refused.stderr and "'base_url'" in refused.stderr
+    # ...but not the probe, which assumes nothing and writes a fresh one.
+    assert logged_in("probe").exit_code == 0
+    assert Capabilities.load(path).base_url == interactive_sandbox.base_url
