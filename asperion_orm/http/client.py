@@ -8,15 +8,17 @@ It knows no tenant and no model: a ``Session`` adds the tenant header and checks
 from __future__ import annotations
 
 import random
+import re
 import threading
 import time
+import unicodedata
 import uuid
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Any, Self
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 import requests
 from requests.adapters import BaseAdapter
@@ -48,6 +50,7 @@ ENVIRONMENTS: dict[str, tuple[str, str]] = {
 DEFAULT_BASE_URL = ENVIRONMENTS["production"][0]
 
 _USER_AGENT = "asperion-orm"
+_DECODE_ROUNDS = 4
 
 UploadFile = tuple[str, bytes, str]
 """One file of a multipart upload: file name, content and content type."""
@@ -181,10 +184,11 @@ class HttpClient:
     def url(self, path: str) -> str:
         """Return the absolute URL of an API path such as ``debtor/42``."""
         clean = path.strip("/")
-        if not clean or any(c in clean for c in "?#\r\n") or ".." in clean.split("/"):
+        if not _is_resource_path(clean):
             raise ConfigurationError(
-                f"{path!r} is not a resource path; pass query values as params and build paths "
-                "with Session.path(...)."
+                f"{path!r} is not a resource path (no empty, '.' or '..' segment, however "
+                "encoded, and no control character); pass query values as params and build "
+                "paths with Session.path(...)."
             )
         return f"{self.base_url}/{clean}"
 
@@ -334,6 +338,29 @@ def _encode(
     if body is not None:
         return _json.dumps(dict(body)).encode(), "application/json"
     return None, None
+
+
+def _is_resource_path(path: str) -> bool:
+    """Tell whether ``path`` is safe to append to the base URL.
+
+    Servers and gateways may percent-decode a path (sometimes twice), fold Unicode look-alikes
+    and treat ``\\`` as ``/`` before they merge dot segments, so the path is normalised that
+    way first: ``%2e%2e``, ``%252e%252e``, ``%2F..%2F`` and fullwidth dots all count as ``..``.
+    """
+    if not path or any(c in path for c in "?#") or "" in path.split("/"):
+        return False
+    text = path
+    for _ in range(_DECODE_ROUNDS):
+        decoded = unquote(text)
+        if decoded == text:
+            break
+        text = decoded
+    else:
+        return False  # still encoded after several rounds: nothing legitimate looks like that
+    text = unicodedata.normalize("NFKC", text)
+    if any(ord(c) < 0x20 or ord(c) == 0x7F for c in text):
+        return False
+    return not any(part in (".", "..") for part in re.split(r"[/\\]", text))
 
 
 def _request_id() -> str:

@@ -392,6 +392,21 @@ def test_bad_paths_are_refused_before_sending(make_client: MakeClient, path: str
 
 
 @pytest.mark.parametrize(
+    "path",
+    ["debtors/%2e%2e/admin", "debtors/%2E%2E", "debtors/.%2e/x", "debtors/%2e", "%2e%2e",
+     "debtors/%252e%252e/x", "debtors/1%2F..%2Fadmin", "debtors\\..\\x",
+     "debtors/%ef%bc%8e%ef%bc%8e", "debtors/%0d%0aX-Evil:%201", "debtors/%00", "debtors//5"],
+)  # fmt: skip
+def test_encoded_dot_segments_are_refused_before_sending(
+    make_client: MakeClient, fake: FakeServer, path: str
+) -> None:
+    client = make_client()
+    with pytest.raises(ConfigurationError, match="not a resource path"):
+        client.tenant(1).get(path)
+    assert fake.api_requests() == []
+
+
+@pytest.mark.parametrize(
     "kwargs",
     [{"max_concurrency": 0}, {"timeout": (0, 1)}, {"tenant_header": "X Bad"},
      {"environment": "mars"}],
