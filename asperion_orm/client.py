@@ -17,7 +17,7 @@ from asperion_orm.http.cache import CacheStore
 from asperion_orm.http.client import ENVIRONMENTS, HttpClient
 from asperion_orm.http.retry import RetryPolicy
 from asperion_orm.http.tokens import TokenStore
-from asperion_orm.http.transport import Transport
+from asperion_orm.http.transport import Transport, check_header_name
 from asperion_orm.resources.administration import Administration
 from asperion_orm.session import AccountSession, Session
 
@@ -62,8 +62,7 @@ class Client(HttpClient):
     ) -> None:
         caps, source = _capabilities(capabilities)
         tenant_header = caps.tenant_header if tenant_header is None else tenant_header
-        if not tenant_header or any(c in tenant_header for c in ":\r\n "):
-            raise ConfigurationError(f"{tenant_header!r} is not a valid header name.")
+        check_header_name(tenant_header, "tenant_header")
         super().__init__(
             client_id,
             client_secret,

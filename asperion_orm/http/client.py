@@ -39,7 +39,7 @@ from asperion_orm.http.retry import (
     parse_retry_after,
 )
 from asperion_orm.http.tokens import MemoryTokenStore, Token, TokenStore
-from asperion_orm.http.transport import Transport, check_url
+from asperion_orm.http.transport import Transport, check_language, check_url
 
 __all__ = ["DEFAULT_BASE_URL", "ENVIRONMENTS", "HttpClient", "UploadFile"]
 
@@ -93,7 +93,7 @@ class HttpClient:
         self.environment = environment
         self.base_url = check_url(base_url or default_base, allow_http=allow_http)
         self.identity_url = check_url(identity_url or default_identity, allow_http=allow_http)
-        self.language = language
+        self.language = check_language(language)
         self.max_concurrency = max_concurrency
         self.public_headers = public_headers
         self.retry = retry or RetryPolicy()

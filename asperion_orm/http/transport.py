@@ -9,6 +9,7 @@ never retries by itself (``max_retries=0``): the retry policy decides.
 from __future__ import annotations
 
 import ipaddress
+import re
 import ssl
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -19,9 +20,31 @@ from requests.adapters import BaseAdapter, HTTPAdapter
 
 from asperion_orm.exceptions import ConfigurationError
 
-__all__ = ["TLSAdapter", "Transport", "check_url", "tls_context"]
+__all__ = [
+    "RESERVED_HEADERS",
+    "TLSAdapter",
+    "Transport",
+    "check_header_name",
+    "check_language",
+    "check_url",
+    "tls_context",
+]
 
 Timeout = tuple[float, float]
+
+# Headers the client, requests or HTTP itself sets: a configurable header must not replace them.
+RESERVED_HEADERS = frozenset(
+    {
+        "accept", "accept-encoding", "accept-language", "authorization", "connection",
+        "content-encoding", "content-length", "content-type", "cookie", "expect", "forwarded",
+        "host", "keep-alive", "proxy-authorization", "proxy-connection", "te", "trailer",
+        "transfer-encoding", "upgrade", "user-agent", "x-forwarded-for", "x-forwarded-host",
+        "x-forwarded-proto", "x-http-method-override", "x-request-id",
+    }
+)  # fmt: skip
+_TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")  # a header name (RFC 9110 token)
+_RANGE = r"(?:\*|[A-Za-z]{1,8}(?:-[A-Za-z0-9]{1,8})*)(?:[ \t]*;[ \t]*q=[01](?:\.[0-9]{0,3})?)?"
+_ACCEPT_LANGUAGE = re.compile(rf"{_RANGE}(?:[ \t]*,[ \t]*{_RANGE})*")
 
 
 def tls_context(ca_bundle: str | None = None) -> ssl.SSLContext:
@@ -71,8 +94,40 @@ class TLSAdapter(HTTPAdapter):
         return super().send(request, stream, timeout, True, cert, dict(proxies or {}))
 
 
+def check_header_name(name: str, argument: str) -> str:
+    """Return ``name`` if it can name a header of the client's own, else raise.
+
+    It must be a plain header name, and none the client or HTTP sets itself (``Host``,
+    ``Authorization``, ...), which it would silently replace.
+    """
+    if not isinstance(name, str) or not _TOKEN.fullmatch(name):
+        raise ConfigurationError(
+            f"{argument}={name!r} is not a valid header name: use letters, digits and '-', "
+            "for example 'X-Tenant-Id'."
+        )
+    if name.lower() in RESERVED_HEADERS:
+        raise ConfigurationError(
+            f"{argument}={name!r} would replace a header the client or HTTP sets itself; use "
+            "the header the API names, for example 'X-Tenant-Id'."
+        )
+    return name
+
+
+def check_language(language: str) -> str:
+    """Return ``language`` if it is an ``Accept-Language`` value ("nl-NL", "nl, en;q=0.5")."""
+    if not isinstance(language, str) or not _ACCEPT_LANGUAGE.fullmatch(language):
+        raise ConfigurationError(
+            f"language={language!r} is not a language tag: use one such as 'en-US' or 'nl-NL'."
+        )
+    return language
+
+
 def check_url(url: str, *, allow_http: bool = False) -> str:
     """Return ``url`` without a trailing slash, refusing anything but HTTPS (or loopback HTTP)."""
+    if any(ord(c) <= 0x20 or ord(c) == 0x7F for c in url):
+        raise ConfigurationError(
+            f"{url!r} contains whitespace or a control character; pass the plain URL."
+        )
     parts = urlsplit(url)
     if not parts.hostname or parts.scheme not in ("https", "http"):
         raise ConfigurationError(f"{url!r} is not an absolute https:// URL.")

@@ -416,6 +416,32 @@ def test_bad_arguments_are_configuration_errors(kwargs: dict[str, object]) -> No
         Client("app", "s", "http://127.0.0.1/cb", **kwargs)  # type: ignore[arg-type]
 
 
+@pytest.mark.parametrize(
+    "kwargs",
+    [{"language": "en-US\r\nX-Evil: 1"}, {"language": "nl\x00"}, {"language": "en\n"},
+     {"language": ""}, {"tenant_header": "Authorization"}, {"tenant_header": "host"},
+     {"tenant_header": "Content-Length"}, {"tenant_header": "X-Tenant\x00Id"},
+     {"tenant_header": "X-Tenant\r\nId"}, {"tenant_header": "X-Tenant(Id)"},
+     {"tenant_header": "Accept-Language"}, {"tenant_header": "Cookie"},
+     {"base_url": "https://api.test/v1\r\nX-Evil: 1", "identity_url": "https://id.test"},
+     {"base_url": "https://api.test/v1", "identity_url": "https://id.test/\x00"}],
+)  # fmt: skip
+def test_arguments_that_would_reach_a_header_unchecked_are_refused(
+    kwargs: dict[str, object],
+) -> None:
+    with pytest.raises(ConfigurationError) as info:
+        Client("app", "s", "http://127.0.0.1/cb", **kwargs)  # type: ignore[arg-type]
+    assert "\n" not in str(info.value) and "\x00" not in str(info.value)
+
+
+@pytest.mark.parametrize("language", ["nl", "nl-NL", "en-US", "zh-Hant-TW", "nl-NL, en;q=0.5"])
+def test_language_tags_and_lists_are_accepted(
+    make_client: MakeClient, fake: FakeServer, language: str
+) -> None:
+    make_client(language=language).tenant(1).get("debtors")
+    assert fake.api_requests()[0].headers["Accept-Language"] == language
+
+
 def test_environments_pick_the_documented_hosts() -> None:
     sandbox = Client("app", "s", "http://127.0.0.1/cb", environment="sandbox")
     production = Client("app", "s", "http://127.0.0.1/cb")
