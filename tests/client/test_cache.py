@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import tracemalloc
 from collections.abc import Callable
 
 import pytest
@@ -39,6 +40,24 @@ def test_the_store_is_bounded_in_bytes() -> None:
     assert store.get("a") is None and store.get("e") == b"x" * 700
     store.set("huge", b"x" * 5000, ttl=60)  # larger than the whole cache: not stored
     assert store.get("huge") is None and store.get("e") is not None
+
+
+@pytest.mark.parametrize("body_size", [2, 100, 1000])
+def test_the_byte_bound_counts_what_an_entry_really_takes_in_memory(body_size: int) -> None:
+    store = MemoryCacheStore(max_bytes=10**9)
+    cache = ResponseCache(store, ttl=60)
+    scope = ("https://api.asperion.nl/v1", "app", "0123456789abcdef0123456789abcdef", 1234, "en-US")
+    namespace = cache.namespace("https://api.asperion.nl/v1", 1234, "debtors")
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        for page in range(2000):
+            key = cache.key(scope, namespace, "debtors", [("page", str(page)), ("pageSize", "100")])
+            store.set(key, b"x" * body_size + str(page).encode(), ttl=60)
+        taken = tracemalloc.get_traced_memory()[0] - before
+    finally:
+        tracemalloc.stop()
+    assert 0.8 <= taken / store.size <= 1.25, f"{taken} bytes taken, {store.size} counted"
 
 
 def test_a_bump_changes_the_generation_and_clear_keeps_it() -> None:
