@@ -12,8 +12,20 @@ _encode_string = json.encoder.encode_basestring_ascii
 
 
 def loads(text: str | bytes) -> Any:
-    """Parse JSON, turning every number with a fraction or exponent into a ``Decimal``."""
-    return json.loads(text, parse_float=Decimal)
+    """Parse JSON, turning every number with a fraction or exponent into a ``Decimal``.
+
+    Anything that is not plain JSON raises ``ValueError``: ``NaN`` and ``Infinity`` (they would
+    load as ``float``), invalid UTF-8, integers longer than ``int`` reads (4,300 digits) and
+    nesting deeper than the interpreter's recursion limit.
+    """
+    try:
+        return json.loads(text, parse_float=Decimal, parse_constant=_refuse_constant)
+    except RecursionError:
+        raise ValueError("JSON nested too deeply") from None
+
+
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number")
 
 
 def dumps(value: Any) -> str:

@@ -112,8 +112,17 @@ class ResponseInfo:
             status_code=int(response.status_code),
             reason=str(response.reason or ""),
             headers=redact_headers(response.headers, allowed),
-            text=response.text[:4000],
+            text=_head(response),
         )
+
+
+def _head(response: Any, limit: int = 4000) -> str:
+    """Return the start of a response's body as text (without decoding all of a huge one)."""
+    head = (response.content or b"")[:limit]
+    try:
+        return head.decode(response.encoding or "utf-8", "replace")[:limit]
+    except LookupError:  # a charset Python does not know
+        return head.decode("utf-8", "replace")
 
 
 def log_attempt(

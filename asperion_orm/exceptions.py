@@ -19,7 +19,8 @@
         ├── NotFound                404
         ├── MethodNotAllowed        405
         ├── RateLimited             429
-        └── ServerError             5xx
+        ├── ServerError             5xx
+        └── InvalidResponse         an answer whose body cannot be used (malformed, no envelope)
 
 Every exception chains its cause (``raise ... from exc``) and never carries a token, secret or
 authorization code in its message or attributes.
@@ -39,6 +40,7 @@ __all__ = [
     "ConfigurationError",
     "DoesNotExist",
     "FieldError",
+    "InvalidResponse",
     "MethodNotAllowed",
     "MultipleObjectsReturned",
     "NoSessionError",
@@ -201,6 +203,14 @@ class ServerError(APIError):
     """5xx after the retry policy gave up."""
 
     status_code = 500
+
+
+class InvalidResponse(APIError):
+    """The server answered, but with a body the client cannot use; it was never cached.
+
+    ``status_code`` is the status of that answer (often 200); ``request`` is the redacted
+    request. After a write, the write may have been applied.
+    """
 
 
 _BY_STATUS: dict[int, type[APIError]] = {

@@ -17,6 +17,7 @@ import itertools
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
+from decimal import Decimal
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import quote
@@ -145,9 +146,11 @@ class Session:
     ) -> dict[str, Any]:
         """GET ``path`` for this tenant: the parsed body, envelope included (cached raw)."""
         if not cache or ttl == 0 or self.client.cache.ttl <= 0:
-            return self._checked(self._fetch(path, params))
+            return self._fetch(path, params)[1]
         key = self._key(path, params)
-        return self.client.cache.fetch(key, lambda: self._fetch(path, params), self._checked, ttl)
+        return self.client.cache.fetch(
+            key, lambda: self._fetch(path, params), lambda body: self._checked(body, params), ttl
+        )
 
     def get_many(
         self,
@@ -193,7 +196,8 @@ class Session:
         """Return the parsed cached body of a GET, or ``None`` when it is not cached."""
         if self.client.cache.ttl <= 0:
             return None
-        return self.client.cache.peek(self._key(path, params), self._checked)
+        key = self._key(path, params)
+        return self.client.cache.peek(key, lambda body: self._checked(body, params))
 
     # -- writes ---------------------------------------------------------------------------
 
@@ -227,7 +231,7 @@ class Session:
             response = self._request("POST", path, files=files)
         finally:
             self.client.cache.invalidate(self._namespace(path))
-        return self._checked(response.content) if response.content else {}
+        return self._checked(response.content, response=response) if response.content else {}
 
     def delete(self, path: str) -> None:
         """Delete an object."""
@@ -277,21 +281,47 @@ class Session:
         finally:
             # Even a failed or ambiguous write may have changed the resource.
             self.client.cache.invalidate(self._namespace(path))
-        return self._checked(response.content) if response.content else {}
+        return self._checked(response.content, response=response) if response.content else {}
 
-    def _fetch(self, path: str, params: Params) -> bytes:
-        return self._request("GET", path, params).content
+    def _fetch(self, path: str, params: Params) -> tuple[bytes, dict[str, Any]]:
+        """GET once: the raw body (what the cache keeps) and its checked, parsed form."""
+        response = self._request("GET", path, params)
+        return response.content, self._checked(response.content, params, response)
 
-    def _checked(self, body: bytes) -> dict[str, Any]:
-        """Parse a body, refusing another tenant's data (so it never reaches the cache)."""
-        data = _json.loads(body) if body else {}
-        if not isinstance(data, dict):
-            raise TenantMismatchError(self.tenant, None)
+    def _checked(
+        self, body: bytes, params: Params = (), response: requests.Response | None = None
+    ) -> dict[str, Any]:
+        """Parse a body, refusing another tenant's data or a malformed answer.
+
+        Both raise before the body can reach the cache. ``params`` tell a list page or a
+        count from a single object; ``response`` is the answer the body came with (``None``
+        for a cached body).
+        """
+        data = self._parsed(body, response)
         meta = data.get("_meta")
         actual = meta.get("administrationId") if isinstance(meta, dict) else None
         if actual is None or str(actual) != str(self.tenant):
             raise TenantMismatchError(self.tenant, actual)
+        self._check_envelope(data, params, response)
         return data
+
+    def _parsed(self, body: bytes, response: requests.Response | None) -> dict[str, Any]:
+        """Parse a JSON object body, or raise ``InvalidResponse``."""
+        try:
+            data = _json.loads(body) if body else {}
+        except ValueError as exc:
+            raise self.client.invalid_response(f"not JSON: {exc}", response) from exc
+        if not isinstance(data, dict):
+            raise self.client.invalid_response("not a JSON object", response)
+        return data
+
+    def _check_envelope(
+        self, data: dict[str, Any], params: Params, response: requests.Response | None
+    ) -> None:
+        """Raise ``InvalidResponse`` when a list page or a count lacks what its reader needs."""
+        problem = _envelope_problem(data, params)
+        if problem is not None:
+            raise self.client.invalid_response(problem, response)
 
     def _key(self, path: str, params: Params) -> str:
         scope = self.client.cache_scope(self.tenant)
@@ -327,11 +357,61 @@ class AccountSession(Session):
             raise ConfigurationError("The account session only reads; write within a tenant.")
         return self.client.request(method, path, params=params)
 
-    def _checked(self, body: bytes) -> dict[str, Any]:
-        data = _json.loads(body) if body else {}
-        if not isinstance(data, dict):
-            raise ConfigurationError("Expected a JSON object from the API.")
+    def _checked(
+        self, body: bytes, params: Params = (), response: requests.Response | None = None
+    ) -> dict[str, Any]:
+        data = self._parsed(body, response)
+        self._check_envelope(data, params, response)
         return data
+
+
+_COUNT_LIMIT = 2**63  # counts beyond a 64-bit integer are no count a server keeps
+
+
+def _envelope_problem(data: dict[str, Any], params: Params) -> str | None:
+    """Return what a list page or count answer lacks, or ``None`` when it can be read.
+
+    A page (``page``/``pageSize`` asked) needs ``_data``, a list of objects; a count
+    (``MetaOnly=true``) needs ``_meta.totalCount``. ``_meta.totalCount`` and
+    ``_meta.pageCount`` are counts when present: integers from 0 (an integral ``1E+3`` is
+    turned into ``1000`` in place).
+    """
+    asked = {name.lower(): value for name, value in params}
+    meta = data.get("_meta")
+    meta = meta if isinstance(meta, dict) else {}
+    for name in ("totalCount", "pageCount"):
+        if meta.get(name) is not None:
+            count = _count(meta[name])
+            if count is None:
+                return f"_meta.{name} is {_short(meta[name])}, not a count"
+            meta[name] = count
+    if str(asked.get("metaonly", "")).lower() == "true":
+        return None if meta.get("totalCount") is not None else "_meta.totalCount is missing"
+    if "page" in asked or "pagesize" in asked:
+        rows = data.get("_data")
+        if not isinstance(rows, list) or not all(isinstance(row, dict) for row in rows):
+            return f"_data is {_short(rows)}, not a list of objects"
+    return None
+
+
+def _count(value: Any) -> int | None:
+    """Return ``value`` as a count (a whole number from 0), or ``None``."""
+    if isinstance(value, bool) or not isinstance(value, int | Decimal):
+        return None
+    if isinstance(value, Decimal) and not (
+        value.is_finite() and abs(value.adjusted()) < 19 and value == value.to_integral_value()
+    ):
+        return None  # checked before int(): int(Decimal("1E+999999999")) would never end
+    count = int(value)
+    return count if 0 <= count < _COUNT_LIMIT else None
+
+
+def _short(value: Any) -> str:
+    """Describe a JSON value in a few words (never ``repr`` a container: it may nest deep)."""
+    if isinstance(value, list | dict):
+        return "an object" if isinstance(value, dict) else "an array with a non-object item"
+    text = "null" if value is None else repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
 
 
 def current_session(default: Session | None = None) -> Session:

@@ -168,14 +168,15 @@ class ResponseCache:
     def fetch(
         self,
         key: str,
-        load: Callable[[], bytes],
+        load: Callable[[], tuple[bytes, T]],
         parse: Callable[[bytes], T],
         ttl: float | None = None,
     ) -> T:
         """Return the parsed body for ``key``, calling ``load`` once however many ask at once.
 
-        A loaded body is parsed before it is stored: ``parse`` raises for anything that may
-        not be cached (another tenant's data); ``load`` raises for errors.
+        ``load`` returns the raw body and its parsed form, and raises for errors and for
+        anything that may not be cached (another tenant's data, a malformed body), so only
+        a body that parsed is stored; ``parse`` reads a stored body.
         """
         with self._cond:
             while True:
@@ -187,8 +188,7 @@ class ResponseCache:
                     break
                 self._cond.wait()
         try:
-            body = load()
-            parsed = parse(body)
+            body, parsed = load()
             self.store.set(key, body, self.ttl if ttl is None else ttl)
             return parsed
         finally:

@@ -25,10 +25,15 @@ from requests.adapters import BaseAdapter
 from urllib3.filepost import encode_multipart_formdata
 
 from asperion_orm import _json
-from asperion_orm._log import ResponseInfo, log_attempt, log_retry
-from asperion_orm.exceptions import APIError, AsperionError, ConfigurationError
+from asperion_orm._log import log_attempt, log_retry
+from asperion_orm.exceptions import AsperionError, ConfigurationError, InvalidResponse
 from asperion_orm.http.cache import CacheStore, MemoryCacheStore, ResponseCache
-from asperion_orm.http.errors import ambiguous_write, api_error, transport_error
+from asperion_orm.http.errors import (
+    ambiguous_write,
+    api_error,
+    invalid_response,
+    transport_error,
+)
 from asperion_orm.http.oauth import OAuth
 from asperion_orm.http.retry import (
     Attempt,
@@ -233,21 +238,23 @@ class HttpClient:
         return self._result(call, final, attempts[:-1])
 
     def parse(self, response: requests.Response) -> dict[str, Any]:
-        """Parse a JSON object body (numbers with a fraction become ``Decimal``)."""
+        """Parse a JSON object body (numbers with a fraction become ``Decimal``).
+
+        Anything else raises ``InvalidResponse``.
+        """
         if not response.content:
             return {}
         try:
             data = _json.loads(response.content)
         except ValueError as exc:
-            raise APIError(
-                f"{response.request.method} {urlsplit(response.url).path} answered "
-                f"{response.status_code} with a body that is not JSON; check base_url.",
-                status_code=response.status_code,
-                response=ResponseInfo.from_response(response),
-            ) from exc
+            raise self.invalid_response(f"not JSON: {exc}", response) from exc
         if not isinstance(data, dict):
-            raise APIError("Expected a JSON object from the API.", status_code=200)
+            raise self.invalid_response("not a JSON object", response)
         return data
+
+    def invalid_response(self, reason: str, response: requests.Response | None) -> InvalidResponse:
+        """Return the error for an answer whose body cannot be used, with the redacted request."""
+        return invalid_response(reason, response, self.public_headers)
 
     def _headers(self, content_type: str | None) -> dict[str, str]:
         headers = {

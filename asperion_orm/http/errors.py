@@ -17,6 +17,7 @@ from asperion_orm._log import RequestInfo, ResponseInfo
 from asperion_orm.exceptions import (
     AmbiguousWriteError,
     AsperionError,
+    InvalidResponse,
     RateLimited,
     TransportError,
     ValidationError,
@@ -24,7 +25,7 @@ from asperion_orm.exceptions import (
 )
 from asperion_orm.http.retry import Attempt, parse_retry_after, tls_refused
 
-__all__ = ["ambiguous_write", "api_error", "transport_error"]
+__all__ = ["ambiguous_write", "api_error", "invalid_response", "transport_error"]
 
 HINTS: dict[int, str] = {
     400: "The request was malformed; check the parameters.",
@@ -64,6 +65,38 @@ def api_error(
         retry_after = parse_retry_after(response.headers.get("Retry-After"))
         return RateLimited(message, retry_after=retry_after, **kwargs)
     return cls(message, **kwargs)
+
+
+_WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+_READ_ADVICE = (
+    "it was not cached. Check base_url and any proxy between you and the API; if the API "
+    "itself answers this way, report it to Asperion with the X-Request-Id."
+)
+_WRITE_ADVICE = "the write may have been applied: look the object up before trying again."
+
+
+def invalid_response(
+    reason: str,
+    response: requests.Response | None,
+    public_headers: frozenset[str] = frozenset(),
+) -> InvalidResponse:
+    """Return the error for an answer whose body cannot be used, with the redacted request.
+
+    ``response`` is ``None`` for a body that came out of a (shared) cache store.
+    """
+    if response is None:
+        return InvalidResponse(
+            f"A cached answer cannot be used ({reason}); clear the cache store.", status_code=0
+        )
+    method = str(response.request.method)
+    advice = _WRITE_ADVICE if method in _WRITES else _READ_ADVICE
+    return InvalidResponse(
+        f"{method} {_path(response.url)} answered HTTP {response.status_code} with a body the "
+        f"client cannot use ({reason}); {advice}",
+        status_code=response.status_code,
+        request=RequestInfo.from_request(response.request, public_headers),
+        response=ResponseInfo.from_response(response, public_headers),
+    )
 
 
 def _error_message(response: requests.Response, body: Any) -> str:

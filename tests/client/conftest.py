@@ -96,12 +96,13 @@ def _render(record: logging.LogRecord) -> str:
 
 @dataclass
 class Reply:
-    """A canned answer: status, JSON body (or raw text), headers."""
+    """A canned answer: status, JSON body (or raw text, or raw bytes), headers."""
 
     status: int = 200
     body: Any = None
     headers: dict[str, str] = field(default_factory=dict)
     text: str | None = None
+    content: bytes | None = None
 
 
 Handler = Callable[[requests.PreparedRequest], "Reply | BaseException"]
@@ -195,6 +196,8 @@ def _response(request: requests.PreparedRequest, reply: Reply) -> requests.Respo
     response.headers = CaseInsensitiveDict(reply.headers)
     text = reply.text if reply.text is not None else json.dumps(reply.body)
     response._content = text.encode() if reply.body is not None or reply.text else b""
+    if reply.content is not None:
+        response._content = reply.content
     response.request = request
     response.url = str(request.url)
     response.encoding = "utf-8"

@@ -95,24 +95,28 @@ def test_the_key_never_contains_a_token() -> None:
     assert "access" not in cache.key(SCOPE, "ns", "debtors", [])
 
 
+def _loaded(body: bytes) -> tuple[bytes, str]:
+    return body, body.decode()
+
+
 def test_a_failed_load_is_not_cached_and_the_next_caller_loads() -> None:
     cache = ResponseCache(MemoryCacheStore(), ttl=60)
     with pytest.raises(KeyError):
         cache.fetch("k", lambda: (_ for _ in ()).throw(KeyError("x")), bytes.decode)
-    assert cache.fetch("k", lambda: b"ok", bytes.decode) == "ok"
-    assert cache.fetch("k", lambda: b"not called", bytes.decode) == "ok"
+    assert cache.fetch("k", lambda: _loaded(b"ok"), bytes.decode) == "ok"
+    assert cache.fetch("k", lambda: _loaded(b"not called"), bytes.decode) == "ok"
 
 
-def test_a_body_the_parser_refuses_is_not_cached() -> None:
+def test_a_body_the_loader_refuses_is_not_cached() -> None:
     cache = ResponseCache(MemoryCacheStore(), ttl=60)
 
-    def refuse(body: bytes) -> str:
-        raise ValueError(body.decode())
+    def refuse() -> tuple[bytes, str]:
+        raise ValueError("other tenant")
 
     with pytest.raises(ValueError, match="other tenant"):
-        cache.fetch("k", lambda: b"other tenant", refuse)
+        cache.fetch("k", refuse, bytes.decode)
     assert cache.peek("k", bytes.decode) is None
-    assert cache.fetch("k", lambda: b"mine", bytes.decode) == "mine"
+    assert cache.fetch("k", lambda: _loaded(b"mine"), bytes.decode) == "mine"
     assert cache.peek("k", bytes.decode) == "mine"
 
 

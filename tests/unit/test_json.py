@@ -30,3 +30,14 @@ def test_non_finite_decimal_is_refused() -> None:
 )
 def test_round_trip_is_exact(amount: Decimal, text: str) -> None:
     assert _json.loads(_json.dumps([amount, text])) == [amount, text]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [b"NaN", b'{"x": Infinity}', b"[-Infinity]", b"[" * 100_000 + b"]" * 100_000,
+     b"1" * 5000, b'"\xff"'],
+    ids=["NaN", "Infinity", "-Infinity", "nested 100,000 deep", "5,000 digits", "bad UTF-8"],
+)  # fmt: skip
+def test_what_is_not_plain_json_is_a_value_error(text: bytes) -> None:
+    with pytest.raises(ValueError):
+        _json.loads(text)
