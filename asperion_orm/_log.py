@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+import re
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
 __all__ = [
     "REDACTED",
@@ -16,6 +17,7 @@ __all__ = [
     "log_retry",
     "logger",
     "redact_headers",
+    "redact_text",
     "redact_url",
 ]
 
@@ -58,6 +60,34 @@ _SECRET_PARAMS = frozenset(
         "state",
     }
 )
+
+
+# Credentials a message may quote: "Bearer <token>" and secret form or query pairs.
+_CREDENTIAL = re.compile(r"(?i)\b(bearer|basic)(\s+)[^\s'\",;]+")
+_SECRET_PAIR = re.compile(
+    r"(?i)\b(access_token|refresh_token|id_token|client_secret|code_verifier|code|password)"
+    r"=[^&\s'\",;]+"
+)
+
+
+def redact_text(text: str, secrets: Iterable[str | None] = ()) -> str:
+    """Return ``text`` with every credential it may quote redacted.
+
+    ``secrets`` are removed as they are, stripped, escaped as ``repr`` shows them and
+    percent-encoded, whatever they look like; besides, anything after ``Bearer``/``Basic``
+    and the value of a secret parameter (``refresh_token=...``) is redacted.
+    """
+    forms = {
+        form
+        for value in secrets
+        if value
+        for form in (value, value.strip(), repr(value)[1:-1], quote(value, safe=""))
+        if form
+    }
+    for form in sorted(forms, key=len, reverse=True):
+        text = text.replace(form, REDACTED)
+    text = _CREDENTIAL.sub(lambda m: f"{m.group(1)}{m.group(2)}{REDACTED}", text)
+    return _SECRET_PAIR.sub(lambda m: f"{m.group(1)}={REDACTED}", text)
 
 
 def redact_headers(

@@ -308,11 +308,12 @@ class HttpClient:
         if final.response is not None and deleted_already(call.method, final, earlier):
             return final.response
         cause: AsperionError
+        secrets = self.auth.secrets()
         if final.error is not None:
-            cause = transport_error(call.method, call.url, final.error)
+            cause = transport_error(call.method, call.url, final.error, secrets)
         else:
             assert final.response is not None
-            cause = api_error(final.response, self.public_headers)
+            cause = api_error(final.response, self.public_headers, secrets)
         if final.verdict is Verdict.AMBIGUOUS:
             request_id = call.headers.get("X-Request-Id")
             raise ambiguous_write(call.method, call.url, request_id, final, cause)

@@ -7,13 +7,15 @@ records. Transport exceptions lose the request they hold (it carries the bearer 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 from urllib.parse import urlsplit
 
 import requests
 
 from asperion_orm import _json
-from asperion_orm._log import RequestInfo, ResponseInfo
+from asperion_orm._log import RequestInfo, ResponseInfo, redact_text
 from asperion_orm.exceptions import (
     AmbiguousWriteError,
     AsperionError,
@@ -41,26 +43,34 @@ SERVER_HINT = "The Asperion API failed; try again later."
 
 
 def api_error(
-    response: requests.Response, public_headers: frozenset[str] = frozenset()
+    response: requests.Response,
+    public_headers: frozenset[str] = frozenset(),
+    secrets: Sequence[str | None] = (),
 ) -> AsperionError:
     """Translate an error response through the table; 400 with field errors → ValidationError.
 
-    ``public_headers`` names request headers that may be shown besides the usual safe ones.
+    ``public_headers`` names request headers that may be shown besides the usual safe ones;
+    ``secrets`` (the client's tokens) never appear in the message, even if the server quoted
+    them.
     """
     body = _body(response)
     errors = body.get("errors") if isinstance(body, dict) else None
     is_write = response.request.method in ("POST", "PUT", "PATCH")
     if response.status_code == 400 and is_write and isinstance(errors, dict) and errors:
-        return ValidationError({str(k): _messages(v) for k, v in errors.items()})
+        fields = {
+            str(k): [redact_text(m, secrets) for m in _messages(v)] for k, v in errors.items()
+        }
+        return ValidationError(fields)
     cls = error_for_status(response.status_code)
     allowed = public_headers
+    info = ResponseInfo.from_response(response, allowed)
     kwargs: dict[str, Any] = {
         "status_code": response.status_code,
         "request": RequestInfo.from_request(response.request, allowed),
-        "response": ResponseInfo.from_response(response, allowed),
+        "response": replace(info, text=redact_text(info.text, secrets)),
         "body": body,
     }
-    message = _error_message(response, body)
+    message = redact_text(_error_message(response, body), secrets)
     if cls is RateLimited:
         retry_after = parse_retry_after(response.headers.get("Retry-After"))
         return RateLimited(message, retry_after=retry_after, **kwargs)
@@ -113,10 +123,17 @@ def _error_message(response: requests.Response, body: Any) -> str:
     return " ".join(part for part in (f"{head}{': ' + detail if detail else '.'}", hint) if part)
 
 
-def transport_error(method: str, url: str, error: BaseException) -> TransportError:
-    """Translate a transport exception into a ``TransportError`` that says what to do."""
+def transport_error(
+    method: str, url: str, error: BaseException, secrets: Sequence[str | None] = ()
+) -> TransportError:
+    """Translate a transport exception into a ``TransportError`` that says what to do.
+
+    The exception's text is quoted only once ``secrets`` and anything that looks like a
+    credential are redacted from it (``requests`` quotes a header it refuses, a proxy may
+    quote the request).
+    """
     host = urlsplit(url).netloc
-    text = str(error)
+    text = redact_text(str(error), secrets)
     if isinstance(error, requests.exceptions.SSLError) and tls_refused(error):
         message = _tls_message(host, text)
     elif isinstance(error, requests.Timeout):
@@ -125,7 +142,7 @@ def transport_error(method: str, url: str, error: BaseException) -> TransportErr
         message = f"{method} {_path(url)}: the connection to {host} failed ({_short(text)})."
     else:
         message = f"{method} {_path(url)} failed before an answer arrived ({_short(text)})."
-    _scrub_exception(error)
+    _scrub_exception(error, secrets)
     transport_error = TransportError(message)
     transport_error.__cause__ = error
     return transport_error
@@ -147,11 +164,25 @@ def _tls_message(host: str, text: str) -> str:
     return f"TLS with {host} failed ({_short(text)})."
 
 
-def _scrub_exception(error: BaseException) -> None:
-    """Drop the request/response a requests exception holds: they carry the bearer token."""
-    for name in ("request", "response"):
-        if hasattr(error, name):
-            setattr(error, name, None)
+def _scrub_exception(error: BaseException, secrets: Sequence[str | None]) -> None:
+    """Make the exception safe to chain as a cause: a traceback shows it, and what it wraps.
+
+    The request/response a requests exception holds are dropped (they carry the bearer
+    token), and credentials are redacted from the text of it and of every exception inside.
+    """
+    pending: list[BaseException] = [error]
+    seen: set[int] = set()
+    while pending and len(seen) < 16:
+        item = pending.pop()
+        if id(item) in seen:
+            continue
+        seen.add(id(item))
+        for name in ("request", "response"):
+            if hasattr(item, name):
+                setattr(item, name, None)
+        item.args = tuple(redact_text(a, secrets) if isinstance(a, str) else a for a in item.args)
+        inner = (*item.args, getattr(item, "reason", None), item.__cause__, item.__context__)
+        pending.extend(e for e in inner if isinstance(e, BaseException))
 
 
 def ambiguous_write(

@@ -8,10 +8,13 @@ spent exactly once. A refreshed token is saved before it is used.
 
 from __future__ import annotations
 
+import math
+import re
 import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
+from decimal import Decimal
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -21,20 +24,27 @@ from authlib.integrations.base_client import OAuthError
 from authlib.integrations.requests_client.oauth2_session import OAuth2Auth, OAuth2ClientAuth
 from authlib.oauth2.client import OAuth2Client
 
-from asperion_orm._log import log_attempt, logger
+from asperion_orm import _json
+from asperion_orm._log import RequestInfo, ResponseInfo, log_attempt, logger, redact_text
 from asperion_orm.exceptions import (
     AuthenticationError,
     ConfigurationError,
+    InvalidResponse,
     ReauthorizationRequired,
     TransportError,
 )
 from asperion_orm.http.retry import Attempt, RetryPolicy, Verdict, decide
 from asperion_orm.http.tokens import Token, TokenStore, now
 
-__all__ = ["OAuth"]
+__all__ = ["MAX_LIFETIME", "OAuth", "is_bearer_token"]
 
 DEFAULT_SCOPE = "asperion-api offline_access"
 _MAX_PENDING = 32
+# RFC 6750 b64token: all an access token may hold to travel in "Authorization: Bearer ...".
+_BEARER_TOKEN = re.compile(r"[A-Za-z0-9\-._~+/]+=*")
+_VISIBLE = re.compile(r"[\x21-\x7e]+")  # a refresh token: visible ASCII, no space
+_MAX_TOKEN_LENGTH = 16_384
+MAX_LIFETIME = 86_400.0  # a longer access-token lifetime is taken as a day: refreshed daily
 _LOGIN_AGAIN = (
     "Send the user through login again: redirect to client.authorization_url() and call "
     "client.fetch_token(code=..., state=...) with the code from the redirect."
@@ -78,6 +88,8 @@ class OAuth:
             redirect_uri=redirect_uri,
             code_challenge_method="S256",
         )
+        for answer in ("access_token_response", "refresh_token_response"):
+            self._endpoint.register_compliance_hook(answer, _checked_token_answer)
         self._store = store
         self._retry = retry
         self._timeout = timeout
@@ -151,9 +163,17 @@ class OAuth:
     def access_token(self) -> Token:
         """Return a token that is not about to expire, refreshing it if needed."""
         token = self._token or self._load()
-        if not token.is_expired(self._clock()):
+        usable = is_bearer_token(token.access_token)
+        if usable and not token.is_expired(self._clock()):
             return token
-        return self.refresh(token)
+        # A stored token that cannot travel in a header is replaced, never sent.
+        return self.refresh(token, force=not usable)
+
+    def secrets(self) -> tuple[str | None, ...]:
+        """Return what no message may quote: the client secret and the tokens in use."""
+        token = self._token
+        held = (token.access_token, token.refresh_token) if token is not None else ()
+        return (self._endpoint.client_secret, *held)
 
     def identity(self) -> str:
         """Return a stable id for the authorized user's grant (never a token)."""
@@ -163,10 +183,11 @@ class OAuth:
         """Replace ``stale`` (expired, or refused with 401 when ``force``) by a fresh token."""
         with self._store.lock():
             latest = self._store.load() or stale
-            if latest.access_token != stale.access_token and not latest.is_expired(self._clock()):
+            fresh = is_bearer_token(latest.access_token) and not latest.is_expired(self._clock())
+            if latest.access_token != stale.access_token and fresh:
                 self._token = latest  # another thread or process already refreshed
                 return latest
-            if not force and not latest.is_expired(self._clock()):
+            if not force and fresh:
                 self._token = latest
                 return latest
             token = self._refresh_locked(latest)
@@ -236,11 +257,13 @@ class OAuth:
             return Attempt(decide("POST", response, None), response=response, number=number)
         except requests.RequestException as exc:
             return Attempt(decide("POST", None, exc), error=exc, number=number)
-        except ValueError:
-            raise AuthenticationError(
-                "The token endpoint answered with something that is not a token; check "
-                "identity_url.",
-                status_code=0,
+        except (ValueError, TypeError, KeyError, AttributeError, OverflowError, RecursionError):
+            # authlib reading an answer _checked_token_answer let through (an error status
+            # with a body that is no OAuth error); the exception may quote the body.
+            raise InvalidResponse(
+                f"The token endpoint {self._token_path} answered with something that is not a "
+                "token or an OAuth error; no token was saved. Check identity_url.",
+                request=RequestInfo("POST", self.token_endpoint),
             ) from None
 
     def _log(self, attempt: Attempt, started: float) -> None:
@@ -252,10 +275,95 @@ class OAuth:
         return urlsplit(self.token_endpoint).path
 
 
+def is_bearer_token(value: object) -> bool:
+    """Tell whether ``value`` can be sent as ``Authorization: Bearer <value>`` (RFC 6750)."""
+    return (
+        isinstance(value, str)
+        and len(value) <= _MAX_TOKEN_LENGTH
+        and _BEARER_TOKEN.fullmatch(value) is not None
+    )
+
+
+def _checked_token_answer(response: requests.Response) -> requests.Response:
+    """Refuse a successful token-endpoint answer that holds no usable token.
+
+    authlib calls this before it reads the answer; error statuses pass on to its OAuth error
+    handling. Nothing of the answer is quoted: it may hold tokens.
+    """
+    if response.status_code >= 400:
+        return response
+    problem: str | None = f"HTTP {response.status_code}, not a token"
+    if 200 <= response.status_code < 300:
+        problem = _token_problem(_loaded(response.content))
+    if problem is None:
+        return response
+    raise InvalidResponse(
+        f"The token endpoint {urlsplit(response.url).path} answered with no usable token "
+        f"({problem}); no token was saved. Check identity_url, and any proxy between you "
+        "and the identity server.",
+        status_code=response.status_code,
+        request=RequestInfo.from_request(response.request),
+        response=ResponseInfo(response.status_code, str(response.reason or "")),
+    )
+
+
+def _loaded(content: bytes) -> Any:
+    try:
+        return _json.loads(content)
+    except ValueError:
+        return None
+
+
+def _token_problem(data: Any) -> str | None:
+    """Return what makes a token answer unusable, or ``None`` (never quoting a value)."""
+    if not isinstance(data, dict):
+        return "the body is not a JSON object"
+    if "error" in data:
+        return None  # an OAuth error: authlib raises it
+    if not is_bearer_token(data.get("access_token")):
+        return "access_token is missing or not a bearer token"
+    refresh = data.get("refresh_token")
+    if refresh is not None and not _is_refresh_token(refresh):
+        return "refresh_token is not a token"
+    if str(data.get("token_type") or "Bearer").lower() != "bearer":
+        return "token_type is not Bearer"
+    if data.get("expires_in") is not None and _lifetime(data["expires_in"]) is None:
+        return "expires_in is not a positive number of seconds"
+    if data.get("scope") is not None and not isinstance(data["scope"], str):
+        return "scope is not a string"
+    return None
+
+
+def _is_refresh_token(value: object) -> bool:
+    return (
+        isinstance(value, str)
+        and len(value) <= _MAX_TOKEN_LENGTH
+        and bool(_VISIBLE.fullmatch(value))
+    )
+
+
+def _lifetime(value: object) -> float | None:
+    """Return ``expires_in`` as seconds, at most ``MAX_LIFETIME``; ``None`` if it is no lifetime."""
+    if isinstance(value, bool) or not isinstance(value, int | float | Decimal | str):
+        return None
+    try:
+        seconds = float(value)
+    except (ValueError, OverflowError):
+        return None
+    if not math.isfinite(seconds) or seconds <= 0:
+        return None
+    return min(seconds, MAX_LIFETIME)
+
+
 def _token_data(final: Attempt) -> Mapping[str, Any]:
-    """Return the token JSON of a successful attempt, or raise a ``TransportError``."""
+    """Return the token JSON of a successful attempt, or raise a ``TransportError``.
+
+    A lifetime longer than ``MAX_LIFETIME`` is shortened to it.
+    """
     if final.verdict is Verdict.DONE:
-        data: Mapping[str, Any] = final.value
+        data: dict[str, Any] = dict(final.value)
+        if data.get("expires_in") is not None:
+            data["expires_in"] = _lifetime(data["expires_in"])
         return data
     status = final.response.status_code if final.response is not None else None
     what = f"HTTP {status}" if status else type(final.error).__name__
@@ -268,7 +376,7 @@ def _token_data(final: Attempt) -> Mapping[str, Any]:
 def _oauth_error(exc: OAuthError, secrets_in_play: tuple[str, ...]) -> Exception:
     """Translate an OAuth error answer; ``invalid_grant`` means the user must log in again."""
     code = str(exc.error or "oauth_error")
-    description = _scrub(str(exc.description or ""), secrets_in_play)
+    description = redact_text(str(exc.description or ""), secrets_in_play)
     detail = f" ({description})" if description else ""
     if code == "invalid_grant":
         return ReauthorizationRequired(
@@ -282,10 +390,3 @@ def _oauth_error(exc: OAuthError, secrets_in_play: tuple[str, ...]) -> Exception
             status_code=400,
         )
     return AuthenticationError(f"The token request failed ({code}){detail}.", status_code=400)
-
-
-def _scrub(text: str, values: tuple[str, ...]) -> str:
-    for value in values:
-        if value:
-            text = text.replace(value, "REDACTED")
-    return text
