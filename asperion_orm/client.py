@@ -17,7 +17,11 @@ from asperion_orm.http.cache import CacheStore
 from asperion_orm.http.client import ENVIRONMENTS, HttpClient
 from asperion_orm.http.retry import RetryPolicy
 from asperion_orm.http.tokens import TokenStore
-from asperion_orm.http.transport import Transport, check_header_name
+from asperion_orm.http.transport import (
+    DEFAULT_MAX_RESPONSE_BYTES,
+    Transport,
+    check_header_name,
+)
 from asperion_orm.resources.administration import Administration
 from asperion_orm.session import AccountSession, Session
 
@@ -33,8 +37,9 @@ class Client(HttpClient):
     ``asperion probe``. ``tenant_header`` names the header that carries the administration id
     (default: the capabilities' one); ``strict=True`` refuses queries that would be evaluated
     locally. ``transport`` replaces the TLS 1.3 transport (a ``Transport``, or a ``requests``
-    adapter serving every request, as in tests). Secrets never appear in the repr, logs or
-    exceptions.
+    adapter serving every request, as in tests). ``max_response_bytes`` (32 MiB) caps an
+    answer's body, decompressed: a larger one raises ``ResponseTooLarge`` as soon as it passes
+    the limit. Secrets never appear in the repr, logs or exceptions.
     """
 
     def __init__(
@@ -59,6 +64,7 @@ class Client(HttpClient):
         strict: bool = False,
         transport: Transport | BaseAdapter | None = None,
         capabilities: Capabilities | str | os.PathLike[str] | None = None,
+        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
     ) -> None:
         caps, source = _capabilities(capabilities)
         tenant_header = caps.tenant_header if tenant_header is None else tenant_header
@@ -81,6 +87,7 @@ class Client(HttpClient):
             retry=retry,
             transport=transport,
             public_headers=frozenset({tenant_header}),
+            max_response_bytes=max_response_bytes,
         )
         if caps.base_url is not None and caps.base_url.rstrip("/") != self.base_url:
             raise ConfigurationError(

@@ -21,6 +21,7 @@
         ├── RateLimited             429
         ├── ServerError             5xx
         └── InvalidResponse         an answer whose body cannot be used (malformed, no envelope)
+            └── ResponseTooLarge    a body larger than max_response_bytes (decompressed)
 
 Every exception chains its cause (``raise ... from exc``) and never carries a token, secret or
 authorization code in its message or attributes.
@@ -49,6 +50,7 @@ __all__ = [
     "QueryError",
     "RateLimited",
     "ReauthorizationRequired",
+    "ResponseTooLarge",
     "ServerError",
     "TenantMismatchError",
     "TransportError",
@@ -210,6 +212,13 @@ class InvalidResponse(APIError):
 
     ``status_code`` is the status of that answer (often 200); ``request`` is the redacted
     request. After a write, the write may have been applied.
+    """
+
+
+class ResponseTooLarge(InvalidResponse):
+    """An answer's body, once decompressed, was larger than ``Client(max_response_bytes=...)``.
+
+    Reading stopped at the limit: the body was neither kept nor cached.
     """
 
 

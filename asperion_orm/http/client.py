@@ -44,7 +44,13 @@ from asperion_orm.http.retry import (
     parse_retry_after,
 )
 from asperion_orm.http.tokens import MemoryTokenStore, Token, TokenStore
-from asperion_orm.http.transport import Transport, check_language, check_url
+from asperion_orm.http.transport import (
+    DEFAULT_MAX_RESPONSE_BYTES,
+    Transport,
+    check_language,
+    check_max_response_bytes,
+    check_url,
+)
 
 __all__ = ["DEFAULT_BASE_URL", "ENVIRONMENTS", "HttpClient", "UploadFile"]
 
@@ -67,8 +73,9 @@ class HttpClient:
     ``environment`` picks the hosts ("production" or "sandbox"); ``base_url`` and
     ``identity_url`` override them (for example for the local emulator). ``transport`` replaces
     the TLS 1.3 transport: a ``Transport``, or a ``requests`` adapter that serves every request.
-    ``public_headers`` names request headers that errors may show. Secrets never appear in the
-    repr, logs or exceptions.
+    ``public_headers`` names request headers that errors may show. ``max_response_bytes``
+    caps the size of an answer's body, decompressed (``ResponseTooLarge`` beyond it). Secrets
+    never appear in the repr, logs or exceptions.
     """
 
     def __init__(
@@ -91,8 +98,10 @@ class HttpClient:
         retry: RetryPolicy | None = None,
         transport: Transport | BaseAdapter | None = None,
         public_headers: frozenset[str] = frozenset(),
+        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
     ) -> None:
         _check_arguments(client_id, max_concurrency, timeout)
+        check_max_response_bytes(max_response_bytes)
         default_base, default_identity = _hosts(environment, base_url, identity_url)
         self.client_id = client_id
         self.environment = environment
@@ -104,7 +113,9 @@ class HttpClient:
         self.retry = retry or RetryPolicy()
         self.token_store: TokenStore = token_store or MemoryTokenStore()
         self.cache = ResponseCache(cache_store or MemoryCacheStore(), cache_ttl)
-        self.transport = _transport(transport, ca_bundle, max_concurrency, timeout)
+        self.transport = _transport(
+            transport, ca_bundle, max_concurrency, timeout, max_response_bytes
+        )
         self.auth = OAuth(
             client_id=client_id,
             client_secret=client_secret,
@@ -289,7 +300,7 @@ class HttpClient:
         try:
             response = self.transport.send(
                 call.method, call.url, headers=headers, params=call.params, data=call.data,
-                read_timeout=seconds_left,
+                seconds_left=seconds_left,
             )  # fmt: skip
         except requests.RequestException as exc:
             log_attempt(
@@ -394,11 +405,18 @@ def _transport(
     ca_bundle: str | None,
     pool_size: int,
     timeout: tuple[float, float],
+    max_response_bytes: int,
 ) -> Transport:
     """Return the transport to send through: the given one, or TLS 1.3 with the CA bundle."""
     if isinstance(given, Transport):
         return given
-    return Transport(ca_bundle=ca_bundle, pool_size=pool_size, timeout=timeout, adapter=given)
+    return Transport(
+        ca_bundle=ca_bundle,
+        pool_size=pool_size,
+        timeout=timeout,
+        adapter=given,
+        max_response_bytes=max_response_bytes,
+    )
 
 
 def _hosts(environment: str, base_url: str | None, identity_url: str | None) -> tuple[str, str]:

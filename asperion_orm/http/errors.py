@@ -21,13 +21,14 @@ from asperion_orm.exceptions import (
     AsperionError,
     InvalidResponse,
     RateLimited,
+    ResponseTooLarge,
     TransportError,
     ValidationError,
     error_for_status,
 )
 from asperion_orm.http.retry import Attempt, parse_retry_after, tls_refused
 
-__all__ = ["ambiguous_write", "api_error", "invalid_response", "transport_error"]
+__all__ = ["ambiguous_write", "api_error", "invalid_response", "too_large", "transport_error"]
 
 HINTS: dict[int, str] = {
     400: "The request was malformed; check the parameters.",
@@ -98,14 +99,33 @@ def invalid_response(
         return InvalidResponse(
             f"A cached answer cannot be used ({reason}); clear the cache store.", status_code=0
         )
-    method = str(response.request.method)
-    advice = _WRITE_ADVICE if method in _WRITES else _READ_ADVICE
     return InvalidResponse(
-        f"{method} {_path(response.url)} answered HTTP {response.status_code} with a body the "
-        f"client cannot use ({reason}); {advice}",
+        _unusable(response, f"a body the client cannot use ({reason})"),
         status_code=response.status_code,
         request=RequestInfo.from_request(response.request, public_headers),
         response=ResponseInfo.from_response(response, public_headers),
+    )
+
+
+def too_large(response: requests.Response, limit: int) -> ResponseTooLarge:
+    """Return the error for a body that grew past ``limit`` bytes while it was read."""
+    encoded = response.headers.get("Content-Encoding", "identity").lower() != "identity"
+    what = f"a body larger than max_response_bytes ({limit:,} bytes"
+    what += ", decompressed)" if encoded else ")"
+    return ResponseTooLarge(
+        _unusable(response, what)
+        + " Pass Client(max_response_bytes=...) if answers this large are expected.",
+        status_code=response.status_code,
+        request=RequestInfo.from_request(response.request),
+        response=ResponseInfo(response.status_code, str(response.reason or "")),
+    )
+
+
+def _unusable(response: requests.Response, what: str) -> str:
+    method = str(response.request.method)
+    advice = _WRITE_ADVICE if method in _WRITES else _READ_ADVICE
+    return (
+        f"{method} {_path(response.url)} answered HTTP {response.status_code} with {what}; {advice}"
     )
 
 
@@ -137,7 +157,8 @@ def transport_error(
     if isinstance(error, requests.exceptions.SSLError) and tls_refused(error):
         message = _tls_message(host, text)
     elif isinstance(error, requests.Timeout):
-        message = f"{method} {_path(url)}: {host} did not answer in time ({type(error).__name__})."
+        detail = f"{type(error).__name__}: {_short(text)}"
+        message = f"{method} {_path(url)}: {host} did not answer in time ({detail})."
     elif isinstance(error, requests.ConnectionError):
         message = f"{method} {_path(url)}: the connection to {host} failed ({_short(text)})."
     else:

@@ -35,6 +35,7 @@ from asperion_orm.exceptions import (
 )
 from asperion_orm.http.retry import Attempt, RetryPolicy, Verdict, decide
 from asperion_orm.http.tokens import Token, TokenStore, now
+from asperion_orm.http.transport import request_timeout
 
 __all__ = ["MAX_LIFETIME", "OAuth", "is_bearer_token"]
 
@@ -129,12 +130,12 @@ class OAuth:
         verifier = code_verifier or self._take_verifier(state)
         extra = {"code_verifier": verifier} if verifier else {}
         final = self._token_request(
-            lambda: self._endpoint.fetch_token(
+            lambda seconds_left: self._endpoint.fetch_token(
                 self.token_endpoint,
                 grant_type="authorization_code",
                 code=code,
                 **extra,
-                **self._request_kwargs(),
+                **self._request_kwargs(seconds_left),
             ),
             (code, verifier or ""),
         )
@@ -208,9 +209,11 @@ class OAuth:
             raise ReauthorizationRequired(f"No usable refresh token is stored. {_LOGIN_AGAIN}")
         refresh_token = token.refresh_token
 
-        def call() -> Mapping[str, Any]:
+        def call(seconds_left: float) -> Mapping[str, Any]:
             return self._endpoint.refresh_token(  # type: ignore[no-any-return]
-                self.token_endpoint, refresh_token=refresh_token, **self._request_kwargs()
+                self.token_endpoint,
+                refresh_token=refresh_token,
+                **self._request_kwargs(seconds_left),
             )
 
         try:
@@ -225,19 +228,23 @@ class OAuth:
             raise
         return Token.from_response(_token_data(final), now=self._clock(), previous=token)
 
-    def _request_kwargs(self) -> dict[str, Any]:
-        return {"timeout": self._timeout, "allow_redirects": False}
+    def _request_kwargs(self, seconds_left: float) -> dict[str, Any]:
+        """Return the request options: no redirects, and the answer in full within the deadline."""
+        return {
+            "timeout": request_timeout(self._timeout, seconds_left),
+            "allow_redirects": False,
+        }
 
     # -- the token endpoint ---------------------------------------------------------------
 
     def _token_request(
-        self, call: Callable[[], Mapping[str, Any]], secrets_in_play: tuple[str, ...]
+        self, call: Callable[[float], Mapping[str, Any]], secrets_in_play: tuple[str, ...]
     ) -> Attempt:
         """Run one token request under the retry policy (POST rules); OAuth errors raise."""
 
-        def send(number: int, _left: float) -> Attempt:
+        def send(number: int, seconds_left: float) -> Attempt:
             started = time.monotonic()
-            attempt = self._token_attempt(call, secrets_in_play, number)
+            attempt = self._token_attempt(lambda: call(seconds_left), secrets_in_play, number)
             self._log(attempt, started)
             return attempt
 

@@ -163,8 +163,9 @@ def test_every_request_has_timeouts_and_no_redirects(
     client.tenant(3).get("debtors")
     assert fake.kwargs, "nothing was sent"
     for kwargs in fake.kwargs:
-        connect, read = kwargs["timeout"]
-        assert connect == 1.5 and 0 < read <= 7.0
+        timeout = kwargs["timeout"]
+        assert timeout.connect_timeout == 1.5 and 0 < timeout.read_timeout <= 7.0
+        assert 0 < timeout.total <= 60  # the whole request, body included, within the deadline
     assert all(not r.url.startswith("http://") for r in fake.requests)  # type: ignore[union-attr]
 
 
