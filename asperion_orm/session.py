@@ -1,9 +1,11 @@
 """Tenant sessions: every request for one administration goes through its ``Session``.
 
 ``with client.tenant(42):`` activates a session in a ``ContextVar`` (each thread and async
-task sees its own; blocks nest), and ``Session.current()`` finds it. A session sends the tenant
-header and ``Accept-Language`` on every request, and refuses any response whose
-``_meta.administrationId`` is not its tenant, before anything is cached.
+task sees its own; blocks nest), and ``Session.current()`` finds it. Blocks may end in any
+order (a generator closed inside another block ends its own block only), and a block that ends
+never leaves its tenant active. A session sends the tenant header and ``Accept-Language`` on
+every request, and refuses any response whose ``_meta.administrationId`` is not its tenant,
+before anything is cached.
 
 The session is the ORM's only door to the wire: it sends, caches and fans out, and it exposes
 the little configuration queries need (``base_url``, ``strict``, ``max_concurrency``).
@@ -14,10 +16,11 @@ from __future__ import annotations
 
 import contextvars
 import itertools
+import sys
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from types import TracebackType
+from types import FrameType, TracebackType
 from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import quote
 
@@ -39,26 +42,43 @@ __all__ = [
     "current_session_or_none",
 ]
 
-_Activation = tuple["Session", "contextvars.Token[tuple[Any, ...]]"]
-_ACTIVE: contextvars.ContextVar[tuple[_Activation, ...]] = contextvars.ContextVar(
-    "asperion_orm_session", default=()
-)
+MAX_TENANT = 2**31 - 1
+"""The largest administration id: the API's ids are 32-bit integers."""
 
 Params = Sequence[tuple[str, str]]
 T = TypeVar("T")
+
+
+class _Activation:
+    """One ``with session:`` block: the frame whose ``with`` opened it, and whether it ended."""
+
+    __slots__ = ("ended", "frame", "session")
+
+    def __init__(self, session: Session, frame: FrameType | None) -> None:
+        self.session = session
+        self.frame = frame
+        self.ended = False
+
+
+# The open blocks of this context, innermost last. The tuple is replaced, never changed, so
+# a copied context keeps the blocks that were open when it was copied.
+_ACTIVE: contextvars.ContextVar[tuple[_Activation, ...]] = contextvars.ContextVar(
+    "asperion_orm_session", default=()
+)
 
 
 class Session:
     """The requests of one administration (tenant) of one client."""
 
     def __init__(self, client: Client, tenant: int) -> None:
-        if isinstance(tenant, bool) or not isinstance(tenant, int) or tenant <= 0:
+        if isinstance(tenant, bool) or not isinstance(tenant, int) or not 0 < tenant <= MAX_TENANT:
             raise ConfigurationError(
-                f"An administration id is a positive integer, not {tenant!r}; list them with "
-                "client.administrations()."
+                f"An administration id is a whole number from 1 to {MAX_TENANT} (the API's "
+                f"integer range), not {tenant!r:.40}; list them with client.administrations()."
             )
         self.client = client
         self.tenant = tenant
+        self._open: list[_Activation] = []
 
     def __repr__(self) -> str:
         return f"Session(tenant={self.tenant}, client={self.client!r})"
@@ -74,10 +94,9 @@ class Session:
     # -- activation -----------------------------------------------------------------------
 
     def __enter__(self) -> Session:
-        stack = _ACTIVE.get()
-        # reset() on exit restores the value from before this set(), i.e. the stack without us.
-        token = _ACTIVE.set(stack)
-        _ACTIVE.set((*stack, (self, token)))
+        activation = _Activation(self, sys._getframe(1))
+        self._open.append(activation)
+        _ACTIVE.set((*_live(_ACTIVE.get()), activation))
         return self
 
     def __exit__(
@@ -86,22 +105,43 @@ class Session:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
+        """End this block, whatever blocks were entered after it and are still open.
+
+        A generator closed (or collected) inside another block ends its own block only. A block
+        ended from another context (a generator collected on another thread) is marked ended,
+        so the context that opened it stops seeing it too.
+        """
+        activation = self._ending(sys._getframe(1))
+        if activation is None:
+            return
+        self._open.remove(activation)
+        activation.frame = None
         stack = _ACTIVE.get()
-        if not stack or stack[-1][0] is not self:
-            raise RuntimeError("Session blocks must be exited in the order they were entered.")
-        _ACTIVE.reset(stack[-1][1])
+        if any(entry is activation for entry in stack):
+            _ACTIVE.set(tuple(entry for entry in stack if entry is not activation))
+        else:
+            activation.ended = True
+
+    def _ending(self, frame: FrameType) -> _Activation | None:
+        """Return the block an ``__exit__`` ends: the one this frame opened, else the innermost."""
+        opened = list(self._open)
+        mine = [activation for activation in opened if activation.frame is frame]
+        if mine:
+            return mine[-1]
+        here = [entry for entry in _ACTIVE.get() if entry.session is self and not entry.ended]
+        return here[-1] if here else None
 
     @classmethod
     def current(cls) -> Session:
         """Return the innermost active session, or explain how to activate one."""
-        stack = _ACTIVE.get()
-        if not stack:
-            raise NoSessionError(
-                "No tenant session is active. Run the code inside `with client.tenant(id):` "
-                "(id from client.administrations()), or pass a session explicitly with "
-                "`.using(session)`."
-            )
-        return stack[-1][0]
+        for activation in reversed(_ACTIVE.get()):
+            if not activation.ended:
+                return activation.session
+        raise NoSessionError(
+            "No tenant session is active. Run the code inside `with client.tenant(id):` "
+            "(id from client.administrations()), or pass a session explicitly with "
+            "`.using(session)`."
+        )
 
     # -- what the ORM may know of the client ---------------------------------------------------
 
@@ -311,6 +351,7 @@ class AccountSession(Session):
     def __init__(self, client: Client) -> None:
         self.client = client
         self.tenant = 0  # administration ids are positive: 0 is no administration
+        self._open = []
 
     def __repr__(self) -> str:
         return f"AccountSession(client={self.client!r})"
@@ -332,6 +373,11 @@ class AccountSession(Session):
         if not isinstance(data, dict):
             raise ConfigurationError("Expected a JSON object from the API.")
         return data
+
+
+def _live(stack: tuple[_Activation, ...]) -> tuple[_Activation, ...]:
+    """Return the blocks of a stack that have not ended elsewhere."""
+    return tuple(entry for entry in stack if not entry.ended)
 
 
 def current_session(default: Session | None = None) -> Session:
