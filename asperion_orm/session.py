@@ -73,8 +73,8 @@ class Session:
     def __init__(self, client: Client, tenant: int) -> None:
         if isinstance(tenant, bool) or not isinstance(tenant, int) or not 0 < tenant <= MAX_TENANT:
             raise ConfigurationError(
-                f"An administration id is a whole number from 1 to {MAX_TENANT} (the API's "
-                f"integer range), not {tenant!r:.40}; list them with client.administrations()."
+                f"An administration id is a positive integer up to {MAX_TENANT} (the API's "
+                f"32-bit ids), not {tenant!r:.40}; list them with client.administrations()."
             )
         self.client = client
         self.tenant = tenant
