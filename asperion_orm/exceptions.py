@@ -12,7 +12,8 @@
     ├── TenantMismatchError         a response came from another administration than asked for
     ├── AmbiguousWriteError         a POST/PATCH was sent but its outcome is unknown
     ├── TransportError              the network or TLS failed before an HTTP answer arrived
-    └── APIError                    the server answered with an error status
+    └── APIError                    the server answered with an error status, or an unusable one
+        ├── InvalidResponse         a 2xx answer the client cannot use (e.g. a repeated page)
         ├── BadRequest              400 (not a validation body)
         ├── AuthenticationError     401
         ├── PermissionDenied        403
@@ -39,6 +40,7 @@ __all__ = [
     "ConfigurationError",
     "DoesNotExist",
     "FieldError",
+    "InvalidResponse",
     "MethodNotAllowed",
     "MultipleObjectsReturned",
     "NoSessionError",
@@ -155,6 +157,10 @@ class APIError(AsperionError):
         self.response = response
         self.body = body
         super().__init__(message)
+
+
+class InvalidResponse(APIError):
+    """The API answered with a success status, but with something the client cannot use."""
 
 
 class BadRequest(APIError):

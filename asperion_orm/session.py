@@ -18,7 +18,7 @@ import contextvars
 import itertools
 import sys
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Generator, Iterable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from types import FrameType, TracebackType
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -195,7 +195,7 @@ class Session:
         *,
         cache: bool = True,
         ttl: float | None = None,
-    ) -> Iterator[dict[str, Any]]:
+    ) -> Generator[dict[str, Any], None, None]:
         """Run GETs concurrently (up to ``client.max_concurrency``), yielding in input order.
 
         ``calls`` is consumed lazily: at most ``max_concurrency`` requests are ahead of the

@@ -15,7 +15,7 @@ import pytest
 from asperion_orm import LocalEvaluationWarning, Q
 from asperion_orm.exceptions import FieldError, NoSessionError, QueryError
 from asperion_orm.orm.planner import MAX_URL_BYTES, _warn_once
-from asperion_orm.resources import Country, Debtor, SalesInvoice
+from asperion_orm.resources import Country, Debtor, SalesInvoice, SalesInvoiceHeader
 from asperion_orm.session import Session
 from asperion_orm.testing.sandbox import Sandbox
 
@@ -111,6 +111,28 @@ def test_slices_fetch_only_the_pages_they_need(
     expected = [row["id"] for row in invoices][low:high]
     with assert_requests(sent):
         assert [invoice.pk for invoice in SalesInvoice.objects.all()[low:high]] == expected
+
+
+@pytest.mark.parametrize("stop", [5000, 20_000, 10**12])
+def test_a_slice_past_the_end_of_a_short_table_is_one_request(
+    asperion_session: Session, assert_requests: Counter, stop: int
+) -> None:
+    expected = [invoice.pk for invoice in SalesInvoiceHeader.objects.order_by("id").cache(False)]
+    assert len(expected) == 20
+    with assert_requests(1):
+        found = SalesInvoiceHeader.objects.order_by("id")[5:stop]
+        assert [invoice.pk for invoice in found] == expected[5:]
+
+
+def test_a_server_that_caps_the_page_size_is_still_read_to_the_end(
+    asperion_sandbox: Sandbox, asperion_session: Session
+) -> None:
+    asperion_sandbox.state.max_page_size = 7  # the client asks 100 a page, unprobed
+    stored = sorted(row["id"] for row in rows(asperion_sandbox, asperion_session, "salesinvoices"))
+    invoices = SalesInvoiceHeader.objects.order_by("id").cache(False)
+    assert [invoice.pk for invoice in invoices.all()] == stored
+    assert [invoice.pk for invoice in invoices.all()[:12]] == stored[:12]
+    assert len(asperion_sandbox.requests(path="/v1/*")) == 3 + 2  # pages of 7 rows
 
 
 def test_long_id_lists_are_chunked_merged_and_sliced(
