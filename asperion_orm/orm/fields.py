@@ -2,6 +2,8 @@
 
 A field has two conversions, ``to_python`` (API → Python, run lazily on first access) and
 ``to_api`` (Python → API, for writes and query strings); marshmallow 4 does the work underneath.
+``load`` is ``to_python`` for a value read through a session: embedded objects made from it
+remember that session, as the instance holding them does.
 ``normalize`` checks the type of a value a caller hands in (assignment or query), and
 ``validate`` runs the declared validators before a write.
 """
@@ -22,6 +24,7 @@ from asperion_orm.exceptions import ValidationError
 
 if TYPE_CHECKING:
     from asperion_orm.orm.model import Model
+    from asperion_orm.session import Session
 
 __all__ = [
     "Boolean",
@@ -115,6 +118,10 @@ class Field(Generic[T]):
         if value is None:
             return None
         return self._mm.serialize("value", {"value": value})
+
+    def load(self, raw: Any, session: Session | None) -> T | None:
+        """Convert a value read through ``session``; objects made from it remember the session."""
+        return self.to_python(raw)
 
     # -- checks on values handed in by callers -------------------------------------------------
 
@@ -410,11 +417,14 @@ class Nested(Field[Any]):
         return (list, tuple) if self.many else (self.nested_model,)
 
     def to_python(self, raw: Any) -> Any:
+        return self.load(raw, None)
+
+    def load(self, raw: Any, session: Session | None) -> Any:
         if raw is None:
             return None
         if self.many:
-            return [self.nested_model.from_api(item) for item in raw]
-        return self.nested_model.from_api(raw)
+            return [self.nested_model.from_api(item, session) for item in raw]
+        return self.nested_model.from_api(raw, session)
 
     def to_api(self, value: Any) -> Any:
         if value is None:
@@ -445,10 +455,10 @@ class Lines(Nested):
     def __init__(self, model: type[Model], **kwargs: Any) -> None:
         super().__init__(model, many=True, **kwargs)
 
-    def to_python(self, raw: Any) -> Any:
+    def load(self, raw: Any, session: Session | None) -> Any:
         if isinstance(raw, dict):
             raw = raw.get("_data") or []
-        return super().to_python(raw)
+        return super().load(raw, session)
 
     def to_api(self, value: Any) -> Any:
         data = super().to_api(value)

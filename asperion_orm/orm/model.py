@@ -59,7 +59,7 @@ class ModelState:
         if field.name not in self.values:
             if field.name in self.deferred:
                 self.load_deferred()
-            self.values[field.name] = field.to_python(self.raw.get(field.api_name))
+            self.values[field.name] = field.load(self.raw.get(field.api_name), self.session)
         return self.values[field.name]
 
     def load_deferred(self) -> None:

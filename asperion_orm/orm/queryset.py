@@ -74,25 +74,26 @@ class ValuesIterable(RowIterable):
     """Yield a dict of Python values per row (``values()``)."""
 
     def __iter__(self) -> Iterator[Any]:
-        keys, fields = self.queryset._row_keys, self.queryset._row_fields
+        keys, fields, session = self.queryset._row_keys, self.queryset._row_fields, self.session
+        pairs = list(zip(keys, fields, strict=True))
         for raw in self.rows:
-            yield {k: f.to_python(raw.get(f.api_name)) for k, f in zip(keys, fields, strict=True)}
+            yield {key: field.load(raw.get(field.api_name), session) for key, field in pairs}
 
 
 class ValuesListIterable(RowIterable):
     """Yield a tuple of Python values per row (``values_list()``)."""
 
     def __iter__(self) -> Iterator[Any]:
-        fields = self.queryset._row_fields
-        return (tuple(f.to_python(raw.get(f.api_name)) for f in fields) for raw in self.rows)
+        fields, session = self.queryset._row_fields, self.session
+        return (tuple(f.load(raw.get(f.api_name), session) for f in fields) for raw in self.rows)
 
 
 class FlatValuesListIterable(RowIterable):
     """Yield one Python value per row (``values_list(name, flat=True)``)."""
 
     def __iter__(self) -> Iterator[Any]:
-        field = self.queryset._row_fields[0]
-        return (field.to_python(raw.get(field.api_name)) for raw in self.rows)
+        field, session = self.queryset._row_fields[0], self.session
+        return (field.load(raw.get(field.api_name), session) for raw in self.rows)
 
 
 class QuerySet(Generic[M]):
