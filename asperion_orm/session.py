@@ -237,17 +237,26 @@ class Session:
 
     # -- writes ---------------------------------------------------------------------------
 
-    def post(self, path: str, body: Mapping[str, Any]) -> dict[str, Any]:
+    # Every write evicts its own resource from the cache, and the resources named in
+    # ``invalidates``: what the server changes as a side effect (a model's Meta.invalidates).
+
+    def post(
+        self, path: str, body: Mapping[str, Any], *, invalidates: Iterable[str] = ()
+    ) -> dict[str, Any]:
         """Create an object; return the created object (201 body)."""
-        return self._write("POST", path, body)
+        return self._write("POST", path, body, invalidates)
 
-    def put(self, path: str, body: Mapping[str, Any]) -> dict[str, Any]:
+    def put(
+        self, path: str, body: Mapping[str, Any], *, invalidates: Iterable[str] = ()
+    ) -> dict[str, Any]:
         """Replace an object; return it."""
-        return self._write("PUT", path, body)
+        return self._write("PUT", path, body, invalidates)
 
-    def patch(self, path: str, body: Mapping[str, Any]) -> dict[str, Any]:
+    def patch(
+        self, path: str, body: Mapping[str, Any], *, invalidates: Iterable[str] = ()
+    ) -> dict[str, Any]:
         """Change the given fields of an object; return it."""
-        return self._write("PATCH", path, body)
+        return self._write("PATCH", path, body, invalidates)
 
     def validate(self, path: str, body: Mapping[str, Any]) -> None:
         """Have the server validate a new object without creating it (``validateOnly=true``).
@@ -257,7 +266,9 @@ class Session:
         """
         self._request("POST", path, params=[("validateOnly", "true")], body=body)
 
-    def upload(self, path: str, files: Mapping[str, UploadFile]) -> dict[str, Any]:
+    def upload(
+        self, path: str, files: Mapping[str, UploadFile], *, invalidates: Iterable[str] = ()
+    ) -> dict[str, Any]:
         """POST files as multipart/form-data (part name → file name, bytes, content type).
 
         Returns the answer; one whose answer was lost raises ``AmbiguousWriteError`` and is
@@ -266,15 +277,15 @@ class Session:
         try:
             response = self._request("POST", path, files=files)
         finally:
-            self.client.cache.invalidate(self._namespace(path))
+            self._evict(path, invalidates)
         return self._checked(response.content) if response.content else {}
 
-    def delete(self, path: str) -> None:
+    def delete(self, path: str, *, invalidates: Iterable[str] = ()) -> None:
         """Delete an object."""
         try:
             self._request("DELETE", path)
         finally:
-            self.client.cache.invalidate(self._namespace(path))
+            self._evict(path, invalidates)
 
     def each(
         self, action: Callable[[T], None], items: Sequence[T], concurrency: int | None = None
@@ -311,13 +322,20 @@ class Session:
             method, path, params=params, body=body, files=files, headers=headers, label=label
         )
 
-    def _write(self, method: str, path: str, body: Mapping[str, Any]) -> dict[str, Any]:
+    def _write(
+        self, method: str, path: str, body: Mapping[str, Any], invalidates: Iterable[str]
+    ) -> dict[str, Any]:
         try:
             response = self._request(method, path, body=body)
         finally:
             # Even a failed or ambiguous write may have changed the resource.
-            self.client.cache.invalidate(self._namespace(path))
+            self._evict(path, invalidates)
         return self._checked(response.content) if response.content else {}
+
+    def _evict(self, path: str, invalidates: Iterable[str]) -> None:
+        """Orphan this tenant's cached answers of ``path``'s resource and of ``invalidates``."""
+        for resource in (path, *invalidates):
+            self.client.cache.invalidate(self._namespace(resource))
 
     def _fetch(self, path: str, params: Params) -> bytes:
         return self._request("GET", path, params).content

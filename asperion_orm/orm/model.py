@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any, ClassVar, Self, TypeVar, cast
+from typing import Any, ClassVar, Protocol, Self, TypeVar, cast
 
 from asperion_orm import exceptions
 from asperion_orm.exceptions import ConfigurationError, ValidationError
@@ -18,7 +18,14 @@ __all__ = ["Model", "ModelState"]
 NAME_LIKE = ("name", "code", "description", "number")
 
 E = TypeVar("E", bound=Exception)
-Write = Callable[[str, Mapping[str, Any]], dict[str, Any]]
+
+
+class Write(Protocol):
+    """A session's write method (``post``, ``put``, ``patch``)."""
+
+    def __call__(
+        self, path: str, body: Mapping[str, Any], *, invalidates: Iterable[str] = ()
+    ) -> dict[str, Any]: ...
 
 
 class ModelState:
@@ -270,7 +277,7 @@ class Model:
         """DELETE the object; its id becomes ``None``."""
         self._meta.check_writable()
         session = self._session_for(using)
-        session.delete(self._detail_path(session))
+        session.delete(self._detail_path(session), invalidates=self._meta.invalidates)
         self._state.raw.pop(self._meta.pk.api_name, None)
         self._state.values.pop("id", None)
 
@@ -283,7 +290,7 @@ class Model:
 
     def _send(self, session: Session, method: Write, path: str, body: dict[str, Any]) -> None:
         try:
-            answer = method(path, body)
+            answer = method(path, body, invalidates=self._meta.invalidates)
         except ValidationError as exc:
             raise ValidationError(self._rekeyed(exc.errors)) from exc
         self._load(answer, session)

@@ -267,6 +267,24 @@ def test_a_write_evicts_that_tenants_resource_only(
     assert len(fake.api_requests()) == before + 1
 
 
+def test_a_write_evicts_the_resources_it_names_as_side_effects(
+    make_client: MakeClient, fake: FakeServer
+) -> None:
+    session = make_client().tenant(1)
+    for path in ("articles", "journalentrylog", "debtors"):
+        session.get(path)
+    fake.then(Reply(201, {"id": 9, "_meta": {"administrationId": 1}}), Reply(204))
+    session.post("SalesOrderWithLines", {}, invalidates=["articles"])
+    session.delete("x/9", invalidates=("journalentrylog",))
+    before = len(fake.api_requests())
+    for path in ("articles", "journalentrylog", "debtors"):
+        session.get(path)
+    assert [r.path_url for r in fake.api_requests()[before:]] == [
+        "/v1/articles",
+        "/v1/journalentrylog",
+    ]
+
+
 def test_a_failed_write_still_evicts(make_client: MakeClient, fake: FakeServer) -> None:
     session = make_client().tenant(1)
     session.get("debtors")

@@ -46,6 +46,21 @@ def test_api_name_can_be_overridden() -> None:
     assert Thing.from_api({"id": 1, "VATRate": Decimal("21")}).vat_rate == Decimal("21.00")
 
 
+def test_meta_invalidates_names_api_paths() -> None:
+    class Order(asp.Model):
+        id = fields.Integer(read_only=True)
+
+        class Meta:
+            path = "orders"
+            invalidates = ["articles", "stock/levels"]
+
+    assert Order._meta.invalidates == ("articles", "stock/levels")
+    assert SampleDebtor._meta.invalidates == ()
+    for wrong in ("articles", ["articles?x=1"], [""], [3]):
+        with pytest.raises(ConfigurationError, match="invalidates"):
+            type("Bad", (asp.Model,), {"Meta": type("Meta", (), {"invalidates": wrong})})
+
+
 def test_unknown_meta_option_is_refused() -> None:
     with pytest.raises(ConfigurationError, match="unknown options"):
 

@@ -17,12 +17,14 @@ from asperion_orm.resources import (
     Debtor,
     Journal,
     JournalEntry,
+    JournalEntryLine,
     JournalEntryLog,
     LedgerAccount,
     PaymentCondition,
     PurchaseInvoice,
     SalesInvoice,
     SalesInvoiceHeader,
+    SalesInvoiceLine,
     SalesOrderLine,
     SalesOrderWithLines,
     SalesType,
@@ -338,3 +340,39 @@ def test_a_lines_foreign_key_needs_no_active_block(
     line = invoice.lines[0]
     assert line.ledger_account.pk == line.ledger_account_id
 
+
+# -- writes evict what they change elsewhere ---------------------------------------------------
+
+
+def test_a_sales_order_evicts_the_cached_stock_of_its_articles(asperion_session: Session) -> None:
+    article = Article.objects.order_by("id")[0]  # cached from here on
+    SalesOrderWithLines.objects.create(
+        debtor=Debtor.objects.order_by("id")[0],
+        order_date=dt.date(2025, 5, 1),
+        lines=[SalesOrderLine(article=article, quantity=Decimal("2"))],
+    )
+    again = Article.objects.order_by("id")[0]
+    assert again.current_stock == (article.current_stock or 0) - Decimal("2")
+
+
+def test_a_journal_entry_evicts_the_cached_change_log(asperion_session: Session) -> None:
+    before = JournalEntryLog.objects.count()  # cached from here on
+    JournalEntry.objects.create(
+        date=dt.date(2025, 4, 1),
+        journal="90",
+        lines=[
+            JournalEntryLine(ledger_account=4700, amount=Decimal("5.00")),
+            JournalEntryLine(ledger_account=1000, amount=Decimal("-5.00")),
+        ],
+    )
+    assert JournalEntryLog.objects.count() == before + 1
+
+
+def test_a_sales_invoice_evicts_the_cached_headers(asperion_session: Session) -> None:
+    before = SalesInvoiceHeader.objects.count()  # cached from here on
+    SalesInvoice.objects.create(
+        debtor=Debtor.objects.order_by("id")[0],
+        date=dt.date(2025, 4, 1),
+        lines=[SalesInvoiceLine(amount=Decimal("10.00"), ledger_account=8000)],
+    )
+    assert SalesInvoiceHeader.objects.count() == before + 1
