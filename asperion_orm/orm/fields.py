@@ -47,6 +47,9 @@ T = TypeVar("T")
 
 NOT_PROVIDED: Any = object()
 
+MAX_DIGITS = 28
+"""The significant digits the API's decimals (.NET ``decimal``) hold; no longer number is sent."""
+
 
 def camel_case(name: str) -> str:
     """Return the API spelling of a Python attribute name: ``debtor_id`` → ``debtorId``."""
@@ -273,19 +276,52 @@ class Boolean(Field[bool]):
 
 
 class Decimal(Field[decimal.Decimal]):
-    """An exact number such as money; a ``float`` is refused, values are quantized to ``places``."""
+    """An exact number such as money; a ``float`` is refused, values are quantized to ``places``.
+
+    A value that needs more than ``max_digits`` significant digits once quantized (the API's
+    decimals hold 28) raises ``ValidationError`` naming the field, whether assigned, used in a
+    filter or read from the API.
+    """
 
     python_types = (decimal.Decimal, int, str)
 
     def __init__(
-        self, *, places: int | None = 2, rounding: str = decimal.ROUND_HALF_UP, **kwargs: Any
+        self,
+        *,
+        places: int | None = 2,
+        max_digits: int = MAX_DIGITS,
+        rounding: str = decimal.ROUND_HALF_UP,
+        **kwargs: Any,
     ) -> None:
         self.places = places
+        self.max_digits = max_digits
         self.rounding = rounding
         super().__init__(**kwargs)
 
     def marshmallow_field(self) -> mm.Field[Any]:
         return mm.Decimal(places=self.places, rounding=self.rounding)
+
+    def to_python(self, raw: Any) -> decimal.Decimal | None:
+        # Quantize numbers here, so that one with too many digits is named as such (marshmallow
+        # would call it "not a valid number"); marshmallow explains everything else.
+        number = _decimal(raw)
+        return self.fit(number) if number is not None else super().to_python(raw)
+
+    def fit(self, number: decimal.Decimal) -> decimal.Decimal:
+        """Return a finite number quantized to ``places``, or refuse one with too many digits."""
+        context = decimal.Context(prec=self.max_digits, rounding=self.rounding)
+        try:
+            if self.places is not None:
+                number = number.quantize(decimal.Decimal(1).scaleb(-self.places), context=context)
+            elif max(len(number.as_tuple().digits), number.adjusted() + 1) > self.max_digits:
+                raise decimal.InvalidOperation
+        except decimal.InvalidOperation:
+            message = (
+                f"Ensure that there are no more than {self.max_digits} digits in total "
+                "(the API's decimals hold no more)."
+            )
+            raise ValidationError({self.name: [message]}) from None
+        return number
 
     def type_error(self, value: Any) -> None:
         if isinstance(value, float):
@@ -303,9 +339,18 @@ class Decimal(Field[decimal.Decimal]):
             raise ValueError(message) from None
         if not number.is_finite():
             raise ValueError(f"Field '{self.name}' expected a finite number, got {number}.")
-        if self.places is None:
-            return number
-        return number.quantize(decimal.Decimal(1).scaleb(-self.places), rounding=self.rounding)
+        return self.fit(number)
+
+
+def _decimal(raw: Any) -> decimal.Decimal | None:
+    """Return an API value (int, Decimal or numeric text) as a finite Decimal, else ``None``."""
+    if isinstance(raw, bool) or not isinstance(raw, int | decimal.Decimal | str):
+        return None
+    try:
+        number = decimal.Decimal(raw)
+    except decimal.InvalidOperation:
+        return None
+    return number if number.is_finite() else None
 
 
 class Date(Field[dt.date]):

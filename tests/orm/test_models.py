@@ -129,6 +129,21 @@ def test_read_only_fields_refuse_assignment() -> None:
         SampleDebtor(name="x", created_date=dt.datetime.now(dt.UTC))
 
 
+def test_decimals_beyond_the_apis_28_digits_are_a_validation_error_naming_the_field() -> None:
+    debtor = SampleDebtor(name="x")
+    for too_long in (Decimal("1" * 30), "9" * 26 + ".999", 10**40, Decimal("1E+999999999")):
+        with pytest.raises(exceptions.ValidationError, match=r"credit_limit.*28 digits"):
+            debtor.credit_limit = too_long
+    with pytest.raises(exceptions.ValidationError, match=r"credit_limit.*28 digits"):
+        SampleDebtor.objects.filter(credit_limit__gte=Decimal("1" * 30)).explain()
+    with pytest.raises(exceptions.ValidationError, match=r"credit_limit.*28 digits"):
+        _ = SampleDebtor.from_api({"creditLimit": Decimal("1" * 30)}).credit_limit
+    debtor.credit_limit = "9" * 26 + ".994"  # 28 digits once rounded
+    assert debtor.credit_limit == Decimal("9" * 26 + ".99")
+    debtor.credit_limit = "0." + "1" * 40
+    assert debtor.credit_limit == Decimal("0.11")
+
+
 def test_read_only_fields_are_never_sent() -> None:
     body = SampleDebtor.from_api(RAW).to_api()
     assert "id" not in body and "createdDate" not in body and body["name"] == "Bakker BV"
