@@ -168,9 +168,13 @@ class Field(Generic[T]):
         return value
 
     def __set__(self, instance: Model, value: Any) -> None:
+        self.check_settable()
+        instance._state.set(self, None if value is None else self.normalize(value))
+
+    def check_settable(self) -> None:
+        """Refuse an assignment to a field the API sets (``AttributeError``, as a property)."""
         if self.read_only:
             raise AttributeError(f"{self!r} is read-only: the API sets it.")
-        instance._state.set(self, None if value is None else self.normalize(value))
 
     def step(self, value: Any, by: int) -> Any:
         """Return the value ``by`` units away on a discrete scale, or ``None`` when not discrete.
@@ -584,6 +588,7 @@ class ForeignKey(Field[Any]):
         return instance._state.related_object(self)
 
     def __set__(self, instance: Model, value: Any) -> None:
+        self.check_settable()
         instance._state.set(self, None if value is None else self.normalize(value))
         instance._state.related[self.name] = value
 
@@ -604,5 +609,6 @@ class ForeignKeyId:
         return instance._state.value(self.field)
 
     def __set__(self, instance: Model, value: Any) -> None:
+        self.field.check_settable()
         instance._state.set(self.field, None if value is None else self.field.normalize(value))
         instance._state.related.pop(self.field.name, None)

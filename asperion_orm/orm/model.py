@@ -118,6 +118,7 @@ class Model:
                 f"{type(self).__name__}() got unexpected keyword arguments {unknown}; "
                 f"choices are: {', '.join(self._meta.choices(unknown[0]))}."
             )
+        self._meta.check_settable(kwargs)
         for name, value in kwargs.items():
             setattr(self, name, value)
 

@@ -6,7 +6,7 @@ import difflib
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
-from asperion_orm.exceptions import ConfigurationError, FieldError
+from asperion_orm.exceptions import ConfigurationError, FieldError, ValidationError
 from asperion_orm.orm.fields import Field, ForeignKey, Integer
 
 if TYPE_CHECKING:
@@ -112,6 +112,15 @@ class Options:
     def writable_fields(self) -> list[Field[Any]]:
         """Return the fields a write may send."""
         return [field for field in self.fields.values() if not field.read_only]
+
+    def check_settable(self, names: Iterable[str]) -> None:
+        """Raise ``ValidationError`` naming every field in ``names`` that the API sets itself.
+
+        For the values a caller hands to a constructor, ``create()`` or ``update()``.
+        """
+        if read_only := [name for name in names if self.get_field(name).read_only]:
+            message = "This field is read-only: the API sets it, so leave it out."
+            raise ValidationError({name: [message] for name in read_only})
 
     # -- what the API allows ------------------------------------------------------------------
 

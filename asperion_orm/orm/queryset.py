@@ -416,6 +416,7 @@ class QuerySet(Generic[M]):
         self, defaults: dict[str, Any] | None = None, **kwargs: Any
     ) -> tuple[M, bool]:
         """Update the matching object with ``defaults`` (PATCH), or create it."""
+        self.model._meta.check_settable(defaults or {})
         try:
             obj = self.get(**kwargs)
         except self.model.DoesNotExist:
@@ -428,6 +429,7 @@ class QuerySet(Generic[M]):
     def update(self, **kwargs: Any) -> int:
         """PATCH ``kwargs`` onto every matching object; return how many were changed."""
         self.model._meta.check_writable()
+        self.model._meta.check_settable(kwargs)
         probe = self.model.from_api({})
         for name, value in kwargs.items():
             setattr(probe, name, value)

@@ -11,6 +11,7 @@ import pytest
 import asperion_orm as asp
 from asperion_orm import exceptions, fields
 from asperion_orm.exceptions import ConfigurationError, FieldError
+from asperion_orm.resources import SalesInvoiceHeader
 
 from .models import SampleCountry, SampleDebtor, SampleInvoice, SampleInvoiceLine
 
@@ -125,8 +126,23 @@ def test_read_only_fields_refuse_assignment() -> None:
     debtor = SampleDebtor.from_api(RAW)
     with pytest.raises(AttributeError, match="read-only"):
         debtor.id = 8
-    with pytest.raises(AttributeError, match="read-only"):
+    header = SalesInvoiceHeader.from_api({"id": 1, "debtorId": 2})
+    for name in ("debtor", "debtor_id"):  # a read-only foreign key, both ways
+        with pytest.raises(AttributeError, match="read-only"):
+            setattr(header, name, 3)
+
+
+def test_read_only_fields_in_the_constructor_are_a_validation_error_naming_them() -> None:
+    with pytest.raises(exceptions.ValidationError, match=r"created_date.*read-only") as info:
         SampleDebtor(name="x", created_date=dt.datetime.now(dt.UTC))
+    assert list(info.value.errors) == ["created_date"]
+    with pytest.raises(exceptions.ValidationError) as info:
+        SampleDebtor.objects.create(id=5, name="x", created_date=dt.datetime.now(dt.UTC))
+    assert sorted(info.value.errors) == ["created_date", "id"]
+    with pytest.raises(exceptions.ValidationError, match="id"):
+        SampleDebtor.objects.filter(city="Ede").update(id=5)
+    with pytest.raises(exceptions.ValidationError, match="status"):
+        SampleInvoice.objects.update_or_create(id=1, defaults={"status": "paid"})
 
 
 def test_decimals_beyond_the_apis_28_digits_are_a_validation_error_naming_the_field() -> None:
