@@ -13,10 +13,12 @@ __all__ = ["write_atomic"]
 def write_atomic(path: Path, text: str) -> None:
     """Write ``text`` to ``path`` through a private temporary file, synced, then renamed.
 
-    The file ends up readable by its owner only (``mkstemp`` creates it with mode 0600).
+    The file ends up readable by its owner only (``mkstemp`` creates it with mode 0600). The
+    temporary file is ``.NAME.XXXXXXXX.tmp`` beside it: a crash before the rename leaves it
+    there, and a reader that knows the name may recover it.
     """
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             handle.write(text)
