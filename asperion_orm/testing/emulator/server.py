@@ -6,6 +6,9 @@ The server is cheroot's WSGI server with these changes:
   for a client; the handshake runs in a worker thread when the connection is first served
   (a client that opens TCP and sends nothing only ties up one worker until its timeout);
 * refused handshakes (wrong protocol version, dropped connections) are logged at debug level;
+* the request line and header fields may take ``MAX_HEADER_BYTES`` together: longer header
+  fields get 431 (a longer request line 414), and nothing past the limit is buffered; a
+  refused client's remaining bytes are drained, within a budget, so it can read the answer;
 * an app may raise :class:`AbortConnection` to make the server reset the TCP connection
   (``SO_LINGER`` 0, so the peer sees a reset and no response);
 * a leaner socket reader, and a writer that sends each response in one piece, which roughly
@@ -24,12 +27,14 @@ import ssl
 import struct
 import tempfile
 import threading
+import time
 import weakref
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 import trustme
+from cheroot import errors as cheroot_errors
 from cheroot import server as cheroot_server
 from cheroot import wsgi as cheroot_wsgi
 from cheroot.ssl import Adapter
@@ -37,11 +42,13 @@ from cheroot.ssl import Adapter
 if TYPE_CHECKING:
     from _typeshed.wsgi import WSGIApplication
 
-__all__ = ["AbortConnection", "HTTPSServer", "TLSCertificates"]
+__all__ = ["MAX_HEADER_BYTES", "AbortConnection", "HTTPSServer", "TLSCertificates"]
 
 logger = logging.getLogger("asperion_orm.testing.emulator.server")
 
 _HOSTS = ("127.0.0.1", "localhost")
+MAX_HEADER_BYTES = 64 * 1024
+"""The request line and header fields together (Kestrel allows 8 kB + 32 kB, IIS 16 kB)."""
 
 
 class AbortConnection(Exception):
@@ -263,10 +270,41 @@ class _Gateway(cheroot_wsgi.Gateway_10):
             _reset(self.req.conn)
 
 
+class _Request(cheroot_server.HTTPRequest):
+    """cheroot's request, answering 431 when the header fields exceed the server's limit."""
+
+    def read_request_headers(self) -> bool:
+        """Read the header fields; refuse them with 431 past ``max_request_header_size``."""
+        try:
+            return bool(super().read_request_headers())  # type: ignore[no-untyped-call]
+        except cheroot_errors.MaxSizeExceeded:
+            self.close_connection = True
+            limit = self.server.max_request_header_size
+            self.simple_response(
+                "431 Request Header Fields Too Large",
+                f"The request line and header fields exceed {limit} bytes.",
+            )
+            return False
+
+    def simple_response(self, status: str, msg: str = "") -> None:
+        """Answer a request refused before it was read whole; the connection drains it."""
+        self.conn.refused = True
+        super().simple_response(status, msg)
+
+
 class _Connection(cheroot_server.HTTPConnection):
     """An HTTP connection whose TLS handshake runs in the worker thread on first use."""
 
+    RequestHandlerClass = _Request
     _handshake_done = False
+    refused = False
+    """Set when a request was refused before it was read whole (the rest is drained)."""
+
+    drain_bytes = 1 << 20
+    drain_seconds = 1.0
+    drain_idle = 0.2
+    """How much, for how long, and with what pauses a refused client may still send, so
+    that it gets to read the refusal."""
 
     def communicate(self) -> bool:
         """Finish the TLS handshake if needed, then serve one request."""
@@ -298,6 +336,25 @@ class _Connection(cheroot_server.HTTPConnection):
             return bool(super().communicate())  # type: ignore[no-untyped-call]
         finally:
             self._flush()
+            if self.refused:
+                self._drain()
+
+    def _drain(self) -> None:
+        """Discard what a refused client still sends, within a budget, before closing.
+
+        Closing a socket with unread input resets the connection, and the reset can destroy
+        the answer before the client reads it.
+        """
+        left, deadline = self.drain_bytes, time.monotonic() + self.drain_seconds
+        while left > 0 and (remaining := deadline - time.monotonic()) > 0:
+            try:
+                self.socket.settimeout(min(remaining, self.drain_idle))
+                data = self.socket.recv(min(left, 65536))
+            except (OSError, ValueError):
+                return
+            if not data:
+                return
+            left -= len(data)
 
     def _next_request_soon(self) -> bool:
         """Return whether the next request arrives within ``linger_seconds`` (idle server only)."""
@@ -360,9 +417,15 @@ class HTTPSServer:
         threads: int = 32,
         timeout: float = 10.0,
         certificates: TLSCertificates | None = None,
+        max_header_bytes: int = MAX_HEADER_BYTES,
     ) -> None:
-        """Prepare (but do not start) a server for ``app`` on 127.0.0.1:``port`` (0: free)."""
+        """Prepare (but do not start) a server for ``app`` on 127.0.0.1:``port`` (0: free).
+
+        The request line and header fields together may take ``max_header_bytes``; a longer
+        request line gets 414, longer header fields 431, and the connection is closed.
+        """
         self._app = app
+        self._max_header_bytes = max_header_bytes
         self._requested_port = port
         self._threads = threads
         self._timeout = timeout
@@ -398,6 +461,7 @@ class HTTPSServer:
             raise RuntimeError("a server runs once; create a new one")
         self._adapter = _DeferredHandshakeAdapter(self.certificates.server_context())
         server = _make_cheroot(self._app, self._requested_port, self._threads, self._timeout)
+        server.max_request_header_size = self._max_header_bytes
         server.ssl_adapter = self._adapter
         server.prepare()
         self._server = server
