@@ -9,6 +9,9 @@ The server is cheroot's WSGI server with these changes:
 * the request line and header fields may take ``MAX_HEADER_BYTES`` together: longer header
   fields get 431 (a longer request line 414), and nothing past the limit is buffered; a
   refused client's remaining bytes are drained, within a budget, so it can read the answer;
+* the whole request body is read before the app runs, within ``body_timeout`` seconds in
+  all (else 408) and ``max_body_bytes`` (else 413): an app never waits on a slow client,
+  and so never while it holds a lock;
 * an app may raise :class:`AbortConnection` to make the server reset the TCP connection
   (``SO_LINGER`` 0, so the peer sees a reset and no response);
 * a leaner socket reader, and a writer that sends each response in one piece, which roughly
@@ -19,6 +22,8 @@ A server runs once: :meth:`HTTPSServer.stop` also deletes its CA file.
 
 from __future__ import annotations
 
+import contextlib
+import io
 import logging
 import select
 import shutil
@@ -29,6 +34,7 @@ import tempfile
 import threading
 import time
 import weakref
+from collections.abc import Iterator
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
@@ -42,13 +48,21 @@ from cheroot.ssl import Adapter
 if TYPE_CHECKING:
     from _typeshed.wsgi import WSGIApplication
 
-__all__ = ["MAX_HEADER_BYTES", "AbortConnection", "HTTPSServer", "TLSCertificates"]
+__all__ = [
+    "MAX_BODY_BYTES",
+    "MAX_HEADER_BYTES",
+    "AbortConnection",
+    "HTTPSServer",
+    "TLSCertificates",
+]
 
 logger = logging.getLogger("asperion_orm.testing.emulator.server")
 
 _HOSTS = ("127.0.0.1", "localhost")
 MAX_HEADER_BYTES = 64 * 1024
 """The request line and header fields together (Kestrel allows 8 kB + 32 kB, IIS 16 kB)."""
+MAX_BODY_BYTES = 16 * 1024 * 1024
+"""A request body: room for the emulator's largest upload (10 MB) and its multipart framing."""
 
 
 class AbortConnection(Exception):
@@ -124,6 +138,37 @@ class _SocketReader:
         self._pos = 0
         self.bytes_read = 0
         self.closed = False
+        self._deadline: float | None = None
+        self._budget: int | None = None
+
+    @contextlib.contextmanager
+    def limits(self, seconds: float, max_bytes: int) -> Iterator[None]:
+        """Bound the receives in the block: ``seconds`` in all and ``max_bytes`` together.
+
+        Past either, a receive raises ``TimeoutError`` or ``MaxSizeExceeded``.
+        """
+        idle = self._sock.gettimeout()
+        self._deadline, self._budget = time.monotonic() + seconds, max_bytes
+        try:
+            yield
+        finally:
+            self._deadline = self._budget = None
+            self._sock.settimeout(idle)
+
+    def _recv(self, size: int) -> bytes:
+        """Receive up to ``size`` bytes, within the limits if any are set."""
+        if self._deadline is None or self._budget is None:
+            return self._sock.recv(size)
+        left = self._deadline - time.monotonic()
+        if left <= 0:
+            raise TimeoutError("the request did not arrive in time")
+        if self._budget <= 0:
+            raise cheroot_errors.MaxSizeExceeded
+        idle = self._sock.gettimeout()
+        self._sock.settimeout(left if idle is None else min(left, idle))
+        data = self._sock.recv(min(size, self._budget))
+        self._budget -= len(data)
+        return data
 
     def has_data(self) -> bool:
         """Return whether bytes are buffered (a pipelined request)."""
@@ -131,7 +176,7 @@ class _SocketReader:
 
     def _fill(self) -> bool:
         """Receive more bytes; return False at end of stream."""
-        data = self._sock.recv(self._chunk)
+        data = self._recv(self._chunk)
         if not data:
             return False
         self._buf = self._buf[self._pos :] + data
@@ -174,7 +219,7 @@ class _SocketReader:
         ]
         missing = -1 if size is None or size < 0 else size - len(parts[0])
         while missing != 0:
-            data = self._sock.recv(self._chunk if missing < 0 else min(missing, self._chunk))
+            data = self._recv(self._chunk if missing < 0 else min(missing, self._chunk))
             if not data:
                 break
             parts.append(data)
@@ -257,10 +302,27 @@ def _reset(conn: cheroot_server.HTTPConnection) -> None:
 
 
 class _Gateway(cheroot_wsgi.Gateway_10):
-    """WSGI gateway that turns :class:`AbortConnection` into a connection reset."""
+    """WSGI gateway that reads the whole body first and turns :class:`AbortConnection` into a reset.
+
+    The app gets the body in memory, so it never waits for a client while it holds a lock:
+    a body that does not arrive within ``body_timeout`` seconds gets 408, and one longer than
+    ``max_body_bytes`` gets 413, before the app runs.
+    """
 
     def respond(self) -> None:
-        """Run the app; reset the connection when it asks for that."""
+        """Read the body, run the app; reset the connection when it asks for that."""
+        try:
+            self._read_body()
+        except TimeoutError:
+            self._refuse("408 Request Timeout", "The request body did not arrive in time.")
+            return
+        except cheroot_errors.MaxSizeExceeded:
+            limit = self.req.server.max_body_bytes
+            self._refuse("413 Request Entity Too Large", f"The body exceeds {limit} bytes.")
+            return
+        except ValueError as exc:  # cheroot's chunked reader: malformed chunk framing
+            self._refuse("400 Bad Request", str(exc))
+            return
         try:
             super().respond()
         except AbortConnection:
@@ -268,6 +330,27 @@ class _Gateway(cheroot_wsgi.Gateway_10):
             self.req.ready = False
             self.req.sent_headers = True  # nothing may be written to the reset socket
             _reset(self.req.conn)
+
+    def _read_body(self) -> None:
+        """Replace ``wsgi.input`` by the whole body, read within the server's body timeout."""
+        req, limit = self.req, self.req.server.max_body_bytes
+        if int(req.inheaders.get(b"Content-Length") or 0) > limit:
+            raise cheroot_errors.MaxSizeExceeded
+        # The chunked framing may add to the body: a chunk-size line per chunk.
+        with req.conn.rfile.limits(req.server.body_timeout, limit + limit // 8 + 1024):
+            body = req.rfile.read()
+        if len(body) > limit:
+            raise cheroot_errors.MaxSizeExceeded
+        self.env["wsgi.input"] = io.BytesIO(body)
+        self.env["wsgi.input_terminated"] = True
+        self.env["CONTENT_LENGTH"] = str(len(body))
+        self.env.pop("HTTP_TRANSFER_ENCODING", None)
+
+    def _refuse(self, status: str, message: str) -> None:
+        """Answer without running the app, and close the connection."""
+        self.req.close_connection = True
+        self.req.simple_response(status, message)
+        self.req.sent_headers = True
 
 
 class _Request(cheroot_server.HTTPRequest):
@@ -389,6 +472,10 @@ class _CherootServer(cheroot_wsgi.Server):
     """cheroot's WSGI server with the gateway, connection class and quiet log above."""
 
     ConnectionClass = _Connection
+    body_timeout = 10.0
+    """Seconds a request body may take to arrive, in all."""
+    max_body_bytes = MAX_BODY_BYTES
+    """The longest request body (cheroot's own ``max_request_body_size`` stays off)."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         """Build the server and install the resetting gateway."""
@@ -418,14 +505,18 @@ class HTTPSServer:
         timeout: float = 10.0,
         certificates: TLSCertificates | None = None,
         max_header_bytes: int = MAX_HEADER_BYTES,
+        max_body_bytes: int = MAX_BODY_BYTES,
+        body_timeout: float = 10.0,
     ) -> None:
         """Prepare (but do not start) a server for ``app`` on 127.0.0.1:``port`` (0: free).
 
         The request line and header fields together may take ``max_header_bytes``; a longer
-        request line gets 414, longer header fields 431, and the connection is closed.
+        request line gets 414, longer header fields 431. A body may take ``max_body_bytes``
+        (else 413) and must arrive within ``body_timeout`` seconds in all (else 408); the app
+        runs once it has. Each of these refusals closes the connection.
         """
         self._app = app
-        self._max_header_bytes = max_header_bytes
+        self._limits = (max_header_bytes, max_body_bytes, float(body_timeout))
         self._requested_port = port
         self._threads = threads
         self._timeout = timeout
@@ -461,7 +552,7 @@ class HTTPSServer:
             raise RuntimeError("a server runs once; create a new one")
         self._adapter = _DeferredHandshakeAdapter(self.certificates.server_context())
         server = _make_cheroot(self._app, self._requested_port, self._threads, self._timeout)
-        server.max_request_header_size = self._max_header_bytes
+        server.max_request_header_size, server.max_body_bytes, server.body_timeout = self._limits
         server.ssl_adapter = self._adapter
         server.prepare()
         self._server = server
