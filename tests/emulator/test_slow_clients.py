@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
 import socket
 import ssl
@@ -186,3 +187,72 @@ def test_the_emulator_refuses_a_body_over_its_limit_with_problem_details() -> No
     )
     assert response.status_code == 413
     assert response.json is not None and response.json["status"] == 413
+
+
+@contextlib.contextmanager
+def silent_connections(port: int, count: int) -> Iterator[list[socket.socket]]:
+    """Open ``count`` TCP connections that never send a TLS hello."""
+    sockets = [socket.create_connection(("127.0.0.1", port), timeout=5) for _ in range(count)]
+    try:
+        time.sleep(0.2)  # accepted by now
+        yield sockets
+    finally:
+        for sock in sockets:
+            sock.close()
+
+
+def test_forty_silent_connections_do_not_delay_the_sandbox(
+    asperion_sandbox: Sandbox, authorized_http: requests.Session, asperion_tenant: int
+) -> None:
+    with silent_connections(asperion_sandbox.port, 40):
+        started = time.monotonic()
+        authorized_http.close()  # a new connection, with its own handshake
+        response = authorized_http.get(
+            f"{asperion_sandbox.base_url}/debtors",
+            headers={"X-Tenant-Id": str(asperion_tenant)},
+            verify=asperion_sandbox.ca_bundle,
+            timeout=(5, 5),
+        )
+        elapsed = time.monotonic() - started
+    assert response.status_code == 200
+    assert elapsed < 3, f"a normal request took {elapsed:.1f}s"  # 9.5 s before
+
+
+def test_two_hundred_silent_connections_do_not_starve_a_small_server(
+    server: HTTPSServer, http: requests.Session
+) -> None:
+    with silent_connections(server.port, 200):
+        started = time.monotonic()
+        statuses = [
+            http.get(f"{server.url}/v1/x", verify=server.ca_bundle, timeout=(5, 5)).status_code
+            for _ in range(3)
+        ]
+        elapsed = time.monotonic() - started
+    assert statuses == [200] * 3
+    assert elapsed < 5, f"three requests took {elapsed:.1f}s"
+
+
+def test_a_silent_connection_is_closed_after_the_handshake_timeout(
+    middleware: SandboxMiddleware,
+) -> None:
+    with (
+        HTTPSServer(middleware, threads=2, handshake_timeout=0.5) as server,
+        silent_connections(server.port, 5) as sockets,
+    ):
+        started = time.monotonic()
+        for sock in sockets:
+            with contextlib.suppress(ConnectionResetError):
+                assert sock.recv(1) == b""  # closed by the server
+        assert time.monotonic() - started < 4
+
+
+def test_header_fields_that_do_not_arrive_in_time_get_408(middleware: SandboxMiddleware) -> None:
+    with HTTPSServer(middleware, threads=2, header_timeout=1.0) as server:
+        drip = Drip(server.port, server.ca_bundle, b"GET /v1/x HTTP/1.1\r\nX-Slow: ")
+        started = time.monotonic()
+        try:
+            answer = drip.answer()
+        finally:
+            drip.close()
+    assert answer.startswith(b"HTTP/1.1 408 Request Timeout\r\n"), answer[:200]
+    assert time.monotonic() - started < 5

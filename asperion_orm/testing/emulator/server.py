@@ -1,14 +1,16 @@
-"""A background HTTPS server for any WSGI app: TLS 1.3 only, keep-alive, handshakes in workers.
+"""A background HTTPS server for any WSGI app: TLS 1.3 only, keep-alive, bounded slow clients.
 
 The server is cheroot's WSGI server with these changes:
 
 * the SSL adapter wraps accepted sockets *without* a handshake, so the accept loop never waits
-  for a client; the handshake runs in a worker thread when the connection is first served
-  (a client that opens TCP and sends nothing only ties up one worker until its timeout);
+  for a client; a worker advances the handshake as far as the client's bytes allow and hands
+  the connection back to the selector in between, so a client that opens TCP and sends
+  nothing holds no worker, and is closed ``handshake_timeout`` seconds after it connected;
 * refused handshakes (wrong protocol version, dropped connections) are logged at debug level;
 * the request line and header fields may take ``MAX_HEADER_BYTES`` together: longer header
-  fields get 431 (a longer request line 414), and nothing past the limit is buffered; a
-  refused client's remaining bytes are drained, within a budget, so it can read the answer;
+  fields get 431 (a longer request line 414), and nothing past the limit is buffered; they
+  must arrive within ``header_timeout`` seconds in all (else 408); a refused client's
+  remaining bytes are drained, within a budget, so it can read the answer;
 * the whole request body is read before the app runs, within ``body_timeout`` seconds in
   all (else 408) and ``max_body_bytes`` (else 413): an app never waits on a slow client,
   and so never while it holds a lock;
@@ -142,7 +144,7 @@ class _SocketReader:
         self._budget: int | None = None
 
     @contextlib.contextmanager
-    def limits(self, seconds: float, max_bytes: int) -> Iterator[None]:
+    def limits(self, seconds: float, max_bytes: int | None = None) -> Iterator[None]:
         """Bound the receives in the block: ``seconds`` in all and ``max_bytes`` together.
 
         Past either, a receive raises ``TimeoutError`` or ``MaxSizeExceeded``.
@@ -157,17 +159,18 @@ class _SocketReader:
 
     def _recv(self, size: int) -> bytes:
         """Receive up to ``size`` bytes, within the limits if any are set."""
-        if self._deadline is None or self._budget is None:
+        if self._deadline is None:
             return self._sock.recv(size)
         left = self._deadline - time.monotonic()
         if left <= 0:
-            raise TimeoutError("the request did not arrive in time")
-        if self._budget <= 0:
+            raise TimeoutError("timed out")  # the words cheroot recognises (it answers 408)
+        if self._budget is not None and self._budget <= 0:
             raise cheroot_errors.MaxSizeExceeded
         idle = self._sock.gettimeout()
         self._sock.settimeout(left if idle is None else min(left, idle))
-        data = self._sock.recv(min(size, self._budget))
-        self._budget -= len(data)
+        data = self._sock.recv(size if self._budget is None else min(size, self._budget))
+        if self._budget is not None:
+            self._budget -= len(data)
         return data
 
     def has_data(self) -> bool:
@@ -354,7 +357,13 @@ class _Gateway(cheroot_wsgi.Gateway_10):
 
 
 class _Request(cheroot_server.HTTPRequest):
-    """cheroot's request, answering 431 when the header fields exceed the server's limit."""
+    """cheroot's request: its head must arrive within ``header_timeout`` (else 408), and
+    header fields past the server's size limit get 431."""
+
+    def parse_request(self) -> None:
+        """Read the request line and header fields within the server's header timeout."""
+        with self.conn.rfile.limits(self.server.header_timeout):
+            super().parse_request()
 
     def read_request_headers(self) -> bool:
         """Read the header fields; refuse them with 431 past ``max_request_header_size``."""
@@ -376,7 +385,13 @@ class _Request(cheroot_server.HTTPRequest):
 
 
 class _Connection(cheroot_server.HTTPConnection):
-    """An HTTP connection whose TLS handshake runs in the worker thread on first use."""
+    """An HTTP connection whose TLS handshake advances without blocking a worker.
+
+    A worker moves the handshake on as far as the client's bytes allow, then hands the
+    connection back to cheroot's selector until the client sends more. A connection whose
+    handshake is not done ``handshake_timeout`` seconds after it was accepted is expired
+    there (cheroot closes a connection idle for ``timeout``; see :attr:`last_used`).
+    """
 
     RequestHandlerClass = _Request
     _handshake_done = False
@@ -389,12 +404,41 @@ class _Connection(cheroot_server.HTTPConnection):
     """How much, for how long, and with what pauses a refused client may still send, so
     that it gets to read the refusal."""
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        """Remember when the connection was accepted (wall clock, as cheroot's expiry uses)."""
+        super().__init__(*args, **kwargs)
+        self._accepted = time.time()
+        self._last_used: float | None = None
+
+    @property
+    def last_used(self) -> float | None:
+        """Return when the connection was last used, as cheroot's expiry sees it.
+
+        cheroot closes a connection in its selector once ``last_used`` is ``timeout`` seconds
+        old; while the handshake is pending this reports the time that makes that happen
+        ``handshake_timeout`` seconds after the connection was accepted.
+        """
+        if self._handshake_done or self._last_used is None:
+            return self._last_used
+        server = self.server
+        expires: float = self._accepted + server.handshake_timeout - server.timeout
+        return min(self._last_used, expires)
+
+    @last_used.setter
+    def last_used(self, value: float | None) -> None:
+        self._last_used = value
+
     def communicate(self) -> bool:
-        """Finish the TLS handshake if needed, then serve one request."""
+        """Advance the TLS handshake if needed, then serve requests; False closes."""
         if not self._handshake_done:
-            if not self._handshake():
+            done = self._handshake()
+            if done is None:
+                return True  # back to the selector until the client sends more
+            if not done:
                 return False
             self._handshake_done = True
+            if not self._next_request_soon():
+                return True
         for _ in range(self.linger_requests):
             if not self._serve_one():
                 return False
@@ -458,14 +502,30 @@ class _Connection(cheroot_server.HTTPConnection):
         except OSError as exc:
             logger.debug("client %s went away before the answer: %s", self.remote_addr, exc)
 
-    def _handshake(self) -> bool:
-        """Do the server-side handshake; log refusals quietly."""
+    def _handshake(self) -> bool | None:
+        """Advance the handshake without waiting for the client.
+
+        Return True once it is done, None while it needs more from the client, and False when
+        it failed (refusals are logged quietly).
+        """
+        sock = self.socket
         try:
-            self.socket.do_handshake()
+            sock.settimeout(0.0)
+            while True:
+                try:
+                    sock.do_handshake()
+                    return True
+                except ssl.SSLWantReadError:
+                    return None
+                except ssl.SSLWantWriteError:  # our flight does not fit the send buffer
+                    if not select.select([], [sock], [], 1.0)[1]:
+                        raise TimeoutError("the client does not read the handshake") from None
         except (OSError, ValueError) as exc:
             logger.debug("TLS handshake with %s failed: %s", self.remote_addr, exc)
             return False
-        return True
+        finally:
+            with contextlib.suppress(OSError):
+                sock.settimeout(self.server.timeout)
 
 
 class _CherootServer(cheroot_wsgi.Server):
@@ -474,6 +534,10 @@ class _CherootServer(cheroot_wsgi.Server):
     ConnectionClass = _Connection
     body_timeout = 10.0
     """Seconds a request body may take to arrive, in all."""
+    handshake_timeout = 5.0
+    """Seconds a client may take to complete the TLS handshake after it connected."""
+    header_timeout = 10.0
+    """Seconds the request line and header fields may take to arrive, in all."""
     max_body_bytes = MAX_BODY_BYTES
     """The longest request body (cheroot's own ``max_request_body_size`` stays off)."""
 
@@ -507,16 +571,22 @@ class HTTPSServer:
         max_header_bytes: int = MAX_HEADER_BYTES,
         max_body_bytes: int = MAX_BODY_BYTES,
         body_timeout: float = 10.0,
+        handshake_timeout: float = 5.0,
+        header_timeout: float = 10.0,
     ) -> None:
         """Prepare (but do not start) a server for ``app`` on 127.0.0.1:``port`` (0: free).
 
         The request line and header fields together may take ``max_header_bytes``; a longer
         request line gets 414, longer header fields 431. A body may take ``max_body_bytes``
         (else 413) and must arrive within ``body_timeout`` seconds in all (else 408); the app
-        runs once it has. Each of these refusals closes the connection.
+        runs once it has. The request line and header fields must arrive within
+        ``header_timeout`` seconds (else 408). Each of these refusals closes the connection.
+        A client must finish the TLS handshake within ``handshake_timeout`` seconds of
+        connecting; until then it holds no worker thread.
         """
         self._app = app
         self._limits = (max_header_bytes, max_body_bytes, float(body_timeout))
+        self._timeouts = (float(handshake_timeout), float(header_timeout))
         self._requested_port = port
         self._threads = threads
         self._timeout = timeout
@@ -553,6 +623,7 @@ class HTTPSServer:
         self._adapter = _DeferredHandshakeAdapter(self.certificates.server_context())
         server = _make_cheroot(self._app, self._requested_port, self._threads, self._timeout)
         server.max_request_header_size, server.max_body_bytes, server.body_timeout = self._limits
+        server.handshake_timeout, server.header_timeout = self._timeouts
         server.ssl_adapter = self._adapter
         server.prepare()
         self._server = server
@@ -590,7 +661,7 @@ def _make_cheroot(app: WSGIApplication, port: int, threads: int, timeout: float)
         ("127.0.0.1", port),
         app,
         numthreads=threads,
-        request_queue_size=64,
+        request_queue_size=1024,  # the listen backlog: a burst of connections is not dropped
         timeout=timeout,
         shutdown_timeout=0.25,
         server_name="asperion-sandbox",
