@@ -816,7 +816,7 @@ def demo() -> None:
         return
     from asperion_orm.testing.demo import run
 
-    run(out=sys.stdout, records={"debtor": 200})
+    run(out=sys.stdout, records={"debtors": 200})
 
 
 # -- entry point ---------------------------------------------------------------------------------
