@@ -167,7 +167,7 @@ class Session:
 
     @staticmethod
     def path(*segments: str | int) -> str:
-        """Join path segments, percent-encoding each one (``path("debtor", 4)`` → ``debtor/4``)."""
+        """Join path segments, percent-encoding each one (``path("debtors", 4)``: ``debtors/4``)."""
         if not segments:
             raise ConfigurationError("Session.path() needs at least one segment.")
         parts = []

@@ -319,12 +319,20 @@ class QuerySet(Generic[M]):
         return _clip(fetcher.total(), plan.low, plan.high)
 
     def exists(self) -> bool:
-        """Return whether any row matches: one ``pageSize=1`` request when the server can tell."""
+        """Return whether any row matches: one ``pageSize=1`` request when the server can tell.
+
+        When the server only narrows (rows verified here), its first row usually settles it:
+        none means no match, a verified one means a match; only otherwise are rows read on.
+        """
         if self._result_cache is not None:
             return bool(self._result_cache)
         session = self._resolve_session()
         plan = self._checked_plan(session)
         fetcher = self._fetcher(session, plan)
+        if plan.verify and not (plan.local or plan.merged or plan.low or plan.empty):
+            head = fetcher.get(plan.page(1, 1))["_data"]
+            if not head or plan.verify.matches(field_reader(head[0])):
+                return bool(head)
         if plan.empty or plan.checked_here:
             return next(iter(fetcher.rows()), None) is not None
         if plan.merged:

@@ -49,6 +49,23 @@ def test_count_of_a_text_filter_counts_the_verified_rows(
     assert not any(name.lower() == "metaonly" for name, _ in sent)  # the server only narrows
 
 
+def test_exists_of_a_text_filter_is_settled_by_one_row_when_it_verifies(
+    shared_session: Session, assert_requests: Counter, asperion_sandbox: Sandbox
+) -> None:
+    names = [row["name"] for row in rows(asperion_sandbox, shared_session, "debtor")]
+    with assert_requests(1):
+        assert Debtor.objects.filter(name=names[5]).exists()
+    assert ("pageSize", "1") in asperion_sandbox.requests(path="/v1/*")[-1].params
+    with assert_requests(1):
+        assert not Debtor.objects.filter(name="no such debtor at all").exists()
+    # The server ignores case, so its first row for the swapped-case name fails verification:
+    # rows are read on before the answer, which is never a wrong True.
+    other_case = names[5].swapcase()
+    before = len(asperion_sandbox.requests(path="/v1/*"))
+    assert Debtor.objects.filter(name=other_case).exists() is (other_case in names)
+    assert len(asperion_sandbox.requests(path="/v1/*")) - before == 2
+
+
 def test_count_of_a_slice_is_still_one_request(
     shared_session: Session, assert_requests: Counter
 ) -> None:
