@@ -19,7 +19,7 @@ import pytest
 import requests
 
 from asperion_orm import Client
-from asperion_orm.exceptions import APIError
+from asperion_orm.exceptions import AmbiguousWriteError, APIError
 from asperion_orm.resources import SalesInvoiceHeader
 
 from .conftest import FakeServer, Reply
@@ -243,4 +243,15 @@ def test_administrations_answered_with_a_redirect_are_an_error_not_an_empty_list
         client.administrations()
     assert info.value.status_code == 302
     assert "elsewhere.test" in str(info.value) and "base_url" in str(info.value)
+    assert len(fake.api_requests()) == 1
+
+
+def test_a_write_answered_with_a_redirect_is_ambiguous_and_not_resent(
+    make_client: MakeClient, fake: FakeServer
+) -> None:
+    session = make_client().tenant(1)
+    fake.then(Reply(303, None, headers={"Location": "https://api.test/v1/debtors/7"}))
+    with pytest.raises(AmbiguousWriteError, match="HTTP 303") as info:
+        session.post("debtors", {"name": "x"})
+    assert "debtors/7" in str(info.value.__cause__)
     assert len(fake.api_requests()) == 1
