@@ -156,20 +156,29 @@ class _PageCheck:
 
     def rows(self, body: Raw, number: int) -> list[Raw]:
         """Return the rows of page ``number``, unless an earlier page held the same ones."""
-        rows: list[Raw] = body["_data"]
+        rows = body.get("_data")
+        if not isinstance(rows, list) or not all(isinstance(row, dict) for row in rows):
+            raise self._invalid(number, "is not a list answer (no list of objects in _data)")
         if not rows:
             return rows
         # A fingerprint of the ids: a hash, so memory does not grow with the rows read.
-        earlier = self.seen.setdefault(hash(tuple(row.get(self.pk) for row in rows)), number)
+        earlier = self.seen.setdefault(hash(repr([row.get(self.pk) for row in rows])), number)
         if earlier != number:
-            raise InvalidResponse(
-                f"{self.request(number)}: page {number} repeats page {earlier}, as if the "
-                "server ignored the page number; paging stopped rather than return the same "
-                "rows again. Check base_url and any proxy that caches API answers.",
-                status_code=200,
-                request=self.request(number),
+            raise self._invalid(
+                number,
+                f"repeats page {earlier}, as if the server ignored the page number; paging "
+                "stopped rather than return the same rows again",
             )
         return rows
+
+    def _invalid(self, number: int, problem: str) -> InvalidResponse:
+        request = self.request(number)
+        return InvalidResponse(
+            f"{request}: page {number} {problem}. Check base_url and any proxy between you "
+            "and the API.",
+            status_code=200,
+            request=request,
+        )
 
 
 def _kept(rows: Iterator[Raw], where: Where) -> Iterator[Raw]:

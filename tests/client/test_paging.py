@@ -19,7 +19,7 @@ import pytest
 import requests
 
 from asperion_orm import Client
-from asperion_orm.exceptions import AmbiguousWriteError, APIError
+from asperion_orm.exceptions import AmbiguousWriteError, APIError, InvalidResponse
 from asperion_orm.resources import SalesInvoiceHeader
 
 from .conftest import FakeServer, Reply
@@ -197,6 +197,16 @@ def test_a_server_that_ignores_the_page_is_an_invalid_response(
         list(SalesInvoiceHeader.objects.using(client.tenant(1)).all())
     assert info.value.status_code == 200
     assert len(table.pages) <= 1 + client.max_concurrency
+
+
+@pytest.mark.parametrize("data", [None, {"id": 1}, [1, 2], "rows"])
+def test_a_page_without_a_list_of_objects_is_an_invalid_response(
+    make_client: MakeClient, fake: FakeServer, data: object
+) -> None:
+    body = {"_meta": {"administrationId": 1, "totalCount": 2}, "_data": data}
+    fake.then(Reply(200, {k: v for k, v in body.items() if v is not None}))
+    with pytest.raises(InvalidResponse, match="page 1 is not a list answer"):
+        list(SalesInvoiceHeader.objects.using(make_client().tenant(1)).all())
 
 
 # -- the list of administrations ---------------------------------------------------------------
