@@ -114,7 +114,8 @@ class Session:
         activation = self._ending(sys._getframe(1))
         if activation is None:
             return
-        self._open.remove(activation)
+        if any(entry is activation for entry in self._open):  # not when ended in a copy
+            self._open.remove(activation)
         activation.frame = None
         stack = _ACTIVE.get()
         if any(entry is activation for entry in stack):

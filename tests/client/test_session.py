@@ -165,6 +165,18 @@ def test_a_generator_closed_in_another_context_ends_its_block_here_too(
         Session.current()
 
 
+def test_a_block_ended_in_a_copied_context_too_raises_nothing(make_client: MakeClient) -> None:
+    client = make_client(authorize=False)
+    session = client.tenant(5)
+    with session:
+        copied = contextvars.copy_context()
+    copied.run(session.__exit__, None, None, None)  # the copy still had it open
+    with pytest.raises(NoSessionError):
+        copied.run(Session.current)
+    with pytest.raises(NoSessionError):
+        Session.current()
+
+
 def test_a_copied_context_keeps_a_block_that_ended_normally(make_client: MakeClient) -> None:
     client = make_client(authorize=False)
     rows = _rows_of(client.tenant(4))
