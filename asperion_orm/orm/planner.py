@@ -181,6 +181,8 @@ class Plan:
             _, first, last = window_pages(self.low, self.high, self.page_size)
             if last - first + 1 > LISTED_PAGES:
                 lines.append(f"  ...then up to page {last}, as far as the rows go")
+            elif last > first:
+                lines.append("  ...the pages after the first as far as the rows go")
         elif not self.one_page_each():
             lines.append("  ...then the remaining pages, fetched concurrently")
         if self.merged:

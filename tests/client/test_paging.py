@@ -121,6 +121,7 @@ def test_explaining_a_long_slice_lists_a_bounded_number_of_requests(stop: int) -
     queryset = SalesInvoiceHeader.objects.all()[5:stop]
     assert repr(queryset).startswith("<QuerySet SalesInvoiceHeader: GET /salesinvoices?page=1&")
     assert len(queryset.explain().splitlines()) < 20
+    assert queryset.explain().endswith("as far as the rows go")
 
 
 def test_a_server_that_caps_the_page_size_is_paged_by_its_size(
