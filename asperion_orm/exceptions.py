@@ -12,15 +12,15 @@
     ├── TenantMismatchError         a response came from another administration than asked for
     ├── AmbiguousWriteError         a POST/PATCH was sent but its outcome is unknown
     ├── TransportError              the network or TLS failed before an HTTP answer arrived
-    └── APIError                    the server answered with an error status, or an unusable one
-        ├── InvalidResponse         a 2xx answer the client cannot use (e.g. a repeated page)
+    └── APIError                    the server answered with an error status
         ├── BadRequest              400 (not a validation body)
         ├── AuthenticationError     401
         ├── PermissionDenied        403
         ├── NotFound                404
         ├── MethodNotAllowed        405
         ├── RateLimited             429
-        └── ServerError             5xx
+        ├── ServerError             5xx
+        └── InvalidResponse         an answer whose body cannot be used (malformed, no envelope)
 
 Every exception chains its cause (``raise ... from exc``) and never carries a token, secret or
 authorization code in its message or attributes.
@@ -159,10 +159,6 @@ class APIError(AsperionError):
         super().__init__(message)
 
 
-class InvalidResponse(APIError):
-    """The API answered with a success status, but with something the client cannot use."""
-
-
 class BadRequest(APIError):
     """400 without a per-field validation body."""
 
@@ -207,6 +203,14 @@ class ServerError(APIError):
     """5xx after the retry policy gave up."""
 
     status_code = 500
+
+
+class InvalidResponse(APIError):
+    """The server answered, but with a body the client cannot use; it was never cached.
+
+    ``status_code`` is the status of that answer (often 200); ``request`` is the redacted
+    request. After a write, the write may have been applied.
+    """
 
 
 _BY_STATUS: dict[int, type[APIError]] = {

@@ -17,6 +17,7 @@ from contextlib import closing
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
+from asperion_orm._log import RequestInfo, redact_url
 from asperion_orm.exceptions import InvalidResponse
 from asperion_orm.orm.planner import Plan, Request, order_rows, window_pages
 from asperion_orm.orm.where import Where, field_reader
@@ -113,7 +114,9 @@ class Fetcher:
         ``wanted`` rows (counted from page ``first``); the first page that comes back short or
         empty is the last one read.
         """
-        pages = _PageCheck(self.meta.pk.api_name, lambda n: self.plan.page(n, size, chunk))
+        pages = _PageCheck(
+            self.meta.pk.api_name, lambda n: self.plan.page(n, size, chunk), self.session.base_url
+        )
         rows = pages.rows(head, first)
         yield from rows
         if first == 1:
@@ -149,9 +152,10 @@ class Fetcher:
 class _PageCheck:
     """Read the rows of the pages of one scan, refusing a page that repeats an earlier one."""
 
-    def __init__(self, pk: str, request: Callable[[int], Request]) -> None:
+    def __init__(self, pk: str, request: Callable[[int], Request], base_url: str) -> None:
         self.pk = pk
         self.request = request
+        self.base_url = base_url
         self.seen: dict[int, int] = {}
 
     def rows(self, body: Raw, number: int) -> list[Raw]:
@@ -177,7 +181,7 @@ class _PageCheck:
             f"{request}: page {number} {problem}. Check base_url and any proxy between you "
             "and the API.",
             status_code=200,
-            request=request,
+            request=RequestInfo("GET", redact_url(request.url(self.base_url))),
         )
 
 

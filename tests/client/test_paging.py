@@ -197,6 +197,7 @@ def test_a_server_that_ignores_the_page_is_an_invalid_response(
     with pytest.raises(APIError, match="page 2 repeats") as info:
         list(SalesInvoiceHeader.objects.using(client.tenant(1)).all())
     assert info.value.status_code == 200
+    assert "page=2" in info.value.request.url
     assert len(table.pages) <= 1 + client.max_concurrency
 
 
