@@ -17,7 +17,6 @@ import runpy
 import secrets
 import sys
 import threading
-import time
 import warnings
 import webbrowser
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -29,7 +28,7 @@ from urllib.parse import parse_qs, urlsplit
 import click
 
 from asperion_orm import _json
-from asperion_orm._files import write_atomic
+from asperion_orm._files import private_directory, write_atomic
 from asperion_orm.capabilities import Capabilities
 from asperion_orm.exceptions import AsperionError, ConfigurationError, ReauthorizationRequired
 
@@ -103,7 +102,7 @@ class Profile:
 
     def save(self, directory: Path) -> None:
         """Write ``profile.json`` into ``directory``, readable by the owner only."""
-        directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+        private_directory(directory)
         profile = {key: getattr(self, key) for key in PROFILE_FIELDS}
         write_atomic(directory / "profile.json", json.dumps(profile, indent=2))
 
@@ -308,19 +307,29 @@ def _stop_event() -> threading.Event:
 
 
 class _Callback(http.server.BaseHTTPRequestHandler):
-    """Receive the one redirect from the identity server on the loopback listener."""
+    """Receive the redirect from the identity server on the loopback listener."""
 
     server: _Listener
+    timeout = 10.0
+    """Seconds a connection may stay silent before it is dropped (its thread, not the wait)."""
 
     def do_GET(self) -> None:
-        """Record the query of a request to the callback path and answer with a short page."""
+        """Hand the redirect's query to the listener; answer with a short page."""
         parts = urlsplit(self.path)
         if parts.path != "/callback":
             self.send_error(404)
             return
-        self.server.result = {k: v[0] for k, v in parse_qs(parts.query).items()}
-        body = b"<!doctype html><title>asperion</title><p>Logged in. You can close this tab.</p>"
-        self.send_response(200)
+        query = {k: v[0] for k, v in parse_qs(parts.query).items()}
+        if not self.server.offer(query):
+            self._page(400, "This is not the login asperion is waiting for; it was ignored.")
+        elif "error" in query:
+            self._page(200, "The login was refused. You can close this tab.")
+        else:
+            self._page(200, "Logged in. You can close this tab.")
+
+    def _page(self, status: int, text: str) -> None:
+        body = f"<!doctype html><title>asperion</title><p>{text}</p>".encode()
+        self.send_response(status)
         self.send_header("Content-Type", "text/html; charset=utf-8")
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
@@ -330,32 +339,58 @@ class _Callback(http.server.BaseHTTPRequestHandler):
         """Stay quiet: the query string holds the authorization code."""
 
 
-class _Listener(http.server.HTTPServer):
-    """A one-shot HTTP server on 127.0.0.1 for the OAuth redirect (RFC 8252)."""
+class _Listener(http.server.ThreadingHTTPServer):
+    """An HTTP server on 127.0.0.1 for the OAuth redirect (RFC 8252).
 
-    result: dict[str, str] | None = None
+    Each connection has its own thread, so a local program that connects and sends nothing
+    delays neither the browser's redirect nor the timeout. Only a redirect carrying the state
+    this login issued ends the wait; any other is answered 400 and ignored.
+    """
+
+    daemon_threads = True
+
+    def __init__(self, address: tuple[str, int]) -> None:
+        """Listen on ``address``; serving starts in :meth:`wait`."""
+        super().__init__(address, _Callback)
+        self._state: bytes | None = None
+        self._result: dict[str, str] | None = None
+        self._arrived = threading.Event()
+        self._result_lock = threading.Lock()
 
     @property
     def redirect_uri(self) -> str:
         """Return ``http://127.0.0.1:PORT/callback``."""
         return f"http://127.0.0.1:{self.server_address[1]}/callback"
 
-    def wait(self, timeout: float) -> dict[str, str]:
-        """Serve until the callback arrives; give up after ``timeout`` seconds."""
-        deadline = time.monotonic() + timeout
-        while self.result is None:
-            left = deadline - time.monotonic()
-            if left <= 0:
+    def offer(self, query: dict[str, str]) -> bool:
+        """Take a redirect's query if it carries the expected state; tell whether it did."""
+        state = query.get("state", "").encode()
+        if self._state is None or not secrets.compare_digest(state, self._state):
+            return False
+        with self._result_lock:
+            if self._result is None:
+                self._result = query
+                self._arrived.set()
+        return True
+
+    def wait(self, state: str, timeout: float) -> dict[str, str]:
+        """Serve until the redirect for ``state`` arrives; give up after ``timeout`` seconds."""
+        self._state = state.encode()
+        serving = threading.Thread(
+            target=self.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
+        serving.start()
+        try:
+            if not self._arrived.wait(timeout) or self._result is None:
                 raise click.ClickException("No login arrived at the redirect URI in time.")
-            self.timeout = left
-            self.handle_request()
-        return self.result
+            return self._result
+        finally:
+            self.shutdown()
+            serving.join()
 
 
-def _code_from(result: Mapping[str, str], state: str) -> str:
-    """Return the code of a redirect, checking ``state`` and reporting a refusal."""
-    if not secrets.compare_digest(result.get("state", ""), state):
-        raise click.ClickException("The login redirect carried the wrong state; try again.")
+def _code_from(result: Mapping[str, str]) -> str:
+    """Return the code of a redirect (its state already checked), reporting a refusal."""
     if "error" in result:
         detail = result.get("error_description") or result["error"]
         raise click.ClickException(f"The login was refused: {one_line(Exception(detail))}")
@@ -373,8 +408,8 @@ def _code_from(result: Mapping[str, str], state: str) -> str:
 @click.pass_obj
 def login(env: Environment, /, port: int, no_browser: bool, timeout: float, **options: Any) -> None:
     """Log in through the browser and store the tokens for the other commands."""
-    directory = config_dir()
-    with _Listener(("127.0.0.1", port), _Callback) as listener:
+    directory = private_directory(config_dir())
+    with _Listener(("127.0.0.1", port)) as listener:
         profile = _profile(options).merged({"redirect_uri": listener.redirect_uri})
         client = profile.client(directory / "tokens.json")
         with client:
@@ -385,7 +420,7 @@ def login(env: Environment, /, port: int, no_browser: bool, timeout: float, **op
             if not no_browser:
                 env.open_url(url)
             click.echo(f"Waiting for the login at {listener.redirect_uri} ...", err=True)
-            client.fetch_token(_code_from(listener.wait(timeout), state), state=state)
+            client.fetch_token(_code_from(listener.wait(state, timeout)), state=state)
             profile.save(directory)
             count = len(client.administrations())
     click.echo(f"Logged in; tokens stored in {directory / 'tokens.json'}.")
@@ -781,7 +816,7 @@ def demo() -> None:
         return
     from asperion_orm.testing.demo import run
 
-    run(out=sys.stdout, records={"debtor": 200})
+    run(out=sys.stdout, records={"debtors": 200})
 
 
 # -- entry point ---------------------------------------------------------------------------------

@@ -1,9 +1,11 @@
 """Tenant sessions: every request for one administration goes through its ``Session``.
 
 ``with client.tenant(42):`` activates a session in a ``ContextVar`` (each thread and async
-task sees its own; blocks nest), and ``Session.current()`` finds it. A session sends the tenant
-header and ``Accept-Language`` on every request, and refuses any response whose
-``_meta.administrationId`` is not its tenant, before anything is cached.
+task sees its own; blocks nest), and ``Session.current()`` finds it. Blocks may end in any
+order (a generator closed inside another block ends its own block only), and a block that ends
+never leaves its tenant active. A session sends the tenant header and ``Accept-Language`` on
+every request, and refuses any response whose ``_meta.administrationId`` is not its tenant,
+before anything is cached.
 
 The session is the ORM's only door to the wire: it sends, caches and fans out, and it exposes
 the little configuration queries need (``base_url``, ``strict``, ``max_concurrency``).
@@ -14,11 +16,12 @@ from __future__ import annotations
 
 import contextvars
 import itertools
+import sys
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Generator, Iterable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from decimal import Decimal
-from types import TracebackType
+from types import FrameType, TracebackType
 from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import quote
 
@@ -40,26 +43,43 @@ __all__ = [
     "current_session_or_none",
 ]
 
-_Activation = tuple["Session", "contextvars.Token[tuple[Any, ...]]"]
-_ACTIVE: contextvars.ContextVar[tuple[_Activation, ...]] = contextvars.ContextVar(
-    "asperion_orm_session", default=()
-)
+MAX_TENANT = 2**31 - 1
+"""The largest administration id: the API's ids are 32-bit integers."""
 
 Params = Sequence[tuple[str, str]]
 T = TypeVar("T")
+
+
+class _Activation:
+    """One ``with session:`` block: the frame whose ``with`` opened it, and whether it ended."""
+
+    __slots__ = ("ended", "frame", "session")
+
+    def __init__(self, session: Session, frame: FrameType | None) -> None:
+        self.session = session
+        self.frame = frame
+        self.ended = False
+
+
+# The open blocks of this context, innermost last. The tuple is replaced, never changed, so
+# a copied context keeps the blocks that were open when it was copied.
+_ACTIVE: contextvars.ContextVar[tuple[_Activation, ...]] = contextvars.ContextVar(
+    "asperion_orm_session", default=()
+)
 
 
 class Session:
     """The requests of one administration (tenant) of one client."""
 
     def __init__(self, client: Client, tenant: int) -> None:
-        if isinstance(tenant, bool) or not isinstance(tenant, int) or tenant <= 0:
+        if isinstance(tenant, bool) or not isinstance(tenant, int) or not 0 < tenant <= MAX_TENANT:
             raise ConfigurationError(
-                f"An administration id is a positive integer, not {tenant!r}; list them with "
-                "client.administrations()."
+                f"An administration id is a positive integer up to {MAX_TENANT} (the API's "
+                f"32-bit ids), not {tenant!r:.40}; list them with client.administrations()."
             )
         self.client = client
         self.tenant = tenant
+        self._open: list[_Activation] = []
 
     def __repr__(self) -> str:
         return f"Session(tenant={self.tenant}, client={self.client!r})"
@@ -75,10 +95,9 @@ class Session:
     # -- activation -----------------------------------------------------------------------
 
     def __enter__(self) -> Session:
-        stack = _ACTIVE.get()
-        # reset() on exit restores the value from before this set(), i.e. the stack without us.
-        token = _ACTIVE.set(stack)
-        _ACTIVE.set((*stack, (self, token)))
+        activation = _Activation(self, sys._getframe(1))
+        self._open.append(activation)
+        _ACTIVE.set((*_live(_ACTIVE.get()), activation))
         return self
 
     def __exit__(
@@ -87,22 +106,44 @@ class Session:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
+        """End this block, whatever blocks were entered after it and are still open.
+
+        A generator closed (or collected) inside another block ends its own block only. A block
+        ended from another context (a generator collected on another thread) is marked ended,
+        so the context that opened it stops seeing it too.
+        """
+        activation = self._ending(sys._getframe(1))
+        if activation is None:
+            return
+        if any(entry is activation for entry in self._open):  # not when ended in a copy
+            self._open.remove(activation)
+        activation.frame = None
         stack = _ACTIVE.get()
-        if not stack or stack[-1][0] is not self:
-            raise RuntimeError("Session blocks must be exited in the order they were entered.")
-        _ACTIVE.reset(stack[-1][1])
+        if any(entry is activation for entry in stack):
+            _ACTIVE.set(tuple(entry for entry in stack if entry is not activation))
+        else:
+            activation.ended = True
+
+    def _ending(self, frame: FrameType) -> _Activation | None:
+        """Return the block an ``__exit__`` ends: the one this frame opened, else the innermost."""
+        opened = list(self._open)
+        mine = [activation for activation in opened if activation.frame is frame]
+        if mine:
+            return mine[-1]
+        here = [entry for entry in _ACTIVE.get() if entry.session is self and not entry.ended]
+        return here[-1] if here else None
 
     @classmethod
     def current(cls) -> Session:
         """Return the innermost active session, or explain how to activate one."""
-        stack = _ACTIVE.get()
-        if not stack:
-            raise NoSessionError(
-                "No tenant session is active. Run the code inside `with client.tenant(id):` "
-                "(id from client.administrations()), or pass a session explicitly with "
-                "`.using(session)`."
-            )
-        return stack[-1][0]
+        for activation in reversed(_ACTIVE.get()):
+            if not activation.ended:
+                return activation.session
+        raise NoSessionError(
+            "No tenant session is active. Run the code inside `with client.tenant(id):` "
+            "(id from client.administrations()), or pass a session explicitly with "
+            "`.using(session)`."
+        )
 
     # -- what the ORM may know of the client ---------------------------------------------------
 
@@ -128,7 +169,7 @@ class Session:
 
     @staticmethod
     def path(*segments: str | int) -> str:
-        """Join path segments, percent-encoding each one (``path("debtor", 4)`` → ``debtor/4``)."""
+        """Join path segments, percent-encoding each one (``path("debtors", 4)``: ``debtors/4``)."""
         if not segments:
             raise ConfigurationError("Session.path() needs at least one segment.")
         parts = []
@@ -158,7 +199,7 @@ class Session:
         *,
         cache: bool = True,
         ttl: float | None = None,
-    ) -> Iterator[dict[str, Any]]:
+    ) -> Generator[dict[str, Any], None, None]:
         """Run GETs concurrently (up to ``client.max_concurrency``), yielding in input order.
 
         ``calls`` is consumed lazily: at most ``max_concurrency`` requests are ahead of the
@@ -201,17 +242,26 @@ class Session:
 
     # -- writes ---------------------------------------------------------------------------
 
-    def post(self, path: str, body: Mapping[str, Any]) -> dict[str, Any]:
+    # Every write evicts its own resource from the cache, and the resources named in
+    # ``invalidates``: what the server changes as a side effect (a model's Meta.invalidates).
+
+    def post(
+        self, path: str, body: Mapping[str, Any], *, invalidates: Iterable[str] = ()
+    ) -> dict[str, Any]:
         """Create an object; return the created object (201 body)."""
-        return self._write("POST", path, body)
+        return self._write("POST", path, body, invalidates)
 
-    def put(self, path: str, body: Mapping[str, Any]) -> dict[str, Any]:
+    def put(
+        self, path: str, body: Mapping[str, Any], *, invalidates: Iterable[str] = ()
+    ) -> dict[str, Any]:
         """Replace an object; return it."""
-        return self._write("PUT", path, body)
+        return self._write("PUT", path, body, invalidates)
 
-    def patch(self, path: str, body: Mapping[str, Any]) -> dict[str, Any]:
+    def patch(
+        self, path: str, body: Mapping[str, Any], *, invalidates: Iterable[str] = ()
+    ) -> dict[str, Any]:
         """Change the given fields of an object; return it."""
-        return self._write("PATCH", path, body)
+        return self._write("PATCH", path, body, invalidates)
 
     def validate(self, path: str, body: Mapping[str, Any]) -> None:
         """Have the server validate a new object without creating it (``validateOnly=true``).
@@ -221,7 +271,9 @@ class Session:
         """
         self._request("POST", path, params=[("validateOnly", "true")], body=body)
 
-    def upload(self, path: str, files: Mapping[str, UploadFile]) -> dict[str, Any]:
+    def upload(
+        self, path: str, files: Mapping[str, UploadFile], *, invalidates: Iterable[str] = ()
+    ) -> dict[str, Any]:
         """POST files as multipart/form-data (part name → file name, bytes, content type).
 
         Returns the answer; one whose answer was lost raises ``AmbiguousWriteError`` and is
@@ -230,15 +282,15 @@ class Session:
         try:
             response = self._request("POST", path, files=files)
         finally:
-            self.client.cache.invalidate(self._namespace(path))
+            self._evict(path, invalidates)
         return self._checked(response.content, response=response) if response.content else {}
 
-    def delete(self, path: str) -> None:
+    def delete(self, path: str, *, invalidates: Iterable[str] = ()) -> None:
         """Delete an object."""
         try:
             self._request("DELETE", path)
         finally:
-            self.client.cache.invalidate(self._namespace(path))
+            self._evict(path, invalidates)
 
     def each(
         self, action: Callable[[T], None], items: Sequence[T], concurrency: int | None = None
@@ -275,13 +327,20 @@ class Session:
             method, path, params=params, body=body, files=files, headers=headers, label=label
         )
 
-    def _write(self, method: str, path: str, body: Mapping[str, Any]) -> dict[str, Any]:
+    def _write(
+        self, method: str, path: str, body: Mapping[str, Any], invalidates: Iterable[str]
+    ) -> dict[str, Any]:
         try:
             response = self._request(method, path, body=body)
         finally:
             # Even a failed or ambiguous write may have changed the resource.
-            self.client.cache.invalidate(self._namespace(path))
+            self._evict(path, invalidates)
         return self._checked(response.content, response=response) if response.content else {}
+
+    def _evict(self, path: str, invalidates: Iterable[str]) -> None:
+        """Orphan this tenant's cached answers of ``path``'s resource and of ``invalidates``."""
+        for resource in (path, *invalidates):
+            self.client.cache.invalidate(self._namespace(resource))
 
     def _fetch(self, path: str, params: Params) -> tuple[bytes, dict[str, Any]]:
         """GET once: the raw body (what the cache keeps) and its checked, parsed form."""
@@ -341,6 +400,7 @@ class AccountSession(Session):
     def __init__(self, client: Client) -> None:
         self.client = client
         self.tenant = 0  # administration ids are positive: 0 is no administration
+        self._open = []
 
     def __repr__(self) -> str:
         return f"AccountSession(client={self.client!r})"
@@ -363,6 +423,11 @@ class AccountSession(Session):
         data = self._parsed(body, response)
         self._check_envelope(data, params, response)
         return data
+
+
+def _live(stack: tuple[_Activation, ...]) -> tuple[_Activation, ...]:
+    """Return the blocks of a stack that have not ended elsewhere."""
+    return tuple(entry for entry in stack if not entry.ended)
 
 
 _COUNT_LIMIT = 2**63  # counts beyond a 64-bit integer are no count a server keeps

@@ -137,10 +137,23 @@ def _error_message(response: requests.Response, body: Any) -> str:
         if isinstance(errors, dict) and errors:
             detail = "; ".join(f"{k}: {' '.join(_messages(v))}" for k, v in sorted(errors.items()))
     hint = HINTS.get(response.status_code, SERVER_HINT if response.status_code >= 500 else "")
+    if 300 <= response.status_code < 400:
+        hint = _redirect_hint(response.headers.get("Location"))
     head = (
         f"{response.request.method} {_path(response.url)} failed with HTTP {response.status_code}"
     )
     return " ".join(part for part in (f"{head}{': ' + detail if detail else '.'}", hint) if part)
+
+
+def _redirect_hint(location: str | None) -> str:
+    """Say where the API redirected to (no query or user info) and what to check."""
+    parts = urlsplit(location or "")
+    host = parts.netloc.rpartition("@")[2]
+    target = f"to {_short(f'{parts.scheme}://{host}{parts.path}', 120)!r}" if host else "elsewhere"
+    return (
+        f"The API redirected {target}; redirects are not followed (they would carry the "
+        "access token): check base_url."
+    )
 
 
 def transport_error(

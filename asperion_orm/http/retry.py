@@ -12,6 +12,9 @@ rules, per method:
   A 500 counts as ambiguous because the API documents no transactions or idempotency keys, so a
   server error after the write committed cannot be told apart from one before it; a 503 means
   the service refused the request, so it is an ordinary ``ServerError``.
+- A redirect (3xx) is never followed, since it would carry the token, and is no answer: a read
+  fails with an ``APIError``, and a write is ambiguous (the server may have applied it before
+  redirecting, as Post/Redirect/Get does).
 
 Waits (``RetryPolicy.delay``) use jittered exponential backoff, or the server's
 ``Retry-After`` when it is a sane number of seconds no larger than ``retry_after_cap``; a
@@ -137,8 +140,10 @@ def decide(method: str, response: requests.Response | None, error: BaseException
         return Verdict.RETRY if idempotent or sent_nothing(error) else Verdict.AMBIGUOUS
     assert response is not None
     status = response.status_code
-    if status < 400:
+    if status < 300:
         return Verdict.DONE
+    if status < 400:
+        return Verdict.FAIL if idempotent else Verdict.AMBIGUOUS
     if status in (_RETRY_STATUSES_IDEMPOTENT if idempotent else _RETRY_STATUSES_UNSAFE):
         return Verdict.RETRY
     if not idempotent and status in _AMBIGUOUS_STATUSES_UNSAFE:

@@ -11,13 +11,16 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import json
+import math
 import os
+import re
 import stat
 import threading
 import time
 import uuid
 from collections.abc import Iterator, Mapping
 from dataclasses import asdict, dataclass, field, replace
+from glob import escape as glob_escape
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
@@ -28,6 +31,8 @@ __all__ = ["FileTokenStore", "MemoryTokenStore", "Token", "TokenStore"]
 
 _MIN_LEEWAY = 5.0
 _MAX_LEEWAY = 600.0
+_VISIBLE_ASCII = re.compile(r"[\x21-\x7e]+")
+_LOG_IN_AGAIN = "log in again (`asperion login`, or Client.fetch_token()) or remove the file"
 
 
 @dataclass(frozen=True)
@@ -85,11 +90,43 @@ class Token:
         """Serialise for a store (the only place both tokens appear in clear)."""
         return json.dumps(asdict(self), sort_keys=True)
 
+    @property
+    def issued_at(self) -> float:
+        """Return when the token endpoint issued this token."""
+        return self.expires_at - self.lifetime
+
     @classmethod
     def from_json(cls, text: str) -> Token:
-        """Load a token written by ``to_json``."""
+        """Load a token written by ``to_json``; raise ``ValueError`` naming what is wrong."""
         data = json.loads(text)
+        if not isinstance(data, dict):
+            raise ValueError("not a JSON object")
+        _check_fields(data)
         return cls(**{key: data[key] for key in cls.__dataclass_fields__ if key in data})
+
+
+def _check_fields(data: Mapping[str, Any]) -> None:
+    """Refuse stored token fields of the wrong type (never quoting a value)."""
+    if not _is_token_text(data.get("access_token")):
+        raise ValueError("no usable access_token")
+    if "refresh_token" not in data or not (
+        data["refresh_token"] is None or _is_token_text(data["refresh_token"])
+    ):
+        raise ValueError("no usable refresh_token")
+    for key in ("expires_at", "lifetime"):
+        value = data.get(key)
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise ValueError(f"{key} is not a number")
+        if not math.isfinite(value):
+            raise ValueError(f"{key} is not a finite number")
+    for key in ("token_type", "scope", "grant_id"):
+        if data.get(key) is not None and not isinstance(data[key], str):
+            raise ValueError(f"{key} is not text")
+
+
+def _is_token_text(value: Any) -> bool:
+    """Tell whether ``value`` can be a token: visible ASCII, no spaces or line breaks."""
+    return isinstance(value, str) and bool(_VISIBLE_ASCII.fullmatch(value))
 
 
 @runtime_checkable
@@ -135,9 +172,16 @@ class FileTokenStore:
     """A token store in a JSON file shared by processes on one host.
 
     The file is created with mode 0600 and replaced atomically (temporary file, fsync,
-    ``os.replace``); a file readable by group or others is refused. ``lock()`` takes a thread
-    lock and an ``fcntl`` lock on a sidecar ``.lock`` file, so threads and processes refresh
-    one at a time.
+    ``os.replace``); a file readable by group or others is refused, and a damaged one raises
+    :class:`~asperion_orm.exceptions.ConfigurationError` saying to log in again. ``lock()``
+    takes a thread lock and an ``fcntl`` lock on a sidecar ``.lock`` file, so threads and
+    processes refresh one at a time.
+
+    A save that crashed between writing its temporary file and renaming it leaves
+    ``.NAME.XXXXXXXX.tmp`` behind, possibly holding the only copy of a rotated refresh token.
+    ``load()`` promotes such a file when it holds a valid token issued after the stored one,
+    and removes it otherwise; it does so only when no one holds the lock, since a save in
+    progress elsewhere owns its temporary file.
     """
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
@@ -150,15 +194,13 @@ class FileTokenStore:
         return f"FileTokenStore({str(self.path)!r})"
 
     def load(self) -> Token | None:
-        """Read the token file, refusing one that others can read."""
-        try:
-            fd = os.open(self.path, os.O_RDONLY)
-        except FileNotFoundError:
-            return None
-        with os.fdopen(fd, encoding="utf-8") as handle:
-            self._check_private(os.fstat(handle.fileno()))
-            text = handle.read()
-        return Token.from_json(text) if text.strip() else None
+        """Read the token file, refusing one that others can read or that is damaged."""
+        if not any(self._leftovers()):
+            return self._read(self.path)
+        with self._lock_if_free() as free:
+            if not free:
+                return self._read(self.path)  # a save elsewhere owns the temporary file
+            return self._recover()
 
     def save(self, token: Token | None) -> None:
         """Write the token to a private temporary file and move it into place."""
@@ -183,15 +225,84 @@ class FileTokenStore:
                     self._depth = 0
 
     @contextlib.contextmanager
-    def _file_lock(self) -> Iterator[None]:
+    def _file_lock(self, *, wait: bool = True) -> Iterator[bool]:
+        """Hold the ``fcntl`` lock; without ``wait``, yield False at once when it is taken."""
         self._lock_path.parent.mkdir(parents=True, exist_ok=True)
         fd = os.open(self._lock_path, os.O_RDWR | os.O_CREAT, 0o600)
         try:
-            fcntl.flock(fd, fcntl.LOCK_EX)
-            yield
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX if wait else fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                yield False
+                return
+            try:
+                yield True
+            finally:
+                fcntl.flock(fd, fcntl.LOCK_UN)
         finally:
-            fcntl.flock(fd, fcntl.LOCK_UN)
             os.close(fd)
+
+    @contextlib.contextmanager
+    def _lock_if_free(self) -> Iterator[bool]:
+        """Take the store's lock if no other thread or process holds it; yield whether taken."""
+        if not self._thread_lock.acquire(blocking=False):
+            yield False
+            return
+        try:
+            if self._depth:  # this thread holds the whole lock already
+                yield True
+                return
+            with self._file_lock(wait=False) as taken:
+                yield taken
+        finally:
+            self._thread_lock.release()
+
+    def _leftovers(self) -> Iterator[Path]:
+        """Yield the temporary files saves left behind (``write_atomic`` names them)."""
+        return self.path.parent.glob(f".{glob_escape(self.path.name)}.*.tmp")
+
+    def _recover(self) -> Token | None:
+        """Keep the newest valid token of the file and the leftovers; remove the leftovers."""
+        try:
+            best, problem = self._read(self.path), None
+        except ConfigurationError as exc:
+            best, problem = None, exc
+        for leftover in sorted(self._leftovers()):
+            candidate = self._leftover_token(leftover)
+            if candidate is not None and (best is None or candidate.issued_at > best.issued_at):
+                os.replace(leftover, self.path)
+                best, problem = candidate, None
+            else:
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(leftover)
+        if problem is not None:
+            raise problem
+        return best
+
+    def _leftover_token(self, path: Path) -> Token | None:
+        """Return the valid token of a leftover file, or None."""
+        try:
+            return self._read(path)
+        except (ConfigurationError, OSError):
+            return None
+
+    def _read(self, path: Path) -> Token | None:
+        """Return the token in ``path`` (None when missing or empty)."""
+        try:
+            fd = os.open(path, os.O_RDONLY)
+        except FileNotFoundError:
+            return None
+        with os.fdopen(fd, "rb") as handle:
+            self._check_private(os.fstat(handle.fileno()))
+            raw = handle.read()
+        try:
+            text = raw.decode("utf-8")
+            return Token.from_json(text) if text.strip() else None
+        except ValueError as exc:  # UnicodeDecodeError and JSONDecodeError are ValueErrors
+            reason = str(exc) if type(exc) is ValueError else "not token JSON"
+            raise ConfigurationError(
+                f"Token file {str(self.path)!r} is damaged ({reason}); {_LOG_IN_AGAIN}."
+            ) from None
 
     def _check_private(self, info: os.stat_result) -> None:
         if info.st_mode & (stat.S_IRWXG | stat.S_IRWXO):

@@ -1,17 +1,24 @@
 """``Fetcher``: run a plan through a ``Session``: pages, chunks, windows and local steps.
 
-Every request a QuerySet sends goes through here. The first page of a scan tells how many
-pages follow (``page_count``, the one reader of the paging envelope); those are fetched
-concurrently. A slice the server can answer is fetched as the fewest pages that cover it.
+Every request a QuerySet sends goes through here. The first page of a scan is asked alone; its
+envelope (``pageCount``, ``totalCount``: ``last_page``, the one reader of it) bounds the pages
+that follow, which are fetched concurrently. Paging trusts the rows as much as the envelope: it
+stops at the first page that comes back short or empty, never asks past the smaller of the
+announced page count and total, and refuses a page that repeats an earlier one (a server that
+ignores ``page``). A slice the server can answer is fetched as the fewest pages that cover it,
+and no more pages than the rows fill.
 """
 
 from __future__ import annotations
 
 import itertools
-import math
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator
+from contextlib import closing
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
+from asperion_orm._log import RequestInfo, redact_url
+from asperion_orm.exceptions import InvalidResponse
 from asperion_orm.orm.planner import Plan, Request, order_rows, window_pages
 from asperion_orm.orm.where import Where, field_reader
 
@@ -19,9 +26,10 @@ if TYPE_CHECKING:
     from asperion_orm.orm.options import Options
     from asperion_orm.session import Session
 
-__all__ = ["Fetcher", "page_count"]
+__all__ = ["Fetcher", "last_page"]
 
 Raw = dict[str, Any]
+Params = tuple[tuple[str, str], ...]
 
 
 class Fetcher:
@@ -52,7 +60,7 @@ class Fetcher:
         path = self.session.path(self.meta.check_path(), pk)
         return self.session.get(path, cache=self.cache, ttl=self.ttl)
 
-    def get_many(self, requests: Iterable[Request]) -> Iterator[Raw]:
+    def get_many(self, requests: Iterable[Request]) -> Generator[Raw, None, None]:
         """Send GETs concurrently, yielding the answers in order (each cached for ``ttl``)."""
         calls = ((request.path, request.params) for request in requests)
         return self.session.get_many(calls, cache=self.cache, ttl=self.ttl)
@@ -85,27 +93,45 @@ class Fetcher:
             first = low // self.page_size + 1
             rows = self._pages(first, self.page_size)
             return itertools.islice(rows, low - (first - 1) * self.page_size, None)
-        size, first, last = window_pages(low, high, self.plan.page_size)
-        bodies = self.get_many(self.plan.page(n, size) for n in range(first, last + 1))
-        rows = (row for body in bodies for row in body["_data"])
+        size, first, _ = window_pages(low, high, self.plan.page_size)
         offset = (first - 1) * size
+        rows = self._pages(first, size, wanted=high - offset)
         return itertools.islice(rows, low - offset, high - offset)
 
     def _pages(
-        self, first: int, size: int, chunk: tuple[tuple[str, str], ...] = ()
+        self, first: int, size: int, chunk: Params = (), wanted: int | None = None
     ) -> Iterator[Raw]:
-        """Yield the rows of pages ``first`` to the last; pages after the first concurrently."""
+        """Yield the rows of page ``first`` and of the pages after it (``wanted`` rows at most)."""
         head = self.get(self.plan.page(first, size, chunk))
-        yield from head["_data"]
-        last = page_count(head, size)
-        yield from self._rest(first + 1, last, size, chunk)
+        return self._following(head, first, size, chunk, wanted)
 
-    def _rest(
-        self, first: int, last: int, size: int, chunk: tuple[tuple[str, str], ...]
+    def _following(
+        self, head: Raw, first: int, size: int, chunk: Params = (), wanted: int | None = None
     ) -> Iterator[Raw]:
-        bodies = self.get_many(self.plan.page(n, size, chunk) for n in range(first, last + 1))
-        for body in bodies:
-            yield from body["_data"]
+        """Yield the rows of page ``first`` (``head``), then of the pages after it.
+
+        Those go concurrently, up to the last page the envelope announces and no further than
+        ``wanted`` rows (counted from page ``first``); the first page that comes back short or
+        empty is the last one read.
+        """
+        pages = _PageCheck(
+            self.meta.pk.api_name, lambda n: self.plan.page(n, size, chunk), self.session.base_url
+        )
+        rows = pages.rows(head, first)
+        yield from rows
+        if first == 1:
+            size = _server_page_size(head, len(rows), size)
+        end = _end_page(head, first, size, wanted)
+        if len(rows) < size or end <= first:
+            return
+        numbers = range(first + 1, end + 1)
+        requests = (self.plan.page(n, size, chunk) for n in numbers)
+        with closing(self.get_many(requests)) as bodies:  # cancels the pages not yet sent
+            for number, body in zip(numbers, bodies, strict=False):
+                rows = pages.rows(body, number)
+                yield from rows
+                if len(rows) < size:
+                    return
 
     def _scan(self) -> Iterator[Raw]:
         """Yield every row the server part matches (all chunks, de-duplicated when merged)."""
@@ -117,11 +143,46 @@ class Fetcher:
         chunks = self.plan.chunks
         heads = self.get_many(self.plan.page(1, self.page_size, chunk) for chunk in chunks)
         for chunk, head in zip(chunks, heads, strict=True):
-            more = self._rest(2, page_count(head, self.page_size), self.page_size, chunk)
-            for row in itertools.chain(head["_data"], more):
+            for row in self._following(head, 1, self.page_size, chunk):
                 if row.get(pk) not in seen:
                     seen.add(row.get(pk))
                     yield row
+
+
+class _PageCheck:
+    """Read the rows of the pages of one scan, refusing a page that repeats an earlier one."""
+
+    def __init__(self, pk: str, request: Callable[[int], Request], base_url: str) -> None:
+        self.pk = pk
+        self.request = request
+        self.base_url = base_url
+        self.seen: dict[int, int] = {}
+
+    def rows(self, body: Raw, number: int) -> list[Raw]:
+        """Return the rows of page ``number``, unless an earlier page held the same ones."""
+        rows = body.get("_data")
+        if not isinstance(rows, list) or not all(isinstance(row, dict) for row in rows):
+            raise self._invalid(number, "is not a list answer (no list of objects in _data)")
+        if not rows:
+            return rows
+        # A fingerprint of the ids: a hash, so memory does not grow with the rows read.
+        earlier = self.seen.setdefault(hash(repr([row.get(self.pk) for row in rows])), number)
+        if earlier != number:
+            raise self._invalid(
+                number,
+                f"repeats page {earlier}, as if the server ignored the page number; paging "
+                "stopped rather than return the same rows again",
+            )
+        return rows
+
+    def _invalid(self, number: int, problem: str) -> InvalidResponse:
+        request = self.request(number)
+        return InvalidResponse(
+            f"{request}: page {number} {problem}. Check base_url and any proxy between you "
+            "and the API.",
+            status_code=200,
+            request=RequestInfo("GET", redact_url(request.url(self.base_url))),
+        )
 
 
 def _kept(rows: Iterator[Raw], where: Where) -> Iterator[Raw]:
@@ -129,9 +190,45 @@ def _kept(rows: Iterator[Raw], where: Where) -> Iterator[Raw]:
     return (row for row in rows if where.matches(field_reader(row)))
 
 
-def page_count(body: Raw, size: int) -> int:
-    """Return how many pages of ``size`` rows the envelope of a list answer announces."""
-    meta = body.get("_meta") or {}
-    if meta.get("pageCount") is not None:
-        return int(meta["pageCount"])
-    return math.ceil(int(meta.get("totalCount") or 0) / size)
+def _server_page_size(head: Raw, rows: int, asked: int) -> int:
+    """Return the page size the server pages by, judging from its first page.
+
+    Fewer rows than asked while ``totalCount`` counts more means the server caps the page size
+    (``asperion probe`` finds the cap); then it numbers its pages by that size.
+    """
+    meta = head.get("_meta")
+    total = _count(meta.get("totalCount")) if isinstance(meta, dict) else None
+    return rows if 0 < rows < asked and total is not None and total > rows else asked
+
+
+def _end_page(head: Raw, first: int, size: int, wanted: int | None) -> int:
+    """Return the last page to ask: announced by the envelope, and covering ``wanted`` rows.
+
+    With neither (a scan whose envelope announces nothing), page ``first`` is the last.
+    """
+    bounds = [last_page(head, size)]
+    if wanted is not None:
+        bounds.append(first - 1 + -(-wanted // size))
+    return min((bound for bound in bounds if bound is not None), default=first)
+
+
+def last_page(body: Raw, size: int) -> int | None:
+    """Return the last page of ``size`` rows a list answer's envelope announces, if any.
+
+    The smaller of ``pageCount`` and the pages ``totalCount`` fills; a value that is not a
+    whole number of at least 0 announces nothing.
+    """
+    meta = body.get("_meta")
+    meta = meta if isinstance(meta, dict) else {}
+    pages, total = _count(meta.get("pageCount")), _count(meta.get("totalCount"))
+    announced = [n for n in (pages, None if total is None else -(-total // size)) if n is not None]
+    return min(announced, default=None)
+
+
+def _count(value: Any) -> int | None:
+    """Return a count from the envelope (``100``, ``1E+9``), or ``None`` for anything else."""
+    if isinstance(value, bool) or not isinstance(value, int | Decimal):
+        return None
+    if isinstance(value, Decimal) and not (value.is_finite() and value == value.to_integral()):
+        return None
+    return int(value) if value >= 0 else None

@@ -2,6 +2,8 @@
 
 A field has two conversions, ``to_python`` (API → Python, run lazily on first access) and
 ``to_api`` (Python → API, for writes and query strings); marshmallow 4 does the work underneath.
+``load`` is ``to_python`` for a value read through a session: embedded objects made from it
+remember that session, as the instance holding them does.
 ``normalize`` checks the type of a value a caller hands in (assignment or query), and
 ``validate`` runs the declared validators before a write.
 """
@@ -22,6 +24,7 @@ from asperion_orm.exceptions import ValidationError
 
 if TYPE_CHECKING:
     from asperion_orm.orm.model import Model
+    from asperion_orm.session import Session
 
 __all__ = [
     "Boolean",
@@ -43,6 +46,9 @@ __all__ = [
 T = TypeVar("T")
 
 NOT_PROVIDED: Any = object()
+
+MAX_DIGITS = 28
+"""The significant digits the API's decimals (.NET ``decimal``) hold; no longer number is sent."""
 
 
 def camel_case(name: str) -> str:
@@ -116,6 +122,10 @@ class Field(Generic[T]):
             return None
         return self._mm.serialize("value", {"value": value})
 
+    def load(self, raw: Any, session: Session | None) -> T | None:
+        """Convert a value read through ``session``; objects made from it remember the session."""
+        return self.to_python(raw)
+
     # -- checks on values handed in by callers -------------------------------------------------
 
     def normalize(self, value: Any) -> T:
@@ -158,9 +168,13 @@ class Field(Generic[T]):
         return value
 
     def __set__(self, instance: Model, value: Any) -> None:
+        self.check_settable()
+        instance._state.set(self, None if value is None else self.normalize(value))
+
+    def check_settable(self) -> None:
+        """Refuse an assignment to a field the API sets (``AttributeError``, as a property)."""
         if self.read_only:
             raise AttributeError(f"{self!r} is read-only: the API sets it.")
-        instance._state.set(self, None if value is None else self.normalize(value))
 
     def step(self, value: Any, by: int) -> Any:
         """Return the value ``by`` units away on a discrete scale, or ``None`` when not discrete.
@@ -266,19 +280,52 @@ class Boolean(Field[bool]):
 
 
 class Decimal(Field[decimal.Decimal]):
-    """An exact number such as money; a ``float`` is refused, values are quantized to ``places``."""
+    """An exact number such as money; a ``float`` is refused, values are quantized to ``places``.
+
+    A value that needs more than ``max_digits`` significant digits once quantized (the API's
+    decimals hold 28) raises ``ValidationError`` naming the field, whether assigned, used in a
+    filter or read from the API.
+    """
 
     python_types = (decimal.Decimal, int, str)
 
     def __init__(
-        self, *, places: int | None = 2, rounding: str = decimal.ROUND_HALF_UP, **kwargs: Any
+        self,
+        *,
+        places: int | None = 2,
+        max_digits: int = MAX_DIGITS,
+        rounding: str = decimal.ROUND_HALF_UP,
+        **kwargs: Any,
     ) -> None:
         self.places = places
+        self.max_digits = max_digits
         self.rounding = rounding
         super().__init__(**kwargs)
 
     def marshmallow_field(self) -> mm.Field[Any]:
         return mm.Decimal(places=self.places, rounding=self.rounding)
+
+    def to_python(self, raw: Any) -> decimal.Decimal | None:
+        # Quantize numbers here, so that one with too many digits is named as such (marshmallow
+        # would call it "not a valid number"); marshmallow explains everything else.
+        number = _decimal(raw)
+        return self.fit(number) if number is not None else super().to_python(raw)
+
+    def fit(self, number: decimal.Decimal) -> decimal.Decimal:
+        """Return a finite number quantized to ``places``, or refuse one with too many digits."""
+        context = decimal.Context(prec=self.max_digits, rounding=self.rounding)
+        try:
+            if self.places is not None:
+                number = number.quantize(decimal.Decimal(1).scaleb(-self.places), context=context)
+            elif max(len(number.as_tuple().digits), number.adjusted() + 1) > self.max_digits:
+                raise decimal.InvalidOperation
+        except decimal.InvalidOperation:
+            message = (
+                f"Ensure that there are no more than {self.max_digits} digits in total "
+                "(the API's decimals hold no more)."
+            )
+            raise ValidationError({self.name: [message]}) from None
+        return number
 
     def type_error(self, value: Any) -> None:
         if isinstance(value, float):
@@ -296,9 +343,18 @@ class Decimal(Field[decimal.Decimal]):
             raise ValueError(message) from None
         if not number.is_finite():
             raise ValueError(f"Field '{self.name}' expected a finite number, got {number}.")
-        if self.places is None:
-            return number
-        return number.quantize(decimal.Decimal(1).scaleb(-self.places), rounding=self.rounding)
+        return self.fit(number)
+
+
+def _decimal(raw: Any) -> decimal.Decimal | None:
+    """Return an API value (int, Decimal or numeric text) as a finite Decimal, else ``None``."""
+    if isinstance(raw, bool) or not isinstance(raw, int | decimal.Decimal | str):
+        return None
+    try:
+        number = decimal.Decimal(raw)
+    except decimal.InvalidOperation:
+        return None
+    return number if number.is_finite() else None
 
 
 class Date(Field[dt.date]):
@@ -410,11 +466,14 @@ class Nested(Field[Any]):
         return (list, tuple) if self.many else (self.nested_model,)
 
     def to_python(self, raw: Any) -> Any:
+        return self.load(raw, None)
+
+    def load(self, raw: Any, session: Session | None) -> Any:
         if raw is None:
             return None
         if self.many:
-            return [self.nested_model.from_api(item) for item in raw]
-        return self.nested_model.from_api(raw)
+            return [self.nested_model.from_api(item, session) for item in raw]
+        return self.nested_model.from_api(raw, session)
 
     def to_api(self, value: Any) -> Any:
         if value is None:
@@ -445,10 +504,10 @@ class Lines(Nested):
     def __init__(self, model: type[Model], **kwargs: Any) -> None:
         super().__init__(model, many=True, **kwargs)
 
-    def to_python(self, raw: Any) -> Any:
+    def load(self, raw: Any, session: Session | None) -> Any:
         if isinstance(raw, dict):
             raw = raw.get("_data") or []
-        return super().to_python(raw)
+        return super().load(raw, session)
 
     def to_api(self, value: Any) -> Any:
         data = super().to_api(value)
@@ -529,6 +588,7 @@ class ForeignKey(Field[Any]):
         return instance._state.related_object(self)
 
     def __set__(self, instance: Model, value: Any) -> None:
+        self.check_settable()
         instance._state.set(self, None if value is None else self.normalize(value))
         instance._state.related[self.name] = value
 
@@ -549,5 +609,6 @@ class ForeignKeyId:
         return instance._state.value(self.field)
 
     def __set__(self, instance: Model, value: Any) -> None:
+        self.field.check_settable()
         instance._state.set(self.field, None if value is None else self.field.normalize(value))
         instance._state.related.pop(self.field.name, None)

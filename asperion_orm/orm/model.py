@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any, ClassVar, Self, TypeVar, cast
+from typing import Any, ClassVar, Protocol, Self, TypeVar, cast
 
 from asperion_orm import exceptions
 from asperion_orm.exceptions import ConfigurationError, ValidationError
@@ -18,7 +18,14 @@ __all__ = ["Model", "ModelState"]
 NAME_LIKE = ("name", "code", "description", "number")
 
 E = TypeVar("E", bound=Exception)
-Write = Callable[[str, Mapping[str, Any]], dict[str, Any]]
+
+
+class Write(Protocol):
+    """A session's write method (``post``, ``put``, ``patch``)."""
+
+    def __call__(
+        self, path: str, body: Mapping[str, Any], *, invalidates: Iterable[str] = ()
+    ) -> dict[str, Any]: ...
 
 
 class ModelState:
@@ -59,7 +66,7 @@ class ModelState:
         if field.name not in self.values:
             if field.name in self.deferred:
                 self.load_deferred()
-            self.values[field.name] = field.to_python(self.raw.get(field.api_name))
+            self.values[field.name] = field.load(self.raw.get(field.api_name), self.session)
         return self.values[field.name]
 
     def load_deferred(self) -> None:
@@ -111,6 +118,7 @@ class Model:
                 f"{type(self).__name__}() got unexpected keyword arguments {unknown}; "
                 f"choices are: {', '.join(self._meta.choices(unknown[0]))}."
             )
+        self._meta.check_settable(kwargs)
         for name, value in kwargs.items():
             setattr(self, name, value)
 
@@ -270,7 +278,7 @@ class Model:
         """DELETE the object; its id becomes ``None``."""
         self._meta.check_writable()
         session = self._session_for(using)
-        session.delete(self._detail_path(session))
+        session.delete(self._detail_path(session), invalidates=self._meta.invalidates)
         self._state.raw.pop(self._meta.pk.api_name, None)
         self._state.values.pop("id", None)
 
@@ -283,7 +291,7 @@ class Model:
 
     def _send(self, session: Session, method: Write, path: str, body: dict[str, Any]) -> None:
         try:
-            answer = method(path, body)
+            answer = method(path, body, invalidates=self._meta.invalidates)
         except ValidationError as exc:
             raise ValidationError(self._rekeyed(exc.errors)) from exc
         self._load(answer, session)

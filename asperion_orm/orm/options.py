@@ -6,7 +6,7 @@ import difflib
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
-from asperion_orm.exceptions import ConfigurationError, FieldError
+from asperion_orm.exceptions import ConfigurationError, FieldError, ValidationError
 from asperion_orm.orm.fields import Field, ForeignKey, Integer
 
 if TYPE_CHECKING:
@@ -28,6 +28,7 @@ META_OPTIONS = frozenset(
         "default_filters",
         "filterable",
         "range_filterable",
+        "invalidates",
     }
 )
 
@@ -39,6 +40,9 @@ class Options:
     ``range_filterable`` fields also take ``<apiName>_from`` / ``<apiName>_to``. What the API
     allows: ``read_only`` (lists and reads), ``create_only`` (POST, nothing else) or
     ``append_only`` (lists, reads and POST; an object is never changed or deleted).
+    ``invalidates`` names the other resources (API paths) a write to this model may change on
+    the server, such as the stock of the articles on a sales order: every write evicts their
+    cached answers too.
     """
 
     def __init__(self, model: type[Model], meta: type | None) -> None:
@@ -63,6 +67,7 @@ class Options:
         self.filterable = self._names(options.get("filterable", ("id",) if self.path else ()))
         self.range_filterable = self._names(options.get("range_filterable", ()))
         self.related_objects: dict[str, ForeignKey] = {}
+        self.invalidates = _resources(model, options.get("invalidates", ()))
 
     def __repr__(self) -> str:
         return f"<Options for {self.model.__name__}>"
@@ -108,6 +113,15 @@ class Options:
         """Return the fields a write may send."""
         return [field for field in self.fields.values() if not field.read_only]
 
+    def check_settable(self, names: Iterable[str]) -> None:
+        """Raise ``ValidationError`` naming every field in ``names`` that the API sets itself.
+
+        For the values a caller hands to a constructor, ``create()`` or ``update()``.
+        """
+        if read_only := [name for name in names if self.get_field(name).read_only]:
+            message = "This field is read-only: the API sets it, so leave it out."
+            raise ValidationError({name: [message] for name in read_only})
+
     # -- what the API allows ------------------------------------------------------------------
 
     def check_readable(self) -> None:
@@ -145,6 +159,23 @@ class Options:
 
     def _by_attname(self) -> dict[str, Field[Any]]:
         return {f.attname: f for f in self.fields.values() if f.attname != f.name}
+
+
+def _resources(model: type[Model], names: Any) -> tuple[str, ...]:
+    """Return ``Meta.invalidates`` as a tuple of API paths, or say what is wrong with it."""
+    if isinstance(names, str) or not isinstance(names, Iterable):
+        raise ConfigurationError(
+            f"{model.__name__}.Meta.invalidates is a list of API paths, such as ['articles'], "
+            f"not {names!r:.60}."
+        )
+    paths: list[str] = []
+    for name in names:
+        if not isinstance(name, str) or not name.strip("/") or any(c in name for c in "?# "):
+            raise ConfigurationError(
+                f"{model.__name__}.Meta.invalidates: {name!r:.60} is not an API path."
+            )
+        paths.append(name)
+    return tuple(paths)
 
 
 def _collect_fields(model: type[Model]) -> dict[str, Field[Any]]:

@@ -40,6 +40,8 @@ __all__ = ["LocalEvaluationWarning", "Plan", "Request", "plan", "window_pages"]
 MAX_URL_BYTES = DEFAULT_CAPABILITIES.max_url_bytes
 # Room for the longest paging suffix a request of the plan may get.
 PAGING_RESERVE = len("&page=999999&pageSize=100")
+# ``str(plan)`` lists at most this many pages of a slice (it asks no more than its rows fill).
+LISTED_PAGES = 10
 
 Params = tuple[tuple[str, str], ...]
 
@@ -161,7 +163,8 @@ class Plan:
         """Return the requests sent first: the window's pages, or page 1 of every chunk."""
         if self.windowed and self.high is not None:
             size, first, last = window_pages(self.low, self.high, self.page_size)
-            return [self.page(number, size) for number in range(first, last + 1)]
+            listed = range(first, min(last, first + LISTED_PAGES - 1) + 1)
+            return [self.page(number, size) for number in listed]
         if self.windowed:
             size = self.page_size
             return [self.page(self.low // size + 1, size)]
@@ -174,7 +177,13 @@ class Plan:
         if self.empty:
             return str(self)
         lines = [str(request) for request in self.first_requests()]
-        if not (self.windowed and self.high is not None) and not self.one_page_each():
+        if self.windowed and self.high is not None:
+            _, first, last = window_pages(self.low, self.high, self.page_size)
+            if last - first + 1 > LISTED_PAGES:
+                lines.append(f"  ...then up to page {last}, as far as the rows go")
+            elif last > first:
+                lines.append("  ...the pages after the first as far as the rows go")
+        elif not self.one_page_each():
             lines.append("  ...then the remaining pages, fetched concurrently")
         if self.merged:
             lines.append(f"merge {len(self.chunks)} chunks: de-duplicate by id, re-sort")

@@ -74,25 +74,26 @@ class ValuesIterable(RowIterable):
     """Yield a dict of Python values per row (``values()``)."""
 
     def __iter__(self) -> Iterator[Any]:
-        keys, fields = self.queryset._row_keys, self.queryset._row_fields
+        keys, fields, session = self.queryset._row_keys, self.queryset._row_fields, self.session
+        pairs = list(zip(keys, fields, strict=True))
         for raw in self.rows:
-            yield {k: f.to_python(raw.get(f.api_name)) for k, f in zip(keys, fields, strict=True)}
+            yield {key: field.load(raw.get(field.api_name), session) for key, field in pairs}
 
 
 class ValuesListIterable(RowIterable):
     """Yield a tuple of Python values per row (``values_list()``)."""
 
     def __iter__(self) -> Iterator[Any]:
-        fields = self.queryset._row_fields
-        return (tuple(f.to_python(raw.get(f.api_name)) for f in fields) for raw in self.rows)
+        fields, session = self.queryset._row_fields, self.session
+        return (tuple(f.load(raw.get(f.api_name), session) for f in fields) for raw in self.rows)
 
 
 class FlatValuesListIterable(RowIterable):
     """Yield one Python value per row (``values_list(name, flat=True)``)."""
 
     def __iter__(self) -> Iterator[Any]:
-        field = self.queryset._row_fields[0]
-        return (field.to_python(raw.get(field.api_name)) for raw in self.rows)
+        field, session = self.queryset._row_fields[0], self.session
+        return (field.load(raw.get(field.api_name), session) for raw in self.rows)
 
 
 class QuerySet(Generic[M]):
@@ -318,12 +319,20 @@ class QuerySet(Generic[M]):
         return _clip(fetcher.total(), plan.low, plan.high)
 
     def exists(self) -> bool:
-        """Return whether any row matches: one ``pageSize=1`` request when the server can tell."""
+        """Return whether any row matches: one ``pageSize=1`` request when the server can tell.
+
+        When the server only narrows (rows verified here), its first row usually settles it:
+        none means no match, a verified one means a match; only otherwise are rows read on.
+        """
         if self._result_cache is not None:
             return bool(self._result_cache)
         session = self._resolve_session()
         plan = self._checked_plan(session)
         fetcher = self._fetcher(session, plan)
+        if plan.verify and not (plan.local or plan.merged or plan.low or plan.empty):
+            head = fetcher.get(plan.page(1, 1))["_data"]
+            if not head or plan.verify.matches(field_reader(head[0])):
+                return bool(head)
         if plan.empty or plan.checked_here:
             return next(iter(fetcher.rows()), None) is not None
         if plan.merged:
@@ -415,6 +424,7 @@ class QuerySet(Generic[M]):
         self, defaults: dict[str, Any] | None = None, **kwargs: Any
     ) -> tuple[M, bool]:
         """Update the matching object with ``defaults`` (PATCH), or create it."""
+        self.model._meta.check_settable(defaults or {})
         try:
             obj = self.get(**kwargs)
         except self.model.DoesNotExist:
@@ -427,6 +437,7 @@ class QuerySet(Generic[M]):
     def update(self, **kwargs: Any) -> int:
         """PATCH ``kwargs`` onto every matching object; return how many were changed."""
         self.model._meta.check_writable()
+        self.model._meta.check_settable(kwargs)
         probe = self.model.from_api({})
         for name, value in kwargs.items():
             setattr(probe, name, value)

@@ -95,6 +95,7 @@ class JournalEntry(Model):
     class Meta:
         path = "journalentrieswithlines"
         append_only = True
+        invalidates = ("journalentrylog", "ledgergrouped")  # the change log and the balances
         filterable = (
             "id",
             "bookyear",

@@ -110,6 +110,7 @@ class SalesInvoice(Model):
     class Meta:
         path = "salesinvoiceswithlines"
         append_only = True
+        invalidates = ("salesinvoices",)  # the same invoices, without their lines
         filterable = (
             "id",
             "invoice_number",
@@ -158,7 +159,9 @@ class SalesInvoice(Model):
         session = self._session_for(using)
         path = f"{self._detail_path(session)}/file"
         name, content = _read(file, filename)
-        answer = session.upload(path, {"File": (name, content, content_type)})
+        answer = session.upload(
+            path, {"File": (name, content, content_type)}, invalidates=self._meta.invalidates
+        )
         listed = {key: value for key, value in answer.items() if key != "_meta"}
         self._state.raw["files"] = [*(self._state.raw.get("files") or []), listed]
         self._state.values.pop("files", None)
@@ -268,4 +271,5 @@ class SalesOrderWithLines(Model):
     class Meta:
         path = "SalesOrderWithLines"
         create_only = True
+        invalidates = ("articles",)  # each line lowers its article's stock
         filterable = ()

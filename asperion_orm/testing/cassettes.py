@@ -34,6 +34,7 @@ from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 import pytest
 
 from asperion_orm import _json
+from asperion_orm.exceptions import ConfigurationError
 
 if TYPE_CHECKING:
     from asperion_orm.client import Client
@@ -149,7 +150,18 @@ class Scrubber:
         return self
 
     def secret(self, value: str, kind: str = "SECRET") -> str:
-        """Register a secret; return its placeholder (the same one on every call)."""
+        """Register a secret to replace wherever it appears; return its placeholder.
+
+        The same value gets the same placeholder on every call. A value shorter than 8
+        characters raises ``ConfigurationError``: replaced by value it would also hit
+        ordinary data, and silently leaving it in place would leak it.
+        """
+        if not is_placeholder(value):
+            _check_scrubbable(value)
+        return self._placeholder(value, kind)
+
+    def _placeholder(self, value: str, kind: str) -> str:
+        """Return the placeholder of a value found by name (any length), registering it."""
         if not value or is_placeholder(value):
             return value
         with self._lock:
@@ -159,7 +171,11 @@ class Scrubber:
             return self._known[value]
 
     def replace(self, real: str, stand_in: str) -> None:
-        """Write ``stand_in`` wherever ``real`` appears, also percent-encoded."""
+        """Write ``stand_in`` wherever ``real`` appears, also percent-encoded.
+
+        Like :meth:`secret`, a ``real`` shorter than 8 characters raises ``ConfigurationError``.
+        """
+        _check_scrubbable(real)
         with self._lock:
             self._known[real] = stand_in
             self._known.setdefault(quote(real, safe=""), quote(stand_in, safe=""))
@@ -232,7 +248,7 @@ class Scrubber:
 
     def _pairs(self, pairs: list[tuple[str, str]], *, oauth: bool) -> list[tuple[str, str]]:
         return [
-            (name, self.secret(value, self._kind(name)))
+            (name, self._placeholder(value, self._kind(name)))
             if self._is_secret(name, value, oauth=oauth)
             else (name, value)
             for name, value in pairs
@@ -276,15 +292,15 @@ class Scrubber:
     def _authorization(self, value: str) -> str:
         scheme, _, credentials = value.strip().partition(" ")
         if not credentials.strip():
-            return self.secret(value, "AUTHORIZATION")
+            return self._placeholder(value, "AUTHORIZATION")
         kind = "ACCESS_TOKEN" if scheme.lower() == "bearer" else "CREDENTIALS"
-        return f"{scheme} {self.secret(credentials.strip(), kind)}"
+        return f"{scheme} {self._placeholder(credentials.strip(), kind)}"
 
     def _cookies(self, value: str, separator: str) -> str:
         cookies = []
         for part in value.split(";") if separator else [value]:
             name, equals, content = part.strip().partition("=")
-            cookies.append(f"{name}={self.secret(content, 'COOKIE')}" if equals else part)
+            cookies.append(f"{name}={self._placeholder(content, 'COOKIE')}" if equals else part)
         return separator.join(cookies)
 
     def _body(
@@ -326,7 +342,7 @@ class Scrubber:
         if isinstance(node, dict):
             for key, value in node.items():
                 if isinstance(value, str) and self._is_secret(key, value, oauth=oauth):
-                    node[key] = self.secret(value, self._kind(key))
+                    node[key] = self._placeholder(value, self._kind(key))
                     changed = True
                 else:
                     changed = self._walk(value, oauth=oauth) or changed
@@ -334,6 +350,17 @@ class Scrubber:
             for item in node:
                 changed = self._walk(item, oauth=oauth) or changed
         return changed
+
+
+def _check_scrubbable(value: str) -> None:
+    """Refuse a value too short to be replaced by value (never quoting it)."""
+    if len(value) < _MIN_RAW_LENGTH:
+        raise ConfigurationError(
+            f"A value to scrub by value must have at least {_MIN_RAW_LENGTH} characters (this "
+            f"one has {len(value)}): a shorter one would also replace ordinary data. Scrub it "
+            "by name instead (a header, parameter or JSON key the scrubber knows), or give "
+            "the account a longer secret."
+        )
 
 
 def _sorted_keys(node: Any) -> Any:

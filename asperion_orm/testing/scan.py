@@ -4,8 +4,9 @@ The scanner shares nothing with the scrubber that wrote the cassettes: it looks 
 (JWTs, ``Bearer``/``Basic`` credentials, private keys, long high-entropy base64 or hex runs,
 binary bodies) and for secret-sounding names (``*secret*``, ``*token*``, ``*password*``,
 ``code=``...) whose value is not a placeholder. A scrubber that forgot a name, or a secret
-under an unexpected key, is still caught. Findings show a masked excerpt, never the value.
-Exit status: 0 clean, 1 findings, 2 usage error.
+under an unexpected key, is still caught. The OAuth ``state`` of a login is a random
+one-time nonce, not a credential, and is not flagged. Findings show a masked excerpt, never
+the value. Exit status: 0 clean, 1 findings, 2 usage error.
 """
 
 from __future__ import annotations
@@ -44,6 +45,8 @@ _SECRET_KEY = re.compile(
     r"assertion|verifier|signature",
     re.IGNORECASE,
 )
+_NONCE_NAMES = frozenset({"state"})
+"""Parameters whose random values are one-time nonces of the OAuth flow, not credentials."""
 _HARMLESS_KEY = re.compile(
     r"(token_?type|expires(_?in|_?at)?|_?endpoint|_?ur[il]|_?method|_?hint|_?count)$",
     re.IGNORECASE,
@@ -120,9 +123,12 @@ class Scanner:
                 yield f"{match.group(1)} credential that is not a placeholder", match.group(2)
         if _PRIVATE_KEY.search(text):
             yield "private key", _PRIVATE_KEY.search(text).group()  # type: ignore[union-attr]
+        nonces = _nonces(text)
         for match in _RUN.finditer(text):
             run = match.group()
-            if not self.allowed(run) and not _JWT.search(run) and _high_entropy(run):
+            if run in nonces or self.allowed(run) or _JWT.search(run):
+                continue
+            if _high_entropy(run):
                 yield "high-entropy string (token- or key-shaped)", run
         yield from self._nested(text)
 
@@ -152,13 +158,11 @@ class Scanner:
             with contextlib.suppress(ValueError):
                 yield from self.data(json.loads(stripped))
             return
-        query = urlsplit(stripped).query if "://" in stripped else stripped
-        if "=" in query and " " not in query:
-            for key, value in parse_qsl(query, keep_blank_values=True):
-                if key.lower() == "code" and value and not self.allowed(value):
-                    yield "'code' query/form value that is not a placeholder", value
-                elif value and not self.allowed(value) and self._secret_name(key, value):
-                    yield f"{key!r} query/form value that is not a placeholder", value
+        for key, value in _query_pairs(stripped):
+            if key.lower() == "code" and value and not self.allowed(value):
+                yield "'code' query/form value that is not a placeholder", value
+            elif value and not self.allowed(value) and self._secret_name(key, value):
+                yield f"{key!r} query/form value that is not a placeholder", value
 
     def data(self, node: Any, key: str = "") -> Iterator[tuple[str, str]]:
         """Walk parsed YAML/JSON, checking every named and unnamed value."""
@@ -195,6 +199,20 @@ class Scanner:
             return
         for line in text.splitlines():
             yield from self.string(line)
+
+
+def _query_pairs(text: str) -> list[tuple[str, str]]:
+    """Return the parameters of a URL, query string or form body (none for other text)."""
+    stripped = text.strip()
+    query = urlsplit(stripped).query if "://" in stripped else stripped
+    if "=" not in query or " " in query:
+        return []
+    return parse_qsl(query, keep_blank_values=True)
+
+
+def _nonces(text: str) -> set[str]:
+    """Return the OAuth ``state`` values in a URL or form: random, but no credential."""
+    return {value for name, value in _query_pairs(text) if name.lower() in _NONCE_NAMES}
 
 
 def _parts(value: str) -> list[str]:

@@ -14,6 +14,7 @@ from vcr.errors import CannotOverwriteExistingCassetteException
 from vcr.request import Request
 
 from asperion_orm import Client
+from asperion_orm.exceptions import ConfigurationError
 from asperion_orm.testing.cassettes import (
     CassetteNotFoundError,
     NetworkBlockedError,
@@ -106,6 +107,31 @@ def test_one_value_gets_one_placeholder_everywhere() -> None:
     assert request.headers["Authorization"] == "Bearer REDACTED_ACCESS_TOKEN_1"
     assert answer["body"]["string"] == b'{"access_token":"REDACTED_ACCESS_TOKEN_1"}'
     assert "tok0123" not in repr(scrubber)
+
+
+@pytest.mark.parametrize("value", ["", "a", "hunter2"])
+def test_a_secret_too_short_to_scrub_by_value_is_refused(value: str) -> None:
+    scrubber = Scrubber()
+    with pytest.raises(ConfigurationError, match="at least 8 characters"):
+        scrubber.secret(value)
+    with pytest.raises(ConfigurationError, match="at least 8 characters"):
+        scrubber.replace(value, "REDACTED_NAME")
+    with pytest.raises(ConfigurationError, match="at least 8 characters"):
+        Scrubber({value: "REDACTED_NAME"})
+
+
+def test_a_registered_secret_is_scrubbed_everywhere() -> None:
+    scrubber = Scrubber()
+    assert scrubber.secret("hunter22") == "REDACTED_SECRET_1"
+    assert scrubber.text('{"note": "pw hunter22 ok"}') == '{"note": "pw REDACTED_SECRET_1 ok"}'
+
+
+def test_short_values_found_by_name_are_still_scrubbed() -> None:
+    request = Scrubber().request(
+        Request("GET", "https://x.test/connect/token?code=ab1", None, {"Cookie": "sid=abc"})
+    )
+    assert request.headers["Cookie"] == "sid=REDACTED_COOKIE_1"
+    assert request.uri == "https://x.test/connect/token?code=REDACTED_CODE_1"
 
 
 def test_replay_blocks_the_network_and_starts_no_sandbox() -> None:

@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from asperion_orm.testing import Sandbox
+from asperion_orm.testing.cassettes import EMULATOR_ORIGIN, Scrubber, use_cassette
 from asperion_orm.testing.scan import Scanner, main, scan_paths
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -112,3 +114,24 @@ def test_scanner_runs_as_a_module() -> None:
 )  # fmt: skip
 def test_ordinary_values_are_not_flagged(text: str) -> None:
     assert list(Scanner().string(text)) == []
+
+
+def test_the_state_of_a_recorded_login_is_not_flagged(
+    asperion_sandbox: Sandbox, tmp_path: Path
+) -> None:
+    """``Sandbox.client()`` logs in with a random ``state``: a nonce, not a credential."""
+    path = tmp_path / "login.yaml"
+    scrubber = Scrubber({asperion_sandbox.identity_url: EMULATOR_ORIGIN})
+    scrubber.secret(asperion_sandbox.client_secret, "CLIENT_SECRET")
+    with use_cassette(path, record=True, scrubber=scrubber):
+        client = asperion_sandbox.client()
+        client.administrations()
+        client.close()
+    assert "state=" in path.read_text()
+    assert scan_paths([path])[1] == []
+
+
+def test_a_secret_beside_a_state_is_still_caught() -> None:
+    url = f"https://x.test/connect/authorize?state=HU5177n93qV5hOoyS6svTA&sig={HEX}"
+    assert list(Scanner().string(url)) == [("high-entropy string (token- or key-shaped)", HEX)]
+    assert next(iter(Scanner().string(f"state={JWT}")))[0] == "JWT-shaped token"

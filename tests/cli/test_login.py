@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import os
+import socket
 import stat
 import subprocess
 import sys
+import threading
+import time
 from pathlib import Path
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import requests
+from click.testing import Result
 
 from asperion_orm.cli import Environment
 from asperion_orm.http.tokens import FileTokenStore
@@ -84,17 +89,104 @@ class Refuser(Browser):
         return _get(f"{query['redirect_uri'][0]}?{back}")
 
 
-def test_login_refuses_a_redirect_with_the_wrong_state(
+class ForgerThenUser(Browser):
+    """A forged redirect with another state reaches the listener first; then the user logs in."""
+
+    forged: requests.Response | None = None
+
+    def log_in(self, url: str) -> requests.Response:
+        self.forged = Forger(self.sandbox).log_in(url)
+        return super().log_in(url)
+
+
+def test_login_ignores_a_redirect_with_the_wrong_state(
+    interactive_sandbox: Sandbox, invoke: Invoke
+) -> None:
+    browser = ForgerThenUser(interactive_sandbox)
+    result = invoke(
+        "login", *connection_args(interactive_sandbox), "--timeout", "20",
+        env=Environment(open_url=browser.open),
+    )  # fmt: skip
+    browser.join()
+    assert result.exit_code == 0, result.output
+    assert browser.forged is not None and browser.forged.status_code == 400
+    assert "not the login" in browser.forged.text
+    assert browser.landed is not None and "Logged in" in browser.landed.text
+
+
+def test_login_with_only_a_forged_redirect_times_out(
     interactive_sandbox: Sandbox, invoke: Invoke
 ) -> None:
     browser = Forger(interactive_sandbox)
     result = invoke(
+        "login", *connection_args(interactive_sandbox), "--timeout", "1",
+        env=Environment(open_url=browser.open),
+    )  # fmt: skip
+    browser.join()
+    assert result.exit_code == 1
+    assert "No login arrived" in result.stderr
+
+
+class Silent(Browser):
+    """A local program connects to the listener and sends nothing."""
+
+    def __init__(self, sandbox: Sandbox) -> None:
+        super().__init__(sandbox)
+        self.sockets: list[socket.socket] = []
+
+    def open(self, url: str) -> bool:
+        redirect = urlsplit(parse_qs(urlsplit(url).query)["redirect_uri"][0])
+        for _ in range(3):
+            self.sockets.append(socket.create_connection((redirect.hostname, redirect.port), 5))
+        return True
+
+    def close(self) -> None:
+        for sock in self.sockets:
+            sock.close()
+
+
+def test_a_silent_local_connection_does_not_outlast_the_timeout(
+    interactive_sandbox: Sandbox, invoke: Invoke
+) -> None:
+    silent = Silent(interactive_sandbox)
+    outcome: list[Result] = []
+    runner = threading.Thread(
+        target=lambda: outcome.append(
+            invoke("login", *connection_args(interactive_sandbox), "--timeout", "1",
+                   env=Environment(open_url=silent.open))
+        ),
+        daemon=True,
+    )  # fmt: skip
+    started = time.monotonic()
+    runner.start()
+    runner.join(15)
+    elapsed = time.monotonic() - started
+    silent.close()  # lets a stuck command go before the test ends
+    runner.join(15)
+    assert elapsed < 10, f"login waited {elapsed:.1f}s with --timeout 1"
+    assert outcome and outcome[0].exit_code == 1
+    assert "No login arrived" in outcome[0].stderr
+
+
+def test_login_keeps_the_config_directory_private(
+    interactive_sandbox: Sandbox, invoke: Invoke, config_home: Path
+) -> None:
+    directory = config_home / "asperion"
+    browser = Browser(interactive_sandbox)
+    result = invoke(
         "login", *connection_args(interactive_sandbox), env=Environment(open_url=browser.open)
     )
     browser.join()
-    assert result.exit_code == 1
-    last = result.stderr.strip().splitlines()[-1]
-    assert last == "Error: The login redirect carried the wrong state; try again."
+    assert result.exit_code == 0, result.output
+    assert _mode(directory) == 0o700
+    os.chmod(directory, 0o755)  # made by an older version, or by hand
+    browser = Browser(interactive_sandbox)
+    result = invoke(
+        "login", *connection_args(interactive_sandbox), env=Environment(open_url=browser.open)
+    )
+    browser.join()
+    assert result.exit_code == 0, result.output
+    assert _mode(directory) == 0o700
 
 
 def test_login_reports_a_refusal(interactive_sandbox: Sandbox, invoke: Invoke) -> None:

@@ -374,9 +374,10 @@ def test_administrations_are_listed_without_a_tenant_header_across_pages(
     make_client: MakeClient, fake: FakeServer
 ) -> None:
     client = make_client()
+    meta = {"pageCount": 2, "totalCount": 2}  # a server that pages by one row
     fake.then(
-        Reply(200, {"_data": [{"id": 1}], "_meta": {"nextPage": "x", "pageCount": 2}}),
-        Reply(200, {"_data": [{"id": 2}], "_meta": {"nextPage": None, "pageCount": 2}}),
+        Reply(200, {"_data": [{"id": 1}], "_meta": {**meta, "nextPage": "x"}}),
+        Reply(200, {"_data": [{"id": 2}], "_meta": {**meta, "nextPage": None}}),
     )
     assert [a["id"] for a in client.administrations()] == [1, 2]
     sent = fake.api_requests()

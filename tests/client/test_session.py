@@ -80,10 +80,112 @@ def test_a_copied_context_keeps_the_session(make_client: MakeClient) -> None:
     assert context.run(Session.current).tenant == 6
 
 
-@pytest.mark.parametrize("tenant", [0, -1, True, "12", 1.5])
+@pytest.mark.parametrize("tenant", [0, -1, True, "12", 1.5, 2**31, 10**30])
 def test_a_tenant_must_be_a_positive_int(make_client: MakeClient, tenant: object) -> None:
     with pytest.raises(ConfigurationError, match="administrations"):
         make_client(authorize=False).tenant(tenant)  # type: ignore[arg-type]
+
+
+def test_a_tenant_beyond_the_apis_integer_range_is_refused_before_sending(
+    make_client: MakeClient, fake: FakeServer
+) -> None:
+    client = make_client()
+    with pytest.raises(ConfigurationError, match="2147483647"):
+        client.tenant(2**31).get("debtors")
+    assert fake.api_requests() == []
+    assert client.tenant(2**31 - 1).tenant == 2147483647
+
+
+# -- activation inside generators ---------------------------------------------------------
+
+
+def _rows_of(session: Session) -> Iterator[int]:
+    """Yield inside the session's block, as a generator that streams one tenant's rows."""
+    with session:
+        yield Session.current().tenant
+        yield Session.current().tenant
+
+
+def test_a_generator_closed_inside_another_block_leaves_that_block_active(
+    make_client: MakeClient,
+) -> None:
+    client = make_client(authorize=False)
+    rows = _rows_of(client.tenant(1))
+    assert next(rows) == 1
+    with client.tenant(2) as other:
+        rows.close()
+        assert Session.current() is other
+    with pytest.raises(NoSessionError):
+        Session.current()
+
+
+def test_a_generator_abandoned_inside_another_block_leaks_nothing(
+    make_client: MakeClient,
+) -> None:
+    client = make_client(authorize=False)
+    rows = _rows_of(client.tenant(1))
+    next(rows)
+    with client.tenant(2) as other:
+        del rows  # collected here: its block ends inside ours
+        assert Session.current() is other
+    with pytest.raises(NoSessionError):
+        Session.current()
+
+
+def test_generators_ending_in_any_order_restore_the_callers_session(
+    make_client: MakeClient,
+) -> None:
+    client = make_client(authorize=False)
+    mine = client.tenant(9)
+    with mine:
+        first, second = _rows_of(client.tenant(1)), _rows_of(client.tenant(2))
+        assert (next(first), next(second)) == (1, 2)
+        assert Session.current().tenant == 2  # a suspended block is open, as in @contextmanager
+        first.close()
+        assert Session.current().tenant == 2
+        second.close()
+        assert Session.current() is mine
+    with pytest.raises(NoSessionError):
+        Session.current()
+
+
+def test_a_generator_closed_in_another_context_ends_its_block_here_too(
+    make_client: MakeClient,
+) -> None:
+    client = make_client(authorize=False)
+    mine = client.tenant(9)
+    with mine:
+        rows = _rows_of(client.tenant(3))
+        next(rows)
+        copied = contextvars.copy_context()
+        contextvars.Context().run(rows.close)  # as when another thread collects the generator
+        assert Session.current() is mine
+        assert copied.run(Session.current) is mine
+    with pytest.raises(NoSessionError):
+        Session.current()
+
+
+def test_a_block_ended_in_a_copied_context_too_raises_nothing(make_client: MakeClient) -> None:
+    client = make_client(authorize=False)
+    session = client.tenant(5)
+    with session:
+        copied = contextvars.copy_context()
+    copied.run(session.__exit__, None, None, None)  # the copy still had it open
+    with pytest.raises(NoSessionError):
+        copied.run(Session.current)
+    with pytest.raises(NoSessionError):
+        Session.current()
+
+
+def test_a_copied_context_keeps_a_block_that_ended_normally(make_client: MakeClient) -> None:
+    client = make_client(authorize=False)
+    rows = _rows_of(client.tenant(4))
+    next(rows)
+    copied = contextvars.copy_context()
+    rows.close()
+    with pytest.raises(NoSessionError):
+        Session.current()
+    assert copied.run(Session.current).tenant == 4  # contextvars semantics, as for threads
 
 
 def test_path_encodes_each_segment() -> None:
@@ -175,6 +277,24 @@ def test_a_write_evicts_that_tenants_resource_only(
     one.get("articles")  # another resource: still cached
     two.get("debtors")  # another tenant: still cached
     assert len(fake.api_requests()) == before + 1
+
+
+def test_a_write_evicts_the_resources_it_names_as_side_effects(
+    make_client: MakeClient, fake: FakeServer
+) -> None:
+    session = make_client().tenant(1)
+    for path in ("articles", "journalentrylog", "debtors"):
+        session.get(path)
+    fake.then(Reply(201, {"id": 9, "_meta": {"administrationId": 1}}), Reply(204))
+    session.post("SalesOrderWithLines", {}, invalidates=["articles"])
+    session.delete("x/9", invalidates=("journalentrylog",))
+    before = len(fake.api_requests())
+    for path in ("articles", "journalentrylog", "debtors"):
+        session.get(path)
+    assert [r.path_url for r in fake.api_requests()[before:]] == [
+        "/v1/articles",
+        "/v1/journalentrylog",
+    ]
 
 
 def test_a_failed_write_still_evicts(make_client: MakeClient, fake: FakeServer) -> None:

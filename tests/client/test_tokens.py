@@ -97,3 +97,99 @@ def test_file_store_lock_is_reentrant_and_excludes_other_threads(tmp_path: Path)
 def _locked(store: FileTokenStore, order: list[str]) -> None:
     with store.lock():
         order.append("worker")
+
+
+@pytest.mark.parametrize(
+    "content",
+    ['{"access_token": "acc', "null", "[]", "{}", '"text"', "42",
+     '{"access_token": "", "refresh_token": null, "expires_at": 1, "lifetime": 1}',
+     '{"access_token": "a", "refresh_token": 7, "expires_at": 1, "lifetime": 1}',
+     '{"access_token": "a", "refresh_token": null, "expires_at": "soon", "lifetime": 1}',
+     '{"access_token": "a", "refresh_token": null, "expires_at": 1e400, "lifetime": 1}',
+     '{"access_token": "a\\nb", "refresh_token": null, "expires_at": 1, "lifetime": 1}',
+     "\x00\x01binary"],
+    ids=["truncated", "null", "list", "empty-object", "string", "number", "empty-token",
+         "refresh-not-text", "expiry-not-number", "infinite-expiry", "newline", "binary"],
+)  # fmt: skip
+def test_a_damaged_token_file_says_to_log_in_again(tmp_path: Path, content: str) -> None:
+    path = tmp_path / "tokens.json"
+    path.write_text(content)
+    os.chmod(path, 0o600)
+    with pytest.raises(ConfigurationError) as caught:
+        FileTokenStore(path).load()
+    message = str(caught.value)
+    assert str(path) in message
+    assert "log in again" in message and "remove the file" in message
+    assert "acc" not in message.replace("access", "")  # no content from the file
+
+
+def _leftover(store: FileTokenStore, token: Token, name: str = "abc12345") -> Path:
+    """Write ``token`` where a save that crashed before its rename would have left it."""
+    temp = store.path.with_name(f".{store.path.name}.{name}.tmp")
+    temp.write_text(token.to_json())
+    os.chmod(temp, 0o600)
+    return temp
+
+
+def _issued_at(when: float, access: str) -> Token:
+    return Token.from_response(
+        {"access_token": access, "refresh_token": f"{access}-refresh", "expires_in": 3600}, now=when
+    )
+
+
+def test_a_newer_token_left_by_a_crashed_save_is_recovered(tmp_path: Path) -> None:
+    store = FileTokenStore(tmp_path / "tokens.json")
+    store.save(_issued_at(1000, "old"))
+    temp = _leftover(store, _issued_at(2000, "new"))
+    loaded = store.load()
+    assert loaded is not None and loaded.refresh_token == "new-refresh"
+    assert not temp.exists()
+    assert FileTokenStore(store.path).load() == loaded  # promoted into place
+    assert stat.S_IMODE(os.stat(store.path).st_mode) == 0o600
+
+
+def test_a_leftover_recovers_a_missing_or_damaged_token_file(tmp_path: Path) -> None:
+    store = FileTokenStore(tmp_path / "tokens.json")
+    _leftover(store, _issued_at(2000, "only"))
+    loaded = store.load()
+    assert loaded is not None and loaded.access_token == "only"
+    store.path.write_text("{")
+    _leftover(store, _issued_at(3000, "after"))
+    loaded = store.load()
+    assert loaded is not None and loaded.access_token == "after"
+
+
+def test_older_or_damaged_leftovers_are_removed(tmp_path: Path) -> None:
+    store = FileTokenStore(tmp_path / "tokens.json")
+    store.save(_issued_at(2000, "current"))
+    older = _leftover(store, _issued_at(1000, "older"), "older111")
+    damaged = _leftover(store, _issued_at(3000, "x"), "damaged1")
+    damaged.write_text('{"access_token": "x", "refr')
+    loaded = store.load()
+    assert loaded is not None and loaded.access_token == "current"
+    assert not older.exists() and not damaged.exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["tokens.json", "tokens.json.lock"]
+
+
+def test_a_save_in_progress_elsewhere_is_left_alone(tmp_path: Path) -> None:
+    """While another user of the store holds its lock, its temporary file is not touched."""
+    store = FileTokenStore(tmp_path / "tokens.json")
+    store.save(_issued_at(1000, "current"))
+    ready, release = threading.Event(), threading.Event()
+
+    def writer() -> None:
+        with FileTokenStore(store.path).lock():
+            _leftover(store, _issued_at(2000, "in-flight"))
+            ready.set()
+            release.wait(5)
+
+    thread = threading.Thread(target=writer)
+    thread.start()
+    try:
+        assert ready.wait(5)
+        loaded = store.load()
+        assert loaded is not None and loaded.access_token == "current"
+        assert len(list(tmp_path.glob(".tokens.json.*.tmp"))) == 1
+    finally:
+        release.set()
+        thread.join(5)

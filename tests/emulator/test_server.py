@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import ssl
@@ -184,3 +185,56 @@ def test_pipelined_requests_are_both_answered(server: HTTPSServer) -> None:
             chunk = tls.recv(65536)
             assert chunk, received
             received += chunk
+
+
+def _exchange(server: HTTPSServer, request: bytes, limit: int = 1 << 20) -> bytes:
+    """Send ``request`` on a fresh TLS connection; return what comes back until it closes."""
+    context = _context(server.ca_bundle)
+    received = b""
+    with (
+        socket.create_connection(("127.0.0.1", server.port), timeout=10) as raw,
+        context.wrap_socket(raw, server_hostname="127.0.0.1") as tls,
+    ):
+        tls.sendall(request)
+        with contextlib.suppress(OSError):
+            while len(received) < limit:
+                chunk = tls.recv(65536)
+                if not chunk:
+                    break
+                received += chunk
+    return received
+
+
+def test_an_oversized_header_gets_431_and_the_connection_closes(
+    server: HTTPSServer, http: requests.Session
+) -> None:
+    big = b"GET /v1/x HTTP/1.1\r\nHost: a\r\nX-Big: " + b"a" * 200_000 + b"\r\n\r\n"
+    answer = _exchange(server, big)
+    assert answer.startswith(b"HTTP/1.1 431 Request Header Fields Too Large\r\n"), answer[:200]
+    many = b"GET /v1/x HTTP/1.1\r\nHost: a\r\n" + b"X-Small: 0123456789\r\n" * 10_000 + b"\r\n"
+    assert _exchange(server, many).startswith(b"HTTP/1.1 431 ")
+    long_line = b"GET /v1/x?q=" + b"a" * 200_000 + b" HTTP/1.1\r\nHost: a\r\n\r\n"
+    assert _exchange(server, long_line).startswith(b"HTTP/1.1 414 ")
+    assert http.get(f"{server.url}/v1/x", verify=server.ca_bundle, timeout=5).status_code == 200
+
+
+def test_an_endless_header_line_is_not_buffered(server: HTTPSServer) -> None:
+    """The server stops reading at its header limit, whatever the client keeps sending."""
+    context = _context(server.ca_bundle)
+    sent, chunk = 0, b"a" * (1 << 20)
+    with (
+        socket.create_connection(("127.0.0.1", server.port), timeout=5) as raw,
+        context.wrap_socket(raw, server_hostname="127.0.0.1") as tls,
+    ):
+        tls.sendall(b"GET /v1/x HTTP/1.1\r\nHost: a\r\nX-Endless: ")
+        with contextlib.suppress(OSError):  # reset, broken pipe or send timeout: refused
+            while sent < 32 << 20:
+                tls.sendall(chunk)
+                sent += len(chunk)
+    assert sent < 32 << 20, "the server read 32 MB of one header line"
+
+
+def test_a_long_query_string_is_still_served(server: HTTPSServer, http: requests.Session) -> None:
+    query = "&".join(f"id={10000 + n}" for n in range(2000))  # about 18 kB
+    response = http.get(f"{server.url}/v1/x?{query}", verify=server.ca_bundle, timeout=5)
+    assert response.status_code == 200

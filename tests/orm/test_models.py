@@ -11,6 +11,7 @@ import pytest
 import asperion_orm as asp
 from asperion_orm import exceptions, fields
 from asperion_orm.exceptions import ConfigurationError, FieldError
+from asperion_orm.resources import SalesInvoiceHeader
 
 from .models import SampleCountry, SampleDebtor, SampleInvoice, SampleInvoiceLine
 
@@ -44,6 +45,21 @@ def test_api_name_can_be_overridden() -> None:
             path = "things"
 
     assert Thing.from_api({"id": 1, "VATRate": Decimal("21")}).vat_rate == Decimal("21.00")
+
+
+def test_meta_invalidates_names_api_paths() -> None:
+    class Order(asp.Model):
+        id = fields.Integer(read_only=True)
+
+        class Meta:
+            path = "orders"
+            invalidates = ["articles", "stock/levels"]
+
+    assert Order._meta.invalidates == ("articles", "stock/levels")
+    assert SampleDebtor._meta.invalidates == ()
+    for wrong in ("articles", ["articles?x=1"], [""], [3]):
+        with pytest.raises(ConfigurationError, match="invalidates"):
+            type("Bad", (asp.Model,), {"Meta": type("Meta", (), {"invalidates": wrong})})
 
 
 def test_unknown_meta_option_is_refused() -> None:
@@ -110,8 +126,38 @@ def test_read_only_fields_refuse_assignment() -> None:
     debtor = SampleDebtor.from_api(RAW)
     with pytest.raises(AttributeError, match="read-only"):
         debtor.id = 8
-    with pytest.raises(AttributeError, match="read-only"):
+    header = SalesInvoiceHeader.from_api({"id": 1, "debtorId": 2})
+    for name in ("debtor", "debtor_id"):  # a read-only foreign key, both ways
+        with pytest.raises(AttributeError, match="read-only"):
+            setattr(header, name, 3)
+
+
+def test_read_only_fields_in_the_constructor_are_a_validation_error_naming_them() -> None:
+    with pytest.raises(exceptions.ValidationError, match=r"created_date.*read-only") as info:
         SampleDebtor(name="x", created_date=dt.datetime.now(dt.UTC))
+    assert list(info.value.errors) == ["created_date"]
+    with pytest.raises(exceptions.ValidationError) as info:
+        SampleDebtor.objects.create(id=5, name="x", created_date=dt.datetime.now(dt.UTC))
+    assert sorted(info.value.errors) == ["created_date", "id"]
+    with pytest.raises(exceptions.ValidationError, match="id"):
+        SampleDebtor.objects.filter(city="Ede").update(id=5)
+    with pytest.raises(exceptions.ValidationError, match="status"):
+        SampleInvoice.objects.update_or_create(id=1, defaults={"status": "paid"})
+
+
+def test_decimals_beyond_the_apis_28_digits_are_a_validation_error_naming_the_field() -> None:
+    debtor = SampleDebtor(name="x")
+    for too_long in (Decimal("1" * 30), "9" * 26 + ".999", 10**40, Decimal("1E+999999999")):
+        with pytest.raises(exceptions.ValidationError, match=r"credit_limit.*28 digits"):
+            debtor.credit_limit = too_long
+    with pytest.raises(exceptions.ValidationError, match=r"credit_limit.*28 digits"):
+        SampleDebtor.objects.filter(credit_limit__gte=Decimal("1" * 30)).explain()
+    with pytest.raises(exceptions.ValidationError, match=r"credit_limit.*28 digits"):
+        _ = SampleDebtor.from_api({"creditLimit": Decimal("1" * 30)}).credit_limit
+    debtor.credit_limit = "9" * 26 + ".994"  # 28 digits once rounded
+    assert debtor.credit_limit == Decimal("9" * 26 + ".99")
+    debtor.credit_limit = "0." + "1" * 40
+    assert debtor.credit_limit == Decimal("0.11")
 
 
 def test_read_only_fields_are_never_sent() -> None:

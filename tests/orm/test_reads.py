@@ -15,7 +15,7 @@ import pytest
 from asperion_orm import LocalEvaluationWarning, Q
 from asperion_orm.exceptions import FieldError, NoSessionError, QueryError
 from asperion_orm.orm.planner import MAX_URL_BYTES, _warn_once
-from asperion_orm.resources import Country, Debtor, SalesInvoice
+from asperion_orm.resources import Country, Debtor, SalesInvoice, SalesInvoiceHeader
 from asperion_orm.session import Session
 from asperion_orm.testing.sandbox import Sandbox
 
@@ -47,6 +47,23 @@ def test_count_of_a_text_filter_counts_the_verified_rows(
         assert Debtor.objects.filter(name=names[3]).count() == names.count(names[3])
     sent = asperion_sandbox.requests(path="/v1/*")[-1].params
     assert not any(name.lower() == "metaonly" for name, _ in sent)  # the server only narrows
+
+
+def test_exists_of_a_text_filter_is_settled_by_one_row_when_it_verifies(
+    shared_session: Session, assert_requests: Counter, asperion_sandbox: Sandbox
+) -> None:
+    names = [row["name"] for row in rows(asperion_sandbox, shared_session, "debtor")]
+    with assert_requests(1):
+        assert Debtor.objects.filter(name=names[5]).exists()
+    assert ("pageSize", "1") in asperion_sandbox.requests(path="/v1/*")[-1].params
+    with assert_requests(1):
+        assert not Debtor.objects.filter(name="no such debtor at all").exists()
+    # The server ignores case, so its first row for the swapped-case name fails verification:
+    # rows are read on before the answer, which is never a wrong True.
+    other_case = names[5].swapcase()
+    before = len(asperion_sandbox.requests(path="/v1/*"))
+    assert Debtor.objects.filter(name=other_case).exists() is (other_case in names)
+    assert len(asperion_sandbox.requests(path="/v1/*")) - before == 2
 
 
 def test_count_of_a_slice_is_still_one_request(
@@ -111,6 +128,28 @@ def test_slices_fetch_only_the_pages_they_need(
     expected = [row["id"] for row in invoices][low:high]
     with assert_requests(sent):
         assert [invoice.pk for invoice in SalesInvoice.objects.all()[low:high]] == expected
+
+
+@pytest.mark.parametrize("stop", [5000, 20_000, 10**12])
+def test_a_slice_past_the_end_of_a_short_table_is_one_request(
+    asperion_session: Session, assert_requests: Counter, stop: int
+) -> None:
+    expected = [invoice.pk for invoice in SalesInvoiceHeader.objects.order_by("id").cache(False)]
+    assert len(expected) == 20
+    with assert_requests(1):
+        found = SalesInvoiceHeader.objects.order_by("id")[5:stop]
+        assert [invoice.pk for invoice in found] == expected[5:]
+
+
+def test_a_server_that_caps_the_page_size_is_still_read_to_the_end(
+    asperion_sandbox: Sandbox, asperion_session: Session
+) -> None:
+    asperion_sandbox.state.max_page_size = 7  # the client asks 100 a page, unprobed
+    stored = sorted(row["id"] for row in rows(asperion_sandbox, asperion_session, "salesinvoices"))
+    invoices = SalesInvoiceHeader.objects.order_by("id").cache(False)
+    assert [invoice.pk for invoice in invoices.all()] == stored
+    assert [invoice.pk for invoice in invoices.all()[:12]] == stored[:12]
+    assert len(asperion_sandbox.requests(path="/v1/*")) == 3 + 2  # pages of 7 rows
 
 
 def test_long_id_lists_are_chunked_merged_and_sliced(

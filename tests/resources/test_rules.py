@@ -17,12 +17,14 @@ from asperion_orm.resources import (
     Debtor,
     Journal,
     JournalEntry,
+    JournalEntryLine,
     JournalEntryLog,
     LedgerAccount,
     PaymentCondition,
     PurchaseInvoice,
     SalesInvoice,
     SalesInvoiceHeader,
+    SalesInvoiceLine,
     SalesOrderLine,
     SalesOrderWithLines,
     SalesType,
@@ -308,3 +310,69 @@ def test_validate_only_is_checked_by_the_server_and_creates_nothing(
     posts = asperion_sandbox.requests("POST", "/v1/debtors")
     assert len(posts) == 2 and all(("validateOnly", "true") in p.params for p in posts)
     assert Debtor.objects.count() == before
+
+
+# -- nested objects follow their parent's tenant -----------------------------------------------
+
+
+def test_a_lines_foreign_key_is_read_through_the_invoices_tenant(
+    asperion_sandbox: Sandbox, asperion_client: Client, asperion_tenant: int
+) -> None:
+    other = asperion_sandbox.add_administration(records={"ledgeraccounts": 5})
+    mine = asperion_client.tenant(asperion_tenant)
+    line = SalesInvoice.objects.using(mine).order_by("id")[0].lines[0]
+    (row,) = SalesInvoice.objects.using(mine).order_by("id").values("lines")[:1]
+    listed = row["lines"][0]
+    expected = LedgerAccount.objects.using(mine).cache(False).get(pk=line.ledger_account_id)
+    asperion_sandbox.clear_log()
+    with asperion_client.tenant(other):
+        account, again = line.ledger_account, listed.ledger_account
+    assert (account.pk, account.description) == (expected.pk, expected.description)
+    assert (again.pk, again.description) == (expected.pk, expected.description)
+    # One GET, for the invoice's administration; the second read is that GET's cached answer.
+    assert [entry.tenant for entry in asperion_sandbox.requests(path="/v1/*")] == [asperion_tenant]
+
+
+def test_a_lines_foreign_key_needs_no_active_block(
+    asperion_client: Client, asperion_tenant: int
+) -> None:
+    invoice = SalesInvoice.objects.using(asperion_client.tenant(asperion_tenant))[0]
+    line = invoice.lines[0]
+    assert line.ledger_account.pk == line.ledger_account_id
+
+
+# -- writes evict what they change elsewhere ---------------------------------------------------
+
+
+def test_a_sales_order_evicts_the_cached_stock_of_its_articles(asperion_session: Session) -> None:
+    article = Article.objects.order_by("id")[0]  # cached from here on
+    SalesOrderWithLines.objects.create(
+        debtor=Debtor.objects.order_by("id")[0],
+        order_date=dt.date(2025, 5, 1),
+        lines=[SalesOrderLine(article=article, quantity=Decimal("2"))],
+    )
+    again = Article.objects.order_by("id")[0]
+    assert again.current_stock == (article.current_stock or 0) - Decimal("2")
+
+
+def test_a_journal_entry_evicts_the_cached_change_log(asperion_session: Session) -> None:
+    before = JournalEntryLog.objects.count()  # cached from here on
+    JournalEntry.objects.create(
+        date=dt.date(2025, 4, 1),
+        journal="90",
+        lines=[
+            JournalEntryLine(ledger_account=4700, amount=Decimal("5.00")),
+            JournalEntryLine(ledger_account=1000, amount=Decimal("-5.00")),
+        ],
+    )
+    assert JournalEntryLog.objects.count() == before + 1
+
+
+def test_a_sales_invoice_evicts_the_cached_headers(asperion_session: Session) -> None:
+    before = SalesInvoiceHeader.objects.count()  # cached from here on
+    SalesInvoice.objects.create(
+        debtor=Debtor.objects.order_by("id")[0],
+        date=dt.date(2025, 4, 1),
+        lines=[SalesInvoiceLine(amount=Decimal("10.00"), ledger_account=8000)],
+    )
+    assert SalesInvoiceHeader.objects.count() == before + 1

@@ -16,6 +16,7 @@ from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlencode
 
+from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.wrappers import Request, Response
 
 from asperion_orm import _json
@@ -55,6 +56,7 @@ TEXT_MATCH_MODES = ("contains-ci", "exact-cs")
 """How text filters compare without ``_comparison``: ``contains-ci`` (Contains, ignoring case,
 as the live API does) or ``exact-cs`` (Equals, case-sensitive)."""
 MAX_UPLOAD_BYTES = 10 * 1024 * 1024
+MAX_BODY_BYTES = MAX_UPLOAD_BYTES + 1024 * 1024  # the largest upload and its multipart framing
 _COMPARISON_NAMES = {name.lower(): name for name in (
     "Contains", "Equals", "NotEquals", "StartsWith", "EndsWith"
 )}  # fmt: skip
@@ -843,14 +845,29 @@ def _dispatch(state: EmulatorState, request: Request) -> Response:
     raise Problem(404, detail=("no_route", {"path": path}))
 
 
+class _Request(Request):
+    """A request whose body may not exceed ``MAX_BODY_BYTES``."""
+
+    max_content_length = MAX_BODY_BYTES
+
+
+def _read_body(request: Request) -> None:
+    """Read the whole body before any lock is taken: a slow client must hold up no one."""
+    try:
+        request.get_data()
+    except RequestEntityTooLarge:
+        raise Problem(413, detail=("body_too_large", {"limit": MAX_BODY_BYTES})) from None
+
+
 def create_app(state: EmulatorState) -> WSGIApplication:
     """Return the emulator's WSGI application over ``state``."""
 
     def app(environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         environ["asperion.tenant"] = None
-        request = Request(environ)
+        request = _Request(environ)
         language = _language(request)
         try:
+            _read_body(request)
             with state.lock:
                 response = _dispatch(state, request)
         except Problem as problem:

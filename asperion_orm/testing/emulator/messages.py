@@ -194,6 +194,10 @@ _MESSAGES: dict[str, tuple[str, str]] = {
         "You have no access to administration {value}.",
         "U heeft geen toegang tot administratie {value}.",
     ),
+    "body_too_large": (
+        "The request body exceeds {limit} bytes.",
+        "De inhoud van het verzoek is groter dan {limit} bytes.",
+    ),
     "server_error": (
         "An unexpected error occurred.",
         "Er is een onverwachte fout opgetreden.",
@@ -209,6 +213,7 @@ TITLES: dict[int, tuple[str, str]] = {
     403: ("Forbidden", "Geen toegang"),
     404: ("Not Found", "Niet gevonden"),
     405: ("Method Not Allowed", "Methode niet toegestaan"),
+    413: ("Content Too Large", "Inhoud te groot"),
     500: ("An error occurred while processing your request.", "Er is een fout opgetreden."),
 }
 
@@ -218,6 +223,7 @@ _TYPES = {
     403: "https://tools.ietf.org/html/rfc9110#section-15.5.4",
     404: "https://tools.ietf.org/html/rfc9110#section-15.5.5",
     405: "https://tools.ietf.org/html/rfc9110#section-15.5.6",
+    413: "https://tools.ietf.org/html/rfc9110#section-15.5.14",
     500: "https://tools.ietf.org/html/rfc9110#section-15.6.1",
 }
 
