@@ -54,6 +54,7 @@ COMPARISONS = {
     "endswith": "EndsWith",
 }
 COMPARISON_SUFFIX = "_comparison"
+VERIFIED_SLICE_PAGE = 25  # the API's default page size
 
 
 class LocalEvaluationWarning(UserWarning):
@@ -256,6 +257,12 @@ def plan(
     params = split.params() + server_order
     params += _fields_param(query, [*split.local, *split.verify], local_order) + query.params
     chunks = _chunk(meta, params, split, base_url, capabilities.max_url_bytes, page_size)
+    high = query.high_mark
+    if split.verify and not (split.local or local_order) and len(chunks[1]) == 1 and high:
+        # A slice of verified rows usually needs little more than its own rows; the floor
+        # (the API's default page) keeps rows that fail verification from costing a request
+        # each.
+        page_size = min(page_size, max(high, VERIFIED_SLICE_PAGE))
     return Plan(
         meta=meta,
         params=chunks[0],

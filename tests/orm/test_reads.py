@@ -66,6 +66,20 @@ def test_exists_of_a_text_filter_is_settled_by_one_row_when_it_verifies(
     assert len(asperion_sandbox.requests(path="/v1/*")) - before == 2
 
 
+def test_a_slice_of_a_verified_filter_asks_only_for_its_rows(
+    shared_session: Session, assert_requests: Counter, asperion_sandbox: Sandbox
+) -> None:
+    cities = [row["city"] for row in rows(asperion_sandbox, shared_session, "debtor")]
+    city = max(set(cities) - {None}, key=cities.count)
+    expected = min(30, cities.count(city))
+    with assert_requests(1):
+        assert len(list(Debtor.objects.filter(city=city).order_by("-id")[:30])) == expected
+    assert ("pageSize", "30") in asperion_sandbox.requests(path="/v1/*")[-1].params
+    with assert_requests(1):
+        assert len(list(Debtor.objects.filter(city=city)[:3])) == min(3, cities.count(city))
+    assert ("pageSize", "25") in asperion_sandbox.requests(path="/v1/*")[-1].params
+
+
 def test_count_of_a_slice_is_still_one_request(
     shared_session: Session, assert_requests: Counter
 ) -> None:

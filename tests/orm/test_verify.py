@@ -135,3 +135,11 @@ def test_page_size_order_ranges_and_url_length_follow_the_capabilities() -> None
     ids = SampleDebtor.objects.filter(id__in=range(10_000, 10_200))
     assert len(planned(ids, LIVE).chunks) == 2  # 200 ids: two pages of ids
     assert len(planned(ids, Capabilities(max_url_bytes=600)).chunks) > 2
+
+
+def test_a_verified_slice_asks_for_little_more_than_its_rows() -> None:
+    queryset = SampleDebtor.objects.filter(name="ACME").order_by("-id")
+    assert "pageSize=30" in sent(queryset[:30], LIVE)
+    assert "pageSize=25" in sent(queryset[:3], LIVE)  # the floor: the API's default page
+    assert "pageSize=100" in sent(queryset, LIVE)
+    assert "pageSize=3&" in sent(queryset[:3], CASE_SENSITIVE) + "&"  # nothing verified: a window
