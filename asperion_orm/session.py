@@ -25,7 +25,6 @@ from types import FrameType, TracebackType
 from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import quote
 
-from asperion_orm import _json
 from asperion_orm.exceptions import ConfigurationError, NoSessionError, TenantMismatchError
 from asperion_orm.http.client import DEFAULT_BASE_URL, UploadFile
 
@@ -366,13 +365,7 @@ class Session:
 
     def _parsed(self, body: bytes, response: requests.Response | None) -> dict[str, Any]:
         """Parse a JSON object body, or raise ``InvalidResponse``."""
-        try:
-            data = _json.loads(body) if body else {}
-        except ValueError as exc:
-            raise self.client.invalid_response(f"not JSON: {exc}", response) from exc
-        if not isinstance(data, dict):
-            raise self.client.invalid_response("not a JSON object", response)
-        return data
+        return self.client.parse_body(body, response)
 
     def _check_envelope(
         self, data: dict[str, Any], params: Params, response: requests.Response | None

@@ -249,14 +249,22 @@ class HttpClient:
         return self._result(call, final, attempts[:-1])
 
     def parse(self, response: requests.Response) -> dict[str, Any]:
-        """Parse a JSON object body (numbers with a fraction become ``Decimal``).
+        """Parse a response's JSON object body (numbers with a fraction become ``Decimal``).
 
         Anything else raises ``InvalidResponse``.
         """
-        if not response.content:
+        return self.parse_body(response.content, response)
+
+    def parse_body(self, body: bytes, response: requests.Response | None) -> dict[str, Any]:
+        """Parse a JSON object body, fresh or from the cache (then without ``response``).
+
+        The one body parser: an empty body is ``{}``, anything but an object raises
+        ``InvalidResponse`` with the redacted request when there is one.
+        """
+        if not body:
             return {}
         try:
-            data = _json.loads(response.content)
+            data = _json.loads(body)
         except ValueError as exc:
             raise self.invalid_response(f"not JSON: {exc}", response) from exc
         if not isinstance(data, dict):
