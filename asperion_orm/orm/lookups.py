@@ -10,7 +10,7 @@ field (integers, dates) is exact after all, sent as the inclusive bound next to 
 from __future__ import annotations
 
 import decimal
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any, ClassVar
 
 from asperion_orm.orm import fields
@@ -98,6 +98,14 @@ class Lookup:
     def server_exact(self) -> bool:
         """Return whether the server form answers exactly (no local re-check needed)."""
         return self.exact_on_server
+
+    def evaluate(self, value_of: Callable[[Field[Any]], Any]) -> bool:
+        """Return whether a row satisfies the condition (``value_of`` reads a field of the row).
+
+        The one entry point for evaluating a lookup against a row: subclasses that read more
+        than their own field (a transform of it, an expression on the right) override this.
+        """
+        return self.matches(value_of(self.field))
 
     def matches(self, actual: Any) -> bool:
         """Return whether a row's Python value satisfies the condition (``None`` never does)."""

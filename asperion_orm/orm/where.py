@@ -66,7 +66,7 @@ class Where:
 def _match(node: Where | Lookup, value_of: ValueOf) -> bool:
     if isinstance(node, Where):
         return node.matches(value_of)
-    return node.matches(value_of(node.field))
+    return node.evaluate(value_of)
 
 
 def single(node: Where) -> Where | Lookup:
