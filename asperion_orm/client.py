@@ -7,7 +7,9 @@ lists them, paging through the same fetcher as every query.
 
 from __future__ import annotations
 
+import datetime as dt
 import os
+import zoneinfo
 
 from requests.adapters import BaseAdapter
 
@@ -23,7 +25,7 @@ from asperion_orm.http.transport import (
     check_header_name,
 )
 from asperion_orm.resources.administration import Administration
-from asperion_orm.session import AccountSession, Session
+from asperion_orm.session import DEFAULT_TIME_ZONE, AccountSession, Session
 
 __all__ = ["ENVIRONMENTS", "Client"]
 
@@ -39,7 +41,8 @@ class Client(HttpClient):
     locally. ``transport`` replaces the TLS 1.3 transport (a ``Transport``, or a ``requests``
     adapter serving every request, as in tests). ``max_response_bytes`` (32 MiB) caps an
     answer's body, decompressed: a larger one raises ``ResponseTooLarge`` as soon as it passes
-    the limit. Secrets never appear in the repr, logs or exceptions.
+    the limit. ``time_zone`` ("Europe/Amsterdam") is where naive datetimes and date transforms
+    such as ``__year`` are taken. Secrets never appear in the repr, logs or exceptions.
     """
 
     def __init__(
@@ -65,6 +68,7 @@ class Client(HttpClient):
         transport: Transport | BaseAdapter | None = None,
         capabilities: Capabilities | str | os.PathLike[str] | None = None,
         max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
+        time_zone: str | dt.tzinfo = DEFAULT_TIME_ZONE,
     ) -> None:
         caps, source = _capabilities(capabilities)
         tenant_header = caps.tenant_header if tenant_header is None else tenant_header
@@ -98,6 +102,7 @@ class Client(HttpClient):
         self.tenant_header = tenant_header
         self.strict = strict
         self.capabilities = caps
+        self.time_zone = _time_zone(time_zone)
 
     def tenant(self, administration_id: int) -> Session:
         """Return the session for one administration (``with client.tenant(id): ...``)."""
@@ -118,3 +123,18 @@ def _capabilities(
     if isinstance(given, Capabilities):
         return given, "Client(capabilities=...)"
     return Capabilities.load(os.fspath(given)), os.fspath(given)
+
+
+def _time_zone(value: str | dt.tzinfo) -> dt.tzinfo:
+    """Return the client's time zone: a ``tzinfo``, or an IANA name such as "Europe/Amsterdam"."""
+    if isinstance(value, dt.tzinfo):
+        return value
+    if isinstance(value, str):
+        try:
+            return zoneinfo.ZoneInfo(value)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            pass
+    raise ConfigurationError(
+        f"time_zone must be a tzinfo or an IANA zone name such as 'Europe/Amsterdam' or "
+        f"'UTC', not {value!r:.60}."
+    )

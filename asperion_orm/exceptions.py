@@ -46,6 +46,7 @@ __all__ = [
     "MultipleObjectsReturned",
     "NoSessionError",
     "NotFound",
+    "NotSupportedError",
     "PermissionDenied",
     "QueryError",
     "RateLimited",
@@ -77,6 +78,10 @@ class QueryError(AsperionError):
 
 class FieldError(QueryError):
     """A query named a field or lookup the model does not have."""
+
+
+class NotSupportedError(QueryError):
+    """A query asked for something the API cannot answer; the message names the alternative."""
 
 
 class ValidationError(AsperionError):

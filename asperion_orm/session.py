@@ -15,6 +15,7 @@ the little configuration queries need (``base_url``, ``strict``, ``max_concurren
 from __future__ import annotations
 
 import contextvars
+import datetime as dt
 import itertools
 import sys
 from collections import deque
@@ -24,6 +25,7 @@ from decimal import Decimal
 from types import FrameType, TracebackType
 from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import quote
+from zoneinfo import ZoneInfo
 
 from asperion_orm.exceptions import ConfigurationError, NoSessionError, TenantMismatchError
 from asperion_orm.http.client import DEFAULT_BASE_URL, UploadFile
@@ -36,11 +38,15 @@ if TYPE_CHECKING:
 
 __all__ = [
     "DEFAULT_BASE_URL",
+    "DEFAULT_TIME_ZONE",
     "AccountSession",
     "Session",
     "current_session",
     "current_session_or_none",
 ]
+
+DEFAULT_TIME_ZONE: dt.tzinfo = ZoneInfo("Europe/Amsterdam")
+"""The zone naive datetimes and date transforms are taken in unless ``Client(time_zone=...)``."""
 
 MAX_TENANT = 2**31 - 1
 """The largest administration id: the API's ids are 32-bit integers."""
@@ -160,6 +166,11 @@ class Session:
     def capabilities(self) -> Capabilities:
         """Return what the server is known to do (the planner reads it)."""
         return self.client.capabilities
+
+    @property
+    def time_zone(self) -> dt.tzinfo:
+        """Return the client's time zone (naive datetimes, ``__year`` and other transforms)."""
+        return self.client.time_zone
 
     @property
     def max_concurrency(self) -> int:

@@ -11,6 +11,7 @@ and no more pages than the rows fill.
 
 from __future__ import annotations
 
+import datetime as dt
 import itertools
 from collections.abc import Callable, Generator, Iterable, Iterator
 from contextlib import closing
@@ -81,7 +82,7 @@ class Fetcher:
         rows = self._scan()
         for where in (plan.verify, plan.local_where):
             if where:
-                rows = _kept(rows, where)
+                rows = _kept(rows, where, plan.time_zone)
         if plan.local_order or plan.merged:
             rows = iter(order_rows(list(rows), plan.ordering, self.meta))
         return itertools.islice(rows, plan.low, plan.high)
@@ -185,9 +186,9 @@ class _PageCheck:
         )
 
 
-def _kept(rows: Iterator[Raw], where: Where) -> Iterator[Raw]:
-    """Yield the rows that satisfy ``where``."""
-    return (row for row in rows if where.matches(field_reader(row)))
+def _kept(rows: Iterator[Raw], where: Where, time_zone: dt.tzinfo) -> Iterator[Raw]:
+    """Yield the rows that satisfy ``where`` (date transforms read datetimes in ``time_zone``)."""
+    return (row for row in rows if where.matches(field_reader(row, time_zone)))
 
 
 def _server_page_size(head: Raw, rows: int, asked: int) -> int:

@@ -10,11 +10,14 @@ field (integers, dates) is exact after all, sent as the inclusive bound next to 
 from __future__ import annotations
 
 import decimal
-from collections.abc import Callable, Iterable, Mapping
-from typing import Any, ClassVar
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from asperion_orm.orm import fields
 from asperion_orm.orm.fields import Field
+
+if TYPE_CHECKING:
+    from asperion_orm.orm.rows import RowReader
 
 __all__ = ["ACCEPTED", "LOOKUPS", "LOOKUP_SEP", "Lookup", "lookups_for", "render"]
 
@@ -99,7 +102,7 @@ class Lookup:
         """Return whether the server form answers exactly (no local re-check needed)."""
         return self.exact_on_server
 
-    def evaluate(self, value_of: Callable[[Field[Any]], Any]) -> bool:
+    def evaluate(self, value_of: RowReader) -> bool:
         """Return whether a row satisfies the condition (``value_of`` reads a field of the row).
 
         The one entry point for evaluating a lookup against a row: subclasses that read more

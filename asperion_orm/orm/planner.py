@@ -15,6 +15,7 @@ comes from ``Capabilities``. Nothing here does I/O.
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import sys
 import warnings
@@ -29,7 +30,7 @@ from asperion_orm.orm.fields import DateTime, Field, ForeignKey, String
 from asperion_orm.orm.lookups import EQUAL, Exact, In, Lookup, render
 from asperion_orm.orm.q import Q
 from asperion_orm.orm.where import Where
-from asperion_orm.session import DEFAULT_BASE_URL
+from asperion_orm.session import DEFAULT_BASE_URL, DEFAULT_TIME_ZONE
 
 if TYPE_CHECKING:
     from asperion_orm.orm.options import Options
@@ -94,6 +95,7 @@ class Plan:
     empty: bool = False
     page_size: int = 100
     verified: tuple[str, ...] = ()
+    time_zone: dt.tzinfo = DEFAULT_TIME_ZONE
 
     def __str__(self) -> str:
         if self.empty:
@@ -247,6 +249,7 @@ def plan(
     query: Query,
     base_url: str = DEFAULT_BASE_URL,
     capabilities: Capabilities = DEFAULT_CAPABILITIES,
+    time_zone: dt.tzinfo = DEFAULT_TIME_ZONE,
 ) -> Plan:
     """Split ``query`` into server requests, verification and local steps."""
     meta = query.model._meta
@@ -276,6 +279,7 @@ def plan(
         empty=query.empty or split.empty,
         page_size=page_size,
         verified=tuple(split.verified),
+        time_zone=time_zone,
     )
 
 

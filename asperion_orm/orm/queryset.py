@@ -252,7 +252,7 @@ class QuerySet(Generic[M]):
         self.model._meta.check_readable()
         if session is None:
             return plan(self.query, DEFAULT_BASE_URL)
-        return plan(self.query, session.base_url, session.capabilities)
+        return plan(self.query, session.base_url, session.capabilities, session.time_zone)
 
     # -- METHODS THAT CALL THE API -------------------------------------------------------------
 
@@ -331,7 +331,7 @@ class QuerySet(Generic[M]):
         fetcher = self._fetcher(session, plan)
         if plan.verify and not (plan.local or plan.merged or plan.low or plan.empty):
             head = fetcher.get(plan.page(1, 1))["_data"]
-            if not head or plan.verify.matches(field_reader(head[0])):
+            if not head or plan.verify.matches(field_reader(head[0], plan.time_zone)):
                 return bool(head)
         if plan.empty or plan.checked_here:
             return next(iter(fetcher.rows()), None) is not None
@@ -366,7 +366,7 @@ class QuerySet(Generic[M]):
             raw = self._fetcher(session, self._plan(session)).get_object(pk)
         except NotFound as exc:
             raise self._does_not_exist() from exc
-        if self.query.empty or not self.query.where.matches(field_reader(raw)):
+        if self.query.empty or not self.query.where.matches(field_reader(raw, session.time_zone)):
             raise self._does_not_exist()
         rows = list(ModelIterable(self, session, [raw], None))
         self._prefetch_into(rows, session)

@@ -2,21 +2,22 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+import datetime as dt
+from collections.abc import Iterator
 from typing import Any
 
-from asperion_orm.orm.fields import Field
 from asperion_orm.orm.lookups import Lookup
 from asperion_orm.orm.q import Q
+from asperion_orm.orm.rows import RowReader
 
 __all__ = ["ValueOf", "Where", "field_reader", "single"]
 
-ValueOf = Callable[[Field[Any]], Any]
+ValueOf = RowReader
 
 
-def field_reader(raw: dict[str, Any]) -> ValueOf:
-    """Return a function reading one field of a raw API row as its Python value."""
-    return lambda field: field.to_python(raw.get(field.api_name))
+def field_reader(raw: dict[str, Any], time_zone: dt.tzinfo = dt.UTC) -> RowReader:
+    """Return a reader of the fields of a raw API row as Python values, in ``time_zone``."""
+    return RowReader(raw, time_zone)
 
 
 class Where:

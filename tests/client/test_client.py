@@ -460,3 +460,23 @@ def test_a_loopback_emulator_may_use_plain_http_when_allowed(fake: FakeServer) -
     client.authorization_url(state="s")
     client.fetch_token(code="code-value-123", state="s")
     assert client.tenant(2).get("debtors")["_meta"]["administrationId"] == 2
+
+
+def test_time_zone_defaults_to_amsterdam_and_reaches_every_session(
+    make_client: MakeClient,
+) -> None:
+    from zoneinfo import ZoneInfo
+
+    client = make_client()
+    assert client.time_zone == ZoneInfo("Europe/Amsterdam")
+    assert client.tenant(7).time_zone is client.time_zone
+    utc = make_client(time_zone="UTC")
+    assert utc.tenant(7).time_zone == ZoneInfo("UTC")
+
+
+@pytest.mark.parametrize("zone", ["Mars/Olympus", "", 5])
+def test_an_unknown_time_zone_is_refused_with_the_form_expected(
+    make_client: MakeClient, zone: object
+) -> None:
+    with pytest.raises(ConfigurationError, match="IANA zone name such as 'Europe/Amsterdam'"):
+        make_client(time_zone=zone)
