@@ -10,6 +10,7 @@ field (integers, dates) is exact after all, sent as the inclusive bound next to 
 from __future__ import annotations
 
 import decimal
+import re
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -39,6 +40,8 @@ TEXT = COMPARISON | {
     "istartswith",
     "endswith",
     "iendswith",
+    "regex",
+    "iregex",
 }
 
 # Which lookups a field accepts: the first class of its MRO found here decides.
@@ -294,3 +297,25 @@ class EndsWith(TextLookup):
 class IEndsWith(EndsWith):
     name = "iendswith"
     fold = True
+
+
+class Regex(TextLookup):
+    """``re.search`` of a Python regular expression in the text, as Django on SQLite."""
+
+    name = "regex"
+    flags: ClassVar[re.RegexFlag] = re.NOFLAG
+
+    def __init__(self, field: Field[Any], value: Any) -> None:
+        super().__init__(field, value)
+        try:
+            self.pattern = re.compile(self.value, self.flags)
+        except re.error as exc:
+            raise ValueError(f"'{self.key}' needs a valid regular expression: {exc}.") from exc
+
+    def test(self, actual: Any) -> bool:
+        return self.pattern.search(str(actual)) is not None
+
+
+class IRegex(Regex):
+    name = "iregex"
+    flags = re.IGNORECASE

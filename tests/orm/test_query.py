@@ -15,6 +15,7 @@ from asperion_orm import Q, fields
 from asperion_orm.exceptions import FieldError, QueryError
 from asperion_orm.orm.lookups import LOOKUPS
 from asperion_orm.orm.planner import MAX_URL_BYTES, plan, window_pages
+from asperion_orm.orm.where import field_reader
 
 from .models import SampleCountry, SampleDebtor, SampleInvoice
 
@@ -35,6 +36,7 @@ def steps(queryset: object) -> list[str]:
 def test_every_lookup_is_covered_here() -> None:
     tested = {"exact", "iexact", "in", "gt", "gte", "lt", "lte", "range", "isnull"}
     tested |= {"contains", "icontains", "startswith", "istartswith", "endswith", "iendswith"}
+    tested |= {"regex", "iregex"}
     assert set(LOOKUPS) == tested
 
 
@@ -153,6 +155,34 @@ def test_substring_lookups_are_sent_with_their_comparison(lookup: str, compariso
         f"GET /debtor?name=bv&name_comparison={comparison}&page=1&pageSize=100"
     )
     assert steps(queryset) == [f"verify name__{lookup} (case)"]
+
+
+@pytest.mark.parametrize("lookup", ["regex", "iregex"])
+def test_regular_expressions_run_locally(lookup: str) -> None:
+    queryset = SampleDebtor.objects.filter(**{f"name__{lookup}": r"^b\w+ (bv|nv)$"})
+    assert sql(queryset) == "GET /debtor?page=1&pageSize=100"
+    assert steps(queryset) == [f"filter (name__{lookup})"]
+
+
+@pytest.mark.parametrize(
+    ("lookup", "name", "hit"),
+    [
+        ("regex", "Bakker BV", True),  # re.search: anywhere in the text
+        ("regex", "bakker bv", False),
+        ("iregex", "bakker bv", True),
+        ("regex", "Bakker B.V.", False),
+        ("iregex", "BAKKERIJ", False),
+    ],
+)
+def test_regular_expressions_search_the_text(lookup: str, name: str, hit: bool) -> None:
+    where = SampleDebtor.objects.filter(**{f"name__{lookup}": r"er BV$"}).query.where
+    assert where.matches(field_reader({"name": name})) is hit
+
+
+@pytest.mark.parametrize("pattern", ["(", "[a-", "a{2,1}", "(?P<x>a)(?P<x>b)"])
+def test_an_invalid_regular_expression_is_refused_while_building(pattern: str) -> None:
+    with pytest.raises(ValueError, match=r"'name__regex' needs a valid regular expression"):
+        SampleDebtor.objects.filter(name__regex=pattern)
 
 
 # -- Q trees, exclude, ordering, slices, only ----------------------------------------------------
@@ -415,6 +445,8 @@ def test_unknown_order_field() -> None:
         ({"credit_limit__gt": "abc"}, ValueError),
         ({"name": 5}, TypeError),
         ({"name__icontains": 5}, TypeError),
+        ({"name__regex": 5}, TypeError),
+        ({"name__iregex": None}, ValueError),
         ({"active": 1}, TypeError),
         ({"id__in": 5}, TypeError),
         ({"id__in": "123"}, TypeError),
