@@ -41,6 +41,7 @@ __all__ = [
     "List",
     "Nested",
     "String",
+    "Time",
 ]
 
 T = TypeVar("T")
@@ -393,6 +394,25 @@ class DateTime(Field[dt.datetime]):
             value = _parse(self, dt.datetime.fromisoformat, value)
         if value.tzinfo is None:
             raise ValueError(f"Field '{self.name}' needs a timezone-aware datetime, got {value!r}.")
+        return value  # type: ignore[no-any-return]
+
+
+class Time(Field[dt.time]):
+    """A time of day without a zone (what ``__time`` of a datetime is compared with)."""
+
+    python_types = (dt.time, str)
+
+    def marshmallow_field(self) -> mm.Field[Any]:
+        return mm.Time()
+
+    def coerce(self, value: Any) -> dt.time:
+        if isinstance(value, str):
+            value = _parse(self, dt.time.fromisoformat, value)
+        if value.tzinfo is not None:
+            raise ValueError(
+                f"Field '{self.name}' compares times of day in the client's time zone: "
+                f"pass a naive time, not {value!r}."
+            )
         return value  # type: ignore[no-any-return]
 
 

@@ -113,6 +113,10 @@ class Lookup:
         """
         return self.matches(value_of(self.field))
 
+    def columns(self) -> tuple[Field[Any], ...]:
+        """Return the fields of the model that evaluating the lookup reads."""
+        return (self.field,)
+
     def matches(self, actual: Any) -> bool:
         """Return whether a row's Python value satisfies the condition (``None`` never does)."""
         return actual is not None and self.test(actual)

@@ -2,9 +2,11 @@
 
 The server part is equality, ``in``, a same-field OR of equalities, ``gte``/``lte``/``range``
 and ``gt``/``lt`` on range-filterable fields (exact on integers and dates, where ``id__gt=5``
-is ``id_from=6``), text comparisons through ``<Field>_comparison``, a one-field order and
-``only()`` as ``fields=``. Everything else (cross-field OR, case-insensitive lookups, a
-multi-field order) runs over the streamed pages.
+is ``id_from=6``), text comparisons through ``<Field>_comparison``, a year or a day of a
+range-filterable date or datetime (``date__year=2026``, ``created__date=d``: the bounds of that
+year or day, in the plan's time zone), a one-field order and ``only()`` as ``fields=``.
+Everything else (cross-field OR, case-insensitive lookups, other transforms, a multi-field
+order) runs over the streamed pages.
 
 The server narrows, the client verifies: where the server's answer may differ from Django's
 (text compared without regard to case or with ``Contains``, a decimal or datetime bound the
@@ -29,6 +31,7 @@ from asperion_orm.exceptions import QueryError
 from asperion_orm.orm.fields import DateTime, Field, ForeignKey, String
 from asperion_orm.orm.lookups import EQUAL, Exact, In, Lookup, render
 from asperion_orm.orm.q import Q
+from asperion_orm.orm.transforms import Transformed
 from asperion_orm.orm.where import Where
 from asperion_orm.session import DEFAULT_BASE_URL, DEFAULT_TIME_ZONE
 
@@ -254,7 +257,7 @@ def plan(
     """Split ``query`` into server requests, verification and local steps."""
     meta = query.model._meta
     page_size = min(meta.max_page_size, capabilities.max_page_size)
-    split = _Split(meta, capabilities)
+    split = _Split(meta, capabilities, time_zone)
     split.take(query.where)
     server_order, local_order = _split_order(meta, query.ordering, capabilities)
     params = split.params() + server_order
@@ -286,9 +289,10 @@ def plan(
 class _Split:
     """Sort the top-level conditions into server parameters and local conditions."""
 
-    def __init__(self, meta: Options, capabilities: Capabilities) -> None:
+    def __init__(self, meta: Options, capabilities: Capabilities, time_zone: dt.tzinfo) -> None:
         self.meta = meta
         self.caps = capabilities
+        self.time_zone = time_zone
         self.equal: dict[str, list[str]] = {}
         self.comparisons: dict[str, str] = {}
         self.ranges: dict[str, str] = {}
@@ -312,7 +316,12 @@ class _Split:
         if _is_text(lookup.field) and lookup.name in COMPARISONS:
             self._text(lookup, lookup, COMPARISONS[lookup.name])
             return
-        pushed = self._push_equal(lookup) if lookup.server == (EQUAL,) else self._push_range(lookup)
+        if isinstance(lookup, Transformed):
+            pushed = self._push_bounds(lookup.source, lookup.bounds(self.time_zone))
+        elif lookup.server == (EQUAL,):
+            pushed = self._push_equal(lookup)
+        else:
+            pushed = self._push_range(lookup)
         if not pushed:
             self.local.append(lookup)
         elif _below_milliseconds(lookup):
@@ -366,7 +375,15 @@ class _Split:
 
     def _push_range(self, lookup: Lookup) -> bool:
         pairs = lookup.params() if lookup.server and self.caps.range_filters else []
-        if lookup.field.name not in self.meta.range_filterable or not pairs:
+        return self._push_pairs(lookup.field, pairs)
+
+    def _push_bounds(self, field: Field[Any], bounds: list[tuple[str, Any]]) -> bool:
+        """Send inclusive ``(suffix, value)`` bounds on ``field`` (the range of a transform)."""
+        pairs = [(field.api_name + suffix, render(field, value)) for suffix, value in bounds]
+        return self._push_pairs(field, pairs if self.caps.range_filters else [])
+
+    def _push_pairs(self, field: Field[Any], pairs: list[tuple[str, str]]) -> bool:
+        if field.name not in self.meta.range_filterable or not pairs:
             return False
         if any(name in self.ranges for name, _ in pairs):
             return False
@@ -461,7 +478,7 @@ def _fields_param(query: Query, local: list[Where | Lookup], local_order: Iterab
     meta = query.model._meta
     names = dict.fromkeys(["id", *query.only, *(n.lstrip("-") for n in query.ordering)])
     for lookup in Where(tuple(local)).lookups():
-        names[lookup.field.name] = None
+        names.update(dict.fromkeys(field.name for field in lookup.columns()))
     api_names = [meta.get_field(name).api_name for name in names]
     return (("fields", ",".join(api_names)),)
 

@@ -8,10 +8,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from asperion_orm.exceptions import FieldError, QueryError
-from asperion_orm.orm.fields import Field
-from asperion_orm.orm.lookups import LOOKUP_SEP, LOOKUPS, Exact, Lookup, lookups_for
+from asperion_orm.orm.lookups import LOOKUP_SEP, Exact, Lookup
 from asperion_orm.orm.planner import plan
 from asperion_orm.orm.q import Q
+from asperion_orm.orm.transforms import make_lookup
 from asperion_orm.orm.where import Where, single
 
 if TYPE_CHECKING:
@@ -63,25 +63,10 @@ class Query:
         return Where(children, q.connector, q.negated)
 
     def build_lookup(self, key: str, value: Any) -> Where | Lookup:
-        """Return the lookup for ``name__lookup=value``, checking field, lookup and value."""
-        name, _, lookup_name = key.partition(LOOKUP_SEP)
+        """Return the lookup for ``name__transform…__lookup=value``, checking names and value."""
+        name, *names = key.split(LOOKUP_SEP)
         field = self.model._meta.get_field(name)
-        lookup_name = lookup_name or "exact"
-        accepted = lookups_for(field)
-        if lookup_name not in accepted or lookup_name not in LOOKUPS:
-            choices = ", ".join(sorted(accepted))
-            raise FieldError(
-                f"Unsupported lookup {lookup_name!r} for {type(field).__name__} field "
-                f"{self.model._meta.label}.{field.name}. Choices are: {choices}."
-            )
-        if value is None:
-            return self._none_lookup(field, lookup_name)
-        return LOOKUPS[lookup_name](field, value)
-
-    def _none_lookup(self, field: Field[Any], lookup_name: str) -> Lookup:
-        if lookup_name not in ("exact", "iexact"):
-            raise ValueError(f"Cannot use None as a query value ({field.name}__{lookup_name}).")
-        return LOOKUPS["isnull"](field, True)
+        return make_lookup(field, names, value, self.model._meta.label)
 
     def pk_value(self) -> Any:
         """Return the id of a top-level ``id=…`` condition, or ``None``."""
