@@ -203,7 +203,8 @@ class Plan:
 
     def _narrowing(self) -> list[str]:
         """Return the server parameters of the verified fields, as sent (first chunk)."""
-        names = {lookup.field.api_name.lower() for lookup in self.verify.lookups()}
+        lookups = self.verify.lookups()
+        names = {field.api_name.lower() for lookup in lookups for field in lookup.columns()}
         pairs = dict.fromkeys([*self.params, *self.chunks[0]])
         return [f"{name}={value}" for name, value in pairs if _filtered_field(name) in names]
 
@@ -317,17 +318,22 @@ class _Split:
             self._text(lookup, lookup, COMPARISONS[lookup.name])
             return
         if isinstance(lookup, Transformed):
-            pushed = self._push_bounds(lookup.source, lookup.bounds(self.time_zone))
-        elif lookup.server == (EQUAL,):
-            pushed = self._push_equal(lookup)
-        else:
-            pushed = self._push_range(lookup)
+            self._transformed(lookup)
+            return
+        pushed = self._push_equal(lookup) if lookup.server == (EQUAL,) else self._push_range(lookup)
         if not pushed:
             self.local.append(lookup)
         elif _below_milliseconds(lookup):
             self._verify(lookup, "milliseconds")
         elif not lookup.server_exact():
             self._verify(lookup, "inclusive bound")
+
+    def _transformed(self, lookup: Transformed) -> None:
+        """Send the bounds of a year or day where the server filters the field by range."""
+        if not self._push_bounds(lookup.source, lookup.bounds(self.time_zone)):
+            self.local.append(lookup)
+        elif not lookup.server_exact():
+            self._verify(lookup, "first to last value")
 
     def _verify(self, node: Where | Lookup, reason: str) -> None:
         """Keep a condition the server narrows by, to re-check every row it returns."""

@@ -7,8 +7,9 @@ transform reads a datetime in the client's time zone (``RowReader.time_zone``,
 
 ``year``, ``iso_year`` and ``date`` never decrease as the field grows, so a comparison of them is
 a range of the field itself: ``Transformed.bounds`` gives the planner that range, which it sends
-as ``<field>_from``/``<field>_to`` on range-filterable fields. Every other transform is
-evaluated over the rows the server returns.
+as ``<field>_from``/``<field>_to`` on range-filterable fields (for ``in``, the range from the
+first value to the last, which the planner then verifies). Every other transform is evaluated
+over the rows the server returns.
 """
 
 from __future__ import annotations
@@ -264,7 +265,8 @@ class Transformed(Lookup):
         return self.matches(value)
 
     def server_exact(self) -> bool:
-        return True  # the bounds, when sent, answer exactly
+        # The bounds answer exactly, but those of an ``in`` span the values between its own.
+        return self.name != "in" or len(self.value) < 2
 
     def params(self) -> list[tuple[str, str]]:
         return []
@@ -305,6 +307,8 @@ class Transformed(Lookup):
                 return None if high is None else (None, high)
             case "range":
                 return cast(tuple[Any, Any], value)
+            case "in" if value:
+                return min(value), max(value)
         return None
 
     def _source_value(self, value: Any, end: int, time_zone: dt.tzinfo) -> Any:

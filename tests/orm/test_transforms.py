@@ -74,7 +74,7 @@ def test_a_bare_transform_means_exact() -> None:
         ("created_date__time__hour", 8, "created_date__time__hour__exact"),
         ("created_date__date__week_day", 1, "created_date__date__week_day__exact"),
         ("invoice_date__quarter__range", (2, 3), "invoice_date__quarter__range"),
-        ("invoice_date__year__in", [2024, 2026], "invoice_date__year__in"),
+        ("invoice_date__week__in", [1, 53], "invoice_date__week__in"),
         ("invoice_date__year__isnull", True, "invoice_date__year__isnull"),
         ("invoice_date__year", None, "invoice_date__year__isnull"),
     ],
@@ -350,6 +350,27 @@ def test_a_day_or_year_of_a_datetime_becomes_instants_in_the_clients_zone(
     assert steps(queryset, time_zone) == []
 
 
+def test_years_or_days_in_a_list_send_their_span_and_are_verified() -> None:
+    years = SampleInvoice.objects.filter(invoice_date__year__in=[2026, 2024, 2025])
+    assert bounds(years) == {"invoiceDate_from": "2024-01-01", "invoiceDate_to": "2026-12-31"}
+    assert steps(years) == ["verify invoice_date__year__in (first to last value)"]
+    assert planned(years).explain().splitlines()[-1] == (
+        "server narrows: invoiceDate_from=2024-01-01; invoiceDate_to=2026-12-31; "
+        "verified here: invoice_date__year__in (first to last value)"
+    )
+    one = SampleInvoice.objects.filter(invoice_date__year__in=[2026, None])
+    assert bounds(one) == {"invoiceDate_from": "2026-01-01", "invoiceDate_to": "2026-12-31"}
+    assert steps(one) == []
+    days = SampleDebtor.objects.filter(
+        created_date__date__in=[dt.date(2026, 1, 2), dt.date(2025, 12, 31)]
+    )
+    assert bounds(days, dt.UTC) == {
+        "createdDate_from": "2025-12-31T00:00:00+00:00",
+        "createdDate_to": "2026-01-02T23:59:59.999000+00:00",
+    }
+    assert planned(SampleInvoice.objects.filter(invoice_date__year__in=[])).empty
+
+
 def test_the_query_string_and_explain_show_the_bounds() -> None:
     queryset = SampleInvoice.objects.filter(invoice_date__year=2026)
     expected = "GET /salesinvoices?invoiceDate_from=2026-01-01&invoiceDate_to=2026-12-31"
@@ -362,7 +383,7 @@ def test_the_query_string_and_explain_show_the_bounds() -> None:
     [
         (SampleInvoice.objects.filter(due_date__year=2026), "due_date__year__exact"),
         (SampleInvoice.objects.filter(invoice_date__month=2), "invoice_date__month__exact"),
-        (SampleInvoice.objects.filter(invoice_date__year__in=[2026]), "invoice_date__year__in"),
+        (SampleInvoice.objects.filter(due_date__year__in=[2026]), "due_date__year__in"),
         (SampleDebtor.objects.filter(changed_date__week_day__lt=3), "changed_date__week_day__lt"),
         (
             SampleDebtor.objects.filter(created_date__time__hour=9),
@@ -529,6 +550,10 @@ def test_the_date_of_a_datetime_is_the_day_in_amsterdam(
             assert Debtor.objects.filter(date_added__date__lt="2026-01-01").count() == 1
         with assert_requests(1):
             assert Debtor.objects.filter(date_added__date__gte="2026-01-02").count() == 1
+        around = [dt.date(2025, 12, 31), dt.date(2026, 1, 2)]
+        with assert_requests(1):  # the span of both days, verified here
+            found = Debtor.objects.filter(date_added__date__in=around).values_list("id", flat=True)
+            assert sorted(found) == [ids[0], ids[3]]
         _warn_once.cache_clear()
         with assert_requests(1), pytest.warns(LocalEvaluationWarning):
             at_midnight = Debtor.objects.filter(date_added__hour=0).values_list("id", flat=True)
