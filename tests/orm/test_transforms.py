@@ -536,6 +536,14 @@ def test_the_year_of_a_datetime_is_the_year_in_the_clients_zone(
         assert [debtor.id for debtor in found] == expected
     sent = _sent(asperion_sandbox)
     assert set(sent) == {"dateAdded_from", "dateAdded_to", "orderby", "page", "pageSize"}
+    in_year = Debtor.objects.filter(date_added__year=2026)
+    with client.tenant(tenant), assert_requests(1):  # GET /debtors/{id}, checked here
+        if STAMPS[2] in in_2026:
+            assert in_year.get(pk=ids[2]).id == ids[2]
+        else:
+            with pytest.raises(Debtor.DoesNotExist):
+                in_year.get(pk=ids[2])
+    assert asperion_sandbox.requests(path="/v1/*")[-1].path.endswith(f"/debtors/{ids[2]}")
 
 
 def test_the_date_of_a_datetime_is_the_day_in_amsterdam(
