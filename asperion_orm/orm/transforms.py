@@ -253,6 +253,11 @@ class Transformed(Lookup):
         super().__init__(self.transforms[-1].field, value)
         self.transforms[-1].check(self.name, self.value)
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # The mixed class is made at run time: pickle the names it is made from.
+        names = tuple(transform.name for transform in self.transforms)
+        return _rebuild, (self.name, self.source, names, self.value)
+
     def columns(self) -> tuple[Field[Any], ...]:
         return (self.source,)
 
@@ -331,6 +336,14 @@ def transformed(lookup: type[Lookup]) -> type[Transformed]:
         made = type(f"Transformed{lookup.__name__}", (Transformed, lookup), {})
         mixed = _MIXED[lookup] = cast(type[Transformed], made)
     return mixed
+
+
+def _rebuild(lookup_name: str, source: Field[Any], names: Sequence[str], value: Any) -> Lookup:
+    """Return a pickled ``Transformed`` lookup, made again from its names."""
+    transforms: list[Transform] = []
+    for name in names:
+        transforms.append(TRANSFORMS[name](transforms[-1].field if transforms else source))
+    return transformed(LOOKUPS[lookup_name])(source, transforms, value)
 
 
 # -- parsing a filter key -----------------------------------------------------------------------

@@ -8,6 +8,7 @@ emulator's own store.
 from __future__ import annotations
 
 import datetime as dt
+import pickle
 import re
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
@@ -258,6 +259,19 @@ def test_a_missing_value_matches_only_isnull() -> None:
     assert matches(SampleDebtor.objects.filter(created_date__date__isnull=True), row)
     assert not matches(SampleDebtor.objects.filter(created_date__hour__lt=24), row)
     assert not matches(SampleDebtor.objects.filter(created_date__month__in=[1]), row)
+
+
+def test_a_condition_on_a_transform_pickles() -> None:
+    queryset = SampleDebtor.objects.filter(
+        created_date__date__year__in=[2025, 2026], created_date__time__hour__lt=1
+    )
+    where = pickle.loads(pickle.dumps(queryset.query.where))
+    assert [repr(lookup) for lookup in where.lookups()] == [
+        "created_date__date__year__in=(2025, 2026)",
+        "created_date__time__hour__lt=1",
+    ]
+    assert where.matches(RowReader({"createdDate": NEW_YEAR_UTC}, AMSTERDAM))  # 00:30 in 2026
+    assert not where.matches(RowReader({"createdDate": NEW_YEAR_UTC}, dt.UTC))  # 23:30
 
 
 # -- what the server is sent ------------------------------------------------------------------
