@@ -7,7 +7,7 @@ library: the ``reference`` app, an in-memory SQLite database through ``different
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import django
 import pytest
@@ -26,6 +26,7 @@ if not settings.configured:
     django.setup()
 
 from differential.data import PAGE_SIZE, Loaded, load
+from differential.harness import Case, Outcome, assert_same
 
 
 @pytest.fixture(scope="session")
@@ -56,3 +57,13 @@ def library_session(
     asperion_sandbox.set_text_match(request.param)
     asperion_sandbox.state.max_page_size = PAGE_SIZE
     yield asperion_sandbox.client(cache_ttl=0).tenant(reference.tenant)
+
+
+@pytest.fixture
+def same(library_session: Session) -> Callable[[Case], Outcome]:
+    """Return ``assert_same`` bound to ``library_session``: ``same(lambda ns: ...)``."""
+
+    def check(case: Case) -> Outcome:
+        return assert_same(case, library_session)
+
+    return check

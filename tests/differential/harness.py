@@ -29,11 +29,11 @@ import django.db.models as django_models
 
 import asperion_orm as asp
 from asperion_orm import resources
-from asperion_orm.orm.planner import LocalEvaluationWarning
 from asperion_orm.session import Session
 
 __all__ = [
     "KINDS",
+    "Case",
     "Outcome",
     "assert_same",
     "both",
@@ -119,7 +119,7 @@ def outcome(case: Case, ns: SimpleNamespace, ordered: bool | None = None) -> Out
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)
-            warnings.simplefilter("ignore", LocalEvaluationWarning)
+            warnings.simplefilter("ignore", asp.LocalEvaluationWarning)
             result = case(ns)
             if ordered is None:
                 ordered = bool(getattr(result, "ordered", True))
