@@ -1,7 +1,9 @@
 """Hand-written cases at the edges the issue lists, each answered as Django answers it.
 
 Cases the library gets wrong today are marked ``xfail(strict=True)``: once fixed they fail
-as XPASS, and the marker goes.
+as XPASS, and the marker goes. ``PENDING`` marks the issue's list; ``DIFFERS`` other answers
+that are not Django's (an exception of another kind, or a value Django coerces refused), and
+``REFUSES_FLOAT`` the one difference the library keeps on purpose.
 """
 
 from __future__ import annotations
@@ -17,6 +19,10 @@ from differential.harness import Case, Outcome
 
 UTC = dt.UTC
 PENDING = pytest.mark.xfail(strict=True, reason="edge fix pending")
+DIFFERS = pytest.mark.xfail(strict=True, reason="differs from Django (not in the issue's list)")
+REFUSES_FLOAT = pytest.mark.xfail(
+    strict=True, reason="on purpose: a float for a Decimal field raises TypeError (exact money)"
+)
 
 
 def case(name: str, call: Case, *marks: pytest.MarkDecorator) -> Any:
@@ -162,9 +168,50 @@ COERCION = [
         ).count(),
     ),
     case("filter-fk-string", lambda ns: ns.Invoice.objects.filter(debtor="10005").count(), PENDING),
+    case("decimal-from-text", lambda ns: ns.Article.objects.filter(price="500.00")),
+    case("decimal-from-int", lambda ns: ns.Article.objects.filter(price__gte=500)),
+    case("date-from-text", lambda ns: ns.Invoice.objects.filter(date__lt="2025-06-15")),
+    case(
+        "datetime-from-text",
+        lambda ns: ns.Debtor.objects.filter(date_added__gte="2025-06-15T10:00:44Z"),
+    ),
+    case("int-from-float", lambda ns: ns.Debtor.objects.filter(id=10005.0), DIFFERS),
+    case("bool-from-int", lambda ns: ns.Debtor.objects.filter(blocked=1).count(), DIFFERS),
+    case("text-from-int", lambda ns: ns.Debtor.objects.filter(name=5).count(), DIFFERS),
+    case(
+        "date-from-datetime",
+        lambda ns: ns.Invoice.objects.filter(date=dt.datetime(2025, 6, 15, 12, tzinfo=UTC)),
+        DIFFERS,
+    ),
+    case("status-not-a-choice", lambda ns: ns.Invoice.objects.filter(status=5).count(), DIFFERS),
+    case("decimal-from-float", lambda ns: ns.Article.objects.filter(price=10.5), REFUSES_FLOAT),
+]
+
+BAD_INPUT = [
+    case("unknown-field", lambda ns: ns.Debtor.objects.filter(nmae="x")),
+    case("unknown-lookup", lambda ns: ns.Debtor.objects.filter(name__foo="x")),
+    case("order-by-unknown-field", lambda ns: ns.Debtor.objects.order_by("nmae")),
+    case("values-unknown-field", lambda ns: ns.Debtor.objects.values("nmae")),
+    case("contains-none", lambda ns: ns.Debtor.objects.filter(name__contains=None)),
+    case("in-not-a-list", lambda ns: ns.Debtor.objects.filter(id__in=5)),
+    case("flat-with-two-fields", lambda ns: ns.Debtor.objects.values_list("id", "name", flat=True)),
+    case("filter-after-slice", lambda ns: ns.Debtor.objects.order_by("id")[2:5].filter(city="Ede")),
+    case("in-bulk-after-slice", lambda ns: ns.Debtor.objects.order_by("id")[:3].in_bulk()),
+    case("index-past-the-end", lambda ns: ns.Debtor.objects.order_by("id")[100]),
+    case("fk-range", lambda ns: ns.Invoice.objects.filter(debtor__range=(1, 10005)), DIFFERS),
+    case("int-from-text", lambda ns: ns.Debtor.objects.filter(id="abc"), DIFFERS),
+    case("isnull-not-a-bool", lambda ns: ns.Debtor.objects.filter(city__isnull="yes"), DIFFERS),
+    case(
+        "fk-object-of-another-model",
+        lambda ns: ns.Invoice.objects.filter(debtor=ns.PaymentCondition.objects.get(pk=1)),
+        DIFFERS,
+    ),
 ]
 
 
-@pytest.mark.parametrize("call", [*DECIMALS, *DATETIMES, *INTEGERS, *EMPTY_Q, *SLICES, *COERCION])
+ALL = [*DECIMALS, *DATETIMES, *INTEGERS, *EMPTY_Q, *SLICES, *COERCION, *BAD_INPUT]
+
+
+@pytest.mark.parametrize("call", ALL)
 def test_edge_cases_answer_as_django_does(same: Callable[[Case], Outcome], call: Case) -> None:
     same(call)
