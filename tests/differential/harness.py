@@ -18,7 +18,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 import warnings
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from types import SimpleNamespace
 from typing import Any
@@ -153,7 +153,7 @@ def assert_same(case: Case, session: Session) -> Outcome:
 
 def normalise(value: Any, ordered: bool = True) -> Any:
     """Return a comparable form of an answer (see the module docstring)."""
-    if isinstance(value, django_models.QuerySet | asp.QuerySet):
+    if isinstance(value, django_models.QuerySet | asp.QuerySet | Iterator):
         return normalise(list(value), ordered)
     if isinstance(value, list):
         items = [normalise(item) for item in value]
