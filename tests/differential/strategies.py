@@ -120,6 +120,11 @@ def _instants() -> st.SearchStrategy[dt.datetime]:
 
 AMOUNTS = st.sampled_from([*data.AMOUNTS[::-1], Decimal("250"), Decimal("-5.5"), Decimal("500")])
 DATES = st.sampled_from(data.DATES) | st.dates(dt.date(2024, 1, 1), dt.date(2026, 12, 31))
+YEARS = st.integers(2023, 2027)
+REGEX_LOOKUPS = ("regex", "iregex")
+PATTERNS = st.sampled_from(
+    ["^A", "a$", "ph", "[ÉE]", "^$", "b.v", r"\bBV\b", "é|e", "^(Ede|Epe)$", "l{2}", "A & B", ""]
+)
 
 
 @dataclass(frozen=True)
@@ -174,6 +179,11 @@ FIELDS: dict[str, list[Lookups]] = {
         Lookups("payment_condition", RELATED, CONDITION_IDS),
         Lookups("payment_condition_id", BASIC, CONDITION_IDS),
         Lookups("date_added", ORDERED, _instants()),
+        Lookups("date_added__year", ORDERED, YEARS),
+        Lookups("date_added__date", ORDERED, DATES),
+        Lookups("date_added__hour", ORDERED, st.integers(0, 23)),
+        Lookups("name", REGEX_LOOKUPS, PATTERNS),
+        Lookups("city", REGEX_LOOKUPS, PATTERNS),
     ],
     "Invoice": [
         Lookups("description", TEXT, _texts(data.DESCRIPTIONS)),
@@ -183,6 +193,11 @@ FIELDS: dict[str, list[Lookups]] = {
         Lookups("amount_incl_vat", ORDERED, AMOUNTS),
         Lookups("debtor", RELATED, DEBTOR_IDS),
         Lookups("payment_condition", BASIC, CONDITION_IDS),
+        Lookups("date__year", ORDERED, YEARS),
+        Lookups("date__month", ORDERED, st.integers(1, 12)),
+        Lookups("date__quarter", ORDERED, st.integers(1, 4)),
+        Lookups("date__week_day", BASIC, st.integers(1, 7)),
+        Lookups("date__iso_year", ORDERED, YEARS),
     ],
     "Article": [
         Lookups("price", ORDERED, AMOUNTS),
@@ -191,6 +206,8 @@ FIELDS: dict[str, list[Lookups]] = {
         Lookups("id", ORDERED, ARTICLE_IDS),
         Lookups("purchase_price", ORDERED, AMOUNTS),
         Lookups("created_date", ORDERED, _instants()),
+        Lookups("created_date__date", ORDERED, DATES),
+        Lookups("created_date__week", ORDERED, st.integers(1, 53)),
     ],
 }
 """Per model: the field paths random conditions use, with their lookups and values."""
