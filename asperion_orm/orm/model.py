@@ -254,9 +254,9 @@ class Model:
             value = self._state.value(self._meta.fields[name])
             if value is None:
                 continue
-            others = self._meta.base_manager.using(self._session_for(using, reading=True))
-            others = others.filter(**{name: value}).cache(False)
-            if (others.exclude(pk=self.pk) if self.pk is not None else others).exists():
+            manager = self._meta.base_manager.using(self._session_for(using, reading=True))
+            holders = manager.filter(**{name: value}).cache(False).values_list("id", flat=True)
+            if any(pk != self.pk for pk in holders[:2]):  # one request, never a local filter
                 label = name.replace("_", " ").capitalize()
                 errors[name] = [f"{type(self).__name__} with this {label} already exists."]
         return errors
