@@ -472,6 +472,7 @@ class QuerySet(Generic[M]):
         selected values after ``values()``). Then only ``order_by()``, slices and the methods
         that read are allowed, as in Django.
         """
+        self._check_combinable("union", other_qs)
         if self.query.empty and not self.query.combinator:
             rest = [qs for qs in other_qs if not qs.query.empty]
             if not rest:
@@ -481,6 +482,7 @@ class QuerySet(Generic[M]):
 
     def intersection(self, *other_qs: QuerySet[Any]) -> QuerySet[M]:
         """Return the rows this query and every other one match (combined here by id)."""
+        self._check_combinable("intersection", other_qs)
         if self.query.empty:
             return self
         for other in other_qs:
@@ -490,13 +492,12 @@ class QuerySet(Generic[M]):
 
     def difference(self, *other_qs: QuerySet[Any]) -> QuerySet[M]:
         """Return the rows of this query that no other one matches (combined here by id)."""
+        self._check_combinable("difference", other_qs)
         if self.query.empty:
             return self
         return self._combinator_query("difference", other_qs, False)
 
-    def _combinator_query(
-        self, kind: str, other_qs: Sequence[QuerySet[Any]], keep_all: bool
-    ) -> QuerySet[M]:
+    def _check_combinable(self, kind: str, other_qs: Sequence[QuerySet[Any]]) -> None:
         for other in other_qs:
             if not isinstance(other, QuerySet):
                 raise TypeError(f"{kind}() takes QuerySets, not {other!r:.40}.")
@@ -506,6 +507,10 @@ class QuerySet(Generic[M]):
                     f"{other.model._meta.label} are different API resources. Evaluate them "
                     "apart and combine the lists."
                 )
+
+    def _combinator_query(
+        self, kind: str, other_qs: Sequence[QuerySet[Any]], keep_all: bool
+    ) -> QuerySet[M]:
         clone = self._chain()
         clone.query.combined = (self.query, *(other.query for other in other_qs))
         clone.query.combinator, clone.query.combinator_all = kind, keep_all
@@ -910,11 +915,10 @@ class QuerySet(Generic[M]):
 
         Callable values in ``defaults`` are called only when the object is created.
         """
-        params = self._create_params(defaults, kwargs)
         try:
             return self.get(**kwargs), False
         except self.model.DoesNotExist:
-            return self.create(**_resolved(params)), True
+            return self.create(**_resolved(self._create_params(defaults, kwargs))), True
 
     def update_or_create(
         self,
@@ -929,11 +933,11 @@ class QuerySet(Generic[M]):
         """
         update = dict(defaults or {})
         self.model._meta.check_settable(update)
-        params = self._create_params(update if create_defaults is None else create_defaults, kwargs)
         try:
             obj = self.get(**kwargs)
         except self.model.DoesNotExist:
-            return self.create(**_resolved(params)), True
+            creating = update if create_defaults is None else create_defaults
+            return self.create(**_resolved(self._create_params(creating, kwargs))), True
         for name, value in _resolved(update).items():
             setattr(obj, name, value)
         obj.save(update_fields=list(update), using=self._resolve_session())

@@ -399,3 +399,41 @@ def test_complex_filter_takes_a_q_or_a_dict(shared_session: Session) -> None:
     assert [d.pk for d in by_q] == [10001, 10002, 10003, 10004, 10005, 10010]
     with pytest.raises(TypeError, match="takes a Q object or a dict"):
         Debtor.objects.complex_filter([1])  # type: ignore[arg-type]
+
+
+# -- both text-match modes of the emulator ------------------------------------------------------
+
+
+@pytest.mark.parametrize("text_match", ["contains-ci", "exact-cs"])
+def test_text_filters_give_django_answers_in_both_text_modes(
+    asperion_sandbox: Sandbox, shared_session: Session, text_match: str
+) -> None:
+    asperion_sandbox.set_text_match(text_match)  # the plugin restores the default afterwards
+    stored = rows(asperion_sandbox, shared_session, "debtors")
+    city = stored[0]["city"]
+    in_city = [row for row in stored if row["city"] == city]
+    others = [row for row in stored if row["city"] != city]
+    queryset = Debtor.objects.filter(city=city)
+    assert queryset.contains(Debtor.from_api(in_city[-1]))
+    assert not queryset.contains(Debtor.from_api(others[0]))
+    numbers = [row["customerNumber"] for row in stored[:5]]
+    found = LatestDebtor.objects.in_bulk(numbers, field_name="customer_number")
+    assert {n: d.pk for n, d in found.items()} == {r["customerNumber"]: r["id"] for r in stored[:5]}
+    names = queryset.values_list("name", flat=True).order_by("name").distinct()
+    assert list(names) == sorted({row["name"] for row in in_city})
+    lower = Debtor.objects.filter(city=city.lower())
+    expected_lower = {row["id"] for row in stored if row["city"] == city.lower()}
+    assert {d.pk for d in queryset.union(lower)} == {r["id"] for r in in_city} | expected_lower
+    assert not queryset.intersection(Debtor.objects.filter(city=city.swapcase())).exists()
+
+
+def test_explain_shows_the_local_steps_of_distinct_and_dates(shared_session: Session) -> None:
+    explained = Debtor.objects.values("city").distinct()[:5].explain().splitlines()
+    assert explained == [
+        "GET /debtors?fields=id%2Ccity&page=1&pageSize=100",
+        "  ...then the remaining pages, fetched concurrently",
+        "local: distinct rows (the selected and ordering fields)",
+        "local: slice [0:5]",
+    ]
+    dates = SalesInvoiceHeader.objects.dates("date", "month").explain()
+    assert dates.endswith("local: truncate to month, distinct, sort")
