@@ -28,7 +28,7 @@ from asperion_orm.orm.truncate import (
     trunc_date,
     trunc_datetime,
 )
-from asperion_orm.orm.where import field_reader
+from asperion_orm.orm.where import Where, field_reader, single
 from asperion_orm.session import (
     DEFAULT_BASE_URL,
     Session,
@@ -496,6 +496,52 @@ class QuerySet(Generic[M]):
         if self.query.empty:
             return self
         return self._combinator_query("difference", other_qs, False)
+
+    def __and__(self, other: QuerySet[M]) -> QuerySet[M]:
+        """Return the rows both queries match (Django's ``qs1 & qs2``): one query, AND."""
+        self._check_operand(other, "&")
+        if self.query.empty:
+            return self
+        if other.query.empty:
+            return other
+        combined = self._chain()
+        combined.query.where = combined.query.where.add(other.query.where)
+        return combined
+
+    def __or__(self, other: QuerySet[M]) -> QuerySet[M]:
+        """Return the rows either query matches (Django's ``qs1 | qs2``): one query, OR."""
+        self._check_operand(other, "|")
+        if self.query.empty:
+            return other
+        if other.query.empty:
+            return self
+        combined = self._chain()
+        either = (self.query.where, other.query.where)
+        if all(either):  # one side without conditions matches every row
+            combined.query.where = Where((Where(tuple(map(single, either)), Q.OR),))
+        else:
+            combined.query.where = Where()
+        return combined
+
+    def __xor__(self, other: QuerySet[M]) -> QuerySet[M]:
+        """Refuse ``qs1 ^ qs2``: say how to write it."""
+        raise NotSupportedError(
+            "The ^ operator on QuerySets is not supported: use qs1.filter(Q(a) ^ Q(b)) "
+            "spelled out, (qs1 | qs2) minus (qs1 & qs2), or qs1.union(qs2).difference(qs1 & qs2)."
+        )
+
+    def _check_operand(self, other: Any, operator: str) -> None:
+        """Refuse what Django's ``&`` and ``|`` refuse."""
+        if not isinstance(other, QuerySet):
+            raise TypeError(f"Cannot use {operator} operator with {type(other).__name__}.")
+        if self.query.combinator or other.query.combinator:
+            raise TypeError(f"Cannot use {operator} operator with combined queryset.")
+        if other.model._meta is not self.model._meta:
+            raise TypeError("Cannot combine queries on two different base models.")
+        if self.query.is_sliced or other.query.is_sliced:
+            raise TypeError("Cannot combine queries once a slice has been taken.")
+        if self.query.distinct != other.query.distinct:
+            raise TypeError("Cannot combine a unique query with a non-unique query.")
 
     def _check_combinable(self, kind: str, other_qs: Sequence[QuerySet[Any]]) -> None:
         for other in other_qs:

@@ -437,3 +437,32 @@ def test_explain_shows_the_local_steps_of_distinct_and_dates(shared_session: Ses
     ]
     dates = SalesInvoiceHeader.objects.dates("date", "month").explain()
     assert dates.endswith("local: truncate to month, distinct, sort")
+
+
+def test_and_or_operators_make_one_query(
+    asperion_sandbox: Sandbox, shared_session: Session, assert_requests: Counter
+) -> None:
+    stored = rows(asperion_sandbox, shared_session, "debtors")
+    city, other = (
+        stored[0]["city"],
+        next(r["city"] for r in stored if r["city"] != stored[0]["city"]),
+    )
+    either = Debtor.objects.filter(city=city) | Debtor.objects.filter(city=other)
+    with assert_requests(1):  # a same-field OR: repeated city= parameters
+        assert {d.pk for d in either} == {r["id"] for r in stored if r["city"] in (city, other)}
+    both = Debtor.objects.filter(city=city) & Debtor.objects.filter(id__gte=stored[100]["id"])
+    assert {d.pk for d in both} == {
+        r["id"] for r in stored if r["city"] == city and r["id"] >= stored[100]["id"]
+    }
+    everything = Debtor.objects.all() | Debtor.objects.filter(city=city)
+    assert everything.count() == len(stored)
+    none = Debtor.objects.none()
+    assert (none | either) is either and (either & none) is none
+    with pytest.raises(TypeError, match="once a slice has been taken"):
+        Debtor.objects.all()[:3] | either
+    with pytest.raises(TypeError, match="two different base models"):
+        either | Country.objects.all()  # type: ignore[operator]
+    with pytest.raises(TypeError, match="combined queryset"):
+        either | either.union(both)
+    with pytest.raises(NotSupportedError, match=r"\^ operator"):
+        either ^ both

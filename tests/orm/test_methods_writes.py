@@ -171,6 +171,8 @@ def test_refresh_from_db_of_some_fields_keeps_the_others(
     assert debtor.name == "Andere naam" and debtor._changed_fields() == set()
     with assert_requests(0):
         debtor.refresh_from_db(fields=[])
+    with pytest.raises(Debtor.DoesNotExist):
+        debtor.refresh_from_db(from_queryset=Debtor.objects.filter(city="Nergens"))
     with pytest.raises(ValueError, match="Relations and transforms are not allowed"):
         debtor.refresh_from_db(fields=["payment_condition__description"])
     with pytest.raises(FieldError):
