@@ -562,7 +562,7 @@ class QuerySet(Generic[M]):
         clone.query.combinator, clone.query.combinator_all = kind, keep_all
         clone.query.clear_limits()
         clone.query.add_ordering()
-        clone.query.where = type(clone.query.where)()
+        clone.query.where = Where()
         return clone
 
     def _not_support_combined_queries(self, method: str) -> None:
