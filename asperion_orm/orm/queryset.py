@@ -742,7 +742,10 @@ class QuerySet(Generic[M]):
         if self._result_cache is not None:
             return len(self._result_cache)
         if self._whole():
-            return sum(1 for _ in self._iterate(self._resolve_session()))
+            # As Django's count(), which drops the ordering (and with it the ordering fields
+            # from DISTINCT) unless a slice needs it.
+            counted = self if self.query.is_sliced else self.order_by()
+            return sum(1 for _ in counted._iterate(self._resolve_session()))
         session = self._resolve_session()
         plan = self._checked_plan(session)
         fetcher = self._fetcher(session, plan)

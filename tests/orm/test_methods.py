@@ -104,6 +104,10 @@ def test_distinct_values_count_the_ordering_fields_as_django_does(
     assert got == [{"city": city} for city, _ in pairs]
     unordered = Debtor.objects.values("city").order_by().distinct()
     assert len(list(unordered)) == len({row["city"] for row in ordered})
+    # Django's count() drops the ordering, and with it the ordering fields from DISTINCT.
+    counted = Debtor.objects.values("city").order_by("name").distinct()
+    assert counted.count() == len({row["city"] for row in ordered}) < len(pairs)
+    assert counted[:300].count() == len(pairs)  # a slice keeps the ordering
 
 
 def test_distinct_refuses_fields_and_slices(shared_session: Session) -> None:
