@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, Self, TypeVar, overload
 
 from asperion_orm.exceptions import ConfigurationError
-from asperion_orm.orm.queryset import QuerySet
+from asperion_orm.orm.queryset import ASYNC_TWINS, QuerySet
 
 if TYPE_CHECKING:
     from asperion_orm.orm.fields import ForeignKey
@@ -273,6 +273,12 @@ def _proxy(name: str, method: Callable[..., Any]) -> Callable[..., Any]:
     manager_method.__name__ = name
     manager_method.__doc__ = method.__doc__
     return manager_method
+
+
+# Django's async twins (``Model.objects.aget``...): the QuerySet's, which say how to run the
+# sync method instead.
+for _name in ASYNC_TWINS:
+    setattr(BaseManager, f"a{_name}", _proxy(f"a{_name}", getattr(QuerySet, f"a{_name}")))
 
 
 class ManagerDescriptor:
