@@ -281,6 +281,15 @@ for _name in ASYNC_TWINS:
     setattr(BaseManager, f"a{_name}", _proxy(f"a{_name}", getattr(QuerySet, f"a{_name}")))
 
 
+def _as_manager(queryset_class: type[QuerySet[Any]]) -> Manager[Any]:
+    """Return a manager whose methods include the QuerySet class's (Django's ``as_manager``)."""
+    return Manager.from_queryset(queryset_class)()
+
+
+# Set here, not in the QuerySet module: the manager module builds on that one.
+setattr(QuerySet, "as_manager", classmethod(_as_manager))  # noqa: B010
+
+
 class ManagerDescriptor:
     """``Model.objects`` on the base class: the model's ``objects`` manager, if it has one."""
 

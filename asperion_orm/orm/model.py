@@ -6,7 +6,13 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any, ClassVar, Protocol, Self, TypeVar, cast
 
 from asperion_orm import exceptions
-from asperion_orm.exceptions import ConfigurationError, NotFound, ValidationError
+from asperion_orm.exceptions import (
+    ConfigurationError,
+    FieldError,
+    NotFound,
+    NotSupportedError,
+    ValidationError,
+)
 from asperion_orm.orm.fields import Field, ForeignKey
 from asperion_orm.orm.lookups import LOOKUP_SEP
 from asperion_orm.orm.manager import ManagerDescriptor, contribute_managers
@@ -227,20 +233,59 @@ class Model:
     ) -> None:
         """Raise ``ValidationError`` when a field (other than those in ``exclude``) is invalid.
 
-        ``validate_unique`` checks the ``Meta.unique`` fields against the API (one
-        ``pageSize=1`` request each; none when the model declares none). The API has no other
-        constraints to check, so ``validate_constraints`` changes nothing. ``remote=True`` then
-        asks the server too, for a new object (``POST …?validateOnly=true``): it raises the
-        error a real save would, and creates nothing.
+        As Django's: ``clean_fields()``, then the ``clean()`` hook, then ``validate_unique()``
+        for the fields that passed (the ``Meta.unique`` fields, one ``pageSize=2`` request each;
+        none when the model declares none), every message collected. The API has no other
+        constraints, so ``validate_constraints`` checks nothing. ``remote=True`` then asks the
+        server too, for a new object (``POST …?validateOnly=true``): it raises the error a real
+        save would, and creates nothing.
         """
-        skipped = {self._meta.get_field(name).name for name in exclude or ()}
-        errors = {k: v for k, v in self.errors().items() if k not in skipped}
-        if validate_unique and not errors:
-            errors = self._unique_errors(skipped, using)
+        skipped = self._attribute_names(exclude)
+        errors: dict[str, list[str]] = {}
+        try:
+            self.clean_fields(skipped)
+        except ValidationError as exc:
+            _merge(errors, exc.errors)
+        try:
+            self.clean()
+        except ValidationError as exc:
+            _merge(errors, exc.errors)
+        if validate_unique:
+            _merge(errors, self._unique_errors(skipped | set(errors), using))
         if errors:
             raise ValidationError(errors)
         if remote:
             self._validate_remotely(using)
+
+    def clean_fields(self, exclude: Iterable[str] | None = None) -> None:
+        """Raise ``ValidationError`` for every field (not in ``exclude``) whose value is invalid."""
+        skipped = self._attribute_names(exclude)
+        if errors := {k: v for k, v in self.errors().items() if k not in skipped}:
+            raise ValidationError(errors)
+
+    def clean(self) -> None:
+        """Check the object as a whole: a hook for subclasses (raise ``ValidationError``)."""
+
+    def validate_unique(self, exclude: Iterable[str] | None = None) -> None:
+        """Raise ``ValidationError`` when another object has a ``Meta.unique`` value of this one."""
+        if errors := self._unique_errors(self._attribute_names(exclude), None):
+            raise ValidationError(errors)
+
+    def validate_constraints(self, exclude: Iterable[str] | None = None) -> None:
+        """Check nothing: the API declares no constraints besides ``Meta.unique``."""
+
+    def serializable_value(self, field_name: str) -> Any:
+        """Return the value of a field as stored (a foreign key's id, not the object)."""
+        try:
+            field = self._meta.get_field(field_name)
+        except FieldError:
+            return getattr(self, field_name)
+        return self._state.value(field)
+
+    def _attribute_names(self, names: Iterable[str] | None) -> set[str]:
+        if isinstance(names, str):
+            raise TypeError("exclude takes a list of field names, not a str.")
+        return {self._meta.get_field(name).name for name in names or ()}
 
     def _clean(self, names: Iterable[str] | None) -> None:
         """Raise ``ValidationError`` when the fields about to be sent are not valid (no I/O)."""
@@ -407,6 +452,18 @@ class Model:
             self._state.changed.discard(name)
         return True
 
+    def asave(self, *args: Any, **kwargs: Any) -> None:
+        """Refuse Django's async twin of ``save()``, saying how to run it."""
+        raise _sync_only("save")
+
+    def adelete(self, *args: Any, **kwargs: Any) -> None:
+        """Refuse Django's async twin of ``delete()``, saying how to run it."""
+        raise _sync_only("delete")
+
+    def arefresh_from_db(self, *args: Any, **kwargs: Any) -> None:
+        """Refuse Django's async twin of ``refresh_from_db()``, saying how to run it."""
+        raise _sync_only("refresh_from_db")
+
     def _send(self, session: Session, method: Write, path: str, body: dict[str, Any]) -> None:
         try:
             answer = method(path, body, invalidates=self._meta.invalidates)
@@ -451,6 +508,18 @@ class Model:
                 f"{session.tenant}."
             )
         return session
+
+
+def _sync_only(name: str) -> NotSupportedError:
+    return NotSupportedError(
+        f"Model.a{name}() is not supported: the library is synchronous. Run the sync method in "
+        f"a thread: await asyncio.to_thread(obj.{name}, ...)."
+    )
+
+
+def _merge(errors: dict[str, list[str]], more: Mapping[str, list[str]]) -> None:
+    for name, messages in more.items():
+        errors.setdefault(name, []).extend(messages)
 
 
 def _subclass_error(model: type[Model], inherited: type[E]) -> type[E]:

@@ -210,3 +210,58 @@ def test_full_clean_checks_unique_fields_with_one_request(
     existing = UniqueDebtor.objects.filter(customer_number=taken)[0]
     with assert_requests(1):
         existing.full_clean()  # its own number is not a clash
+
+
+class CheckedDebtor(asp.Model):
+    """A debtor whose ``clean()`` refuses a city without a post code."""
+
+    id = fields.Integer(read_only=True)
+    name = fields.String(max_length=100, required=True, null=False)
+    city = fields.String(max_length=60)
+    post_code = fields.String(max_length=10)
+
+    class Meta:
+        path = "debtors"
+
+    def clean(self) -> None:
+        if self.city and not self.post_code:
+            raise ValidationError({"post_code": ["A city needs a post code."]})
+
+
+def test_full_clean_runs_clean_fields_then_clean_as_django() -> None:
+    debtor = CheckedDebtor(city="Ede", name="x" * 101)
+    with pytest.raises(ValidationError) as caught:
+        debtor.full_clean()
+    assert set(caught.value.errors) == {"name", "post_code"}
+    with pytest.raises(ValidationError) as caught:
+        debtor.clean_fields(exclude=["city"])
+    assert set(caught.value.errors) == {"name"}
+    debtor.clean_fields(exclude=["name"])
+    debtor.validate_constraints()
+    with pytest.raises(TypeError, match="not a str"):
+        debtor.full_clean(exclude="name")
+
+
+def test_validate_unique_and_serializable_value(
+    asperion_session: Session, assert_requests: Counter
+) -> None:
+    existing = Debtor.objects.order_by("id")[0]
+    with assert_requests(1), pytest.raises(ValidationError):
+        UniqueDebtor(name="x", customer_number=existing.customer_number).validate_unique()
+    assert existing.serializable_value("payment_condition") == existing.payment_condition_id
+    assert existing.serializable_value("pk") == existing.pk
+
+
+def test_async_twins_and_as_manager(asperion_session: Session) -> None:
+    debtor = Debtor.objects.order_by("id")[0]
+    with pytest.raises(asp.NotSupportedError, match=r"asyncio\.to_thread\(obj\.save"):
+        debtor.asave()
+    with pytest.raises(asp.NotSupportedError, match="adelete"):
+        debtor.adelete()
+
+    class CityQuerySet(asp.QuerySet[Any]):
+        def in_ede(self) -> asp.QuerySet[Any]:
+            return self.filter(city="Ede")
+
+    manager = CityQuerySet.as_manager()  # type: ignore[attr-defined]
+    assert isinstance(manager, asp.Manager) and hasattr(manager, "in_ede")
