@@ -539,7 +539,11 @@ class QuerySet(Generic[M]):
         if other.model._meta is not self.model._meta:
             raise TypeError("Cannot combine queries on two different base models.")
         if self.query.is_sliced or other.query.is_sliced:
-            raise TypeError("Cannot combine queries once a slice has been taken.")
+            # Django filters by the slice as a subquery; the API has none to send.
+            raise NotSupportedError(
+                f"Cannot use {operator} with a sliced query: the API cannot filter by a slice. "
+                "Use union() or intersection(), or filter(pk__in=[...]) with the slice's ids."
+            )
         if self.query.distinct != other.query.distinct:
             raise TypeError("Cannot combine a unique query with a non-unique query.")
 

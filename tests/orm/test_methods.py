@@ -464,7 +464,7 @@ def test_and_or_operators_make_one_query(
     assert everything.count() == len(stored)
     none = Debtor.objects.none()
     assert (none | either) is either and (either & none) is none
-    with pytest.raises(TypeError, match="once a slice has been taken"):
+    with pytest.raises(NotSupportedError, match="with a sliced query"):
         Debtor.objects.all()[:3] | either
     with pytest.raises(TypeError, match="two different base models"):
         either | Country.objects.all()  # type: ignore[operator]
