@@ -272,6 +272,10 @@ def test_a_condition_on_a_transform_pickles() -> None:
     ]
     assert where.matches(RowReader({"createdDate": NEW_YEAR_UTC}, AMSTERDAM))  # 00:30 in 2026
     assert not where.matches(RowReader({"createdDate": NEW_YEAR_UTC}, dt.UTC))  # 23:30
+    years = SampleInvoice.objects.filter(invoice_date__year__gte=2025, invoice_date__month=2)
+    query = pickle.loads(pickle.dumps(years.query))
+    assert str(query) == str(years.query)
+    assert plan(query).local_steps() == ["filter (invoice_date__month__exact)"]
 
 
 # -- what the server is sent ------------------------------------------------------------------
