@@ -360,7 +360,7 @@ class _Split:
         name = lookup.field.api_name
         if lookup.field.name not in self.meta.filterable or name in self.equal:
             return False
-        self.equal[name] = [render(lookup.field, value) for value in _values(lookup)]
+        self.equal[name] = _rendered(lookup)
         self.empty = self.empty or not self.equal[name]
         return True
 
@@ -378,7 +378,9 @@ class _Split:
         children = node.children
         if node.negated or node.connector != Q.OR or not children:
             return False
-        if not all(isinstance(c, Lookup) and c.server == (EQUAL,) for c in children):
+        if not all(
+            isinstance(c, Lookup) and c.server == (EQUAL,) and not c.placeholder for c in children
+        ):
             return False
         lookups = [c for c in children if isinstance(c, Lookup)]
         if len({lookup.field.name for lookup in lookups}) != 1:
@@ -417,6 +419,13 @@ def _below_milliseconds(lookup: Lookup) -> bool:
         return False
     values = lookup.value if isinstance(lookup.value, tuple) else (lookup.value,)
     return any(value.microsecond % 1000 for value in values)
+
+
+def _rendered(lookup: Lookup) -> list[str]:
+    """Return the query-string texts of an equality lookup's values."""
+    if lookup.placeholder:
+        return [value for _, value in lookup.params()]
+    return [render(lookup.field, value) for value in _values(lookup)]
 
 
 def _values(lookup: Lookup) -> Sequence[Any]:

@@ -15,9 +15,11 @@ from asperion_orm.orm.fields import Field, ForeignKey
 from asperion_orm.orm.planner import Plan, plan
 from asperion_orm.orm.q import Q
 from asperion_orm.orm.query import Query
+from asperion_orm.orm.relations import Explainer, Resolver, has_related
 from asperion_orm.orm.where import field_reader
 from asperion_orm.session import (
     DEFAULT_BASE_URL,
+    DEFAULT_TIME_ZONE,
     Session,
     current_session,
     current_session_or_none,
@@ -245,14 +247,28 @@ class QuerySet(Generic[M]):
         )
 
     def explain(self) -> str:
-        """Describe the requests and local steps this query would run, without any I/O."""
-        return self._plan(self._session or current_session_or_none()).explain()
+        """Describe the requests and local steps this query would run, without any I/O.
 
-    def _plan(self, session: Session | None) -> Plan:
+        Inner queries of lookups across relations come first, in the order they run.
+        """
+        session = self._session or current_session_or_none()
+        zone = DEFAULT_TIME_ZONE if session is None else session.time_zone
+        explainer = Explainer(lambda query: self._plan(session, query), zone)
+        query = explainer.query(self.query)
+        return explainer.outer(self._plan(session, query).explain())
+
+    def _plan(self, session: Session | None, query: Query | None = None) -> Plan:
         self.model._meta.check_readable()
+        query = query or self.query
         if session is None:
-            return plan(self.query, DEFAULT_BASE_URL)
-        return plan(self.query, session.base_url, session.capabilities, session.time_zone)
+            return plan(query, DEFAULT_BASE_URL)
+        return plan(query, session.base_url, session.capabilities, session.time_zone)
+
+    def _as_subquery(self) -> tuple[Query, Field[Any] | None]:
+        """Return the query and the field it selects, for ``filter(debtor__in=<this>)``."""
+        if len(self._row_fields) > 1:
+            raise TypeError("Cannot use multi-field values as a filter value.")
+        return self.query, (self._row_fields[0] if self._row_fields else None)
 
     # -- METHODS THAT CALL THE API -------------------------------------------------------------
 
@@ -353,7 +369,12 @@ class QuerySet(Generic[M]):
         """Return the one matching row; ``get(pk=…)`` is ``GET /path/id``."""
         clone = self.filter(*args, **kwargs) if args or kwargs else self._chain()
         pk = clone.query.pk_value()
-        if pk is not None and not clone.query.is_sliced and clone._iterable_class is ModelIterable:
+        if (
+            pk is not None
+            and not clone.query.is_sliced
+            and clone._iterable_class is ModelIterable
+            and not has_related(clone.query.where)
+        ):
             return clone._get_by_pk(pk)
         if not clone.query.is_sliced:
             clone.query.add_ordering()
@@ -463,10 +484,16 @@ class QuerySet(Generic[M]):
         return self._session or current_session()
 
     def _checked_plan(self, session: Session) -> Plan:
-        plan = self._plan(session)
+        plan = self._plan(session, self._resolved(session))
         if not plan.empty:
             plan.check_local(strict=self.query.server_only or session.strict)
         return plan
+
+    def _resolved(self, session: Session) -> Query:
+        """Return the query with its relation conditions run (inner queries, same session)."""
+        strict = self.query.server_only or session.strict
+        resolver = Resolver(session, strict=strict, cache=self._use_cache, ttl=self._ttl)
+        return resolver.query(self.query)
 
     def _fetcher(self, session: Session, plan: Plan, chunk_size: int | None = None) -> Fetcher:
         return Fetcher(session, plan, chunk_size=chunk_size, cache=self._use_cache, ttl=self._ttl)
