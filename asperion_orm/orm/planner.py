@@ -27,7 +27,7 @@ from urllib.parse import urlencode
 from asperion_orm.capabilities import DEFAULT_CAPABILITIES, Capabilities
 from asperion_orm.exceptions import QueryError
 from asperion_orm.orm.fields import DateTime, Field, ForeignKey, String
-from asperion_orm.orm.lookups import EQUAL, Exact, In, Lookup, render
+from asperion_orm.orm.lookups import EQUAL, LOOKUP_SEP, Exact, In, Lookup, render
 from asperion_orm.orm.q import Q
 from asperion_orm.orm.where import Where
 from asperion_orm.session import DEFAULT_BASE_URL, DEFAULT_TIME_ZONE
@@ -437,7 +437,8 @@ def _split_order(
 ) -> tuple[Params, tuple[str, ...]]:
     """Return the server ``orderby`` parameter, or the ordering to apply locally."""
     effective = _drop_after_id(ordering)
-    if len(effective) > 1 and not capabilities.multi_field_order_by:
+    across = any(LOOKUP_SEP in name for name in effective)  # fields of related rows
+    if across or (len(effective) > 1 and not capabilities.multi_field_order_by):
         return (), ordering
     if not effective:
         return (), ()
@@ -468,7 +469,8 @@ def _fields_param(query: Query, local: list[Where | Lookup], local_order: Iterab
     if not query.only:
         return ()
     meta = query.model._meta
-    names = dict.fromkeys(["id", *query.only, *(n.lstrip("-") for n in query.ordering)])
+    ordering = (n.lstrip("-").partition(LOOKUP_SEP)[0] for n in query.ordering)
+    names = dict.fromkeys(["id", *query.only, *ordering])
     for lookup in Where(tuple(local)).lookups():
         names[lookup.field.name] = None
     api_names = [meta.get_field(name).api_name for name in names]

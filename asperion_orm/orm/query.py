@@ -12,6 +12,7 @@ from asperion_orm.orm.fields import Field
 from asperion_orm.orm.lookups import LOOKUP_SEP, LOOKUPS, Exact, Lookup, lookups_for
 from asperion_orm.orm.planner import plan
 from asperion_orm.orm.q import Q
+from asperion_orm.orm.related_rows import path_field
 from asperion_orm.orm.relations import merge_related, related_lookup
 from asperion_orm.orm.where import Where, single
 
@@ -139,8 +140,13 @@ class Query:
         if not isinstance(name, str) or name == "?":
             raise FieldError(f"Cannot order {self.model._meta.label} by {name!r}.")
         desc = name.startswith("-")
-        field = self.model._meta.get_field(name.lstrip("-"))
+        field = path_field(self.model, name.lstrip("-"), what="order by")
         return f"-{field.name}" if desc else field.name
+
+    @property
+    def related_ordering(self) -> bool:
+        """Return whether the ordering reads fields of related rows (``debtor__name``)."""
+        return any(LOOKUP_SEP in name for name in self.ordering)
 
     @property
     def ordering(self) -> tuple[str, ...]:

@@ -6,6 +6,7 @@ the session resolved when they run (``using()`` or the active ``with client.tena
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
@@ -15,6 +16,15 @@ from asperion_orm.orm.fields import Field, ForeignKey
 from asperion_orm.orm.planner import Plan, plan
 from asperion_orm.orm.q import Q
 from asperion_orm.orm.query import Query
+from asperion_orm.orm.related_rows import (
+    PathField,
+    attach,
+    describe,
+    forward_paths,
+    path_field,
+    select_hops,
+    sort_rows,
+)
 from asperion_orm.orm.relations import Explainer, Resolver, has_related
 from asperion_orm.orm.where import field_reader
 from asperion_orm.session import (
@@ -60,6 +70,13 @@ class RowIterable:
 
     def __iter__(self) -> Iterator[Any]:
         raise NotImplementedError
+
+
+class RawIterable(RowIterable):
+    """Yield the raw rows themselves (for fetching related rows' fields)."""
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(self.rows)
 
 
 class ModelIterable(RowIterable):
@@ -112,6 +129,7 @@ class QuerySet(Generic[M]):
         self._row_fields: tuple[Field[Any], ...] = ()
         self._row_keys: tuple[str, ...] = ()
         self._prefetch: tuple[str, ...] = ()
+        self._select_related: tuple[str, ...] = ()
         self._use_cache = True
         self._ttl: float | None = None
 
@@ -189,11 +207,14 @@ class QuerySet(Generic[M]):
         clone._iterable_class = kind
         clone._row_fields = tuple(fields.values())
         clone._row_keys = tuple(fields)
-        clone.query.only = tuple(field.name for field in fields.values())
+        clone._select_related = ()
+        # A field of related rows needs the key of the first relation (``debtorId``).
+        only = (f.hops[0].name if isinstance(f, PathField) else f.name for f in fields.values())
+        clone.query.only = tuple(dict.fromkeys(only))
         return clone
 
     def _fields(self, names: Iterable[str]) -> dict[str, Field[Any]]:
-        return {name: self.model._meta.get_field(name) for name in names}
+        return {name: path_field(self.model, name, what="select") for name in names}
 
     def _all_fields(self) -> dict[str, Field[Any]]:
         return {field.attname: field for field in self.model._meta.fields.values()}
@@ -204,6 +225,25 @@ class QuerySet(Generic[M]):
             self._relation(name)
         clone = self._chain()
         clone._prefetch = (*self._prefetch, *names) if names else ()
+        return clone
+
+    def select_related(self, *names: str | None) -> QuerySet[M]:
+        """Load these forward foreign keys with the rows: one batched request per relation.
+
+        ``select_related("debtor", "debtor__payment_condition")``; no names follows every
+        non-null foreign key (as Django); ``select_related(None)`` clears the list.
+        """
+        if self._iterable_class is not ModelIterable:
+            raise TypeError("Cannot call select_related() after .values() or .values_list()")
+        clone = self._chain()
+        if names == (None,):
+            clone._select_related = ()
+            return clone
+        given = [name for name in names if name is not None]
+        for name in given:
+            select_hops(self.model, name)
+        paths = given or forward_paths(self.model)
+        clone._select_related = tuple(dict.fromkeys([*self._select_related, *paths]))
         return clone
 
     def using(self, session: Session | None) -> QuerySet[M]:
@@ -255,7 +295,18 @@ class QuerySet(Generic[M]):
         zone = DEFAULT_TIME_ZONE if session is None else session.time_zone
         explainer = Explainer(lambda query: self._plan(session, query), zone)
         query = explainer.query(self.query)
-        return explainer.outer(self._plan(session, query).explain())
+        lines = [self._plan(session, _server_part(query, whole=True)).explain()]
+        paths = self._paths(query)
+        selected = [select_hops(self.model, name) for name in self._select_related]
+        if paths or selected:
+            lines.append("then the related rows, one batched request per relation:")
+            lines += describe(paths, selected)
+        if query.related_ordering:
+            lines.append(f"local: order by {', '.join(query.ordering)}")
+            if query.is_sliced:
+                high = "" if query.high_mark is None else query.high_mark
+                lines.append(f"local: slice [{query.low_mark}:{high}]")
+        return explainer.outer("\n".join(lines))
 
     def _plan(self, session: Session | None, query: Query | None = None) -> Plan:
         self.model._meta.check_readable()
@@ -306,6 +357,7 @@ class QuerySet(Generic[M]):
         if self._result_cache is None:
             session = self._resolve_session()
             rows = list(self._iterate(session))
+            self._select_into(rows, session)
             self._prefetch_into(rows, session)
             self._result_cache = rows
 
@@ -316,11 +368,25 @@ class QuerySet(Generic[M]):
         however many rows stream past.
         """
         session = self._resolve_session()
-        return self.cache(False)._iterate(session, chunk_size)
+        uncached = self.cache(False)
+        objs = uncached._iterate(session, chunk_size)
+        if not self._select_related:
+            return objs
+        return uncached._selected_batches(
+            objs, session, chunk_size or self.model._meta.max_page_size
+        )
+
+    def _selected_batches(self, objs: Iterator[Any], session: Session, size: int) -> Iterator[Any]:
+        """Yield objects a batch at a time, each batch's related rows loaded together."""
+        while batch := list(itertools.islice(objs, size)):
+            self._select_into(batch, session)
+            yield from batch
 
     def _iterate(self, session: Session, chunk_size: int | None = None) -> Iterator[Any]:
-        plan = self._checked_plan(session)
-        rows = self._fetcher(session, plan, chunk_size).rows()
+        query, plan = self._checked_plan(session, whole=True)
+        rows: Iterable[Raw] = self._fetcher(session, plan, chunk_size).rows()
+        if paths := self._paths(query):
+            rows = self._with_paths(list(rows), paths, query, session)
         return iter(self._iterable_class(self, session, rows, plan))
 
     def count(self) -> int:
@@ -328,7 +394,7 @@ class QuerySet(Generic[M]):
         if self._result_cache is not None:
             return len(self._result_cache)
         session = self._resolve_session()
-        plan = self._checked_plan(session)
+        plan = self._checked_plan(session)[1]
         fetcher = self._fetcher(session, plan)
         if plan.empty or plan.checked_here:
             return sum(1 for _ in fetcher.rows())
@@ -343,7 +409,7 @@ class QuerySet(Generic[M]):
         if self._result_cache is not None:
             return bool(self._result_cache)
         session = self._resolve_session()
-        plan = self._checked_plan(session)
+        plan = self._checked_plan(session)[1]
         fetcher = self._fetcher(session, plan)
         if plan.verify and not (plan.local or plan.merged or plan.low or plan.empty):
             head = fetcher.get(plan.page(1, 1))["_data"]
@@ -483,11 +549,62 @@ class QuerySet(Generic[M]):
     def _resolve_session(self) -> Session:
         return self._session or current_session()
 
-    def _checked_plan(self, session: Session) -> Plan:
-        plan = self._plan(session, self._resolved(session))
+    def _checked_plan(self, session: Session, *, whole: bool = False) -> tuple[Query, Plan]:
+        """Return the query with its relation conditions run, and the checked plan to send.
+
+        An order across relations is applied here after the rows come (with ``whole``, the
+        slice too), so the plan sent leaves it out.
+        """
+        query = self._resolved(session)
+        plan = self._plan(session, query)
         if not plan.empty:
             plan.check_local(strict=self.query.server_only or session.strict)
-        return plan
+        if query.related_ordering:
+            plan = self._plan(session, _server_part(query, whole=whole))
+        return query, plan
+
+    def _paths(self, query: Query) -> list[PathField]:
+        """Return the fields of related rows that values() and the ordering read."""
+        ordering = [path_field(self.model, n.lstrip("-"), what="order by") for n in query.ordering]
+        fields = [f for f in (*self._row_fields, *ordering) if isinstance(f, PathField)]
+        return list({field.name: field for field in fields}.values())
+
+    def _with_paths(
+        self, rows: list[Raw], paths: list[PathField], query: Query, session: Session
+    ) -> list[Raw]:
+        """Copy the related rows' fields into ``rows``; order and slice by them if asked."""
+        attach(
+            rows, paths, lambda model, ids, names: self._related_rows(model, ids, names, session)
+        )
+        if query.related_ordering:
+            rows = sort_rows(rows, query.ordering, self.model)[query.low_mark : query.high_mark]
+        if self._iterable_class is ModelIterable:
+            for row in rows:  # an instance keeps only the API's own fields
+                for path in paths:
+                    row.pop(path.api_name, None)
+        return rows
+
+    def _related_rows(
+        self, model: type[Model], ids: list[Any], names: tuple[str, ...], session: Session
+    ) -> dict[Any, Raw]:
+        """Return ``{id: raw row}`` of ``model`` with ``names``: one batched request."""
+        queryset = model._meta.base_manager.using(session).cache(self._use_cache, ttl=self._ttl)
+        queryset = queryset.filter(pk__in=ids).only(*names)
+        queryset._iterable_class = RawIterable
+        pk = model._meta.pk
+        return {pk.to_python(row.get(pk.api_name)): row for row in queryset}
+
+    def _select_into(self, objs: list[Any], session: Session) -> None:
+        """Load the ``select_related`` relations of ``objs``, one batched request each."""
+        if self._iterable_class is not ModelIterable or not objs:
+            return
+        for name in self._select_related:
+            level = objs
+            for field in select_hops(self.model, name):
+                if any(field.name not in obj._state.related for obj in level):
+                    self._prefetch_forward(field, level, session)
+                found = (obj._state.related[field.name] for obj in level)
+                level = list({id(obj): obj for obj in found if obj is not None}.values())
 
     def _resolved(self, session: Session) -> Query:
         """Return the query with its relation conditions run (inner queries, same session)."""
@@ -536,6 +653,17 @@ class QuerySet(Generic[M]):
             groups[child._state.value(field)].append(child)
         for obj in objs:
             obj._state.related[f"{field.related_name}+"] = groups[obj.pk]
+
+
+def _server_part(query: Query, *, whole: bool) -> Query:
+    """Return ``query`` without an order across relations (and, with ``whole``, its slice)."""
+    if not query.related_ordering:
+        return query
+    clone = query.clone()
+    clone.add_ordering()
+    if whole and not clone.empty:
+        clone.low_mark, clone.high_mark = 0, None
+    return clone
 
 
 def _deferred(meta: Options, plan: Plan | None) -> frozenset[str]:

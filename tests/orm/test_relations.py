@@ -335,3 +335,99 @@ def test_what_cannot_cross_a_relation_says_so() -> None:
         Debtor.objects.filter(sales_invoices__nope=1)
     with pytest.raises(TypeError, match="True or False"):
         Debtor.objects.filter(sales_invoices__isnull="yes")
+
+
+# -- select_related, and ordering and values by fields of related rows --------------------------
+
+
+def test_select_related_loads_forward_keys_in_one_request_per_relation(
+    asperion_sandbox: Sandbox, asperion_client: Any, assert_requests: Counter
+) -> None:
+    tenant = asperion_sandbox.add_administration(records={"debtors": 40, "salesinvoices": 150})
+    with asperion_client.tenant(tenant) as session:
+        debtors = {d["id"]: d for d in rows(asperion_sandbox, session, "debtors")}
+        conditions = {c["id"]: c for c in rows(asperion_sandbox, session, "paymentconditions")}
+        queryset = SalesInvoice.objects.select_related("debtor", "debtor__payment_condition")
+        with assert_requests(2 + 1 + 1):  # two pages of invoices, debtors, conditions
+            found = list(queryset)
+            for invoice in found:
+                debtor = debtors[invoice.debtor_id]
+                assert invoice.debtor.name == debtor["name"]
+                condition = invoice.debtor.payment_condition
+                assert (
+                    condition.description == conditions[debtor["paymentConditionId"]]["description"]
+                )
+        with assert_requests(2 + 1):  # select_related(): the non-null keys (debtor) only
+            assert all(
+                i.debtor.city is not None or True
+                for i in SalesInvoice.objects.cache(False).select_related()
+            )
+        with assert_requests(2 + 2):  # iterator(): related rows a batch at a time
+            streamed = SalesInvoice.objects.select_related("debtor").iterator(chunk_size=100)
+            names = [i.debtor.name for i in streamed]
+        stored = rows(asperion_sandbox, session, "salesinvoiceswithlines")
+        assert names == [debtors[i["debtorId"]]["name"] for i in stored]
+
+
+def test_select_related_names_only_forward_keys() -> None:
+    with pytest.raises(
+        FieldError, match=r"select_related: 'city'\. Choices are: payment_condition"
+    ):
+        Debtor.objects.select_related("city")
+    with pytest.raises(FieldError, match="Choices are: debtor, journal, payment_condition"):
+        SalesInvoice.objects.select_related("lines")
+    with pytest.raises(TypeError, match=r"after \.values"):
+        SalesInvoice.objects.values("id").select_related("debtor")
+    assert SalesInvoice.objects.select_related("debtor").select_related(None)._select_related == ()
+
+
+def test_order_by_and_values_across_a_relation(
+    asperion_sandbox: Sandbox, shared_session: Session, assert_requests: Counter
+) -> None:
+    debtors = {d["id"]: d for d in rows(asperion_sandbox, shared_session, "debtors")}
+    all_invoices = invoices(asperion_sandbox, shared_session)
+    by_name = sorted(all_invoices, key=lambda i: (debtors[i["debtorId"]]["name"], i["id"]))
+    with assert_requests(5 + 3):  # five pages of invoices, 250 debtor ids in three chunks
+        found = list(SalesInvoice.objects.order_by("debtor__name", "id")[3:13])
+    assert [invoice.pk for invoice in found] == [i["id"] for i in by_name[3:13]]
+    descending = SalesInvoice.objects.order_by("-debtor__city", "-id").values_list(
+        "id", "debtor__city"
+    )
+    expected = sorted(
+        all_invoices, key=lambda i: (debtors[i["debtorId"]]["city"], i["id"]), reverse=True
+    )
+    assert list(descending) == [(i["id"], debtors[i["debtorId"]]["city"]) for i in expected]
+    values = SalesInvoice.objects.filter(debtor__city="Utrecht").values("id", "debtor__name")
+    assert list(values) == [
+        {"id": i["id"], "debtor__name": debtors[i["debtorId"]]["name"]}
+        for i in all_invoices
+        if debtors[i["debtorId"]]["city"] == "Utrecht"
+    ]
+    assert SalesInvoice.objects.order_by("debtor__name").count() == len(all_invoices)
+
+
+def test_values_across_two_relations_with_nulls(
+    asperion_sandbox: Sandbox, asperion_session: Session
+) -> None:
+    lonely = Debtor.objects.create(name="Zonder conditie", payment_condition=None)
+    conditions = {
+        c["id"]: c["description"]
+        for c in rows(asperion_sandbox, asperion_session, "paymentconditions")
+    }
+    debtors = rows(asperion_sandbox, asperion_session, "debtors")
+    expected = sorted(
+        ((d["id"], conditions.get(d["paymentConditionId"])) for d in debtors),
+        key=lambda pair: (pair[1] is not None, pair[1] or "", pair[0]),
+    )
+    found = Debtor.objects.order_by("payment_condition__description").values_list(
+        "id", "payment_condition__description"
+    )
+    assert list(found) == expected and expected[0] == (lonely.pk, None)
+    nested = SalesInvoice.objects.values_list("debtor__payment_condition__description", flat=True)
+    by_id = {d["id"]: d for d in debtors}
+    assert list(nested) == [
+        conditions.get(by_id[i["debtorId"]]["paymentConditionId"])
+        for i in invoices(asperion_sandbox, asperion_session)
+    ]
+    with pytest.raises(FieldError, match="reverse"):
+        Debtor.objects.order_by("sales_invoices__date")
