@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 from asperion_orm.exceptions import FieldError, NotFound
 from asperion_orm.orm.fetcher import Fetcher
 from asperion_orm.orm.fields import Field, ForeignKey
+from asperion_orm.orm.lookups import LOOKUP_SEP
 from asperion_orm.orm.planner import Plan, plan
 from asperion_orm.orm.q import Q
 from asperion_orm.orm.query import Query
@@ -660,6 +661,9 @@ def _server_part(query: Query, *, whole: bool) -> Query:
     if not query.related_ordering:
         return query
     clone = query.clone()
+    if clone.only:  # the fields the order reads still come
+        ordering = (name.lstrip("-").partition(LOOKUP_SEP)[0] for name in query.ordering)
+        clone.only = tuple(dict.fromkeys([*clone.only, *ordering]))
     clone.add_ordering()
     if whole and not clone.empty:
         clone.low_mark, clone.high_mark = 0, None

@@ -404,6 +404,11 @@ def test_order_by_and_values_across_a_relation(
         if debtors[i["debtorId"]]["city"] == "Utrecht"
     ]
     assert SalesInvoice.objects.order_by("debtor__name").count() == len(all_invoices)
+    by_city = SalesInvoice.objects.order_by("debtor__city", "-date").values_list("id", flat=True)
+    expected = sorted(all_invoices, key=lambda i: i["id"])
+    expected.sort(key=lambda i: i["date"], reverse=True)
+    expected.sort(key=lambda i: debtors[i["debtorId"]]["city"])
+    assert list(by_city[:20]) == [i["id"] for i in expected[:20]]
 
 
 def test_values_across_two_relations_with_nulls(
@@ -431,3 +436,21 @@ def test_values_across_two_relations_with_nulls(
     ]
     with pytest.raises(FieldError, match="reverse"):
         Debtor.objects.order_by("sales_invoices__date")
+
+
+@pytest.mark.parametrize("mode", ["contains-ci", "exact-cs"])
+def test_relations_in_both_text_match_modes(
+    asperion_sandbox: Sandbox, shared_session: Session, mode: str
+) -> None:
+    asperion_sandbox.set_text_match(mode)  # the plugin restores the default afterwards
+    debtors = {d["id"]: d for d in rows(asperion_sandbox, shared_session, "debtors")}
+    all_invoices = invoices(asperion_sandbox, shared_session)
+    city = debtors[all_invoices[0]["debtorId"]]["city"]
+    queryset = SalesInvoice.objects.cache(False)
+    found = queryset.filter(debtor__city=city).values_list("id", flat=True)
+    assert list(found) == [i["id"] for i in all_invoices if debtors[i["debtorId"]]["city"] == city]
+    lower = queryset.filter(debtor__city=city.lower())
+    assert list(lower) == []  # exact: case matters, as in Django
+    reverse = Debtor.objects.cache(False).filter(sales_invoices__description__contains="diensten")
+    expected = {i["debtorId"] for i in all_invoices if "diensten" in i["description"]}
+    assert {debtor.pk for debtor in reverse} == expected
