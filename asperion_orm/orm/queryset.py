@@ -187,7 +187,7 @@ class QuerySet(Generic[M]):
     def only(self, *names: str) -> QuerySet[M]:
         """Ask the server only for these fields (``fields=``); others read as ``None``."""
         clone = self._chain()
-        clone.query.only = tuple(field.name for field in self._fields(names).values())
+        clone.query.only = tuple(self.model._meta.get_field(name).name for name in names)
         return clone
 
     def values(self, *names: str) -> QuerySet[Any]:

@@ -178,6 +178,7 @@ def _reverse(query: Query, fk: ForeignKey, name: str, rest: str, value: Any) -> 
         return Where((node,), negated=True) if value else node
     if _plain(rest) and not model._meta.has_field(rest):
         rest = f"pk{LOOKUP_SEP}{rest or 'exact'}"
+        value = value.pk if isinstance(value, model) else value  # sales_invoices=<invoice>
     inner.add_q(Q((rest, value)))
     return Related(pk, inner, fk, path=name, many=True)
 

@@ -326,7 +326,19 @@ def test_strict_mode_refuses_a_local_inner_query(
                 list(queryset)
 
 
+def test_a_reverse_relation_compares_related_objects(
+    asperion_sandbox: Sandbox, shared_session: Session
+) -> None:
+    invoice = SalesInvoice.objects.order_by("id").first()
+    assert invoice is not None
+    found = Debtor.objects.filter(sales_invoices=invoice)
+    assert [debtor.pk for debtor in found] == [invoice.debtor_id]
+    assert list(Debtor.objects.filter(sales_invoices__in=[invoice.pk])) == list(found)
+
+
 def test_what_cannot_cross_a_relation_says_so() -> None:
+    with pytest.raises(FieldError, match="Cannot resolve keyword 'debtor__name'"):
+        SalesInvoice.objects.only("debtor__name")
     with pytest.raises(NotSupportedError, match="nested in 'lines'"):
         SalesInvoice.objects.filter(lines__description="x")
     with pytest.raises(FieldError, match="Choices are"):
