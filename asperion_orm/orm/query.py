@@ -53,8 +53,12 @@ class Query:
     # -- conditions ----------------------------------------------------------------------------
 
     def add_q(self, q: Q) -> None:
-        """AND the conditions of ``q`` to the query."""
-        self.where = self.where.add(self.resolve(q))
+        """AND the conditions of ``q`` to the query.
+
+        Conditions on one forward relation from separate calls share an inner query.
+        """
+        where = self.where.add(self.resolve(q))
+        self.where = Where(merge_related(where.children, Q.AND, many=False))
 
     def resolve(self, q: Q, negated: bool = False) -> Where:
         """Turn a ``Q`` tree into a ``Where`` tree of checked lookups.
@@ -69,7 +73,7 @@ class Query:
             else self.build_lookup(*child)
             for child in q.children
         )
-        children = merge_related(children, q.connector, negated=negated)
+        children = merge_related(children, q.connector, many=not negated)
         return Where(children, q.connector, q.negated)
 
     def build_lookup(self, key: str, value: Any) -> Where | Lookup:

@@ -203,17 +203,18 @@ def has_related(where: Where) -> bool:
 
 
 def merge_related(
-    children: tuple[Where | Lookup, ...], connector: str, *, negated: bool
+    children: tuple[Where | Lookup, ...], connector: str, *, many: bool
 ) -> tuple[Where | Lookup, ...]:
-    """Merge the conditions of one ``filter()`` node that cross the same relation.
+    """Merge the conditions of one node that cross the same relation into one inner query.
 
-    They then hold for the same related row, as Django's shared join. Under a negation,
-    Django gives each condition on a multi-valued relation its own subquery; a single-valued
-    (forward) relation may merge anywhere, as one related row is all there is.
+    Conditions of one ``filter()`` call on a multi-valued relation (``many``) then hold for
+    the same related row, as Django's shared join; under a negation, or across ``filter()``
+    calls, Django gives each its own subquery or join. A single-valued (forward) relation may
+    merge anywhere, as one related row is all there is.
     """
     merged: list[Where | Lookup] = []
     for child in children:
-        mate = next((m for m in merged if _mergeable(m, child, negated)), None)
+        mate = next((m for m in merged if _mergeable(m, child, many)), None)
         if mate is None:
             merged.append(child)
             continue
@@ -222,10 +223,10 @@ def merge_related(
     return tuple(merged)
 
 
-def _mergeable(node: Where | Lookup, child: Where | Lookup, negated: bool) -> bool:
+def _mergeable(node: Where | Lookup, child: Where | Lookup, many: bool) -> bool:
     if not (isinstance(node, Related) and isinstance(child, Related)):
         return False
-    return node.joins(child) and not (negated and node.many)
+    return node.joins(child) and (many or not node.many)
 
 
 # -- running: replace every relation condition by the keys its inner query matched --------------

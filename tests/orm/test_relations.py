@@ -83,6 +83,9 @@ def test_forward_conditions_of_one_filter_share_one_inner_query(
     queryset = SalesInvoice.objects.filter(debtor__city="Utrecht", debtor__blocked=False)
     with assert_requests(1 + pages(len(expected))):
         assert [invoice.pk for invoice in queryset] == expected
+    chained = SalesInvoice.objects.cache(False).filter(debtor__city="Utrecht")
+    with assert_requests(1 + pages(len(expected))):  # one debtor per invoice: still one query
+        assert [invoice.pk for invoice in chained.filter(debtor__blocked=False)] == expected
 
 
 def test_pk_of_the_related_row_is_the_foreign_key(shared_session: Session) -> None:
