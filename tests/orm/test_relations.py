@@ -13,7 +13,8 @@ from typing import Any
 
 import pytest
 
-from asperion_orm import NotSupportedError, Q
+import asperion_orm as asp
+from asperion_orm import NotSupportedError, Q, fields
 from asperion_orm.exceptions import FieldError, QueryError
 from asperion_orm.resources import Debtor, PaymentCondition, SalesInvoice
 from asperion_orm.session import Session
@@ -337,6 +338,32 @@ def test_a_reverse_relation_compares_related_objects(
     found = Debtor.objects.filter(sales_invoices=invoice)
     assert [debtor.pk for debtor in found] == [invoice.debtor_id]
     assert list(Debtor.objects.filter(sales_invoices__in=[invoice.pk])) == list(found)
+
+
+class UnfilteredInvoice(asp.Model):
+    """An invoice whose debtor key the server cannot filter by."""
+
+    id = fields.Integer(read_only=True)
+    debtor = fields.ForeignKey(Debtor)
+
+    class Meta:
+        path = "salesinvoiceswithlines"
+        filterable = ("id",)
+
+
+def test_a_key_without_a_server_filter_is_filtered_here(
+    asperion_sandbox: Sandbox, shared_session: Session, assert_requests: Counter
+) -> None:
+    utrecht = {d["id"] for d in rows(asperion_sandbox, shared_session, "debtors")
+               if d["city"] == "Utrecht"}  # fmt: skip
+    all_invoices = invoices(asperion_sandbox, shared_session)
+    queryset = UnfilteredInvoice.objects.filter(debtor__city="Utrecht")
+    assert queryset.explain().splitlines()[-1] == "local: filter (debtor__in <ids from query 1>)"
+    with assert_requests(1 + pages(len(all_invoices))):
+        found = [invoice.pk for invoice in queryset]
+    assert found == [i["id"] for i in all_invoices if i["debtorId"] in utrecht]
+    with pytest.raises(QueryError, match="strict mode"):
+        list(queryset.server_only())
 
 
 def test_what_cannot_cross_a_relation_says_so() -> None:
