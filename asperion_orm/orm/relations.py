@@ -150,7 +150,8 @@ def related_lookup(query: Query, name: str, rest: str, value: Any) -> Where | Lo
         )
     if not isinstance(field, ForeignKey) or not _is_field(field.target, first):
         return None
-    if field.target._meta.get_field(first) is field.target._meta.pk and _plain(after):
+    target = field.target._meta
+    if (first == "pk" or target.fields.get(first) is target.pk) and _plain(after):
         return query.build_lookup(f"{name}{LOOKUP_SEP}{after or 'exact'}", value)
     inner = type(query)(field.target)
     inner.add_q(Q((rest, value)))
@@ -158,7 +159,9 @@ def related_lookup(query: Query, name: str, rest: str, value: Any) -> Where | Lo
 
 
 def _is_field(model: type[Model], name: str) -> bool:
-    return name == "pk" or model._meta.has_field(name)
+    """Tell whether ``name`` is a field or a reverse relation of ``model``."""
+    meta = model._meta
+    return name == "pk" or meta.has_field(name) or name in meta.related_objects
 
 
 def _plain(rest: str) -> bool:
@@ -358,6 +361,12 @@ def check_path(model: type[Model], path: str, *, what: str) -> list[ForeignKey]:
     *names, last = path.split(LOOKUP_SEP)
     for name in names:
         field = model._meta.fields.get(name)
+        if name in model._meta.related_objects and field is None:
+            raise NotSupportedError(
+                f"Cannot {what} {name!r} of {model._meta.label}: it is a reverse (many) "
+                "relation, which would repeat each row per related row; the API cannot join. "
+                "Aggregate the related rows, or use prefetch_related()."
+            )
         if not isinstance(field, ForeignKey):
             raise FieldError(_not_forward(model, name, what))
         hops.append(field)
@@ -368,11 +377,6 @@ def check_path(model: type[Model], path: str, *, what: str) -> list[ForeignKey]:
 
 def _not_forward(model: type[Model], name: str, what: str) -> str:
     meta = model._meta
-    if name in meta.related_objects:
-        return (
-            f"Cannot {what} {name!r} of {meta.label}: it is a reverse (many) relation; the API "
-            "cannot join. Aggregate the related rows or use prefetch_related()."
-        )
     forward = sorted(n for n, f in meta.fields.items() if isinstance(f, ForeignKey))
     return (
         f"Cannot {what} {name!r} of {meta.label}: it is not a foreign key. "
