@@ -2,7 +2,8 @@
 ordering and values across relations, select_related.
 
 Django repeats a row once per matching related row on a multi-valued join; the library returns
-each row once, so reverse cases compare with Django's ``.distinct()`` (or ids as a set).
+each row once, so reverse filters that join compare the ids as a set (``_ids``). Excludes and
+``__isnull=True`` do not repeat rows in Django, and compare as they are.
 """
 
 from __future__ import annotations
@@ -89,14 +90,6 @@ REVERSE = [
     case(
         "reverse-gte",
         lambda ns: _ids(ns.Debtor.objects.filter(sales_invoices__amount_incl_vat__gte=500)),
-    ),
-    case(
-        "reverse-distinct",
-        lambda ns: (
-            ns.Debtor.objects.filter(sales_invoices__status=7).distinct().order_by("id")
-            if hasattr(ns.Debtor.objects, "distinct")
-            else ns.Debtor.objects.filter(sales_invoices__status=7).order_by("id")
-        ),
     ),
     case(
         "reverse-same-row",
