@@ -457,6 +457,7 @@ class QuerySet(Generic[M]):
         if self.query.empty or not self.query.where.matches(field_reader(raw, session.time_zone)):
             raise self._does_not_exist()
         rows = list(ModelIterable(self, session, [raw], None))
+        self._select_into(rows, session)
         self._prefetch_into(rows, session)
         return rows[0]  # type: ignore[no-any-return]
 

@@ -411,6 +411,15 @@ def test_select_related_loads_forward_keys_in_one_request_per_relation(
         assert names == [debtors[i["debtorId"]]["name"] for i in stored]
 
 
+def test_get_by_id_loads_the_selected_relations(
+    asperion_sandbox: Sandbox, shared_session: Session, assert_requests: Counter
+) -> None:
+    stored = invoices(asperion_sandbox, shared_session)[7]
+    with assert_requests(2):
+        invoice = SalesInvoice.objects.select_related("debtor").get(pk=stored["id"])
+        assert invoice.debtor.pk == stored["debtorId"]
+
+
 def test_select_related_names_only_forward_keys() -> None:
     with pytest.raises(
         FieldError, match=r"select_related: 'city'\. Choices are: payment_condition"
