@@ -157,7 +157,8 @@ def test_one_filter_call_means_the_same_related_row(
     assert same != year & paid  # the data tells the two rules apart
     together = Debtor.objects.filter(sales_invoices__bookyear=2025, sales_invoices__status=7)
     apart = Debtor.objects.filter(sales_invoices__bookyear=2025).filter(sales_invoices__status=7)
-    with assert_requests(1 + pages(len(same))):
+    matching = [i for i in all_invoices if i["bookyear"] == 2025 and i["status"] == 7]
+    with assert_requests(pages(len(matching)) + pages(len(same))):
         assert {debtor.pk for debtor in together} == same
     assert {debtor.pk for debtor in apart} == year & paid
 
