@@ -16,7 +16,7 @@ import pytest
 import asperion_orm as asp
 from asperion_orm import NotSupportedError, Q, fields
 from asperion_orm.exceptions import FieldError, QueryError
-from asperion_orm.resources import Debtor, PaymentCondition, SalesInvoice
+from asperion_orm.resources import Debtor, Journal, PaymentCondition, SalesInvoice
 from asperion_orm.session import Session
 from asperion_orm.testing.sandbox import Sandbox
 
@@ -93,6 +93,19 @@ def test_pk_of_the_related_row_is_the_foreign_key(shared_session: Session) -> No
     queryset = SalesInvoice.objects.filter(debtor__id__in=[5, 6], debtor__pk=5)
     assert "debtors" not in queryset.explain()
     assert str(queryset.query).count("debtorId=") == 2
+
+
+def test_a_relation_to_a_string_key(asperion_sandbox: Sandbox, shared_session: Session) -> None:
+    journals = rows(asperion_sandbox, shared_session, "journals")
+    sales = {j["id"] for j in journals if j["type"] == journals[0]["type"]}
+    found = SalesInvoice.objects.filter(journal__type=journals[0]["type"])
+    expected = [
+        i["id"] for i in invoices(asperion_sandbox, shared_session) if i["journalId"] in sales
+    ]
+    assert [invoice.pk for invoice in found] == expected
+    reverse = {j.pk for j in Journal.objects.filter(sales_invoices__bookyear=2025)}
+    assert reverse == {i["journalId"] for i in invoices(asperion_sandbox, shared_session)
+                       if i["bookyear"] == 2025}  # fmt: skip
 
 
 def test_an_inner_query_without_rows_sends_no_outer_request(
