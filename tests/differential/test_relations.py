@@ -2,8 +2,9 @@
 ordering and values across relations, select_related.
 
 Django repeats a row once per matching related row on a multi-valued join; the library returns
-each row once, so reverse filters that join compare the ids as a set (``_ids``). Excludes and
-``__isnull=True`` do not repeat rows in Django, and compare as they are.
+each row once, so reverse filters that join compare the ids as a set (``_ids``) or Django's
+``distinct()``. Excludes and ``__isnull=True`` do not repeat rows in Django, and compare as
+they are.
 """
 
 from __future__ import annotations
@@ -90,6 +91,10 @@ REVERSE = [
     case(
         "reverse-gte",
         lambda ns: _ids(ns.Debtor.objects.filter(sales_invoices__amount_incl_vat__gte=500)),
+    ),
+    case(
+        "reverse-distinct",
+        lambda ns: ns.Debtor.objects.filter(sales_invoices__status=7).distinct().order_by("id"),
     ),
     case(
         "reverse-same-row",
@@ -224,6 +229,18 @@ ORDER_AND_VALUES = [
             )
             for i in ns.Invoice.objects.select_related("debtor__payment_condition").order_by("id")
         ],
+    ),
+    case(
+        "values-distinct-across",
+        lambda ns: ns.Invoice.objects.values("debtor__city").distinct().order_by("debtor__city"),
+    ),
+    case(
+        "union-of-relation-filters",
+        lambda ns: (
+            ns.Invoice.objects.filter(debtor__city="Ede")
+            .union(ns.Invoice.objects.filter(debtor__blocked=True))
+            .order_by("id")
+        ),
     ),
     case("select-related-bad-name", lambda ns: ns.Invoice.objects.select_related("date")),
     case(

@@ -381,7 +381,7 @@ def test_a_key_without_a_server_filter_is_filtered_here(
 
 
 def test_what_cannot_cross_a_relation_says_so() -> None:
-    with pytest.raises(FieldError, match="Cannot resolve keyword 'debtor__name'"):
+    with pytest.raises(FieldError, match=r"only\(\) and defer\(\) take fields"):
         SalesInvoice.objects.only("debtor__name")
     with pytest.raises(NotSupportedError, match="nested in 'lines'"):
         SalesInvoice.objects.filter(lines__description="x")
