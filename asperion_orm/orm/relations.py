@@ -100,7 +100,8 @@ class Related(In):
     def merged(self, other: Related, connector: str) -> Related:
         """Return one node whose inner query asks for both conditions (one related row)."""
         query = self.query.clone()
-        query.where = Where((single(self.query.where), single(other.query.where)), connector)
+        both = Where((single(self.query.where), single(other.query.where)), connector)
+        query.where = Where().add(both)  # a query's tree is an AND at the top
         return Related(self.field, query, self.inner, path=self.path, many=self.many)
 
 

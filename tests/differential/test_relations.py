@@ -64,6 +64,12 @@ FORWARD = [
         lambda ns: ns.Invoice.objects.filter(~ns.Q(debtor__city="Ede") | ns.Q(status=7)),
     ),
     case(
+        "forward-or-on-one-relation",
+        lambda ns: ns.Invoice.objects.filter(
+            ns.Q(debtor__city__isnull=False) | ns.Q(debtor__name__exact=None)
+        ),
+    ),
+    case(
         "forward-isnull-through-null-key",
         lambda ns: ns.Debtor.objects.filter(payment_condition__description__isnull=True),
     ),

@@ -204,6 +204,9 @@ def test_or_of_conditions_on_one_relation(
         & (Q(sales_invoices__status=7) | Q(sales_invoices__bookperiod=1))
     )
     assert {debtor.pk for debtor in queryset} == expected
+    either = Debtor.objects.filter(Q(sales_invoices__status=7) | Q(sales_invoices__bookperiod=1))
+    expected = _debtors_with(all_invoices, lambda i: i["status"] == 7 or i["bookperiod"] == 1)
+    assert {debtor.pk for debtor in either} == expected
 
 
 def test_exclude_across_a_forward_relation_keeps_null_keys(
