@@ -98,6 +98,30 @@ DATETIME_PARTS = [
     case("article-year", lambda ns: ns.Article.objects.filter(created_date__year=2025).count()),
 ]
 
+ACROSS_RELATIONS = [
+    case("forward-year", lambda ns: ns.Invoice.objects.filter(debtor__date_added__year=2026)),
+    case(
+        "forward-date-and-year",
+        lambda ns: ns.Invoice.objects.filter(
+            debtor__date_added__date=NEW_YEAR, date__year__gte=2025
+        ),
+    ),
+    case(
+        "reverse-month",  # Django repeats a debtor per matching invoice: compare the ids
+        lambda ns: sorted(
+            set(
+                ns.Debtor.objects.filter(sales_invoices__date__month=12).values_list(
+                    "id", flat=True
+                )
+            )
+        ),
+    ),
+    case(
+        "exclude-reverse-year",
+        lambda ns: ns.Debtor.objects.exclude(sales_invoices__date__year=2025).count(),
+    ),
+]
+
 REGEX = [
     case("regex", lambda ns: ns.Debtor.objects.filter(name__regex=r"^A")),
     case("regex-anywhere", lambda ns: ns.Debtor.objects.filter(name__regex=r"ph")),
@@ -109,6 +133,6 @@ REGEX = [
 ]
 
 
-@pytest.mark.parametrize("call", [*DATE_PARTS, *DATETIME_PARTS, *REGEX])
+@pytest.mark.parametrize("call", [*DATE_PARTS, *DATETIME_PARTS, *ACROSS_RELATIONS, *REGEX])
 def test_transforms_answer_as_django_does(same: Callable[[Case], Outcome], call: Case) -> None:
     same(call)
