@@ -158,6 +158,8 @@ COERCION = [
     case(
         "filter-pk-string-in", lambda ns: ns.Debtor.objects.filter(pk__in=["10005", 10006]), PENDING
     ),
+    # Django 5.2 refuses a model instance for a plain (non-relational) field, the primary key
+    # included: TypeError "Field 'id' expected a number but got <Debtor: ...>".
     case(
         "filter-pk-object", lambda ns: ns.Debtor.objects.filter(pk=ns.Debtor.objects.get(pk=10005))
     ),
