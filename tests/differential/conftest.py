@@ -13,6 +13,7 @@ import django
 import pytest
 from django.conf import settings
 
+from asperion_orm.capabilities import Capabilities
 from asperion_orm.session import Session
 from asperion_orm.testing.sandbox import Sandbox
 
@@ -52,11 +53,15 @@ def library_session(
     """Return a session on the loaded administration, in each of the server's text modes.
 
     The server's pages hold at most ``PAGE_SIZE`` rows here (the plugin restores the knobs
-    after the test), and responses are not cached, so every query asks the server.
+    after the test), so most answers page. The client knows that page size, as a probe would
+    find it; every other capability is the default (nothing known of the server's text
+    matching, so the rows of text filters are verified here). Responses are not cached.
     """
     asperion_sandbox.set_text_match(request.param)
     asperion_sandbox.state.max_page_size = PAGE_SIZE
-    yield asperion_sandbox.client(cache_ttl=0).tenant(reference.tenant)
+    capabilities = Capabilities(max_page_size=PAGE_SIZE)
+    client = asperion_sandbox.client(cache_ttl=0, capabilities=capabilities)
+    yield client.tenant(reference.tenant)
 
 
 @pytest.fixture
