@@ -46,20 +46,32 @@ def reference(asperion_sandbox: Sandbox) -> Loaded:
     return load(asperion_sandbox, session)
 
 
-@pytest.fixture(params=["contains-ci", "exact-cs"])
+SERVERS = [
+    pytest.param(("contains-ci", PAGE_SIZE), id="contains-ci/small-pages"),
+    pytest.param(("exact-cs", PAGE_SIZE), id="exact-cs/small-pages"),
+    pytest.param(("contains-ci", None), id="contains-ci/defaults"),
+    pytest.param(("exact-cs", None), id="exact-cs/defaults"),
+]
+"""The emulator's text-match mode, and its largest page (``None``: the API's, 100 rows)."""
+
+
+@pytest.fixture(params=SERVERS)
 def library_session(
     request: pytest.FixtureRequest, reference: Loaded, asperion_sandbox: Sandbox
 ) -> Iterator[Session]:
-    """Return a session on the loaded administration, in each of the server's text modes.
+    """Return a session on the loaded administration for each of ``SERVERS``.
 
-    The server's pages hold at most ``PAGE_SIZE`` rows here (the plugin restores the knobs
-    after the test), so most answers page. The client knows that page size, as a probe would
-    find it; every other capability is the default (nothing known of the server's text
-    matching, so the rows of text filters are verified here). Responses are not cached.
+    With small pages most answers page; the client then knows the page size, as a probe would
+    find it. Every other capability is the default: nothing is known of the server's text
+    matching, so the rows of text filters are verified here. The plugin restores the knobs
+    after the test. Responses are not cached.
     """
-    asperion_sandbox.set_text_match(request.param)
-    asperion_sandbox.state.max_page_size = PAGE_SIZE
-    capabilities = Capabilities(max_page_size=PAGE_SIZE)
+    text_match, page_size = request.param
+    asperion_sandbox.set_text_match(text_match)
+    capabilities = Capabilities()
+    if page_size is not None:
+        asperion_sandbox.state.max_page_size = page_size
+        capabilities = Capabilities(max_page_size=page_size)
     client = asperion_sandbox.client(cache_ttl=0, capabilities=capabilities)
     yield client.tenant(reference.tenant)
 
