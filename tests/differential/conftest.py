@@ -7,13 +7,14 @@ library: the ``reference`` app, an in-memory SQLite database through ``different
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import django
 import pytest
 from django.conf import settings
 
 from asperion_orm.capabilities import Capabilities
+from asperion_orm.client import Client
 from asperion_orm.session import Session
 from asperion_orm.testing.sandbox import Sandbox
 
@@ -55,10 +56,19 @@ SERVERS = [
 """The emulator's text-match mode, and its largest page (``None``: the API's, 100 rows)."""
 
 
+@pytest.fixture(scope="session")
+def clients() -> dict[int | None, Client]:
+    """Keep one logged-in client per page size, made when first asked for."""
+    return {}
+
+
 @pytest.fixture(params=SERVERS)
 def library_session(
-    request: pytest.FixtureRequest, reference: Loaded, asperion_sandbox: Sandbox
-) -> Iterator[Session]:
+    request: pytest.FixtureRequest,
+    reference: Loaded,
+    asperion_sandbox: Sandbox,
+    clients: dict[int | None, Client],
+) -> Session:
     """Return a session on the loaded administration for each of ``SERVERS``.
 
     With small pages most answers page; the client then knows the page size, as a probe would
@@ -68,12 +78,14 @@ def library_session(
     """
     text_match, page_size = request.param
     asperion_sandbox.set_text_match(text_match)
-    capabilities = Capabilities()
     if page_size is not None:
         asperion_sandbox.state.max_page_size = page_size
-        capabilities = Capabilities(max_page_size=page_size)
-    client = asperion_sandbox.client(cache_ttl=0, capabilities=capabilities)
-    yield client.tenant(reference.tenant)
+    if page_size not in clients:
+        capabilities = (
+            Capabilities() if page_size is None else Capabilities(max_page_size=page_size)
+        )
+        clients[page_size] = asperion_sandbox.client(cache_ttl=0, capabilities=capabilities)
+    return clients[page_size].tenant(reference.tenant)
 
 
 @pytest.fixture
