@@ -76,6 +76,8 @@ class Lookup:
     name: ClassVar[str]
     server: ClassVar[tuple[str, ...]] = ()
     exact_on_server: ClassVar[bool] = True
+    # Stands for values not known yet (``explain()`` of a relation): sent as ``params()``.
+    placeholder: ClassVar[bool] = False
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
