@@ -102,7 +102,7 @@ class Year(Transform):
         return int(value.year)
 
     def span(self, value: Any, time_zone: dt.tzinfo) -> Span | None:
-        if not dt.MINYEAR <= value <= dt.MAXYEAR:
+        if not _calendar_year(value):
             return None
         return self.days(dt.date(value, 1, 1), dt.date(value, 12, 31), time_zone)
 
@@ -121,6 +121,8 @@ class IsoYear(Year):
         return int(value.isocalendar().year)
 
     def span(self, value: Any, time_zone: dt.tzinfo) -> Span | None:
+        if not _calendar_year(value):
+            return None
         try:
             weeks = dt.date(value, 12, 28).isocalendar().week  # the 28th is in the last week
             first = dt.date.fromisocalendar(value, 1, 1)
@@ -128,6 +130,11 @@ class IsoYear(Year):
         except ValueError:
             return None
         return self.days(first, last, time_zone)
+
+
+def _calendar_year(value: Any) -> bool:
+    """Tell whether ``value`` is a whole year that ``datetime.date`` holds."""
+    return type(value) is int and dt.MINYEAR <= value <= dt.MAXYEAR
 
 
 class Quarter(Transform):
@@ -296,7 +303,7 @@ class Transformed(Lookup):
 
     def _interval(self) -> tuple[Any, Any] | None:
         """Return the closed interval of transformed values the lookup accepts (``None``: none)."""
-        value, step = self.value, self.field.step
+        value = self.value
         match self.name:
             case "exact":
                 return value, value
@@ -305,10 +312,10 @@ class Transformed(Lookup):
             case "lte":
                 return None, value
             case "gt":
-                low = step(value, 1)
+                low = _next(value, 1)
                 return None if low is None else (low, None)
             case "lt":
-                high = step(value, -1)
+                high = _next(value, -1)
                 return None if high is None else (None, high)
             case "range":
                 return cast(tuple[Any, Any], value)
@@ -324,6 +331,16 @@ class Transformed(Lookup):
                 return None
             value = span[end]
         return value
+
+
+def _next(value: Any, by: int) -> Any:
+    """Return the whole number or the day ``by`` away (``None``: none, or past the calendar)."""
+    if isinstance(value, dt.date):
+        try:
+            return value + dt.timedelta(days=by)
+        except OverflowError:
+            return None
+    return value + by if type(value) is int else None
 
 
 _MIXED: dict[type[Lookup], type[Transformed]] = {}
