@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-import sys
 import warnings
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -26,9 +25,10 @@ from urllib.parse import urlencode
 
 from asperion_orm.capabilities import DEFAULT_CAPABILITIES, Capabilities
 from asperion_orm.exceptions import QueryError
-from asperion_orm.orm.fields import DateTime, Field, ForeignKey, String
+from asperion_orm.orm.fields import Field, ForeignKey, String
 from asperion_orm.orm.lookups import EQUAL, Exact, In, Lookup, render
 from asperion_orm.orm.q import Q
+from asperion_orm.orm.stack import caller_level
 from asperion_orm.orm.where import Where
 from asperion_orm.session import DEFAULT_BASE_URL, DEFAULT_TIME_ZONE
 
@@ -218,15 +218,7 @@ class Plan:
 
 @functools.cache
 def _warn_once(shape: str) -> None:
-    warnings.warn(shape, LocalEvaluationWarning, stacklevel=_caller_level())
-
-
-def _caller_level() -> int:
-    """Return the stack level of the first frame outside this package."""
-    frame, level = sys._getframe(1), 1
-    while frame.f_back and frame.f_globals.get("__name__", "").startswith("asperion_orm"):
-        frame, level = frame.f_back, level + 1
-    return level
+    warnings.warn(shape, LocalEvaluationWarning, stacklevel=caller_level())
 
 
 @functools.lru_cache(maxsize=1024)
@@ -255,7 +247,7 @@ def plan(
     meta = query.model._meta
     page_size = min(meta.max_page_size, capabilities.max_page_size)
     split = _Split(meta, capabilities)
-    split.take(query.where)
+    split.take(query.where.zoned(time_zone))
     server_order, local_order = _split_order(meta, query.ordering, capabilities)
     params = split.params() + server_order
     params += _fields_param(query, [*split.local, *split.verify], local_order) + query.params
@@ -304,19 +296,21 @@ class _Split:
                 self._lookup(child)
             elif child.connector == Q.AND and not child.negated:
                 self.take(child)
+            elif _never_false(child):
+                continue
             elif not self._same_field_or(child) and not self._not_equal(child):
                 self.local.append(child)
 
     def _lookup(self, lookup: Lookup) -> None:
-        self.empty = self.empty or (isinstance(lookup, In) and not lookup.value)
+        if lookup.impossible():
+            self.empty = True  # known without asking: e.g. id=2**40, or 500.001 on cents
+            return
         if _is_text(lookup.field) and lookup.name in COMPARISONS:
             self._text(lookup, lookup, COMPARISONS[lookup.name])
             return
         pushed = self._push_equal(lookup) if lookup.server == (EQUAL,) else self._push_range(lookup)
         if not pushed:
             self.local.append(lookup)
-        elif _below_milliseconds(lookup):
-            self._verify(lookup, "milliseconds")
         elif not lookup.server_exact():
             self._verify(lookup, "inclusive bound")
 
@@ -360,7 +354,7 @@ class _Split:
         name = lookup.field.api_name
         if lookup.field.name not in self.meta.filterable or name in self.equal:
             return False
-        self.equal[name] = [render(lookup.field, value) for value in _values(lookup)]
+        self.equal[name] = [render(lookup.field, value) for value in lookup.server_values()]
         self.empty = self.empty or not self.equal[name]
         return True
 
@@ -396,6 +390,16 @@ class _Split:
         return tuple(pairs) + tuple(comparisons) + tuple(self.ranges.items())
 
 
+def _never_false(node: Where) -> bool:
+    """Tell whether a node is ``NOT (a AND …)`` with an ``a`` nothing the API holds meets.
+
+    Django answers ``exclude(id=2**40)`` with every row, null ones included, as this does.
+    """
+    parts = node.children
+    impossible = any(isinstance(part, Lookup) and part.impossible() for part in parts)
+    return node.negated and node.connector == Q.AND and impossible
+
+
 def _is_text(field: Field[Any]) -> bool:
     """Tell whether the server compares a field as text (a string, or a key to a string id)."""
     if isinstance(field, ForeignKey):
@@ -409,14 +413,6 @@ def _filtered_field(param: str) -> str:
     for suffix in (COMPARISON_SUFFIX, "_from", "_to"):
         name = name.removesuffix(suffix)
     return name
-
-
-def _below_milliseconds(lookup: Lookup) -> bool:
-    """Tell whether a datetime value has digits the server's milliseconds cut off."""
-    if not isinstance(lookup.field, DateTime):
-        return False
-    values = lookup.value if isinstance(lookup.value, tuple) else (lookup.value,)
-    return any(value.microsecond % 1000 for value in values)
 
 
 def _values(lookup: Lookup) -> Sequence[Any]:

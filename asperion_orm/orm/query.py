@@ -56,11 +56,14 @@ class Query:
 
     def resolve(self, q: Q) -> Where:
         """Turn a ``Q`` tree into a ``Where`` tree of checked lookups."""
-        children = tuple(
-            single(self.resolve(child)) if isinstance(child, Q) else self.build_lookup(*child)
-            for child in q.children
-        )
-        return Where(children, q.connector, q.negated)
+        children: list[Where | Lookup] = []
+        for child in q.children:
+            if not isinstance(child, Q):
+                children.append(self.build_lookup(*child))
+            elif node := self.resolve(child):
+                children.append(single(node))
+        # An empty Q is no condition, negated or not (Django: ~Q() and exclude(Q()) match all).
+        return Where(tuple(children), q.connector, q.negated)
 
     def build_lookup(self, key: str, value: Any) -> Where | Lookup:
         """Return the lookup for ``name__lookup=value``, checking field, lookup and value."""
