@@ -4,8 +4,9 @@ A field has two conversions, ``to_python`` (API → Python, run lazily on first 
 ``to_api`` (Python → API, for writes and query strings); marshmallow 4 does the work underneath.
 ``load`` is ``to_python`` for a value read through a session: embedded objects made from it
 remember that session, as the instance holding them does.
-``normalize`` checks the type of a value a caller hands in (assignment or query), and
-``validate`` runs the declared validators before a write.
+``normalize`` checks the type of a value a caller assigns, ``prep`` converts a lookup value as
+Django does (compared as given, never rounded), ``scale`` tells which values the API can hold,
+and ``validate`` runs the declared validators before a write.
 """
 
 from __future__ import annotations
@@ -340,8 +341,8 @@ class Decimal(Field[decimal.Decimal]):
     """An exact number such as money; a ``float`` is refused, values are quantized to ``places``.
 
     A value that needs more than ``max_digits`` significant digits once quantized (the API's
-    decimals hold 28) raises ``ValidationError`` naming the field, whether assigned, used in a
-    filter or read from the API.
+    decimals hold 28) raises ``ValidationError`` naming the field, whether assigned or read
+    from the API. A filter compares its value as given (``prep``), neither rounded nor refused.
     """
 
     python_types = (decimal.Decimal, int, str)

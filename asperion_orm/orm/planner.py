@@ -1,15 +1,17 @@
 """The planner: split a ``Query`` into requests the server answers and steps that run locally.
 
 The server part is equality, ``in``, a same-field OR of equalities, ``gte``/``lte``/``range``
-and ``gt``/``lt`` on range-filterable fields (exact on integers and dates, where ``id__gt=5``
-is ``id_from=6``), text comparisons through ``<Field>_comparison``, a one-field order and
-``only()`` as ``fields=``. Everything else (cross-field OR, case-insensitive lookups, a
-multi-field order) runs over the streamed pages.
+and ``gt``/``lt`` on range-filterable fields (exact on fields with a scale: ``id__gt=5`` is
+``id_from=6``, ``price__gte=Decimal("499.995")`` is ``price_from=500.00``), text
+comparisons through ``<Field>_comparison``, a one-field order and ``only()`` as ``fields=``.
+Everything else (cross-field OR, case-insensitive lookups, a multi-field order) runs over
+the streamed pages.
 
 The server narrows, the client verifies: where the server's answer may differ from Django's
-(text compared without regard to case or with ``Contains``, a decimal or datetime bound the
-server rounds), the lookup is sent *and* re-checked here (``Plan.verify``), and ``count()`` and
-``exists()`` count the verified rows instead of trusting ``MetaOnly``. What the server can do
+(text compared without regard to case or with ``Contains``, a strict bound on a field without
+a scale), the lookup is sent *and* re-checked here (``Plan.verify``), and ``count()`` and
+``exists()`` count the verified rows instead of trusting ``MetaOnly``. A condition no stored
+value can meet (``id=2**40``) makes the plan empty: no request at all. What the server can do
 comes from ``Capabilities``. Nothing here does I/O.
 """
 
