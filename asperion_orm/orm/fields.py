@@ -24,7 +24,14 @@ from marshmallow import fields as mm
 from marshmallow import validate as mv
 
 from asperion_orm.exceptions import ValidationError
-from asperion_orm.orm.scales import DateScale, DecimalScale, IntegerScale, MomentScale, Scale
+from asperion_orm.orm.scales import (
+    DateScale,
+    DecimalScale,
+    IntegerScale,
+    MomentScale,
+    OneOf,
+    Scale,
+)
 from asperion_orm.orm.stack import caller_level
 
 if TYPE_CHECKING:
@@ -332,6 +339,11 @@ class String(Field[str]):
             return mm.String()
         return mm.String(validate=mv.Length(max=self.max_length))
 
+    def prep(self, value: Any) -> str:
+        """Take any value as its text, as Django's ``CharField`` does (``name=5`` is ``"5"``)."""
+        value = self.instance_pk(value)
+        return value if isinstance(value, str) else str(value)
+
 
 class Email(String):
     """An e-mail address."""
@@ -347,6 +359,18 @@ class Boolean(Field[bool]):
 
     def marshmallow_field(self) -> mm.Field[Any]:
         return mm.Boolean()
+
+    def prep(self, value: Any) -> bool:
+        """Take what Django's ``BooleanField`` takes: ``1``, ``0``, ``"t"``, ``"False"``..."""
+        if value in (True, False):
+            return bool(value)
+        if value in ("t", "True", "1"):
+            return True
+        if value in ("f", "False", "0"):
+            return False
+        raise ValueError(
+            f"Field '{self.name}': {_short(value)} value must be either True or False."
+        )
 
 
 class Decimal(Field[decimal.Decimal]):
@@ -440,7 +464,7 @@ def _decimal(raw: Any) -> decimal.Decimal | None:
 
 
 class Date(Field[dt.date]):
-    """A calendar date (a ``datetime`` is refused)."""
+    """A calendar date (a ``datetime`` is refused, but a lookup takes its date, as Django)."""
 
     python_types = (dt.date, str)
 
@@ -449,6 +473,15 @@ class Date(Field[dt.date]):
 
     def scale(self) -> Scale:
         return DateScale()
+
+    def prep(self, value: Any) -> Any:
+        """Take a datetime as its date; an aware one in the client's zone, when planned."""
+        if isinstance(value, dt.datetime):
+            return value if value.tzinfo else value.date()
+        return self.normalize(value)
+
+    def in_zone(self, value: Any, time_zone: dt.tzinfo) -> Any:
+        return value.astimezone(time_zone).date() if isinstance(value, dt.datetime) else value
 
     def coerce(self, value: Any) -> dt.date:
         if isinstance(value, dt.datetime):
@@ -525,6 +558,13 @@ class Choice(Field[Any]):
         if value not in self.choices:
             raise ValueError(f"Field '{self.name}' expects one of {self.choices!r}, got {value!r}.")
         return value
+
+    def prep(self, value: Any) -> Any:
+        """Take any value, as Django does: one that is not a choice matches nothing."""
+        return value
+
+    def scale(self) -> Scale:
+        return OneOf(self.choices)
 
 
 class Enum(Field[enum.Enum]):
@@ -665,6 +705,10 @@ class ForeignKey(Field[Any]):
     def prep(self, value: Any) -> Any:
         if isinstance(value, self.target):
             return self.normalize(value)
+        if hasattr(type(value), "_meta"):  # an instance of another model
+            raise ValueError(
+                f'Cannot query "{value!r}": Must be "{self.target.__name__}" instance.'
+            )
         return self.key_field().prep(value)
 
     def scale(self) -> Scale | None:

@@ -57,6 +57,7 @@ ACCEPTED: dict[type[Field[Any]], frozenset[str]] = {
     fields.List: frozenset({"isnull"}),
     fields.Lines: frozenset({"isnull"}),
     fields.Nested: frozenset({"isnull"}),
+    fields.ForeignKey: COMPARISON - {"range"},  # Django's relations have no range
     fields.Field: COMPARISON,
 }
 
@@ -207,7 +208,10 @@ class IsNull(Lookup):
 
     def prepare(self, value: Any) -> bool:
         if not isinstance(value, bool):
-            raise TypeError(f"'{self.field.name}__isnull' needs True or False, not {value!r:.80}.")
+            raise ValueError(
+                f"The QuerySet value for an isnull lookup must be True or False "
+                f"('{self.field.name}__isnull={value!r:.80}')."
+            )
         return value
 
     def matches(self, actual: Any) -> bool:
@@ -311,9 +315,10 @@ class TextLookup(Lookup):
     fold: ClassVar[bool] = False
 
     def prepare(self, value: Any) -> str:
-        if not isinstance(value, str):
+        text = self.field.prep(value)
+        if not isinstance(text, str):
             raise TypeError(f"'{self.key}' needs a str, not {value!r:.80}.")
-        return value.casefold() if self.fold else value
+        return text.casefold() if self.fold else text
 
     def test(self, actual: Any) -> bool:
         text = str(actual)

@@ -14,7 +14,7 @@ import decimal
 import math
 from typing import Any
 
-__all__ = ["DateScale", "DecimalScale", "IntegerScale", "MomentScale", "Scale"]
+__all__ = ["DateScale", "DecimalScale", "IntegerScale", "MomentScale", "OneOf", "Scale"]
 
 
 class Scale:
@@ -120,3 +120,14 @@ class MomentScale(Scale):
 
     def snap(self, value: Any) -> Any:
         return value - dt.timedelta(microseconds=value.microsecond % 1000)
+
+
+class OneOf(Scale):
+    """A fixed set of values, unordered (the choices of a field)."""
+
+    def __init__(self, choices: tuple[Any, ...]) -> None:
+        super().__init__(None)
+        self.choices = choices
+
+    def holds(self, value: Any) -> bool:
+        return value in self.choices

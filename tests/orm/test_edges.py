@@ -18,11 +18,12 @@ import pytest
 
 from asperion_orm import Q
 from asperion_orm.client import Client
-from asperion_orm.resources import Article, Debtor
+from asperion_orm.exceptions import FieldError
+from asperion_orm.resources import Article, Debtor, SalesInvoice
 from asperion_orm.session import Session
 from asperion_orm.testing.sandbox import Sandbox
 
-from .models import SampleDebtor, SampleInvoice
+from .models import SampleCountry, SampleDebtor, SampleInvoice
 
 pytestmark = pytest.mark.filterwarnings("error")
 
@@ -230,6 +231,31 @@ def test_a_value_int_refuses_is_refused_as_django_does(
     with pytest.raises(error) as info:
         SampleDebtor.objects.filter(id=value)
     assert str(info.value).startswith(message)
+
+
+def test_text_booleans_choices_and_dates_take_what_django_takes() -> None:
+    assert sent(SampleDebtor.objects.filter(name=5)) == "GET /debtor?name=5&name_comparison=Equals"
+    assert "name=2025" in sent(SampleDebtor.objects.filter(name__contains=2025))
+    assert sent(SampleDebtor.objects.filter(active=1)) == "GET /debtor?active=true"
+    assert sent(SampleDebtor.objects.filter(active="f")) == "GET /debtor?active=false"
+    with pytest.raises(ValueError, match="must be either True or False"):
+        SampleDebtor.objects.filter(active="yes")
+    assert sent(SalesInvoice.objects.filter(status=5)) == NOTHING  # 5 is no InvoiceStatus
+    assert (
+        sent(SalesInvoice.objects.filter(status__in=[5, 7]))
+        == "GET /salesinvoiceswithlines?status=7"
+    )
+    late = dt.datetime(2024, 12, 31, 23, 30, tzinfo=UTC)  # 1 January in Amsterdam
+    assert "invoiceDate=2025-01-01" in sent(SampleInvoice.objects.filter(invoice_date=late))
+    noon = dt.datetime(2024, 12, 31, 12)
+    assert "invoiceDate=2024-12-31" in sent(SampleInvoice.objects.filter(invoice_date=noon))
+
+
+def test_a_foreign_key_refuses_range_and_another_models_instance() -> None:
+    with pytest.raises(FieldError, match="Unsupported lookup 'range'"):
+        SampleInvoice.objects.filter(debtor__range=(1, 5))
+    with pytest.raises(ValueError, match='Must be "SampleDebtor" instance'):
+        SampleInvoice.objects.filter(debtor=SampleCountry.from_api({"id": 1, "name": "NL"}))
 
 
 def test_a_model_instance_stands_for_its_primary_key() -> None:
