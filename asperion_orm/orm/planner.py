@@ -95,6 +95,7 @@ class Plan:
     low: int = 0
     high: int | None = None
     empty: bool = False
+    unmatched: tuple[str, ...] = ()
     page_size: int = 100
     verified: tuple[str, ...] = ()
     time_zone: dt.tzinfo = DEFAULT_TIME_ZONE
@@ -180,7 +181,8 @@ class Plan:
     def explain(self) -> str:
         """Describe the requests and the local steps, without any I/O."""
         if self.empty:
-            return str(self)
+            unmatched = ", ".join(self.unmatched)
+            return str(self) + (f"\nno value the API holds meets {unmatched}" if unmatched else "")
         lines = [str(request) for request in self.first_requests()]
         if self.windowed and self.high is not None:
             _, first, last = window_pages(self.low, self.high, self.page_size)
@@ -271,6 +273,7 @@ def plan(
         low=query.low_mark,
         high=query.high_mark,
         empty=query.empty or split.empty,
+        unmatched=tuple(split.unmatched),
         page_size=page_size,
         verified=tuple(split.verified),
         time_zone=time_zone,
@@ -290,6 +293,7 @@ class _Split:
         self.verify: list[Where | Lookup] = []
         self.verified: list[str] = []
         self.empty = False
+        self.unmatched: list[str] = []
 
     def take(self, where: Where) -> None:
         """Place every top-level condition of an AND tree."""
@@ -306,6 +310,7 @@ class _Split:
     def _lookup(self, lookup: Lookup) -> None:
         if lookup.impossible():
             self.empty = True  # known without asking: e.g. id=2**40, or 500.001 on cents
+            self.unmatched.append(lookup.key)
             return
         if _is_text(lookup.field) and lookup.name in COMPARISONS:
             self._text(lookup, lookup, COMPARISONS[lookup.name])
@@ -357,7 +362,9 @@ class _Split:
         if lookup.field.name not in self.meta.filterable or name in self.equal:
             return False
         self.equal[name] = [render(lookup.field, value) for value in lookup.server_values()]
-        self.empty = self.empty or not self.equal[name]
+        if not self.equal[name]:
+            self.empty = True
+            self.unmatched.append(lookup.key)
         return True
 
     def _push_range(self, lookup: Lookup) -> bool:

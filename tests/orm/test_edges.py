@@ -181,6 +181,16 @@ def test_integers_beyond_32_bits_are_decided_here(kwargs: dict[str, object], exp
     assert sent(SampleDebtor.objects.filter(**kwargs)) == expected
 
 
+def test_explain_names_the_conditions_nothing_can_meet() -> None:
+    queryset = SampleDebtor.objects.filter(id__in=[2**31], credit_limit__gt=HUGE)
+    assert queryset.explain() == (
+        f"{NOTHING}\nno value the API holds meets credit_limit__gt, id__in"
+    )
+    either = SampleDebtor.objects.filter(Q(id=2**40) | Q(id=2**41))
+    assert either.explain() == f"{NOTHING}\nno value the API holds meets id__in"
+    assert SampleDebtor.objects.none().explain() == NOTHING
+
+
 def test_excluding_a_value_no_row_can_hold_excludes_nothing() -> None:
     queryset = SampleDebtor.objects.exclude(id=2**40)
     assert sent(queryset) == "GET /debtor" and "local" not in queryset.explain()
