@@ -90,6 +90,8 @@ class Lookup:
     name: ClassVar[str]
     server: ClassVar[tuple[str, ...]] = ()
     exact_on_server: ClassVar[bool] = True
+    # Stands for values not known yet (``explain()`` of a relation): sent as ``params()``.
+    placeholder: ClassVar[bool] = False
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -194,10 +196,10 @@ class In(Lookup):
         return actual in self.value
 
     def impossible(self) -> bool:
-        return not self.server_values()
+        return not self.placeholder and not self.server_values()
 
     def server_values(self) -> list[Any]:
-        return _held(self.field, self.value)
+        return list(self.value) if self.placeholder else _held(self.field, self.value)
 
     def params(self) -> list[tuple[str, str]]:
         return [(self.field.api_name, render(self.field, item)) for item in self.server_values()]

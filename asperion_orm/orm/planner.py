@@ -28,7 +28,7 @@ from urllib.parse import urlencode
 from asperion_orm.capabilities import DEFAULT_CAPABILITIES, Capabilities
 from asperion_orm.exceptions import QueryError
 from asperion_orm.orm.fields import Field, ForeignKey, String
-from asperion_orm.orm.lookups import EQUAL, Exact, In, Lookup, render
+from asperion_orm.orm.lookups import EQUAL, LOOKUP_SEP, Exact, In, Lookup, render
 from asperion_orm.orm.q import Q
 from asperion_orm.orm.stack import caller_level
 from asperion_orm.orm.where import Where
@@ -361,7 +361,7 @@ class _Split:
         name = lookup.field.api_name
         if lookup.field.name not in self.meta.filterable or name in self.equal:
             return False
-        self.equal[name] = [render(lookup.field, value) for value in lookup.server_values()]
+        self.equal[name] = _rendered(lookup)
         if not self.equal[name]:
             self.empty = True
             self.unmatched.append(lookup.key)
@@ -381,7 +381,9 @@ class _Split:
         children = node.children
         if node.negated or node.connector != Q.OR or not children:
             return False
-        if not all(isinstance(c, Lookup) and c.server == (EQUAL,) for c in children):
+        if not all(
+            isinstance(c, Lookup) and c.server == (EQUAL,) and not c.placeholder for c in children
+        ):
             return False
         lookups = [c for c in children if isinstance(c, Lookup)]
         if len({lookup.field.name for lookup in lookups}) != 1:
@@ -424,6 +426,13 @@ def _filtered_field(param: str) -> str:
     return name
 
 
+def _rendered(lookup: Lookup) -> list[str]:
+    """Return the query-string texts of an equality lookup's values (those a row can hold)."""
+    if lookup.placeholder:
+        return [value for _, value in lookup.params()]
+    return [render(lookup.field, value) for value in lookup.server_values()]
+
+
 def _values(lookup: Lookup) -> Sequence[Any]:
     return lookup.value if isinstance(lookup, In) else [lookup.value]
 
@@ -433,7 +442,8 @@ def _split_order(
 ) -> tuple[Params, tuple[str, ...]]:
     """Return the server ``orderby`` parameter, or the ordering to apply locally."""
     effective = _drop_after_id(ordering)
-    if len(effective) > 1 and not capabilities.multi_field_order_by:
+    across = any(LOOKUP_SEP in name for name in effective)  # fields of related rows
+    if across or (len(effective) > 1 and not capabilities.multi_field_order_by):
         return (), ordering
     if not effective:
         return (), ()
@@ -464,7 +474,8 @@ def _fields_param(query: Query, local: list[Where | Lookup], local_order: Iterab
     if not query.only:
         return ()
     meta = query.model._meta
-    names = dict.fromkeys(["id", *query.only, *(n.lstrip("-") for n in query.ordering)])
+    ordering = (n.lstrip("-").partition(LOOKUP_SEP)[0] for n in query.ordering)
+    names = dict.fromkeys(["id", *query.only, *ordering])
     for lookup in Where(tuple(local)).lookups():
         names[lookup.field.name] = None
     api_names = [meta.get_field(name).api_name for name in names]

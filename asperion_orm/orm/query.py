@@ -12,6 +12,8 @@ from asperion_orm.orm.fields import Field
 from asperion_orm.orm.lookups import LOOKUP_SEP, LOOKUPS, Exact, Lookup, lookups_for
 from asperion_orm.orm.planner import plan
 from asperion_orm.orm.q import Q
+from asperion_orm.orm.related_rows import path_field
+from asperion_orm.orm.relations import merge_related, related_lookup
 from asperion_orm.orm.where import Where, single
 
 if TYPE_CHECKING:
@@ -61,23 +63,40 @@ class Query:
     # -- conditions ----------------------------------------------------------------------------
 
     def add_q(self, q: Q) -> None:
-        """AND the conditions of ``q`` to the query."""
-        self.where = self.where.add(self.resolve(q))
+        """AND the conditions of ``q`` to the query.
 
-    def resolve(self, q: Q) -> Where:
-        """Turn a ``Q`` tree into a ``Where`` tree of checked lookups."""
+        Conditions on one forward relation from separate calls share an inner query.
+        """
+        where = self.where.add(self.resolve(q))
+        self.where = Where(merge_related(where.children, Q.AND, many=False))
+
+    def resolve(self, q: Q, negated: bool = False) -> Where:
+        """Turn a ``Q`` tree into a ``Where`` tree of checked lookups.
+
+        Conditions of one node that cross the same relation merge (one related row), except
+        on a multi-valued relation under a negation (``negated``: an ancestor is negated).
+        An empty ``Q`` is no condition, negated or not (Django: ``~Q()`` matches every row).
+        """
+        negated = negated or q.negated
         children: list[Where | Lookup] = []
         for child in q.children:
             if not isinstance(child, Q):
                 children.append(self.build_lookup(*child))
-            elif node := self.resolve(child):
+            elif node := self.resolve(child, negated):
                 children.append(single(node))
-        # An empty Q is no condition, negated or not (Django: ~Q() and exclude(Q()) match all).
-        return Where(tuple(children), q.connector, q.negated)
+        return Where(
+            merge_related(tuple(children), q.connector, many=not negated), q.connector, q.negated
+        )
 
     def build_lookup(self, key: str, value: Any) -> Where | Lookup:
-        """Return the lookup for ``name__lookup=value``, checking field, lookup and value."""
+        """Return the lookup for ``name__lookup=value``, checking field, lookup and value.
+
+        A key that crosses a relation (``debtor__city``) becomes a node holding the inner
+        query, run before the plan is made (``relations``).
+        """
         name, _, lookup_name = key.partition(LOOKUP_SEP)
+        if (related := related_lookup(self, name, lookup_name, value)) is not None:
+            return related
         field = self.model._meta.get_field(name)
         lookup_name = lookup_name or "exact"
         accepted = lookups_for(field)
@@ -137,8 +156,13 @@ class Query:
         if not isinstance(name, str) or name == "?":
             raise FieldError(f"Cannot order {self.model._meta.label} by {name!r}.")
         desc = name.startswith("-")
-        field = self.model._meta.get_field(name.lstrip("-"))
+        field = path_field(self.model, name.lstrip("-"), what="order by")
         return f"-{field.name}" if desc else field.name
+
+    @property
+    def related_ordering(self) -> bool:
+        """Return whether the ordering reads fields of related rows (``debtor__name``)."""
+        return any(LOOKUP_SEP in name for name in self.ordering)
 
     @property
     def ordering(self) -> tuple[str, ...]:

@@ -21,6 +21,16 @@ from asperion_orm.orm.lookups import LOOKUP_SEP
 from asperion_orm.orm.planner import Plan, order_rows, plan
 from asperion_orm.orm.q import Q
 from asperion_orm.orm.query import Query
+from asperion_orm.orm.related_rows import (
+    PathField,
+    attach,
+    describe,
+    forward_paths,
+    path_field,
+    select_hops,
+    sort_rows,
+)
+from asperion_orm.orm.relations import Explainer, Resolver, has_related
 from asperion_orm.orm.truncate import (
     DATE_KINDS,
     DATETIME_KINDS,
@@ -31,6 +41,7 @@ from asperion_orm.orm.truncate import (
 from asperion_orm.orm.where import Where, field_reader, single
 from asperion_orm.session import (
     DEFAULT_BASE_URL,
+    DEFAULT_TIME_ZONE,
     Session,
     current_session,
     current_session_or_none,
@@ -98,6 +109,13 @@ class RowIterable:
 
     def __iter__(self) -> Iterator[Any]:
         raise NotImplementedError
+
+
+class RawIterable(RowIterable):
+    """Yield the raw rows themselves (for fetching related rows' fields)."""
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(self.rows)
 
 
 class ModelIterable(RowIterable):
@@ -194,6 +212,7 @@ class QuerySet(Generic[M]):
         self._row_fields: tuple[Field[Any], ...] = ()
         self._row_keys: tuple[str, ...] = ()
         self._prefetch: tuple[str, ...] = ()
+        self._select_related: tuple[str, ...] = ()
         self._use_cache = True
         self._ttl: float | None = None
         # dates()/datetimes(): (kind, descending, tzinfo or None for the client's, datetimes)
@@ -391,11 +410,14 @@ class QuerySet(Generic[M]):
         clone._iterable_class = kind
         clone._row_fields = tuple(fields.values())
         clone._row_keys = tuple(fields)
-        clone.query.only = tuple(field.name for field in fields.values())
+        clone._select_related = ()
+        # A field of related rows needs the key of the first relation (``debtorId``).
+        only = (f.hops[0].name if isinstance(f, PathField) else f.name for f in fields.values())
+        clone.query.only = tuple(dict.fromkeys(only))
         return clone
 
     def _fields(self, names: Iterable[str]) -> dict[str, Field[Any]]:
-        return {name: self.model._meta.get_field(name) for name in names}
+        return {name: path_field(self.model, name, what="select") for name in names}
 
     def _all_fields(self) -> dict[str, Field[Any]]:
         return {field.attname: field for field in self.model._meta.fields.values()}
@@ -407,6 +429,25 @@ class QuerySet(Generic[M]):
             self._relation(name)
         clone = self._chain()
         clone._prefetch = (*self._prefetch, *names) if names else ()
+        return clone
+
+    def select_related(self, *names: str | None) -> QuerySet[M]:
+        """Load these forward foreign keys with the rows: one batched request per relation.
+
+        ``select_related("debtor", "debtor__payment_condition")``; no names follows every
+        non-null foreign key (as Django); ``select_related(None)`` clears the list.
+        """
+        if self._iterable_class is not ModelIterable:
+            raise TypeError("Cannot call select_related() after .values() or .values_list()")
+        clone = self._chain()
+        if names == (None,):
+            clone._select_related = ()
+            return clone
+        given = [name for name in names if name is not None]
+        for name in given:
+            select_hops(self.model, name)
+        paths = given or forward_paths(self.model)
+        clone._select_related = tuple(dict.fromkeys([*self._select_related, *paths]))
         return clone
 
     def using(self, session: Session | None) -> QuerySet[M]:
@@ -585,22 +626,25 @@ class QuerySet(Generic[M]):
         )
 
     def explain(self) -> str:
-        """Describe the requests and local steps this query would run, without any I/O."""
+        """Describe the requests and local steps this query would run, without any I/O.
+
+        Inner queries of lookups across relations come first, in the order they run.
+        """
         session = self._session or current_session_or_none()
         if not self._whole():
-            return self._plan(session).explain()
+            return self._explain_rows(session)
         whole = self._unsliced()
         if self.query.combinator:
             lines = [f"{self.query.combinator} of {len(self.query.combined)} queries:"]
             for number, part in enumerate(whole._parts(), 1):
-                steps = part._plan(session).explain().splitlines()
+                steps = part._explain_rows(session).splitlines()
                 lines += [f"  query {number}: {steps[0]}", *(f"    {s}" for s in steps[1:])]
             by = "id" if self._iterable_class is ModelIterable else "the selected values"
             lines.append(f"local: combine by {by}" + (", keep duplicates" if self._all() else ""))
             if self.query.ordering:
                 lines.append(f"local: order by {', '.join(self.query.ordering)}")
         else:
-            lines = [whole._plan(session).explain()]
+            lines = [whole._explain_rows(session)]
             if self._iterable_class is DatesIterable:
                 lines.append(f"local: truncate to {self._dates[0]}, distinct, sort")
             else:
@@ -610,11 +654,36 @@ class QuerySet(Generic[M]):
             lines.append(f"local: slice [{low}:{'' if high is None else high}]")
         return "\n".join(lines)
 
-    def _plan(self, session: Session | None) -> Plan:
+    def _explain_rows(self, session: Session | None) -> str:
+        """Describe the requests of the rows: inner queries first, related rows after."""
+        zone = DEFAULT_TIME_ZONE if session is None else session.time_zone
+        explainer = Explainer(lambda query: self._plan(session, query), zone)
+        query = explainer.query(self.query)
+        lines = [self._plan(session, _server_part(query, whole=True)).explain()]
+        paths = self._paths(query)
+        selected = [select_hops(self.model, name) for name in self._select_related]
+        if paths or selected:
+            lines.append("then the related rows, one batched request per relation:")
+            lines += describe(paths, selected)
+        if query.related_ordering:
+            lines.append(f"local: order by {', '.join(query.ordering)}")
+            if query.is_sliced:
+                high = "" if query.high_mark is None else query.high_mark
+                lines.append(f"local: slice [{query.low_mark}:{high}]")
+        return explainer.outer("\n".join(lines))
+
+    def _plan(self, session: Session | None, query: Query | None = None) -> Plan:
         self.model._meta.check_readable()
+        query = query or self.query
         if session is None:
-            return plan(self.query, DEFAULT_BASE_URL)
-        return plan(self.query, session.base_url, session.capabilities, session.time_zone)
+            return plan(query, DEFAULT_BASE_URL)
+        return plan(query, session.base_url, session.capabilities, session.time_zone)
+
+    def _as_subquery(self) -> tuple[Query, Field[Any] | None]:
+        """Return the query and the field it selects, for ``filter(debtor__in=<this>)``."""
+        if len(self._row_fields) > 1:
+            raise TypeError("Cannot use multi-field values as a filter value.")
+        return self.query, (self._row_fields[0] if self._row_fields else None)
 
     # -- METHODS THAT CALL THE API -------------------------------------------------------------
 
@@ -652,6 +721,7 @@ class QuerySet(Generic[M]):
         if self._result_cache is None:
             session = self._resolve_session()
             rows = list(self._iterate(session))
+            self._select_into(rows, session)
             self._prefetch_into(rows, session)
             self._result_cache = rows
 
@@ -662,15 +732,29 @@ class QuerySet(Generic[M]):
         however many rows stream past.
         """
         session = self._resolve_session()
-        return self.cache(False)._iterate(session, chunk_size)
+        uncached = self.cache(False)
+        objs = uncached._iterate(session, chunk_size)
+        if not self._select_related:
+            return objs
+        return uncached._selected_batches(
+            objs, session, chunk_size or self.model._meta.max_page_size
+        )
+
+    def _selected_batches(self, objs: Iterator[Any], session: Session, size: int) -> Iterator[Any]:
+        """Yield objects a batch at a time, each batch's related rows loaded together."""
+        while batch := list(itertools.islice(objs, size)):
+            self._select_into(batch, session)
+            yield from batch
 
     def _iterate(self, session: Session, chunk_size: int | None = None) -> Iterator[Any]:
         if self._whole():
-            plan, rows = self._unsliced()._whole_rows(session)
-            items = self._iterable_class(self, session, rows, plan)
+            plan, whole = self._unsliced()._whole_rows(session)
+            items = self._iterable_class(self, session, whole, plan)
             return itertools.islice(items, self.query.low_mark, self.query.high_mark)
-        plan = self._checked_plan(session)
-        rows = self._fetcher(session, plan, chunk_size).rows()
+        query, plan = self._checked_plan(session, whole=True)
+        rows: Iterable[Raw] = self._fetcher(session, plan, chunk_size).rows()
+        if paths := self._paths(query):
+            rows = self._with_paths(list(rows), paths, query, session)
         return iter(self._iterable_class(self, session, rows, plan))
 
     # Distinct values, dates and combined queries need every row before the slice is taken.
@@ -690,8 +774,10 @@ class QuerySet(Generic[M]):
     def _whole_rows(self, session: Session) -> tuple[Plan, Iterator[Raw]]:
         if self.query.combinator:
             return self._combined_rows(session)
-        plan = self._checked_plan(session)
+        query, plan = self._checked_plan(session, whole=True)
         rows = self._fetcher(session, plan).rows()
+        if paths := self._paths(query):
+            rows = iter(self._with_paths(list(rows), paths, query, session))
         if self.query.distinct and self._iterable_class is not DatesIterable:
             rows = distinct_rows(rows, row_key(self._distinct_fields()))
         return plan, rows
@@ -699,7 +785,9 @@ class QuerySet(Generic[M]):
     def _distinct_fields(self) -> list[Field[Any]]:
         """Return what makes rows distinct: the selected fields and those of the ordering."""
         meta = self.model._meta
-        ordering = [meta.get_field(name.lstrip("-")) for name in self.query.ordering]
+        ordering = [
+            path_field(meta.model, n.lstrip("-"), what="order by") for n in self.query.ordering
+        ]
         return list(dict.fromkeys([*self._row_fields, *ordering]))
 
     def _parts(self) -> list[QuerySet[Any]]:
@@ -719,7 +807,7 @@ class QuerySet(Generic[M]):
 
     def _combined_rows(self, session: Session) -> tuple[Plan, Iterator[Raw]]:
         parts = self._parts()
-        plans = [part._checked_plan(session) for part in parts if not part.query.combinator]
+        plans = [part._checked_plan(session)[1] for part in parts if not part.query.combinator]
         results: list[list[Raw]] = [[] for _ in parts]
 
         def read(index: int) -> None:
@@ -727,7 +815,7 @@ class QuerySet(Generic[M]):
             if part.query.combinator:
                 results[index] = list(part._whole_rows(session)[1])
             else:
-                plan = part._checked_plan(session)
+                plan = part._checked_plan(session)[1]
                 results[index] = list(part._fetcher(session, plan).rows())
 
         session.each(read, range(len(parts)))
@@ -751,7 +839,7 @@ class QuerySet(Generic[M]):
             counted = self if self.query.is_sliced else self.order_by()
             return sum(1 for _ in counted._iterate(self._resolve_session()))
         session = self._resolve_session()
-        plan = self._checked_plan(session)
+        plan = self._checked_plan(session)[1]
         fetcher = self._fetcher(session, plan)
         if plan.empty or plan.checked_here:
             return sum(1 for _ in fetcher.rows())
@@ -768,7 +856,7 @@ class QuerySet(Generic[M]):
         if self._whole():
             return any(True for _ in self._iterate(self._resolve_session()))
         session = self._resolve_session()
-        plan = self._checked_plan(session)
+        plan = self._checked_plan(session)[1]
         fetcher = self._fetcher(session, plan)
         if plan.verify and not (plan.local or plan.merged or plan.low or plan.empty):
             head = fetcher.get(plan.page(1, 1))["_data"]
@@ -799,7 +887,12 @@ class QuerySet(Generic[M]):
             )
         clone = self.filter(*args, **kwargs) if args or kwargs else self._chain()
         pk = clone.query.pk_value()
-        if pk is not None and not clone.query.is_sliced and clone._iterable_class is ModelIterable:
+        if (
+            pk is not None
+            and not clone.query.is_sliced
+            and clone._iterable_class is ModelIterable
+            and not has_related(clone.query.where)
+        ):
             return clone._get_by_pk(pk)
         if not clone.query.is_sliced:
             clone.query.add_ordering()
@@ -819,6 +912,7 @@ class QuerySet(Generic[M]):
         if not where.matches(field_reader(raw, session.time_zone)):
             raise self._does_not_exist()
         rows = list(ModelIterable(self, session, [raw], None))
+        self._select_into(rows, session)
         self._prefetch_into(rows, session)
         return rows[0]  # type: ignore[no-any-return]
 
@@ -1043,11 +1137,68 @@ class QuerySet(Generic[M]):
     def _resolve_session(self) -> Session:
         return self._session or current_session()
 
-    def _checked_plan(self, session: Session) -> Plan:
-        plan = self._plan(session)
+    def _checked_plan(self, session: Session, *, whole: bool = False) -> tuple[Query, Plan]:
+        """Return the query with its relation conditions run, and the checked plan to send.
+
+        An order across relations is applied here after the rows come (with ``whole``, the
+        slice too), so the plan sent leaves it out.
+        """
+        query = self._resolved(session)
+        plan = self._plan(session, query)
         if not plan.empty:
             plan.check_local(strict=self.query.server_only or session.strict)
-        return plan
+        if query.related_ordering:
+            plan = self._plan(session, _server_part(query, whole=whole))
+        return query, plan
+
+    def _paths(self, query: Query) -> list[PathField]:
+        """Return the fields of related rows that values() and the ordering read."""
+        ordering = [path_field(self.model, n.lstrip("-"), what="order by") for n in query.ordering]
+        fields = [f for f in (*self._row_fields, *ordering) if isinstance(f, PathField)]
+        return list({field.name: field for field in fields}.values())
+
+    def _with_paths(
+        self, rows: list[Raw], paths: list[PathField], query: Query, session: Session
+    ) -> list[Raw]:
+        """Copy the related rows' fields into ``rows``; order and slice by them if asked."""
+        attach(
+            rows, paths, lambda model, ids, names: self._related_rows(model, ids, names, session)
+        )
+        if query.related_ordering:
+            rows = sort_rows(rows, query.ordering, self.model)[query.low_mark : query.high_mark]
+        if self._iterable_class is ModelIterable:
+            for row in rows:  # an instance keeps only the API's own fields
+                for path in paths:
+                    row.pop(path.api_name, None)
+        return rows
+
+    def _related_rows(
+        self, model: type[Model], ids: list[Any], names: tuple[str, ...], session: Session
+    ) -> dict[Any, Raw]:
+        """Return ``{id: raw row}`` of ``model`` with ``names``: one batched request."""
+        queryset = model._meta.base_manager.using(session).cache(self._use_cache, ttl=self._ttl)
+        queryset = queryset.filter(pk__in=ids).only(*names)
+        queryset._iterable_class = RawIterable
+        pk = model._meta.pk
+        return {pk.to_python(row.get(pk.api_name)): row for row in queryset}
+
+    def _select_into(self, objs: list[Any], session: Session) -> None:
+        """Load the ``select_related`` relations of ``objs``, one batched request each."""
+        if self._iterable_class is not ModelIterable or not objs:
+            return
+        for name in self._select_related:
+            level = objs
+            for field in select_hops(self.model, name):
+                if any(field.name not in obj._state.related for obj in level):
+                    self._prefetch_forward(field, level, session)
+                found = (obj._state.related[field.name] for obj in level)
+                level = list({id(obj): obj for obj in found if obj is not None}.values())
+
+    def _resolved(self, session: Session) -> Query:
+        """Return the query with its relation conditions run (inner queries, same session)."""
+        strict = self.query.server_only or session.strict
+        resolver = Resolver(session, strict=strict, cache=self._use_cache, ttl=self._ttl)
+        return resolver.query(self.query)
 
     def _fetcher(self, session: Session, plan: Plan, chunk_size: int | None = None) -> Fetcher:
         return Fetcher(session, plan, chunk_size=chunk_size, cache=self._use_cache, ttl=self._ttl)
@@ -1090,6 +1241,20 @@ class QuerySet(Generic[M]):
             groups[child._state.value(field)].append(child)
         for obj in objs:
             obj._state.related[f"{field.related_name}+"] = groups[obj.pk]
+
+
+def _server_part(query: Query, *, whole: bool) -> Query:
+    """Return ``query`` without an order across relations (and, with ``whole``, its slice)."""
+    if not query.related_ordering:
+        return query
+    clone = query.clone()
+    if clone.only:  # the fields the order reads still come
+        ordering = (name.lstrip("-").partition(LOOKUP_SEP)[0] for name in query.ordering)
+        clone.only = tuple(dict.fromkeys([*clone.only, *ordering]))
+    clone.add_ordering()
+    if whole and not clone.empty:
+        clone.low_mark, clone.high_mark = 0, None
+    return clone
 
 
 def _refuse_async(name: str) -> Callable[..., Any]:
