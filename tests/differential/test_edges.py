@@ -345,6 +345,34 @@ MORE_EDGES = [
     ),
     case("slice-empty-first", lambda ns: ns.Debtor.objects.all()[3:3].first()),
     case("slice-empty-ordered", lambda ns: ns.Debtor.objects.order_by("id")[5:2].ordered),
+    case(
+        "relation-decimal-extra-places",
+        lambda ns: ns.Debtor.objects.filter(sales_invoices__amount_incl_vat=Decimal("500.001")),
+    ),
+    case(
+        "relation-exclude-huge",
+        lambda ns: ns.Debtor.objects.exclude(
+            sales_invoices__amount_incl_vat__gt=Decimal("1E+30")
+        ).count(),
+    ),
+    case(
+        "relation-id-beyond-int32",
+        lambda ns: ns.Invoice.objects.filter(debtor__id__gt=BIG).count(),
+    ),
+    case(
+        "relation-sub-millisecond",
+        lambda ns: ns.Invoice.objects.filter(debtor__date_added__gte=SUB_MILLISECOND).count(),
+    ),
+    case(
+        "relation-naive-datetime",
+        lambda ns: ns.Invoice.objects.filter(
+            debtor__date_added__lt=dt.datetime(2025, 6, 15, 12, 0, 44)
+        ).count(),
+    ),
+    case(
+        "relation-empty-q",
+        lambda ns: ns.Invoice.objects.filter(ns.Q(debtor__city="Ede") | ~ns.Q()).count(),
+    ),
 ]
 
 ALL = [*DECIMALS, *DATETIMES, *INTEGERS, *EMPTY_Q, *SLICES, *COERCION, *BAD_INPUT, *MORE_EDGES]

@@ -482,6 +482,8 @@ def test_integers_past_32_bits_are_answered_without_a_bad_request(
         assert Article.all_objects.exclude(id=2**40).count() == len(ids)
     with assert_requests(0):
         assert list(Article.all_objects.filter(sales_type__gt=2**31)) == []
+        # across a relation: the inner query matches nothing, so the outer one is not asked
+        assert list(SalesInvoice.objects.filter(debtor__id__gt=2**31)) == []
 
 
 def test_empty_qs_return_every_row(
