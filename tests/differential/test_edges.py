@@ -3,7 +3,8 @@
 Cases the library gets wrong today are marked ``xfail(strict=True)``: once fixed they fail
 as XPASS, and the marker goes. ``PENDING`` marks the issue's list; ``DIFFERS`` other answers
 that are not Django's (an exception of another kind, or a value Django coerces refused), and
-``REFUSES_FLOAT`` and ``TAKES_INSTANCE`` the differences the library keeps on purpose.
+``REFUSES_FLOAT``, ``TAKES_INSTANCE`` and ``KEEPS_FRACTION`` the differences the library
+keeps on purpose.
 """
 
 from __future__ import annotations
@@ -22,6 +23,10 @@ PENDING = pytest.mark.xfail(strict=True, reason="edge fix pending")
 DIFFERS = pytest.mark.xfail(strict=True, reason="differs from Django (not in the issue's list)")
 REFUSES_FLOAT = pytest.mark.xfail(
     strict=True, reason="on purpose: a float for a Decimal field raises TypeError (exact money)"
+)
+KEEPS_FRACTION = pytest.mark.xfail(
+    strict=True,
+    reason="on purpose: id=10005.5 is compared as given (no row); Django truncates it to 10005",
 )
 TAKES_INSTANCE = pytest.mark.xfail(
     strict=True,
@@ -305,6 +310,7 @@ MORE_EDGES = [
     ),
     case("int-gte-float", lambda ns: ns.Debtor.objects.filter(id__gte=10004.5).count()),
     case("int-lt-float", lambda ns: ns.Debtor.objects.filter(id__lt=10004.5).count()),
+    case("int-exact-fraction", lambda ns: ns.Debtor.objects.filter(id=10005.5), KEEPS_FRACTION),
     case("int-exact-true", lambda ns: ns.Debtor.objects.filter(id=True).count()),
     case("int-in-strings", lambda ns: ns.Debtor.objects.filter(id__in=["10003", "10004"])),
     case("get-pk-float", lambda ns: ns.Debtor.objects.get(pk=10005.0)),
