@@ -6,10 +6,10 @@ transform reads a datetime in the client's time zone (``RowReader.time_zone``,
 ``Plan.time_zone``).
 
 ``year``, ``iso_year`` and ``date`` never decrease as the field grows, so a comparison of them is
-a range of the field itself: ``Transformed.bounds`` gives the planner that range, which it sends
-as ``<field>_from``/``<field>_to`` on range-filterable fields (for ``in``, the range from the
-first value to the last, which the planner then verifies). Every other transform is evaluated
-over the rows the server returns.
+a range of the field itself: ``Transformed.source_bounds`` gives the planner that range, which
+it sends as ``<field>_from``/``<field>_to`` on range-filterable fields (for ``in``, the range
+from the first value to the last, which the planner then verifies). Every other transform is
+evaluated over the rows the server returns.
 """
 
 from __future__ import annotations
@@ -249,7 +249,7 @@ class Transformed(Lookup):
 
     Mixed into a lookup class by ``transformed()``; its ``field`` is the transform's output
     (named ``date__year``), ``source`` the model field the row holds. It has no server form of
-    its own: the planner sends ``bounds()`` where the transforms allow.
+    its own: the planner sends ``source_bounds()`` where the transforms allow.
     """
 
     server: ClassVar[tuple[str, ...]] = ()
@@ -278,12 +278,12 @@ class Transformed(Lookup):
 
     def server_exact(self) -> bool:
         # The bounds answer exactly, but those of an ``in`` span the values between its own.
-        return self.name != "in" or len(self.value) < 2
+        return self.name != "in" or len(self.server_values()) < 2
 
     def params(self) -> list[tuple[str, str]]:
         return []
 
-    def bounds(self, time_zone: dt.tzinfo) -> list[tuple[str, Any]]:
+    def source_bounds(self, time_zone: dt.tzinfo) -> list[tuple[str, Any]]:
         """Return ``(suffix, value)`` bounds on ``source`` answering the lookup, or ``[]``.
 
         The values are inclusive and in the source field's terms (a datetime in UTC).
@@ -302,25 +302,23 @@ class Transformed(Lookup):
         return pairs
 
     def _interval(self) -> tuple[Any, Any] | None:
-        """Return the closed interval of transformed values the lookup accepts (``None``: none)."""
-        value = self.value
+        """Return the closed interval of transformed values the lookup accepts (``None``: none).
+
+        A bound is the one the output's scale gives (``year__gt=2025.5`` is ``year >= 2026``).
+        """
+        lookup: Any = self  # also a Bound, Range, In or Exact: transformed() mixes them in
         match self.name:
-            case "exact":
-                return value, value
-            case "gte":
-                return value, None
-            case "lte":
-                return None, value
-            case "gt":
-                low = _next(value, 1)
-                return None if low is None else (low, None)
-            case "lt":
-                high = _next(value, -1)
-                return None if high is None else (None, high)
+            case "gt" | "gte":
+                return None if (low := lookup.bound()) is None else (low, None)
+            case "lt" | "lte":
+                return None if (high := lookup.bound()) is None else (None, high)
             case "range":
-                return cast(tuple[Any, Any], value)
-            case "in" if value:
-                return min(value), max(value)
+                return cast(tuple[Any, Any], lookup.bounds())
+            case "in":
+                values = lookup.server_values()
+                return (min(values), max(values)) if values else None
+            case "exact":
+                return self.value, self.value
         return None
 
     def _source_value(self, value: Any, end: int, time_zone: dt.tzinfo) -> Any:
@@ -331,16 +329,6 @@ class Transformed(Lookup):
                 return None
             value = span[end]
         return value
-
-
-def _next(value: Any, by: int) -> Any:
-    """Return the whole number or the day ``by`` away (``None``: none, or past the calendar)."""
-    if isinstance(value, dt.date):
-        try:
-            return value + dt.timedelta(days=by)
-        except OverflowError:
-            return None
-    return value + by if type(value) is int else None
 
 
 _MIXED: dict[type[Lookup], type[Transformed]] = {}

@@ -140,7 +140,7 @@ def test_wrong_values_are_refused_while_building(
     ("kwargs", "error"),
     [
         ({"created_date__date": "2026-02-30"}, ValueError),
-        ({"created_date__date": dt.datetime(2026, 1, 1, tzinfo=dt.UTC)}, TypeError),
+        ({"created_date__date": [2026, 1, 1]}, TypeError),
         ({"created_date__time": dt.time(8, tzinfo=dt.UTC)}, ValueError),
         ({"created_date__time__gte": "8 o'clock"}, ValueError),
     ],
@@ -433,12 +433,27 @@ def test_a_second_condition_on_a_pushed_bound_runs_here() -> None:
     assert steps(queryset) == ["filter (invoice_date__gte)"]
 
 
-def test_bounds_without_a_date_run_here() -> None:
-    queryset = SampleDebtor.objects.filter(created_date__date__gt=dt.date.max)
-    assert steps(queryset) == ["filter (created_date__date__gt)"]
+def test_bounds_past_the_calendar() -> None:
+    after_the_last_day = SampleDebtor.objects.filter(created_date__date__gt=dt.date.max)
+    assert planned(after_the_last_day).empty  # no day is left: no request
     assert steps(SampleInvoice.objects.filter(invoice_date__year__gt=9999)) == [
         "filter (invoice_date__year__gt)"
     ]
+
+
+def test_values_are_converted_as_django_converts_them() -> None:
+    # A year is an int as Django's int() makes it; a fraction is compared as given.
+    text = SampleInvoice.objects.filter(invoice_date__year="2026")
+    assert bounds(text) == {"invoiceDate_from": "2026-01-01", "invoiceDate_to": "2026-12-31"}
+    after = SampleInvoice.objects.filter(invoice_date__year__gt=2025.5)
+    assert bounds(after) == {"invoiceDate_from": "2026-01-01"}
+    assert planned(SampleInvoice.objects.filter(invoice_date__year=2025.5)).empty
+    # The date of an aware datetime is its date in the client's zone (23:30 UTC is 00:30).
+    moment = dt.datetime(2026, 1, 1, 23, 30, tzinfo=dt.UTC)
+    assert bounds(SampleDebtor.objects.filter(created_date__date=moment)) == {
+        "createdDate_from": "2026-01-01T23:00:00+00:00",
+        "createdDate_to": "2026-01-02T22:59:59.999000+00:00",
+    }
 
 
 def test_only_asks_for_the_field_a_local_transform_reads() -> None:
