@@ -51,6 +51,9 @@ DATE_PARTS = [
         "or-of-years",
         lambda ns: ns.Invoice.objects.filter(ns.Q(date__year=2024) | ns.Q(date__quarter=2)),
     ),
+    case("year-as-text", lambda ns: ns.Invoice.objects.filter(date__year="2025")),
+    case("year-as-whole-float", lambda ns: ns.Invoice.objects.filter(date__year__lt=2025.0)),
+    case("year-not-a-number", lambda ns: ns.Invoice.objects.filter(date__year="MMXXV")),
     case("unknown-transform", lambda ns: ns.Invoice.objects.filter(date__yaer=2025)),
     case("clock-on-a-date", lambda ns: ns.Invoice.objects.filter(date__hour=1)),
     case("lookup-before-transform", lambda ns: ns.Invoice.objects.filter(date__year__exact__gt=1)),
@@ -74,6 +77,12 @@ DATETIME_PARTS = [
     case(
         "date-in",
         lambda ns: ns.Debtor.objects.filter(date_added__date__in=[dt.date(2025, 3, 30), NEW_YEAR]),
+    ),
+    case(
+        "date-of-an-aware-datetime",  # 23:30 UTC is 00:30 on 1 January in Amsterdam
+        lambda ns: ns.Debtor.objects.filter(
+            date_added__date=dt.datetime(2025, 12, 31, 23, 30, tzinfo=dt.UTC)
+        ),
     ),
     case("date-year", lambda ns: ns.Debtor.objects.filter(date_added__date__year=2025).count()),
     case("date-isnull", lambda ns: ns.Debtor.objects.filter(date_added__date__isnull=True)),
