@@ -26,7 +26,14 @@ from asperion_orm.orm.lookups import FROM, LOOKUP_SEP, LOOKUPS, TO, Lookup, look
 if TYPE_CHECKING:
     from asperion_orm.orm.rows import RowReader
 
-__all__ = ["TRANSFORMS", "Transform", "Transformed", "make_lookup", "transforms_for"]
+__all__ = [
+    "TRANSFORMS",
+    "Transform",
+    "Transformed",
+    "make_lookup",
+    "parse_key",
+    "transforms_for",
+]
 
 TRANSFORMS: dict[str, type[Transform]] = {}
 
@@ -360,6 +367,17 @@ def make_lookup(field: Field[Any], names: Sequence[str], value: Any, label: str)
     ``names`` are the parts of the key after the field; none, or a final transform, means
     ``exact``. ``label`` names the model in errors.
     """
+    transforms, lookup_name = parse_key(field, names, label)
+    if value is None:
+        lhs = transforms[-1].field if transforms else field
+        lookup_name, value = _none_lookup(lhs, lookup_name), True
+    if not transforms:
+        return LOOKUPS[lookup_name](field, value)
+    return transformed(LOOKUPS[lookup_name])(field, transforms, value)
+
+
+def parse_key(field: Field[Any], names: Sequence[str], label: str) -> tuple[list[Transform], str]:
+    """Return the transforms and the lookup name of ``field__<names>``, checking them."""
     *chain, lookup_name = names or ["exact"]
     transforms: list[Transform] = []
     lhs = field
@@ -371,11 +389,7 @@ def make_lookup(field: Field[Any], names: Sequence[str], value: Any, label: str)
         lhs, lookup_name = transforms[-1].field, "exact"
     if lookup_name not in lookups_for(lhs) or lookup_name not in LOOKUPS:
         raise _unsupported(lhs, lookup_name, label)
-    if value is None:
-        lookup_name, value = _none_lookup(lhs, lookup_name), True
-    if not transforms:
-        return LOOKUPS[lookup_name](field, value)
-    return transformed(LOOKUPS[lookup_name])(field, transforms, value)
+    return transforms, lookup_name
 
 
 def _transform(lhs: Field[Any], name: str, rest: str, label: str) -> Transform:
