@@ -16,6 +16,7 @@ from cryptography.fernet import Fernet
 from asperion_orm import (
     Client,
     ConfigurationError,
+    MemoryTokenStore,
     RedisTokenStore,
     Token,
     TokenStoreUnavailable,
@@ -197,3 +198,53 @@ def test_workers_recover_when_the_lock_holder_is_killed_mid_refresh(
     assert outcomes == [("ok", sandbox.tenants[0])] * (PROCESSES - 1)
     assert [e.status for e in sandbox.requests(path="/connect/token")] == [200]  # 0 invalid_grant
     assert len(sandbox.requests("GET", "/v1/debtors")) == PROCESSES - 1
+
+
+class LaggingStore(MemoryTokenStore):
+    """A store whose next read under the lock returns the token it held before the last save.
+
+    As a replica that has not caught up would: the refresh token it shows was already spent.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.previous: Token | None = None
+        self.lag_once = False
+
+    def save(self, token: Token | None) -> None:
+        self.previous = self.load()
+        super().save(token)
+
+    def load(self) -> Token | None:
+        if self.lag_once:
+            self.lag_once = False
+            return self.previous
+        return super().load()
+
+
+def test_invalid_grant_reads_the_store_again_before_declaring_the_grant_dead(
+    asperion_sandbox: Sandbox,
+) -> None:
+    store = LaggingStore()
+    asperion_sandbox.set_token_lifetime(2)
+    slow = asperion_sandbox.client(token_store=store)
+    asperion_sandbox.set_token_lifetime(3600)
+    other = Client(
+        asperion_sandbox.client_id,
+        asperion_sandbox.client_secret,
+        asperion_sandbox.redirect_uri,
+        base_url=asperion_sandbox.base_url,
+        identity_url=asperion_sandbox.identity_url,
+        ca_bundle=asperion_sandbox.ca_bundle,
+        token_store=store,
+    )
+    wait_until_expired(slow)
+    tenant = asperion_sandbox.tenants[0]
+    asperion_sandbox.clear_log()
+    other.tenant(tenant).get("debtors", cache=False)  # rotates the refresh token
+    rotated = store.load()
+    store.lag_once = True  # the slow worker reads the spent refresh token
+    slow.tenant(tenant).get("debtors", cache=False)
+    assert [e.status for e in asperion_sandbox.requests(path="/connect/token")] == [200, 400]
+    assert store.load() == rotated  # the grant is alive: nothing was dropped
+    assert slow.token == rotated
