@@ -147,6 +147,7 @@ def _logged_in(sandbox: Sandbox, redis_url: str, lock: float) -> tuple[Client, d
     return client, worker_config(sandbox, redis_url, sandbox.tenants[0], lock)
 
 
+@pytest.mark.slow
 def test_eight_processes_on_one_redis_make_one_token_request(
     sandbox: Sandbox, redis_url: str
 ) -> None:
@@ -165,6 +166,7 @@ def test_eight_processes_on_one_redis_make_one_token_request(
     assert len(sandbox.requests("GET", "/v1/debtors")) == PROCESSES
 
 
+@pytest.mark.slow
 def test_workers_recover_when_the_lock_holder_is_killed_mid_refresh(
     sandbox: Sandbox, redis_url: str
 ) -> None:
