@@ -111,3 +111,27 @@ def test_redis_going_away_stops_a_refresh_with_a_clear_error(
         client.tenant(tenant).get("debtors", cache=False)
     assert asperion_sandbox.requests(path="/connect/token") == []  # no refresh without the lock
     assert asperion_sandbox.requests(path="/v1/*") == []
+
+
+def test_a_write_while_redis_is_away_invalidates_once_it_is_back(
+    redis_server: RedisServer, redis_url: str
+) -> None:
+    """Redis refuses one worker for a while (its user disabled), keeping every key."""
+    admin = redis_server.client()
+    admin.acl_setuser(
+        "worker", enabled=True, passwords=["+worker-pw"], keys=["*"], commands=["+@all"]
+    )
+    worker_url = redis_url.replace("redis://", "redis://worker:worker-pw@")
+    writer = RedisCacheStore(worker_url, retry_interval=0)
+    reader = RedisCacheStore(redis_url)
+    before = reader.generation("tenant-1/debtors")
+    try:
+        admin.acl_setuser("worker", enabled=False)
+        admin.client_kill_filter(user="worker")
+        writer.bump("tenant-1/debtors")  # refused: remembered
+        assert reader.generation("tenant-1/debtors") == before
+    finally:
+        admin.acl_setuser("worker", enabled=True)
+    assert writer.get("any key") is None  # Redis answers again: the bump is made
+    assert reader.generation("tenant-1/debtors") == before + 1
+    admin.acl_deluser("worker")
