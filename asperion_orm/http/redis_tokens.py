@@ -7,7 +7,8 @@ loses it however slow the token endpoint is, and a killed one frees it within
 checks the lock is still its own (the watchdog extends the claim too); a worker that finds
 the token claimed by another (whose lock expired under it: a pause, a network split) waits
 for the other's result, or for its claim to expire, instead of spending the same refresh
-token a second time.
+token a second time. Once the new pair is saved, the old refresh token's claim stays for a
+day as a mark that it is spent; a token the server did not rotate is released with the lock.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ Encryption = tuple[Callable[[bytes], bytes], Callable[[bytes], bytes]]
 """An (encrypt, decrypt) pair of callables on bytes: ``(fernet.encrypt, fernet.decrypt)``."""
 
 _POLL = 0.05
+_SPENT_MS = 86_400_000  # a rotated refresh token stays marked spent for a day
 # KEYS: lock, claim. ARGV: lock token, claim lifetime (ms). 1: claimed; 0: claimed by
 # another holder; -1: this worker no longer holds the lock.
 _CLAIM = """
@@ -40,6 +42,11 @@ return 0
 # KEYS: claim. ARGV: lock token, lifetime (ms). Extend the claim if it is this holder's.
 _EXTEND = """
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
+return 0
+"""
+# KEYS: claim. ARGV: lock token. Drop the claim if it is this holder's (its refresh is over).
+_DROP = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
 return 0
 """
 
@@ -74,7 +81,8 @@ class RedisTokenStore:
         self._errors = redis_errors()
         self._claim_script = self.redis.register_script(_CLAIM)
         self._extend_script = self.redis.register_script(_EXTEND)
-        self._claimed: str | None = None  # the claim key this process holds, if any
+        self._drop_script = self.redis.register_script(_DROP)
+        self._claimed: tuple[str, str] | None = None  # (claim key, refresh token) held
         self._thread_lock = threading.RLock()
         self._depth = 0
         self._held: Any = None  # the redis-py Lock while this process holds it
@@ -101,11 +109,13 @@ class RedisTokenStore:
         """Store ``token`` (``None`` deletes it)."""
         if token is None:
             self._call("delete the token", self.redis.delete, self.key)
+            self._settle_claim(None)
             return
         value = token.to_json().encode()
         if self._encrypt is not None:
             value = self._encrypt[0](value)
         self._call("save the token", self.redis.set, self.key, value)
+        self._settle_claim(token)
 
     @contextlib.contextmanager
     def lock(self) -> Iterator[None]:
@@ -147,7 +157,7 @@ class RedisTokenStore:
                 args=[token, int(self.lock_timeout * 1000)],
             )
             if outcome == 1:
-                self._claimed = claim_key
+                self._claimed = (claim_key, refresh_token)
                 return True
             if outcome == -1:
                 raise TokenStoreUnavailable(self._lost_lock())
@@ -157,6 +167,21 @@ class RedisTokenStore:
             if time.monotonic() > deadline:
                 raise TokenStoreUnavailable(self._lost_lock())
             time.sleep(_POLL)
+
+    def _settle_claim(self, saved: Token | None) -> None:
+        """After a save, keep a rotated (spent) refresh token's claim as a mark for a day.
+
+        A refresh token the server did not rotate keeps its claim only until the lock is
+        released, so the next refresh can claim it again.
+        """
+        claimed, lock = self._claimed, self._held
+        if claimed is None or lock is None:
+            return
+        key, refresh_token = claimed
+        if saved is None or saved.refresh_token != refresh_token:
+            self._claimed = None
+            with contextlib.suppress(*self._errors):
+                self._extend_script(keys=[key], args=[lock.local.token, _SPENT_MS])
 
     @contextlib.contextmanager
     def _redis_lock(self) -> Iterator[None]:
@@ -182,23 +207,28 @@ class RedisTokenStore:
         try:
             yield
         finally:
-            self._held = self._claimed = None
             stop.set()
             watchdog.join()
             with contextlib.suppress(*self._errors):
+                if self._claimed is not None:  # the token did not rotate, or the refresh failed
+                    self._drop_script(keys=[self._claimed[0]], args=[lock.local.token])
                 lock.release()  # compare-and-delete: never frees a lock another worker took
+            self._held = self._claimed = None
 
     def _keep(self, lock: Any, stop: threading.Event) -> None:
-        """Extend the lock while it is held, so a slow refresh never loses it."""
+        """Extend the lock and the claim while this worker lives, so neither lapses under it.
+
+        A lock lost anyway (Redis unreachable for ``lock_timeout``) is not taken back, but the
+        claim is still extended: the refresh token may be on the wire.
+        """
+        token, ttl = lock.local.token, int(self.lock_timeout * 1000)
         while not stop.wait(self.lock_timeout / 3):
-            try:
+            with contextlib.suppress(*self._errors):
                 lock.reacquire()
-                claimed = self._claimed
-                if claimed is not None:
-                    ttl = int(self.lock_timeout * 1000)
-                    self._extend_script(keys=[claimed], args=[lock.local.token, ttl])
-            except self._errors:
-                return  # expired or Redis gone: claim() refuses to spend the token then
+            claimed = self._claimed
+            if claimed is not None:
+                with contextlib.suppress(*self._errors):
+                    self._extend_script(keys=[claimed[0]], args=[token, ttl])
 
     def _decrypt(self, raw: bytes) -> bytes:
         if self._encrypt is None:

@@ -96,25 +96,52 @@ def test_a_lock_given_up_by_its_holder_expires(redis_url: str) -> None:
 
 
 def test_a_claimed_refresh_token_is_not_spent_twice(redis_url: str) -> None:
-    """A worker whose lock expired under it claimed the token; the next holder waits for it."""
-    slow = RedisTokenStore(redis_url, key=KEY, lock_timeout=10)
+    """A holder whose lock expired under it keeps its claim; the next holder waits for it."""
+    slow = RedisTokenStore(redis_url, key=KEY)
     slow.save(_token())
-    with slow.lock():
-        assert slow.claim("refresh-1")
-    # The slow worker's lock is gone (released here, as if expired), its claim is not.
-    successor = RedisTokenStore(redis_url, key=KEY, lock_timeout=10)
+    claimed, lost, saved = threading.Event(), threading.Event(), threading.Event()
 
-    def store_the_new_pair() -> None:
-        time.sleep(0.2)
-        slow.save(_token(access="access-2", refresh="refresh-2"))
+    def slow_refresh() -> None:
+        with slow.lock():
+            assert slow.claim("refresh-1")
+            claimed.set()
+            lost.wait(10)  # the token request is on the wire; the lock expires meanwhile
+            slow.save(_token(access="access-2", refresh="refresh-2"))
+            saved.set()
 
-    writer = threading.Thread(target=store_the_new_pair)
-    writer.start()
+    worker = threading.Thread(target=slow_refresh)
+    worker.start()
+    claimed.wait(10)
+    redis.Redis.from_url(redis_url).delete(f"{KEY}:lock")  # as if it had expired
+    successor = RedisTokenStore(redis_url, key=KEY, lock_wait=1)
     with successor.lock():
-        assert successor.claim("refresh-1") is False  # re-read: the new pair is in
-    writer.join()
+        lost.set()
+        assert successor.claim("refresh-1") is False  # it waited: read the store again
+        assert saved.is_set()
+    worker.join(10)
     loaded = successor.load()
     assert loaded is not None and loaded.refresh_token == "refresh-2"
+
+
+def test_a_rotated_refresh_token_stays_marked_spent(redis_url: str) -> None:
+    first, second = RedisTokenStore(redis_url, key=KEY), RedisTokenStore(redis_url, key=KEY)
+    first.save(_token())
+    with first.lock():
+        assert first.claim("refresh-1")
+        first.save(_token(access="access-2", refresh="refresh-2"))
+    with second.lock():
+        assert second.claim("refresh-1") is False  # spent: read the store again
+        assert second.claim("refresh-2") is True
+
+
+def test_a_finished_refresh_drops_its_claim(redis_url: str) -> None:
+    """A server that does not rotate refresh tokens: the same token is claimed again at once."""
+    first, second = RedisTokenStore(redis_url, key=KEY), RedisTokenStore(redis_url, key=KEY)
+    with first.lock():
+        assert first.claim("refresh-1")
+    with second.lock():
+        assert second.claim("refresh-1")
+    assert list(redis.Redis.from_url(redis_url).scan_iter(f"{KEY}:claim:*")) == []
 
 
 def test_redis_down_refuses_to_load_or_lock(own_redis: RedisServer) -> None:
