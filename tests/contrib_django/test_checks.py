@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from typing import Any
 
 import pytest
@@ -61,3 +63,9 @@ def test_building_a_client_without_the_setting_says_what_is_missing() -> None:
         pytest.raises(ConfigurationError, match="no CLIENT_SECRET, REDIRECT_URI"),
     ):
         get_client()
+
+
+def test_the_library_never_imports_django_unless_the_app_is_used() -> None:
+    code = "import asperion_orm, asperion_orm.contrib.django, sys; print('django' in sys.modules)"
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert run.stdout.strip() == "False"
