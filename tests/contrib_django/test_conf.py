@@ -35,7 +35,9 @@ def test_the_site_grant_unless_per_user(configured: dict[str, Any]) -> None:
     with override_settings(ASPERION={**configured, "PER_USER_TOKENS": True}):
         assert grant_for(request) == "user:42"
         request.user = SimpleNamespace(is_authenticated=False, pk=None)
-        with pytest.raises(ConfigurationError, match="no logged-in user"):
+        assert grant_for(request) is None
+        del request.user
+        with pytest.raises(ConfigurationError, match="AuthenticationMiddleware"):
             grant_for(request)
 
 

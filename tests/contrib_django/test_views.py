@@ -106,3 +106,39 @@ def test_a_refused_login_answers_403(configured: dict[str, Any], sandbox: Sandbo
 
 def test_the_views_take_get_only(configured: dict[str, Any]) -> None:
     assert Browser().post("/asperion/connect/").status_code == 405
+
+
+PER_USER_MIDDLEWARE = [
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "contrib_django.users.header_user",
+    "asperion_orm.contrib.django.TenantMiddleware",
+]
+
+
+def test_per_user_tokens_go_to_the_users_own_row(
+    configured: dict[str, Any], sandbox: Sandbox
+) -> None:
+    setting = {**configured, "PER_USER_TOKENS": True}
+    with override_settings(ASPERION=setting, MIDDLEWARE=PER_USER_MIDDLEWARE):
+        browser = Browser(headers={"X-Test-User": "7"})
+        assert browser.get(connect(browser, sandbox)).status_code == 302
+        tenant = sandbox.tenants[0]
+        assert browser.get(f"/t/{tenant}/debtors/").json()["tenant"] == tenant
+        anonymous = Browser().get("/active/")
+        login = Browser().get("/asperion/connect/")
+    assert list(StoredToken.objects.using("asperion").values_list("grant", flat=True)) == ["user:7"]
+    assert anonymous.json() == {"tenant": None}  # no session: login_required decides
+    assert login.status_code == 302
+    assert login.headers["Location"] == "/accounts/login/?next=/asperion/connect/"
+
+
+def test_a_callback_finished_by_another_user_is_refused(
+    configured: dict[str, Any], sandbox: Sandbox
+) -> None:
+    setting = {**configured, "PER_USER_TOKENS": True}
+    with override_settings(ASPERION=setting, MIDDLEWARE=PER_USER_MIDDLEWARE):
+        browser = Browser(headers={"X-Test-User": "7"})
+        callback = connect(browser, sandbox)
+        answer = browser.get(callback, headers={"X-Test-User": "8"})
+    assert answer.status_code == 400 and b"Another user" in answer.content
+    assert _stored() is None

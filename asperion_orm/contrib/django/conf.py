@@ -73,18 +73,22 @@ def client_for(grant: str) -> Client:
         return client
 
 
-def grant_for(request: HttpRequest) -> str:
-    """Return the grant a request uses: its user's with ``PER_USER_TOKENS``, else the site's."""
+def grant_for(request: HttpRequest) -> str | None:
+    """Return the grant a request uses: its user's with ``PER_USER_TOKENS``, else the site's.
+
+    None: ``PER_USER_TOKENS`` is on and no user is logged in. A request that has no
+    ``user`` at all means the middleware is missing, which raises ``ConfigurationError``.
+    """
     config = asperion_settings()
     if not config["PER_USER_TOKENS"]:
         return str(config["GRANT"])
     user = getattr(request, "user", None)
-    if user is None or not user.is_authenticated:
+    if user is None:
         raise ConfigurationError(
-            "PER_USER_TOKENS is on but the request has no logged-in user; put the view behind "
-            "login_required and AuthenticationMiddleware before TenantMiddleware."
+            "PER_USER_TOKENS is on but the request has no user; put "
+            "django.contrib.auth.middleware.AuthenticationMiddleware before TenantMiddleware."
         )
-    return f"user:{user.pk}"
+    return f"user:{user.pk}" if user.is_authenticated else None
 
 
 def tenant_resolver() -> Callable[[HttpRequest], int | None] | None:

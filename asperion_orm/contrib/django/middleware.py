@@ -4,7 +4,8 @@ The tenant comes from ``TENANT_RESOLVER`` (a function of the request) when set, 
 URL keyword ``TENANT_URL_KWARG`` ("tenant"), else from the header ``TENANT_HEADER``. The
 session is ``request.asperion`` and is active (``Debtor.objects.all()`` needs no ``using()``)
 while the view runs, sync or async; it is ended in ``finally``, whatever the view does. A
-request without a tenant passes through untouched; a tenant that is not an id gets 400.
+request without a tenant (or, with ``PER_USER_TOKENS``, without a logged-in user) passes
+through untouched, so ``login_required`` still redirects; a tenant that is not an id gets 400.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from asgiref.sync import iscoroutinefunction, markcoroutinefunction
+from asgiref.sync import iscoroutinefunction, markcoroutinefunction, sync_to_async
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.urls import Resolver404, resolve
 
@@ -55,7 +56,8 @@ class TenantMiddleware:
             request.asperion = None
 
     async def _async_call(self, request: HttpRequest) -> HttpResponse:
-        session = _session(request)
+        # the resolver and request.user may read the database: not from the event loop
+        session = await sync_to_async(_session)(request)
         if not isinstance(session, Session):
             return session if session is not None else await self.get_response(request)
         try:
@@ -84,7 +86,10 @@ def _session(request: HttpRequest) -> Session | HttpResponse | None:
         return HttpResponseBadRequest(f"Bad administration id: {exc}.")
     if tenant is None:
         return None
-    client = client_for(grant_for(request))
+    grant = grant_for(request)
+    if grant is None:  # nobody logged in: the view decides (login_required)
+        return None
+    client = client_for(grant)
     try:
         session = client.tenant(tenant)
     except ConfigurationError as exc:

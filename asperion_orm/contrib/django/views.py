@@ -10,13 +10,16 @@ from __future__ import annotations
 
 import secrets
 
+from django.conf import settings
 from django.http import (
     HttpRequest,
     HttpResponse,
     HttpResponseBadRequest,
     HttpResponseForbidden,
     HttpResponseRedirect,
+    QueryDict,
 )
+from django.shortcuts import resolve_url
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET
 
@@ -31,6 +34,8 @@ SESSION_KEY = "asperion_oauth"
 def connect(request: HttpRequest) -> HttpResponse:
     """Redirect to Asperion's login with a fresh state and PKCE verifier kept in the session."""
     grant = grant_for(request)
+    if grant is None:
+        return _to_login(request)
     state, verifier = secrets.token_urlsafe(24), secrets.token_urlsafe(64)
     next_url = request.GET.get("next", "")
     if not url_has_allowed_host_and_scheme(
@@ -66,3 +71,10 @@ def callback(request: HttpRequest) -> HttpResponse:
         code=code, state=pending["state"], code_verifier=pending["verifier"]
     )
     return HttpResponseRedirect(pending["next"] or asperion_settings()["LOGIN_REDIRECT_URL"])
+
+
+def _to_login(request: HttpRequest) -> HttpResponse:
+    """Redirect to ``settings.LOGIN_URL`` and back, as ``login_required`` does."""
+    query = QueryDict(mutable=True)
+    query["next"] = request.get_full_path()
+    return HttpResponseRedirect(f"{resolve_url(settings.LOGIN_URL)}?{query.urlencode(safe='/')}")
