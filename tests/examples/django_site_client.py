@@ -31,6 +31,7 @@ def main() -> int:
     from django.core.management import call_command
     from django.test import Client
 
+    call_command("check", fail_level="WARNING", stdout=sys.stderr)
     call_command("migrate", verbosity=0)
     browser = Client()
     report: dict[str, object] = {"before": browser.get("/").content.decode()}

@@ -53,3 +53,14 @@ def test_connect_then_page_through_each_tenants_debtors(tmp_path: Path) -> None:
     # per tenant one count (MetaOnly, then cached for the client's 60 s) and one request a page
     assert len([e for e in log if e.path == "/v1/debtors"]) == len(expected) + debtor_pages
     assert len([e for e in log if e.path == "/v1/administrations"]) == 1
+
+
+def test_manage_py_check_names_the_missing_settings(tmp_path: Path) -> None:
+    env = {key: value for key, value in os.environ.items() if not key.startswith("ASPERION_")}
+    env["DJANGO_SITE_DB"] = str(tmp_path / "site.sqlite3")
+    manage = EXAMPLES / "django_site" / "manage.py"
+    run = subprocess.run([sys.executable, str(manage), "check"], env=env, capture_output=True,
+                         text=True, timeout=120, check=False)  # fmt: skip
+    assert run.returncode == 1
+    assert "(asperion.E003) ASPERION has no CLIENT_ID." in run.stderr
+    assert "(asperion.E003) ASPERION has no CLIENT_SECRET." in run.stderr
