@@ -134,6 +134,7 @@ class HttpClient:
             timeout=timeout,
         )
         self._executor: ThreadPoolExecutor | None = None
+        self._async_executor: ThreadPoolExecutor | None = None
         self._executor_lock = threading.Lock()
 
     def __repr__(self) -> str:
@@ -153,9 +154,11 @@ class HttpClient:
     def close(self) -> None:
         """Stop the worker threads and close pooled connections."""
         with self._executor_lock:
-            if self._executor is not None:
-                self._executor.shutdown(wait=True, cancel_futures=True)
-                self._executor = None
+            pools = [self._async_executor, self._executor]
+            self._executor = self._async_executor = None
+        for pool in pools:  # the async callers' first: their calls submit to the other
+            if pool is not None:
+                pool.shutdown(wait=True, cancel_futures=True)
         self.transport.close()
 
     # -- authorization --------------------------------------------------------------------
@@ -201,6 +204,20 @@ class HttpClient:
                     self.max_concurrency, thread_name_prefix="asperion"
                 )
             return self._executor
+
+    @property
+    def async_executor(self) -> ThreadPoolExecutor:
+        """Return the threads that run sync calls for async callers (``max_concurrency``).
+
+        A pool of its own: an async call may wait on requests of the shared ``executor``,
+        which must never queue behind it.
+        """
+        with self._executor_lock:
+            if self._async_executor is None:
+                self._async_executor = ThreadPoolExecutor(
+                    self.max_concurrency, thread_name_prefix="asperion-async"
+                )
+            return self._async_executor
 
     # -- sending --------------------------------------------------------------------------
 
