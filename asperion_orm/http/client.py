@@ -153,10 +153,12 @@ class HttpClient:
 
     def close(self) -> None:
         """Stop the worker threads and close pooled connections."""
-        with self._executor_lock:
-            pools = [self._async_executor, self._executor]
-            self._executor = self._async_executor = None
-        for pool in pools:  # the async callers' first: their calls submit to the other
+        # The async callers' pool first: their calls may still submit to the other. Neither is
+        # shut down under the lock, which a call asking for ``executor`` would wait on.
+        for name in ("_async_executor", "_executor"):
+            with self._executor_lock:
+                pool = getattr(self, name)
+                setattr(self, name, None)
             if pool is not None:
                 pool.shutdown(wait=True, cancel_futures=True)
         self.transport.close()

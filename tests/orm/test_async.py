@@ -197,7 +197,7 @@ class GatedServer(BaseAdapter):
     """Answer counts and pages of ``total`` debtors; every API request waits at a gate.
 
     The gate is a barrier of ``parties`` requests (each round of that many passes together),
-    or, with ``parties=None``, an event the test sets; the first page never waits.
+    or, with ``parties=None``, an event the test sets for the pages after the first.
     """
 
     def __init__(self, total: int, parties: int | None) -> None:
@@ -210,6 +210,7 @@ class GatedServer(BaseAdapter):
         self.in_flight = 0
         self.most_in_flight = 0
         self.rounds = 0
+        self.unavailable = 0  # answer this many requests 503 first
 
     def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
         params = {k.lower(): v for k, v in parse_qsl(urlsplit(str(request.url)).query)}
@@ -231,19 +232,24 @@ class GatedServer(BaseAdapter):
         if self.barrier is not None:
             if self.barrier.wait() == 0:
                 self.rounds += 1
-        elif params.get("page") != "1":
+        elif params.get("page", "1") != "1":
             self.release.wait(10)
 
     def _answer(self, request: requests.PreparedRequest, params: dict[str, str]) -> Any:
         meta = {"administrationId": TENANT, "totalCount": self.total}
         body: dict[str, Any] = {"_meta": meta}
-        if params.get("metaonly") != "true":
+        status = 200
+        with self.lock:
+            if self.unavailable:
+                self.unavailable -= 1
+                status, body = 503, {"title": "Service Unavailable"}
+        if status == 200 and params.get("metaonly") != "true":
             size, page = int(params["pagesize"]), int(params["page"])
             first = (page - 1) * size + 1
             last = min(self.total, page * size)
             body["_data"] = [{"id": n, "name": f"Debtor {n}"} for n in range(first, last + 1)]
         response = requests.Response()
-        response.status_code = 200
+        response.status_code = status
         response.headers["Content-Type"] = "application/json"
         response._content = json.dumps(body).encode()
         response.url = str(request.url)
@@ -251,7 +257,9 @@ class GatedServer(BaseAdapter):
         return response
 
 
-def _gated_client(server: GatedServer, max_concurrency: int) -> Client:
+def _gated_client(
+    server: GatedServer, max_concurrency: int, retry: asp.RetryPolicy | None = None
+) -> Client:
     store = asp.MemoryTokenStore()
     store.save(asp.Token("access", "refresh", expires_at=time.time() + 3600, lifetime=3600))
     return Client(
@@ -265,6 +273,7 @@ def _gated_client(server: GatedServer, max_concurrency: int) -> Client:
         max_concurrency=max_concurrency,
         cache_ttl=0,
         capabilities=Capabilities(),
+        retry=retry,
     )
 
 
@@ -272,9 +281,11 @@ def _gated_client(server: GatedServer, max_concurrency: int) -> Client:
 def gated() -> Iterator[Callable[..., tuple[GatedServer, Client]]]:
     clients: list[Client] = []
 
-    def make(total: int, parties: int | None, max_concurrency: int) -> tuple[GatedServer, Client]:
+    def make(
+        total: int, parties: int | None, max_concurrency: int, retry: asp.RetryPolicy | None = None
+    ) -> tuple[GatedServer, Client]:
         server = GatedServer(total, parties)
-        clients.append(_gated_client(server, max_concurrency))
+        clients.append(_gated_client(server, max_concurrency, retry))
         return server, clients[-1]
 
     yield make
@@ -336,6 +347,34 @@ def test_a_cancelled_evaluation_sends_no_further_page(
     server.release.set()
     client.async_executor.shutdown(wait=True)
     assert sorted(int(params["page"]) for params in server.sent) == [1, 2, 3]
+
+
+def test_a_cancelled_call_is_not_retried(
+    gated: Callable[..., tuple[GatedServer, Client]],
+) -> None:
+    waiting, wake = threading.Event(), threading.Event()
+
+    def sleep(seconds: float) -> None:  # the retry loop's back-off, held until the cancel
+        waiting.set()
+        wake.wait(10)
+
+    server, client = gated(
+        total=5, parties=None, max_concurrency=2, retry=asp.RetryPolicy(sleep=sleep)
+    )
+    server.unavailable = 1
+
+    async def main() -> None:
+        async with client.tenant(TENANT):
+            task = asyncio.create_task(Debtor.objects.acount())
+            await _until(waiting.is_set)  # a 503 came back; the retry waits
+            task.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await task
+
+    asyncio.run(main())
+    wake.set()
+    client.async_executor.shutdown(wait=True)
+    assert len(server.sent) == 1  # without the cancel, the count is asked again
 
 
 async def _all(model: type[Debtor]) -> list[Debtor]:
