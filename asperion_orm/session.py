@@ -1,7 +1,8 @@
 """Tenant sessions: every request for one administration goes through its ``Session``.
 
-``with client.tenant(42):`` activates a session in a ``ContextVar`` (each thread and async
-task sees its own; blocks nest), and ``Session.current()`` finds it. Blocks may end in any
+``with client.tenant(42):`` (``async with`` in a coroutine) activates a session in a
+``ContextVar`` (each thread and async task sees its own; blocks nest), and
+``Session.current()`` finds it. Blocks may end in any
 order (a generator closed inside another block ends its own block only), and a block that ends
 never leaves its tenant active. A session sends the tenant header and ``Accept-Language`` on
 every request, and refuses any response whose ``_meta.administrationId`` is not its tenant,

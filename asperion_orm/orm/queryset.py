@@ -1116,7 +1116,8 @@ class QuerySet(Generic[M]):
         return self._async_results()
 
     async def _async_results(self) -> AsyncIterator[M]:
-        await self._async(self._fetch_all)
+        if self._result_cache is None:
+            await self._async(self._fetch_all)
         assert self._result_cache is not None
         for obj in self._result_cache:
             yield obj
