@@ -299,7 +299,7 @@ class Model:
             value = self._state.value(self._meta.fields[name])
             if value is None:
                 continue
-            manager = self._meta.base_manager.using(self._session_for(using, reading=True))
+            manager = self._meta.base_manager.using(self._session_for(using, action="read"))
             holders = manager.filter(**{name: value}).cache(False).values_list("id", flat=True)
             if any(pk != self.pk for pk in holders[:2]):  # one request, never a local filter
                 label = name.replace("_", " ").capitalize()
@@ -381,7 +381,7 @@ class Model:
     def delete(self, *, using: Session | None = None) -> None:
         """DELETE the object; its id becomes ``None``."""
         self._meta.check_writable()
-        session = self._session_for(using)
+        session = self._session_for(using, action="deleted")
         session.delete(self._detail_path(session), invalidates=self._meta.invalidates)
         self._state.raw.pop(self._meta.pk.api_name, None)
         self._state.values.pop("id", None)
@@ -400,7 +400,7 @@ class Model:
         names = None if fields is None else self._refreshable(fields)
         if names is not None and not names:
             return
-        session = self._session_for(using, reading=True)
+        session = self._session_for(using, action="read")
         queryset = self._meta.base_manager.all() if from_queryset is None else from_queryset
         fresh = queryset.using(session).cache(False).get(pk=self.pk)
         if names is None:
@@ -496,15 +496,15 @@ class Model:
             raise ConfigurationError(f"{type(self).__name__} has no id: save it first.")
         return session.path(self._meta.check_path(), self.pk)
 
-    def _session_for(self, using: Session | None, reading: bool = False) -> Session:
-        """Return the session to write through: never one of another administration."""
+    def _session_for(self, using: Session | None, action: str = "saved") -> Session:
+        """Return the session to act through: never one of another administration."""
         known = self._state.session
         session = using or current_session(default=known)
         tenant = self._state.tenant
         if tenant is not None and tenant != session.tenant:
             raise ConfigurationError(
                 f"This {type(self).__name__} belongs to administration {tenant}; "
-                f"it cannot be {'read' if reading else 'saved'} through administration "
+                f"it cannot be {action} through administration "
                 f"{session.tenant}."
             )
         return session
