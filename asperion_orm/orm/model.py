@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, ClassVar, Protocol, Self, TypeVar, cast
 
@@ -13,12 +14,13 @@ from asperion_orm.exceptions import (
     NotSupportedError,
     ValidationError,
 )
-from asperion_orm.orm.fields import Field, ForeignKey
+from asperion_orm.orm.fields import Field, ForeignKey, Nested
 from asperion_orm.orm.lookups import LOOKUP_SEP
 from asperion_orm.orm.manager import ManagerDescriptor, contribute_managers
+from asperion_orm.orm.messages import DEFAULT_LANGUAGE, display_name, message
 from asperion_orm.orm.options import Options
 from asperion_orm.orm.registry import registry
-from asperion_orm.session import Session, current_session
+from asperion_orm.session import Session, current_session, current_session_or_none
 
 __all__ = ["Model", "ModelState"]
 
@@ -214,13 +216,31 @@ class Model:
         fields = self._fields_named(names) if names is not None else self._meta.writable_fields()
         return {f.api_name: f.to_api(self._state.value(f)) for f in fields if not f.read_only}
 
-    def errors(self, names: Iterable[str] | None = None) -> dict[str, list[str]]:
-        """Return client-side validation messages keyed by attribute name (empty when valid)."""
+    def errors(
+        self, names: Iterable[str] | None = None, *, language: str | None = None
+    ) -> dict[str, list[str]]:
+        """Return client-side validation messages keyed by attribute path (empty when valid).
+
+        A nested object's messages are keyed by its dotted path (``lines[0].vat_code``). The
+        messages are worded as the API's, in ``language`` (default: the language of the
+        object's session, else of the active one, else "en-US").
+        """
+        language = language or self._language()
         fields = self._fields_named(names) if names is not None else self._meta.writable_fields()
-        found = {f.name: f.validate(self._state.value(f)) for f in fields}
+        found: dict[str, list[str]] = {}
+        for f in fields:
+            value = self._state.value(f)
+            if isinstance(f, Nested) and value is not None:
+                found.update(f.item_errors(value, language))
+            else:
+                found[f.name] = f.validate(value, language)
         if self._state.adding:
-            found.update(self._missing_required())
+            found.update(self._missing_required(language))
         return {name: messages for name, messages in found.items() if messages}
+
+    def _language(self) -> str:
+        session = self._state.session or current_session_or_none()
+        return session.language if session is not None else DEFAULT_LANGUAGE
 
     def full_clean(
         self,
@@ -320,9 +340,9 @@ class Model:
         except ValidationError as exc:
             raise ValidationError(self._rekeyed(exc.errors)) from exc
 
-    def _missing_required(self) -> dict[str, list[str]]:
+    def _missing_required(self, language: str) -> dict[str, list[str]]:
         return {
-            field.name: ["This field is required."]
+            field.name: [message(language, "required", field=display_name(field.api_name))]
             for field in self._meta.writable_fields()
             if field.required and self._state.value(field) is None
         }
@@ -472,11 +492,10 @@ class Model:
         self._load(answer, session)
 
     def _rekeyed(self, errors: Mapping[str, list[str]]) -> dict[str, list[str]]:
-        """Key server messages by attribute name instead of API name."""
+        """Key server messages by attribute path instead of API path (``lines[0].vat_code``)."""
         rekeyed: dict[str, list[str]] = {}
         for key, messages in errors.items():
-            field = self._meta.field_for_api_name(key)
-            rekeyed.setdefault(field.name if field else key, []).extend(messages)
+            rekeyed.setdefault(python_path(self._meta, key), []).extend(messages)
         return rekeyed
 
     def _validated(self, names: Iterable[str] | None) -> dict[str, Any]:
@@ -508,6 +527,27 @@ class Model:
                 f"{session.tenant}."
             )
         return session
+
+
+_SEGMENT = re.compile(r"([^.\[\]]+)((?:\[\d+\])*)")
+
+
+def python_path(meta: Options, key: str) -> str:
+    """Return a server error key as a dotted attribute path.
+
+    ``lines._data[0].vatCode`` and ``Lines[0].VatCode`` become ``lines[0].vat_code``; the
+    envelope's ``_data`` is left out, and a name no field has is kept as the server wrote it.
+    """
+    path = ""
+    current: Options | None = meta
+    for name, indexes in _SEGMENT.findall(key):
+        if name == "_data" and path:
+            path += indexes
+            continue
+        field = current.field_for_api_name(name) if current else None
+        path += ("." if path else "") + (field.name if field else name) + indexes
+        current = field.nested_model._meta if isinstance(field, Nested) else None
+    return path or key
 
 
 def _sync_only(name: str) -> NotSupportedError:

@@ -7,8 +7,8 @@ import datetime as dt
 import io
 import json
 import socket
-from zoneinfo import ZoneInfo
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 import trustme
