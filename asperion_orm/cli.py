@@ -14,7 +14,6 @@ import http.server
 import importlib
 import json
 import os
-import runpy
 import secrets
 import sys
 import threading
@@ -848,22 +847,12 @@ def inspectapi(args: tuple[str, ...]) -> None:
         sys.exit(status)
 
 
-QUICKSTART = Path(__file__).resolve().parent.parent / "examples" / "quickstart.py"
-
-
 @cli.command()
 def demo() -> None:
-    """Run the quickstart against an embedded sandbox (no account needed)."""
-    if QUICKSTART.exists():  # a source checkout: the quickstart from examples/
-        sys.path.insert(0, str(QUICKSTART.parent))
-        try:
-            runpy.run_path(str(QUICKSTART), run_name="asperion_demo")["main"]()
-        finally:
-            sys.path.remove(str(QUICKSTART.parent))
-        return
-    from asperion_orm.testing.demo import run
+    """Run the quickstart tour against an embedded sandbox (no account needed)."""
+    from asperion_orm.testing.quickstart import main as tour
 
-    run(out=sys.stdout, records={"debtors": 200})
+    tour(out=sys.stdout)
 
 
 # -- entry point ---------------------------------------------------------------------------------
