@@ -6,7 +6,7 @@ offline in CI::
     @pytest.mark.asperion_cassette
     def test_debtors(asperion_cassette):
         client = asperion_cassette.client()       # logs in: recorded, or replayed
-        tenant = client.administrations()[0]["id"]
+        tenant = client.administrations()[0].id
         assert client.tenant(tenant).get("debtors")["_data"]
 
 Replay is the default and never touches the network. ``pytest --record-mode=rewrite``
