@@ -18,6 +18,8 @@ from asperion_orm.exceptions import ConfigurationError
 from asperion_orm.orm.queryset import QuerySet
 
 if TYPE_CHECKING:
+    from asperion_orm.orm.aggregates import Aggregate
+    from asperion_orm.orm.expressions import Expression, OrderBy
     from asperion_orm.orm.fields import ForeignKey
     from asperion_orm.orm.model import Model
     from asperion_orm.orm.q import Q
@@ -97,8 +99,14 @@ class BaseManager(Generic[M]):
     def exclude(self, *args: Q, **kwargs: Any) -> QuerySet[M]:
         return self.get_queryset().exclude(*args, **kwargs)
 
-    def order_by(self, *names: str) -> QuerySet[M]:
+    def order_by(self, *names: str | Expression | OrderBy) -> QuerySet[M]:
         return self.get_queryset().order_by(*names)
+
+    def annotate(self, *args: Expression, **kwargs: Expression) -> QuerySet[M]:
+        return self.get_queryset().annotate(*args, **kwargs)
+
+    def aggregate(self, *args: Aggregate, **kwargs: Aggregate) -> dict[str, Any]:
+        return self.get_queryset().aggregate(*args, **kwargs)
 
     def reverse(self) -> QuerySet[M]:
         return self.get_queryset().reverse()

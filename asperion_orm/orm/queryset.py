@@ -9,12 +9,16 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
-from asperion_orm.exceptions import FieldError, NotFound
+from asperion_orm.exceptions import FieldError, NotFound, NotSupportedError
+from asperion_orm.orm.aggregates import Aggregate, Count, Star
+from asperion_orm.orm.expressions import Col, Expression, OrderBy, Ref
 from asperion_orm.orm.fetcher import Fetcher
 from asperion_orm.orm.fields import Field, ForeignKey
+from asperion_orm.orm.grouping import aggregate_rows
 from asperion_orm.orm.planner import Plan, plan
 from asperion_orm.orm.q import Q
 from asperion_orm.orm.query import Query
+from asperion_orm.orm.rows import RowReader
 from asperion_orm.orm.where import field_reader
 from asperion_orm.session import (
     DEFAULT_BASE_URL,
@@ -66,8 +70,11 @@ class ModelIterable(RowIterable):
     def __iter__(self) -> Iterator[Any]:
         model, session = self.queryset.model, self.session
         deferred = _deferred(model._meta, self.plan)
+        annotations = list(self.queryset.query.annotations)
         # Each row was parsed for this query alone, so the instance may keep it uncopied.
-        return (model._adopt(raw, session, deferred) for raw in self.rows)
+        if not annotations:
+            return (model._adopt(raw, session, deferred) for raw in self.rows)
+        return (_annotated(model._adopt(raw, session, deferred), annotations) for raw in self.rows)
 
 
 class ValuesIterable(RowIterable):
@@ -147,8 +154,11 @@ class QuerySet(Generic[M]):
         clone.query.add_q(q)
         return clone
 
-    def order_by(self, *names: str) -> QuerySet[M]:
-        """Order by the named fields (``-name`` descending); no names clears the ordering."""
+    def order_by(self, *names: str | Expression | OrderBy) -> QuerySet[M]:
+        """Order by fields, annotations or expressions; no names clears the ordering.
+
+        ``"-name"`` is descending; ``F("x").desc(nulls_last=True)`` places NULLs explicitly.
+        """
         if self.query.is_sliced:
             raise TypeError("Cannot reorder a query once a slice has been taken.")
         clone = self._chain()
@@ -184,14 +194,42 @@ class QuerySet(Generic[M]):
     def _rows_as(self, kind: type[RowIterable], names: Sequence[str]) -> QuerySet[Any]:
         clone: QuerySet[Any] = self._chain()
         fields = self._fields(names) if names else self._all_fields()
+        if not names:  # values() yields the annotations too
+            fields.update(self._fields(self.query.annotations))
         clone._iterable_class = kind
         clone._row_fields = tuple(fields.values())
         clone._row_keys = tuple(fields)
-        clone.query.only = tuple(field.name for field in fields.values())
+        clone.query.values_select = tuple(fields)
+        model_fields = self.model._meta.fields.values()
+        clone.query.only = tuple(f.name for f in fields.values() if f in model_fields)
         return clone
 
     def _fields(self, names: Iterable[str]) -> dict[str, Field[Any]]:
-        return {name: self.model._meta.get_field(name) for name in names}
+        annotations = self.query.annotations
+        return {
+            name: Ref(name, annotations[name]).field
+            if name in annotations
+            else self.model._meta.get_field(name)
+            for name in names
+        }
+
+    def annotate(self, *args: Expression, **kwargs: Expression) -> QuerySet[M]:
+        """Add computed values: expressions per row, aggregates per group (Django's rules).
+
+        On model rows each row is its own group (``Sum("sales_invoices__amount_incl_vat")``
+        aggregates its related rows, fetched in batched requests); after ``values(...)`` the
+        rows group by the selected fields (``GROUP BY``). A positional aggregate is named as
+        Django names it (``Sum("x")`` is ``x__sum``).
+        """
+        annotations = _named("annotate", args, kwargs)
+        clone = self._chain()
+        for name, expression in annotations.items():
+            clone.query.add_annotation(name, expression)
+        if clone._iterable_class is not ModelIterable:
+            added = clone._fields(annotations)
+            clone._row_fields += tuple(added.values())
+            clone._row_keys += tuple(added)
+        return clone
 
     def _all_fields(self) -> dict[str, Field[Any]]:
         return {field.attname: field for field in self.model._meta.fields.values()}
@@ -239,10 +277,9 @@ class QuerySet(Generic[M]):
 
     @property
     def ordered(self) -> bool:
-        """Return whether the results have a defined order."""
-        return bool(self.query.order_by) or (
-            self.query.default_ordering and bool(self.model._meta.ordering)
-        )
+        """Return whether the results have a defined order (groups ignore Meta.ordering)."""
+        default = self.query.default_ordering and bool(self.model._meta.ordering)
+        return bool(self.query.order_by) or (default and self.query.group_by != "values")
 
     def explain(self) -> str:
         """Describe the requests and local steps this query would run, without any I/O."""
@@ -318,6 +355,46 @@ class QuerySet(Generic[M]):
             return sum(1 for _ in fetcher.rows())
         return _clip(fetcher.total(), plan.low, plan.high)
 
+    def aggregate(self, *args: Aggregate, **kwargs: Aggregate) -> dict[str, Any]:
+        """Return ``{name: value}`` of aggregates over the rows, computed as they stream.
+
+        The requests ask only for the fields the aggregates read; ``Count("id")`` alone is
+        ``count()``: one ``MetaOnly`` request when the server can count.
+        """
+        aggregates = _named("aggregate", args, kwargs)
+        for name, aggregate in aggregates.items():
+            if not isinstance(aggregate, Expression) or not aggregate.has_aggregate:
+                raise TypeError(f"{name} is not an aggregate expression")
+        if not aggregates:
+            return {}
+        whole = self.query.group_by is not None or self.query.is_sliced
+        scope = _outer_query(self.model, self.query) if whole else self.query
+        resolved = {name: _resolved_aggregate(a, scope) for name, a in aggregates.items()}
+        clone = self._chain()
+        if not whole:  # otherwise aggregate the groups or the slice, as Django's subquery
+            clone.query.add_ordering()
+            read = (f.name for aggregate in resolved.values() for f in aggregate.columns())
+            clone.query.only = tuple(dict.fromkeys(["id", *read]))
+        if all(clone._counts_rows(a) for a in resolved.values()):
+            return dict.fromkeys(resolved, clone.count())
+        session = self._resolve_session()
+        plan = clone._checked_plan(session)
+        rows = clone._fetcher(session, plan).rows()
+        return aggregate_rows(rows, resolved, session.time_zone)
+
+    def _counts_rows(self, aggregate: Aggregate) -> bool:
+        """Tell whether an aggregate is the number of rows (``Count("*")``, ``Count("id")``)."""
+        source = aggregate.source
+        pk = self.model._meta.pk
+        counted = isinstance(source, Star) or (isinstance(source, Col) and source.field is pk)
+        return (
+            isinstance(aggregate, Count)
+            and counted
+            and aggregate.condition is None
+            and self.query.group_by != "values"
+            and not self.query.annotations
+        )
+
     def exists(self) -> bool:
         """Return whether any row matches: one ``pageSize=1`` request when the server can tell.
 
@@ -353,7 +430,8 @@ class QuerySet(Generic[M]):
         """Return the one matching row; ``get(pk=…)`` is ``GET /path/id``."""
         clone = self.filter(*args, **kwargs) if args or kwargs else self._chain()
         pk = clone.query.pk_value()
-        if pk is not None and not clone.query.is_sliced and clone._iterable_class is ModelIterable:
+        plain = clone._iterable_class is ModelIterable and not clone.query.annotations
+        if pk is not None and not clone.query.is_sliced and plain:
             return clone._get_by_pk(pk)
         if not clone.query.is_sliced:
             clone.query.add_ordering()
@@ -435,17 +513,35 @@ class QuerySet(Generic[M]):
         return obj, False
 
     def update(self, **kwargs: Any) -> int:
-        """PATCH ``kwargs`` onto every matching object; return how many were changed."""
+        """PATCH ``kwargs`` onto every matching object; return how many were changed.
+
+        A value may be an expression of the object's own fields (``F("x") + 1``): each object
+        gets the value computed from what it holds.
+        """
         self.model._meta.check_writable()
         self.model._meta.check_settable(kwargs)
+        computed = {k: self._update_expression(v) for k, v in kwargs.items() if _is_expr(v)}
+        plain = {name: value for name, value in kwargs.items() if name not in computed}
         probe = self.model.from_api({})
-        for name, value in kwargs.items():
+        for name, value in plain.items():
             setattr(probe, name, value)
-        probe.full_clean(kwargs)
+        probe.full_clean(plain)
         session = self._resolve_session()
         objs = list(self.using(session))
-        session.each(lambda obj: _patch(obj, kwargs, session), objs)
+        zone = session.time_zone
+
+        def patch(obj: M) -> None:
+            _patch(obj, _values_for(obj, plain, computed, zone), session)
+
+        session.each(patch, objs)
         return len(objs)
+
+    def _update_expression(self, value: Expression) -> Expression:
+        query = Query(self.model)
+        resolved = value.resolve(query, allow_joins=False)
+        if resolved.has_aggregate:
+            raise FieldError("Aggregate functions are not allowed in this query.")
+        return resolved
 
     def delete(self) -> tuple[int, dict[str, int]]:
         """DELETE every matching object; return Django's ``(count, {label: count})``."""
@@ -509,6 +605,79 @@ class QuerySet(Generic[M]):
             groups[child._state.value(field)].append(child)
         for obj in objs:
             obj._state.related[f"{field.related_name}+"] = groups[obj.pk]
+
+
+def _named(method: str, args: Sequence[Any], kwargs: dict[str, Any]) -> dict[str, Any]:
+    """Return positional and keyword expressions by name (``Sum("x")`` is ``x__sum``)."""
+    named: dict[str, Any] = {}
+    for arg in args:
+        try:
+            alias = arg.default_alias
+        except (AttributeError, TypeError):
+            what = "aggregates" if method == "aggregate" else "annotations"
+            raise TypeError(f"Complex {what} require an alias.") from None
+        if alias in kwargs:
+            raise ValueError(
+                f"The named annotation '{alias}' conflicts with the default name for another "
+                "annotation."
+            )
+        named[alias] = arg
+    named.update(kwargs)
+    return named
+
+
+def _resolved_aggregate(aggregate: Aggregate, scope: Query) -> Aggregate:
+    resolved = aggregate.resolve(scope)
+    assert isinstance(resolved, Aggregate)
+    if resolved.relation is not None:
+        raise NotSupportedError(
+            f"aggregate() cannot reach across {resolved.relation.related_name!r}: annotate() "
+            "each object with it, or aggregate the related model's QuerySet."
+        )
+    return resolved
+
+
+def _outer_query(model: type[Any], query: Query) -> Query:
+    """Return a scope where the QuerySet's annotations are plain values (a subquery's columns)."""
+    outer = Query(model)
+    for name, expression in query.annotations.items():
+        outer.annotations[name] = _Column(expression)
+    return outer
+
+
+class _Column(Expression):
+    """An annotation of the rows an outer aggregate reads: a value, whatever computed it."""
+
+    def __init__(self, source: Expression) -> None:
+        self.source = source
+
+    def __repr__(self) -> str:
+        return repr(self.source)
+
+    def output_field(self) -> Field[Any] | None:
+        return self.source.output_field()
+
+
+def _is_expr(value: Any) -> bool:
+    return isinstance(value, Expression)
+
+
+def _values_for(
+    obj: Any, plain: dict[str, Any], computed: dict[str, Expression], zone: Any
+) -> dict[str, Any]:
+    """Return the values to PATCH onto ``obj``: the plain ones, and expressions evaluated."""
+    reader = RowReader(obj._state.raw, zone)
+    return {**plain, **{name: e.evaluate(reader) for name, e in computed.items()}}
+
+
+def _annotated(obj: Any, names: list[str]) -> Any:
+    """Move the annotations out of the instance's raw row into attributes, as Django sets them."""
+    raw = obj._state.raw
+    for name in names:
+        obj.__dict__[name] = raw.pop(Ref.prefix + name, None)
+    for key in [key for key in raw if key.startswith("#")]:
+        del raw[key]
+    return obj
 
 
 def _deferred(meta: Options, plan: Plan | None) -> frozenset[str]:

@@ -1,0 +1,291 @@
+"""The local aggregation steps: annotating each row, and grouping rows (``GROUP BY``/``HAVING``).
+
+Both consume the stream of rows as it comes and hold no more than they must: the annotator
+one batch of rows (a page) while it fetches their related rows, the grouping one entry per
+group (its key values and its accumulators), never the rows themselves. Results are written
+into the rows: an annotation under ``@name``, an aggregate's result under its slot.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+from collections.abc import Callable, Iterable, Iterator
+from typing import TYPE_CHECKING, Any
+
+from asperion_orm.orm.aggregates import Accumulator, Aggregate
+from asperion_orm.orm.expressions import (
+    AnnotationLookup,
+    Col,
+    Expression,
+    ExpressionLookup,
+    OrderBy,
+    Ref,
+)
+from asperion_orm.orm.lookups import Lookup
+from asperion_orm.orm.q import Q
+from asperion_orm.orm.rows import RowReader
+from asperion_orm.orm.where import Where
+
+if TYPE_CHECKING:
+    from asperion_orm.orm.fields import ForeignKey
+    from asperion_orm.orm.query import Query
+
+__all__ = ["Annotator", "Grouping", "aggregate_rows", "describe", "partition"]
+
+Raw = dict[str, Any]
+Fetch = Callable[["Query"], Iterator[Raw]]
+
+
+def aggregates_in(expressions: Iterable[Expression]) -> list[Aggregate]:
+    """Return every aggregate inside the expressions, once each (not those behind a ``Ref``)."""
+    found = {
+        id(node): node for e in expressions for node in e.walk() if isinstance(node, Aggregate)
+    }
+    return list(found.values())
+
+
+def describe(name: str, expression: Expression) -> str:
+    """Return ``name=expression`` for ``explain()``."""
+    return f"{name}={expression!r}"
+
+
+# -- conditions ------------------------------------------------------------------------------
+
+
+def _late(node: Where | Lookup) -> tuple[bool, bool]:
+    """Return whether a condition reads annotations, and whether it reads an aggregate."""
+    lookups = node.lookups() if isinstance(node, Where) else iter((node,))
+    late = aggregate = False
+    for lookup in lookups:
+        if isinstance(lookup, AnnotationLookup | ExpressionLookup):
+            aggregate = aggregate or lookup.contains_aggregate
+            late = late or isinstance(lookup, AnnotationLookup) or _reads_refs(lookup)
+    return late or aggregate, aggregate
+
+
+def _reads_refs(lookup: ExpressionLookup) -> bool:
+    return any(isinstance(node, Ref) for side in (lookup.lhs, lookup.rhs) for node in side.walk())
+
+
+def partition(where: Where) -> tuple[Where, Where, Where]:
+    """Split an AND tree into row conditions, conditions on annotations, and on aggregates.
+
+    As Django's ``split_having``: a top-level condition that reads an aggregate anywhere is a
+    HAVING, evaluated on groups; one that reads other annotations is evaluated on each row
+    once they are computed; the rest goes to the planner as usual.
+    """
+    rows: list[Where | Lookup] = []
+    late: list[Where | Lookup] = []
+    having: list[Where | Lookup] = []
+    for child in where.children:
+        reads, aggregate = _late(child)
+        (having if aggregate else late if reads else rows).append(child)
+    return Where(tuple(rows)), Where(tuple(late)), Where(tuple(having))
+
+
+# -- per-row annotations -----------------------------------------------------------------------
+
+
+class Annotator:
+    """Compute each row's annotations; related aggregates from batched requests per page.
+
+    The related rows of a page of objects come in one request series (``<fk>Id`` values in
+    URL-length-bounded chunks, ``fields=`` what the aggregates read), not one per object.
+    """
+
+    def __init__(
+        self,
+        annotations: dict[str, Expression],
+        pk: Any,
+        time_zone: dt.tzinfo,
+        batch: int,
+    ) -> None:
+        self.annotations = annotations
+        self.pk = pk
+        self.time_zone = time_zone
+        self.batch = batch
+        aggregates = aggregates_in(annotations.values())
+        self.own = [agg for agg in aggregates if agg.relation is None]
+        self.related: dict[ForeignKey, list[Aggregate]] = {}
+        for agg in aggregates:
+            if agg.relation is not None:
+                self.related.setdefault(agg.relation, []).append(agg)
+
+    def related_queries(self) -> list[tuple[ForeignKey, Query]]:
+        """Return each relation with the query of its related rows (before the ids filter)."""
+        queries = []
+        for fk, aggs in self.related.items():
+            assert aggs[0].related_query is not None
+            query = aggs[0].related_query.clone()
+            names = [fk.name, *(f.name for agg in aggs for f in agg.related_columns())]
+            query.only = tuple(dict.fromkeys(names))
+            queries.append((fk, query))
+        return queries
+
+    def rows(self, rows: Iterator[Raw], fetch: Fetch) -> Iterator[Raw]:
+        """Yield the rows with their annotations computed."""
+        if not self.related:
+            for row in rows:
+                yield self._finish(row)
+            return
+        queries = self.related_queries()
+        while batch := list(itertools.islice(rows, self.batch)):
+            for fk, query in queries:
+                self._relate(batch, fk, query, fetch)
+            for row in batch:
+                yield self._finish(row)
+
+    def _relate(self, batch: list[Raw], fk: ForeignKey, query: Query, fetch: Fetch) -> None:
+        """Aggregate the related rows of a batch of objects into each object's row."""
+        aggs = self.related[fk]
+        ids = [self.pk.to_python(row.get(self.pk.api_name)) for row in batch]
+        groups = {pk: [agg.accumulator() for agg in aggs] for pk in ids}
+        query = query.clone()
+        query.add_q(Q((f"{fk.name}__in", ids)))
+        for child in fetch(query):
+            accumulators = groups.get(fk.to_python(child.get(fk.api_name)), ())
+            reader = RowReader(child, self.time_zone)
+            for accumulator in accumulators:
+                accumulator.add(reader)
+        for row, pk in zip(batch, ids, strict=True):
+            for agg, accumulator in zip(aggs, groups[pk], strict=True):
+                row[agg.slot] = accumulator.result()
+
+    def _finish(self, row: Raw) -> Raw:
+        reader = RowReader(row, self.time_zone)
+        for agg in self.own:  # an aggregate over the row's own fields: the row is its group
+            accumulator = agg.accumulator()
+            accumulator.add(reader)
+            row[agg.slot] = accumulator.result()
+        for name, expression in self.annotations.items():
+            row[Ref.prefix + name] = expression.evaluate(reader)
+        return row
+
+    def explain(self, base: Callable[[Query], str]) -> list[str]:
+        """Describe the related requests and the annotations, for ``explain()``."""
+        lines = []
+        for fk, query in self.related_queries():
+            lines.append(
+                f"then, per page of {self.batch} rows: {base(query)}&{fk.api_name}=<their ids>"
+                f" ({fk.api_name} in URL-length-bounded chunks, pages fetched concurrently)"
+            )
+        names = ", ".join(describe(n, e) for n, e in self.annotations.items())
+        lines.append(f"local: annotate {names}")
+        return lines
+
+
+# -- GROUP BY ----------------------------------------------------------------------------------
+
+
+class Grouping:
+    """Group rows by key expressions, aggregate each group, keep the groups ``having`` accepts.
+
+    Each group yields a row-like dict: the raw values of the key's fields, the annotations
+    under ``@name``; so ``values()``, ``HAVING`` lookups and ordering read it like a row.
+    """
+
+    def __init__(
+        self,
+        keys: list[Expression],
+        annotations: dict[str, Expression],
+        having: Where,
+        ordering: tuple[str | OrderBy, ...],
+        time_zone: dt.tzinfo,
+    ) -> None:
+        self.keys = keys
+        self.annotations = annotations
+        self.aggregates = aggregates_in(annotations.values())
+        self.having = having
+        self.ordering = ordering
+        self.time_zone = time_zone
+        self.copied = _copied(keys)
+
+    def rows(self, rows: Iterator[Raw]) -> Iterator[Raw]:
+        """Consume the rows and yield one row per group (in order of first appearance)."""
+        key_of = self._key_function()
+        groups: dict[Any, tuple[Raw, list[Accumulator]]] = {}
+        zone, aggregates = self.time_zone, self.aggregates
+        for row in rows:
+            reader = RowReader(row, zone)
+            key = key_of(reader)
+            entry = groups.get(key)
+            if entry is None:
+                entry = groups[key] = (self._head(row), [a.accumulator() for a in aggregates])
+            for accumulator in entry[1]:
+                accumulator.add(reader)
+        for head, accumulators in groups.values():
+            if self._finish(head, accumulators):
+                yield head
+
+    def _key_function(self) -> Callable[[RowReader], Any]:
+        """Return the group key of a row: raw values for plain fields (fast), else values."""
+        if len(self.keys) == 1 and isinstance(self.keys[0], Col):
+            api_name = self.keys[0].field.api_name
+            return lambda reader: _hashable(reader.raw.get(api_name))
+        keys = self.keys
+        return lambda reader: tuple(_hashable(_key_value(key, reader)) for key in keys)
+
+    def _head(self, row: Raw) -> Raw:
+        return {name: row.get(name) for name in self.copied}
+
+    def _finish(self, head: Raw, accumulators: list[Accumulator]) -> bool:
+        for aggregate, accumulator in zip(self.aggregates, accumulators, strict=True):
+            head[aggregate.slot] = accumulator.result()
+        reader = RowReader(head, self.time_zone)
+        for name, expression in self.annotations.items():
+            head[Ref.prefix + name] = expression.evaluate(reader)
+        return not self.having or self.having.matches(reader)
+
+    def explain(self) -> list[str]:
+        """Describe the grouping, for ``explain()``."""
+        keys = ", ".join(_key_name(key) for key in self.keys) or "(all rows)"
+        names = ", ".join(describe(n, e) for n, e in self.annotations.items())
+        lines = [f"local: group by {keys}; {names} (streamed: one entry per group)"]
+        if self.having:
+            lines.append(f"local: having {self.having.shape()}")
+        if self.ordering:
+            lines.append(f"local: order groups by {', '.join(map(str, self.ordering))}")
+        return lines
+
+
+def _key_value(key: Expression, reader: RowReader) -> Any:
+    if isinstance(key, Col):
+        return reader.raw.get(key.field.api_name)
+    return key.evaluate(reader)
+
+
+def _key_name(key: Expression) -> str:
+    return key.field.name if isinstance(key, Col | Ref) else repr(key)
+
+
+def _hashable(value: Any) -> Any:
+    if isinstance(value, list):
+        return tuple(_hashable(item) for item in value)
+    if isinstance(value, dict):
+        return tuple(sorted((k, _hashable(v)) for k, v in value.items()))
+    return value
+
+
+def _copied(keys: list[Expression]) -> list[str]:
+    """Return the row keys a group keeps: the key fields' API names and key annotations."""
+    names: dict[str, None] = {}
+    for key in keys:
+        if isinstance(key, Ref):
+            names[key.field.api_name] = None
+        for field in key.columns() if not isinstance(key, Ref) else ():
+            names[field.api_name] = None
+    return list(names)
+
+
+def aggregate_rows(
+    rows: Iterable[Raw], aggregates: dict[str, Aggregate], time_zone: dt.tzinfo
+) -> dict[str, Any]:
+    """Return ``{name: result}`` of the aggregates over every row, streaming."""
+    accumulators = {name: agg.accumulator() for name, agg in aggregates.items()}
+    adders = [accumulator.add for accumulator in accumulators.values()]
+    for row in rows:
+        reader = RowReader(row, time_zone)
+        for add in adders:
+            add(reader)
+    return {name: accumulator.result() for name, accumulator in accumulators.items()}
