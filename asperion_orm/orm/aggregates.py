@@ -137,9 +137,9 @@ class Aggregate(Expression):
         number = isinstance(output, fields.Integer | fields.Decimal | Float)
         if self.numeric and output is not None and not number:
             raise FieldError(
-                    f"{self.name} needs a number, and {self.source!r} is "
-                    f"{type(output).__name__}: use Min, Max or Count."
-                )
+                f"{self.name} needs a number, and {self.source!r} is "
+                f"{type(output).__name__}: use Min, Max or Count."
+            )
         return output
 
     def accumulator(self) -> Accumulator:

@@ -324,6 +324,8 @@ class CombinedExpression(Expression):
         right = self.rhs.evaluate(value_of)
         if right is None:
             return None
+        if isinstance(left, float) != isinstance(right, float):  # mixed by ExpressionWrapper
+            left, right = _convert(self._output, left), _convert(self._output, right)
         return OPERATORS[self.connector](left, right)
 
     def output_field(self) -> Field[Any] | None:
@@ -389,12 +391,15 @@ class ExpressionWrapper(Expression):
         return self.expression.columns()
 
 
-def _convert(output: Field[Any], value: Any) -> Any:
+def _convert(output: Field[Any] | None, value: Any) -> Any:
+    """Return a number as the output type asks (a float goes to Decimal through its text)."""
     if isinstance(output, fields.Integer):
         return int(value)
     if isinstance(output, Float):
         return float(value)
-    return value if isinstance(value, decimal.Decimal) else decimal.Decimal(str(value))
+    if isinstance(output, fields.Decimal) and isinstance(value, float):
+        return decimal.Decimal(str(value))
+    return value
 
 
 class OrderBy:

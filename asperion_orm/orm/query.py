@@ -81,9 +81,10 @@ class Query:
 
     def build_lookup(self, key: str, value: Any) -> Where | Lookup:
         """Return the lookup for ``name__lookup=value``, checking field, lookup and value."""
+        if annotation := self._annotation_in(key):
+            lookup_name = key[len(annotation) + len(LOOKUP_SEP) :]
+            return self._annotation_lookup(annotation, lookup_name or "exact", value)
         name, _, lookup_name = key.partition(LOOKUP_SEP)
-        if name in self.annotations:
-            return self._annotation_lookup(name, lookup_name or "exact", value)
         field = self.model._meta.get_field(name)
         lookup_name = lookup_name or "exact"
         accepted = lookups_for(field)
@@ -98,6 +99,11 @@ class Query:
         if value is None:
             return self._none_lookup(field, lookup_name)
         return LOOKUPS[lookup_name](field, value)
+
+    def _annotation_in(self, key: str) -> str | None:
+        """Return the longest annotation name that ``key`` starts with, as Django matches them."""
+        names = [n for n in self.annotations if key == n or key.startswith(n + LOOKUP_SEP)]
+        return max(names, key=len, default=None)
 
     def _annotation_lookup(self, name: str, lookup_name: str, value: Any) -> Lookup:
         """Return a lookup on an annotation, evaluated once the annotation is computed."""
@@ -127,8 +133,6 @@ class Query:
             raise TypeError(f"QuerySet.annotate() received non-expression(s): {expression!r:.60}.")
         if name == "pk" or self.model._meta.has_field(name):
             raise ValueError(f"The annotation '{name}' conflicts with a field on the model.")
-        if LOOKUP_SEP in name:
-            raise ValueError(f"The annotation name {name!r} cannot contain '{LOOKUP_SEP}'.")
         resolved = expression.resolve(self)
         if resolved.has_aggregate and self.group_by is None:
             self.group_by = "row" if self.values_select is None else "values"
