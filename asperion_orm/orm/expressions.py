@@ -219,9 +219,8 @@ class Ref(Expression):
     def columns(self) -> Iterator[Field[Any]]:
         return self.source.columns()
 
-    @property
-    def has_aggregate(self) -> bool:
-        return self.source.has_aggregate
+    def children(self) -> tuple[Expression, ...]:
+        return (self.source,)  # so an expression of an aggregate annotation is one too
 
 
 class Value(Expression):

@@ -107,6 +107,7 @@ class Fetcher:
         """Yield the raw rows of another model's query, through this fetcher's session."""
         session = self.session
         related = plan(query, session.base_url, session.capabilities, session.time_zone)
+        related.check_local(strict=session.strict)
         return Fetcher(session, related, cache=self.cache, ttl=self.ttl).rows()
 
     def _window(self) -> Iterator[Raw]:

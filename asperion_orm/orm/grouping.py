@@ -130,7 +130,10 @@ class Annotator:
                 yield self._finish(row)
             return
         queries = self.related_queries()
-        while batch := list(itertools.islice(rows, self.batch)):
+        # A key the server cannot filter by means reading every related row: do it once.
+        server = all(fk.name in fk.model._meta.filterable for fk, _ in queries if fk.model)
+        size = self.batch if server else None
+        while batch := list(itertools.islice(rows, size)):
             for fk, query in queries:
                 self._relate(batch, fk, query, fetch)
             for row in batch:
@@ -166,6 +169,12 @@ class Annotator:
         """Describe the related requests and the annotations, for ``explain()``."""
         lines = []
         for fk, query in self.related_queries():
+            if fk.model is not None and fk.name not in fk.model._meta.filterable:
+                lines.append(
+                    f"then, once: {base(query)}, every page (the API cannot filter by "
+                    f"{fk.api_name}; matched here)"
+                )
+                continue
             lines.append(
                 f"then, per page of {self.batch} rows: {base(query)}&{fk.api_name}=<their ids>"
                 f" ({fk.api_name} in URL-length-bounded chunks, pages fetched concurrently)"

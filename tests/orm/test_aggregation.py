@@ -198,6 +198,23 @@ def test_groups_of_a_values_list_and_an_aggregate_of_groups(
     assert not rows.ordered  # a GROUP BY query ignores Meta.ordering, as in Django
 
 
+def test_expressions_of_groups_and_values_in_the_order_given(
+    invoices: list[dict[str, Any]],
+) -> None:
+    expected = totals_by_debtor(invoices)
+    groups = (
+        SalesInvoice.objects.values("debtor")
+        .annotate(total=Sum("amount_incl_vat"), again=F("debtor"))
+        .annotate(double=F("total") * 2)
+        .filter(double__gt=20000)
+        .values("double", "debtor", "again")
+    )
+    assert sorted((g["debtor"], g["again"], g["double"]) for g in groups) == sorted(
+        (d, d, total * 2) for d, (total, _) in expected.items() if total * 2 > 20000
+    )
+    assert all(list(group) == ["double", "debtor", "again"] for group in groups)
+
+
 def test_annotate_before_values_is_per_row(invoices: list[dict[str, Any]]) -> None:
     rows = SalesInvoice.objects.annotate(n=Count("id")).values("debtor", "n")
     assert sorted((r["debtor"], r["n"]) for r in rows) == sorted(

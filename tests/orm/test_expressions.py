@@ -15,11 +15,23 @@ import pytest
 from asperion_orm import Avg, Count, ExpressionWrapper, F, Max, Min, Q, Sum, Value, fields
 from asperion_orm.exceptions import FieldError, NotSupportedError
 from asperion_orm.orm.expressions import Expression
+from asperion_orm.orm.model import Model
 from asperion_orm.orm.planner import plan
 from asperion_orm.orm.query import Query
 from asperion_orm.orm.rows import RowReader
 
-from .models import SampleDebtor, SampleInvoice
+from .models import SampleCountry, SampleDebtor, SampleInvoice
+
+
+class Branch(Model):
+    """A row pointing at a country by a key the server cannot filter by."""
+
+    id = fields.Integer(read_only=True)
+    country = fields.ForeignKey(SampleCountry, related_name="branches")
+    staff = fields.Integer()
+
+    class Meta:
+        path = "creditors"
 
 pytestmark = pytest.mark.filterwarnings("error")
 
@@ -177,6 +189,15 @@ def test_related_aggregate_plan_names_the_batched_requests() -> None:
         "%2Cstatus&debtorId=<their ids> (debtorId in URL-length-bounded chunks, pages fetched "
         "concurrently)",
         "local: annotate total=Sum(F(amount_incl_vat), filter=(status__exact))",
+    ]
+
+
+def test_related_aggregate_over_a_key_the_server_cannot_filter_reads_it_once() -> None:
+    queryset = SampleCountry.objects.annotate(staff=Sum("branches__staff"))
+    assert queryset.explain().splitlines()[2:] == [
+        "then, once: GET /creditors?fields=id%2CcountryId%2Cstaff, every page (the API cannot "
+        "filter by countryId; matched here)",
+        "local: annotate staff=Sum(F(staff))",
     ]
 
 
