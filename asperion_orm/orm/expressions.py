@@ -27,6 +27,7 @@ __all__ = [
     "AnnotationField",
     "AnnotationLookup",
     "Col",
+    "Column",
     "CombinedExpression",
     "Expression",
     "ExpressionLookup",
@@ -221,6 +222,19 @@ class Ref(Expression):
 
     def children(self) -> tuple[Expression, ...]:
         return (self.source,)  # so an expression of an aggregate annotation is one too
+
+
+class Column(Expression):
+    """A value the rows already hold (an annotation read by an outer ``aggregate()``)."""
+
+    def __init__(self, source: Expression) -> None:
+        self.source = source
+
+    def __repr__(self) -> str:
+        return repr(self.source)
+
+    def output_field(self) -> Field[Any] | None:
+        return self.source.output_field()
 
 
 class Value(Expression):

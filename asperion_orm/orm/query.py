@@ -11,6 +11,7 @@ from asperion_orm.exceptions import FieldError, NotSupportedError, QueryError
 from asperion_orm.orm.expressions import (
     AnnotationLookup,
     Col,
+    Column,
     Expression,
     ExpressionLookup,
     F,
@@ -144,6 +145,15 @@ class Query:
         self.annotations[name] = resolved
         if self.values_select is not None:
             self.values_select += (name,)
+
+    def outer(self) -> Query:
+        """Return a scope over this query's results, as Django's subquery for ``aggregate()``.
+
+        Its annotations are the values the rows hold, whatever computed them.
+        """
+        outer = Query(self.model)
+        outer.annotations = {name: Column(e) for name, e in self.annotations.items()}
+        return outer
 
     def resolve_name(self, name: str, *, allow_joins: bool = True) -> Expression:
         """Return what ``F(name)`` stands for: an annotation (``Ref``) or a field (``Col``)."""

@@ -368,7 +368,7 @@ class QuerySet(Generic[M]):
         if not aggregates:
             return {}
         whole = self.query.group_by is not None or self.query.is_sliced
-        scope = _outer_query(self.model, self.query) if whole else self.query
+        scope = self.query.outer() if whole else self.query
         resolved = {name: _resolved_aggregate(a, scope) for name, a in aggregates.items()}
         clone = self._chain()
         if not whole:  # otherwise aggregate the groups or the slice, as Django's subquery
@@ -635,27 +635,6 @@ def _resolved_aggregate(aggregate: Aggregate, scope: Query) -> Aggregate:
             "each object with it, or aggregate the related model's QuerySet."
         )
     return resolved
-
-
-def _outer_query(model: type[Any], query: Query) -> Query:
-    """Return a scope where the QuerySet's annotations are plain values (a subquery's columns)."""
-    outer = Query(model)
-    for name, expression in query.annotations.items():
-        outer.annotations[name] = _Column(expression)
-    return outer
-
-
-class _Column(Expression):
-    """An annotation of the rows an outer aggregate reads: a value, whatever computed it."""
-
-    def __init__(self, source: Expression) -> None:
-        self.source = source
-
-    def __repr__(self) -> str:
-        return repr(self.source)
-
-    def output_field(self) -> Field[Any] | None:
-        return self.source.output_field()
 
 
 def _is_expr(value: Any) -> bool:

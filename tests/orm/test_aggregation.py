@@ -174,6 +174,22 @@ def test_having_filters_groups_and_a_slice_takes_groups(invoices: list[dict[str,
     assert [g["debtor"] for g in queryset[1:3]] == kept[1:3]
 
 
+@pytest.mark.parametrize("text_match", ["contains-ci", "exact-cs"])
+def test_groups_of_a_text_filter_in_both_text_match_modes(
+    asperion_sandbox: Sandbox, invoices: list[dict[str, Any]], text_match: str
+) -> None:
+    asperion_sandbox.set_text_match(text_match)  # the plugin restores the default afterwards
+    description = invoices[0]["description"]
+    groups = (
+        SalesInvoice.objects.filter(description=description)
+        .values("debtor")
+        .annotate(total=Sum("amount_incl_vat"), n=Count("id"))
+    )
+    mine = [row for row in invoices if row["description"] == description]
+    assert {g["debtor"]: (g["total"], g["n"]) for g in groups} == totals_by_debtor(mine)
+    assert groups.aggregate(Sum("n")) == {"n__sum": len(mine)}
+
+
 def test_a_field_in_order_by_joins_the_group_by(invoices: list[dict[str, Any]]) -> None:
     groups = list(
         SalesInvoice.objects.values("debtor").annotate(n=Count("id")).order_by("bookyear", "debtor")

@@ -33,6 +33,7 @@ class Branch(Model):
     class Meta:
         path = "creditors"
 
+
 pytestmark = pytest.mark.filterwarnings("error")
 
 
