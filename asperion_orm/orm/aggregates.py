@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from asperion_orm.exceptions import FieldError
 from asperion_orm.orm import fields
-from asperion_orm.orm.expressions import Expression, F, Float, Scope, Value
+from asperion_orm.orm.expressions import Expression, F, Float, Scope, Value, number_kind
 from asperion_orm.orm.fields import Field
 from asperion_orm.orm.q import Q
 
@@ -134,8 +134,7 @@ class Aggregate(Expression):
 
     def output_field(self) -> Field[Any] | None:
         output = self.source.output_field()
-        number = isinstance(output, fields.Integer | fields.Decimal | Float)
-        if self.numeric and output is not None and not number:
+        if self.numeric and output is not None and number_kind(output) is None:
             raise FieldError(
                 f"{self.name} needs a number, and {self.source!r} is "
                 f"{type(output).__name__}: use Min, Max or Count."
@@ -205,6 +204,10 @@ class Sum(Aggregate):
     name = "Sum"
     allow_distinct = True
     numeric = True
+
+    def output_field(self) -> Field[Any] | None:
+        output = super().output_field()
+        return fields.Integer() if number_kind(output) == "int" else output
 
     def step(self, state: Any, value: Any) -> Any:
         return value if state is None else state + value

@@ -300,9 +300,17 @@ NUMBERS: dict[type[Field[Any]], str] = {
 }
 
 
-def _kind(field: Field[Any] | None) -> str | None:
+def number_kind(field: Field[Any] | None) -> str | None:
+    """Return ``"int"``, ``"decimal"`` or ``"float"`` for a numeric field, ``"null"`` for NULL.
+
+    A choice of integers (an invoice's status) counts as an integer, as Django's
+    ``IntegerField`` with choices.
+    """
     if field is None:
         return "null"
+    if isinstance(field, fields.Choice) and field.choices:
+        numbers = all(isinstance(c, int) and not isinstance(c, bool) for c in field.choices)
+        return "int" if numbers else None
     return next((kind for klass, kind in NUMBERS.items() if isinstance(field, klass)), None)
 
 
@@ -345,7 +353,7 @@ class CombinedExpression(Expression):
         if self._output is not None:
             return self._output
         left, right = self.lhs.output_field(), self.rhs.output_field()
-        kinds = {_kind(left), _kind(right)} - {"null"}
+        kinds = {number_kind(left), number_kind(right)} - {"null"}
         if None in kinds or kinds == {"decimal", "float"}:
             names = ", ".join(type(f).__name__ for f in (left, right) if f is not None)
             raise FieldError(

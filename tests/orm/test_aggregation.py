@@ -108,6 +108,18 @@ def test_aggregate_filter_distinct_default_min_max_avg(invoices: list[dict[str, 
     assert isinstance(result["mean"], Decimal) and isinstance(result["period"], float)
 
 
+def test_a_choice_of_integers_counts_as_an_integer(invoices: list[dict[str, Any]]) -> None:
+    statuses = [row["status"] for row in invoices]
+    result = SalesInvoice.objects.aggregate(Sum("status"), Avg("status"), top=Max("status"))
+    assert result == {
+        "status__sum": sum(statuses),
+        "status__avg": sum(statuses) / len(statuses),
+        "top": max(statuses),
+    }
+    scaled = SalesInvoice.objects.annotate(x=F("status") * 10).filter(x__gt=30)
+    assert {i.pk for i in scaled} == {row["id"] for row in invoices if row["status"] * 10 > 30}
+
+
 def test_aggregate_of_nothing_is_none_default_or_zero(
     shared_session: Session, assert_requests: Counter
 ) -> None:
