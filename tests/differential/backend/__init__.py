@@ -1,0 +1,1 @@
+"""A SQLite backend for Django whose text lookups mean what they mean on a real database."""

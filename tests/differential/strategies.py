@@ -1,0 +1,325 @@
+"""The building blocks of random call chains: extend these lists to test a new feature.
+
+A chain is ``<Model>.objects`` followed by steps and one terminal, e.g.
+``Debtor.objects.filter(Q(city__icontains='e') | ~Q(blocked=True)).order_by('name', 'id')[2:9]
+.values_list('city', flat=True)``. Every block is a :class:`Step`: the text shown when a chain
+fails and a function ``apply(queryset, ns)`` that works on both sides (``ns`` is the side's
+namespace, see ``harness``).
+
+- :data:`FIELDS` lists, per model, the field paths that conditions draw (name, lookups,
+  values). A new lookup or transform is a new entry or a longer ``lookups`` tuple;
+  ``debtor__city`` on ``Invoice`` is one more entry once lookups across relations land.
+- :data:`ORDERINGS` lists the names ``order_by`` draws (a tie-breaker on ``id`` is always
+  added, so the order is defined on both sides).
+- :data:`STEPS` and :data:`TERMINALS` map a model name to strategies of steps; append your
+  own (``aggregate``, ``annotate``, ``distinct``...) as functions of the model name.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from types import SimpleNamespace
+from typing import Any
+
+from hypothesis import strategies as st
+
+from differential import data
+
+__all__ = [
+    "FIELDS",
+    "ORDERINGS",
+    "STEPS",
+    "TERMINALS",
+    "Chain",
+    "Condition",
+    "Lookups",
+    "Step",
+    "chains",
+]
+
+Apply = Callable[[Any, SimpleNamespace], Any]
+
+
+@dataclass(frozen=True)
+class Step:
+    """One call of a chain: ``text`` for the report, ``apply(queryset, ns)`` to run it."""
+
+    text: str
+    apply: Apply
+
+    def __repr__(self) -> str:
+        return self.text
+
+
+@dataclass(frozen=True)
+class Chain:
+    """``<model>.objects`` followed by ``steps``; call it with a namespace to run it."""
+
+    model: str
+    steps: tuple[Step, ...]
+
+    def __call__(self, ns: SimpleNamespace) -> Any:
+        queryset = getattr(ns, self.model).objects
+        for step in self.steps:
+            queryset = step.apply(queryset, ns)
+        return queryset
+
+    def __repr__(self) -> str:
+        return f"{self.model}.objects" + "".join(
+            s.text if s.text.startswith("[") else f".{s.text}" for s in self.steps
+        )
+
+
+@dataclass(frozen=True)
+class Condition:
+    """A ``Q`` tree: ``text`` for the report, ``build(ns)`` makes the side's ``Q``."""
+
+    text: str
+    build: Callable[[SimpleNamespace], Any]
+
+
+# -- values ----------------------------------------------------------------------------------
+
+TEXTS = st.sampled_from(
+    ["a", "A", "e", "É", "é", "l", "pha", "BV", " ", "&", "Ed", "alpha", "%", "_", "a_b", ""]
+)
+TEXT_LOOKUPS = (
+    "iexact", "contains", "icontains", "startswith", "istartswith", "endswith", "iendswith",
+)  # fmt: skip
+ORDER_LOOKUPS = ("gt", "gte", "lt", "lte", "range")
+BASIC = ("exact", "in", "isnull")
+
+
+def _texts(pool: Sequence[str | None]) -> st.SearchStrategy[str]:
+    return TEXTS | st.sampled_from([text for text in pool if text is not None])
+
+
+def _ids(first: int, count: int) -> st.SearchStrategy[int]:
+    """Ids the rows have, and a few around them."""
+    return st.sampled_from(range(first + count // 2, first - 2, -1)) | st.integers(
+        first, first + count + 2
+    )
+
+
+def _instants() -> st.SearchStrategy[dt.datetime]:
+    """The rows' datetimes, a millisecond off them, in UTC or in Amsterdam."""
+    zone = dt.timezone(dt.timedelta(hours=1))
+    shift = st.sampled_from(
+        [dt.timedelta(0), dt.timedelta(milliseconds=1), -dt.timedelta(milliseconds=1)]
+    )
+    return st.builds(
+        lambda moment, delta, local: (moment + delta).astimezone(zone if local else dt.UTC),
+        st.sampled_from(data.INSTANTS),
+        shift,
+        st.booleans(),
+    )
+
+
+AMOUNTS = st.sampled_from([*data.AMOUNTS[::-1], Decimal("250"), Decimal("-5.5"), Decimal("500")])
+DATES = st.sampled_from(data.DATES) | st.dates(dt.date(2024, 1, 1), dt.date(2026, 12, 31))
+
+
+@dataclass(frozen=True)
+class Lookups:
+    """A field path that conditions use, the lookups it takes and its values."""
+
+    name: str
+    lookups: tuple[str, ...]
+    values: st.SearchStrategy[Any]
+
+    def conditions(self) -> st.SearchStrategy[Condition]:
+        """Return conditions ``Q(<name>__<lookup>=<value>)`` over every lookup."""
+        return st.one_of(*(self._condition(lookup) for lookup in self.lookups))
+
+    def _condition(self, lookup: str) -> st.SearchStrategy[Condition]:
+        key = f"{self.name}__{lookup}"
+        return self._values(lookup).map(
+            lambda value: Condition(f"Q({key}={value!r})", lambda ns: ns.Q(**{key: value}))
+        )
+
+    def _values(self, lookup: str) -> st.SearchStrategy[Any]:
+        one = self.values
+        if lookup == "in":
+            return st.lists(one | st.none(), max_size=4)
+        if lookup == "range":
+            return st.tuples(one, one)
+        if lookup == "isnull":
+            return st.booleans()
+        if lookup in ("exact", "iexact"):
+            return one | st.none()
+        return one
+
+
+TEXT = (*BASIC, *ORDER_LOOKUPS, *TEXT_LOOKUPS)
+ORDERED = (*BASIC, *ORDER_LOOKUPS)
+RELATED = (*BASIC, "gt", "gte", "lt", "lte")  # Django has no range on a foreign key
+DEBTOR_IDS = _ids(data.FIRST_IDS["debtors"], data.DEBTORS)
+INVOICE_IDS = _ids(data.FIRST_IDS["salesinvoices"], data.INVOICES)
+ARTICLE_IDS = _ids(data.FIRST_IDS["articles"], data.ARTICLES)
+CONDITION_IDS = st.integers(1, 4)
+
+IDS = {"Debtor": DEBTOR_IDS, "Invoice": INVOICE_IDS, "Article": ARTICLE_IDS}
+
+FIELDS: dict[str, list[Lookups]] = {
+    "Debtor": [
+        Lookups("name", TEXT, _texts(data.NAMES)),
+        Lookups("city", TEXT, _texts(data.CITIES)),
+        Lookups("id", ORDERED, DEBTOR_IDS),
+        Lookups("pk", ("exact", "in"), DEBTOR_IDS),
+        Lookups("email_address", TEXT, _texts(data.EMAILS)),
+        Lookups("blocked", BASIC, st.booleans()),
+        Lookups("payment_condition", RELATED, CONDITION_IDS),
+        Lookups("payment_condition_id", BASIC, CONDITION_IDS),
+        Lookups("date_added", ORDERED, _instants()),
+    ],
+    "Invoice": [
+        Lookups("description", TEXT, _texts(data.DESCRIPTIONS)),
+        Lookups("date", ORDERED, DATES),
+        Lookups("id", ORDERED, INVOICE_IDS),
+        Lookups("status", BASIC, st.sampled_from([int(s) for s in data.STATUSES])),
+        Lookups("amount_incl_vat", ORDERED, AMOUNTS),
+        Lookups("debtor", RELATED, DEBTOR_IDS),
+        Lookups("payment_condition", BASIC, CONDITION_IDS),
+    ],
+    "Article": [
+        Lookups("price", ORDERED, AMOUNTS),
+        Lookups("code", TEXT, st.sampled_from(["A0", "A01", "A039", "a0", "A"]) | TEXTS),
+        Lookups("description", TEXT, _texts(data.DESCRIPTIONS)),
+        Lookups("id", ORDERED, ARTICLE_IDS),
+        Lookups("purchase_price", ORDERED, AMOUNTS),
+        Lookups("created_date", ORDERED, _instants()),
+    ],
+}
+"""Per model: the field paths random conditions use, with their lookups and values."""
+
+ORDERINGS: dict[str, list[str]] = {
+    "Debtor": ["name", "city", "email_address", "blocked", "date_added", "payment_condition"],
+    "Invoice": ["date", "description", "status", "amount_incl_vat", "debtor"],
+    "Article": ["code", "description", "price", "purchase_price", "created_date"],
+}
+"""Per model: the names ``order_by`` draws from (each may get a ``-``)."""
+
+VALUES: dict[str, list[str]] = {
+    "Debtor": ["id", "name", "city", "blocked", "date_added", "payment_condition"],
+    "Invoice": ["id", "date", "description", "status", "amount_incl_vat", "debtor"],
+    "Article": ["id", "code", "price", "purchase_price", "created_date"],
+}
+"""Per model: the names ``values()``/``values_list()`` draw from."""
+
+
+# -- steps -------------------------------------------------------------------------------------
+
+
+def trees(model: str) -> st.SearchStrategy[Condition]:
+    """Return ``Q`` trees of up to five conditions joined with ``&``, ``|`` and ``~``."""
+    leaves = st.one_of(*(field.conditions() for field in FIELDS[model]))
+
+    def joined(inner: st.SearchStrategy[Condition]) -> st.SearchStrategy[Condition]:
+        pair = st.tuples(inner, inner, st.sampled_from(["&", "|"]))
+        both = pair.map(
+            lambda p: Condition(
+                f"({p[0].text} {p[2]} {p[1].text})",
+                (lambda ns: p[0].build(ns) & p[1].build(ns))
+                if p[2] == "&"
+                else (lambda ns: p[0].build(ns) | p[1].build(ns)),
+            )
+        )
+        negated = inner.map(lambda c: Condition(f"~{c.text}", lambda ns: ~c.build(ns)))
+        return both | negated
+
+    return st.recursive(leaves, joined, max_leaves=5)
+
+
+def _filter(model: str) -> st.SearchStrategy[Step]:
+    return st.tuples(st.sampled_from(["filter", "exclude"]), trees(model)).map(
+        lambda p: Step(f"{p[0]}({p[1].text})", lambda qs, ns: getattr(qs, p[0])(p[1].build(ns)))
+    )
+
+
+def _order_by(model: str) -> st.SearchStrategy[Step]:
+    names = [*ORDERINGS[model], *(f"-{name}" for name in ORDERINGS[model])]
+    drawn = st.tuples(
+        st.lists(st.sampled_from(names), max_size=2, unique=True), st.sampled_from(["id", "-id"])
+    )
+    return drawn.map(lambda p: (*p[0], p[1])).map(
+        lambda order: Step(f"order_by{order!r}", lambda qs, ns: qs.order_by(*order))
+    )
+
+
+def _reverse(model: str) -> st.SearchStrategy[Step]:
+    return st.just(Step("reverse()", lambda qs, ns: qs.reverse()))
+
+
+STEPS: list[Callable[[str], st.SearchStrategy[Step]]] = [_filter, _order_by, _reverse]
+"""Steps drawn before the slice and the terminal, as functions of the model name."""
+
+
+def _slice() -> st.SearchStrategy[Step]:
+    bounds = st.integers(0, 20).flatmap(
+        lambda low: st.tuples(st.just(low), st.none() | st.integers(low, low + 30))
+    )
+    return bounds.map(lambda b: Step(f"[{b[0]}:{b[1]}]", lambda qs, ns: qs[b[0] : b[1]]))
+
+
+def _call(text: str, call: Apply) -> Step:
+    return Step(text, call)
+
+
+def _terminals(model: str) -> st.SearchStrategy[Step]:
+    names = st.lists(st.sampled_from(VALUES[model]), min_size=1, max_size=3, unique=True)
+    ids = IDS[model]
+    fixed = [
+        _call("all()", lambda qs, ns: qs.all()),
+        _call("count()", lambda qs, ns: qs.count()),
+        _call("exists()", lambda qs, ns: qs.exists()),
+        _call("first()", lambda qs, ns: qs.first()),
+        _call("last()", lambda qs, ns: qs.last()),
+        _call("get()", lambda qs, ns: qs.get()),
+        _call("in_bulk()", lambda qs, ns: qs.in_bulk()),
+        _call("__len__()", lambda qs, ns: len(qs)),
+        _call("__bool__()", lambda qs, ns: bool(qs)),
+    ]
+    return st.one_of(
+        st.sampled_from(fixed),
+        ids.map(lambda pk: _call(f"get(pk={pk})", lambda qs, ns: qs.get(pk=pk))),
+        st.lists(ids, max_size=4).map(
+            lambda pks: _call(f"in_bulk({pks})", lambda qs, ns: qs.in_bulk(pks))
+        ),
+        st.integers(0, 20).map(lambda i: _call(f"[{i}]", lambda qs, ns: qs[i])),
+        names.map(lambda n: _call(f"values{tuple(n)!r}", lambda qs, ns: qs.values(*n))),
+        names.map(lambda n: _call(f"values_list{tuple(n)!r}", lambda qs, ns: qs.values_list(*n))),
+        st.sampled_from(VALUES[model]).map(
+            lambda n: _call(
+                f"values_list({n!r}, flat=True)", lambda qs, ns: qs.values_list(n, flat=True)
+            )
+        ),
+    )
+
+
+TERMINALS: list[Callable[[str], st.SearchStrategy[Step]]] = [_terminals]
+"""The last call of a chain, as functions of the model name."""
+
+
+def chains(model: str) -> st.SearchStrategy[Chain]:
+    """Return chains: up to four steps, perhaps a slice once ordered, and a terminal.
+
+    The slice usually comes last; sometimes steps follow it, which Django refuses
+    (``TypeError``), and so must the library.
+    """
+    steps = st.one_of(*(make(model) for make in STEPS))
+    terminals = st.one_of(*(make(model) for make in TERMINALS))
+
+    @st.composite
+    def chain(draw: st.DrawFn) -> Chain:
+        drawn = draw(st.lists(steps, max_size=4))
+        ordered = [i for i, step in enumerate(drawn) if step.text.startswith("order_by")]
+        if ordered and draw(st.booleans()):
+            end = len(drawn)
+            at = draw(st.just(end) | st.integers(ordered[0] + 1, end))
+            drawn.insert(at, draw(_slice()))
+        return Chain(model, (*drawn, draw(terminals)))
+
+    return chain()
