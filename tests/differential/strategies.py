@@ -299,7 +299,86 @@ def _terminals(model: str) -> st.SearchStrategy[Step]:
     )
 
 
-TERMINALS: list[Callable[[str], st.SearchStrategy[Step]]] = [_terminals]
+AGGREGATES: dict[str, list[tuple[str, Callable[[SimpleNamespace], Any]]]] = {
+    "Debtor": [
+        ('Count("id")', lambda ns: ns.Count("id")),
+        ('Count("city")', lambda ns: ns.Count("city")),
+        ('Count("city", distinct=True)', lambda ns: ns.Count("city", distinct=True)),
+        ('Max("name")', lambda ns: ns.Max("name")),
+        ('Min("date_added")', lambda ns: ns.Min("date_added")),
+        (
+            'Count("id", filter=Q(blocked=True))',
+            lambda ns: ns.Count("id", filter=ns.Q(blocked=True)),
+        ),
+    ],
+    "Invoice": [
+        ('Sum("amount_incl_vat")', lambda ns: ns.Sum("amount_incl_vat")),
+        ('Count("id")', lambda ns: ns.Count("id")),
+        ('Count("debtor", distinct=True)', lambda ns: ns.Count("debtor", distinct=True)),
+        ('Max("date")', lambda ns: ns.Max("date")),
+        ('Min("amount_incl_vat", default=0)', lambda ns: ns.Min("amount_incl_vat", default=0)),
+        ('Avg("status")', lambda ns: ns.Avg("status")),
+        (
+            'Sum("amount_incl_vat", filter=Q(status=1))',
+            lambda ns: ns.Sum("amount_incl_vat", filter=ns.Q(status=1)),
+        ),
+        ('Sum(F("amount_incl_vat") * 2)', lambda ns: ns.Sum(ns.F("amount_incl_vat") * 2)),
+    ],
+    "Article": [
+        ('Sum("price")', lambda ns: ns.Sum("price")),
+        ('Max("purchase_price")', lambda ns: ns.Max("purchase_price")),
+        ('Min("price")', lambda ns: ns.Min("price")),
+        ('Count("purchase_price")', lambda ns: ns.Count("purchase_price")),
+        ('Sum("price", distinct=True)', lambda ns: ns.Sum("price", distinct=True)),
+        (
+            'Max(F("price") - F("purchase_price"))',
+            lambda ns: ns.Max(ns.F("price") - ns.F("purchase_price")),
+        ),
+    ],
+}
+"""Per model: the aggregates ``aggregate()`` and ``annotate()`` terminals draw from."""
+
+GROUPS: dict[str, list[str]] = {
+    "Debtor": ["city", "blocked", "payment_condition"],
+    "Invoice": ["status", "debtor", "payment_condition", "date"],
+    "Article": ["price", "code"],
+}
+"""Per model: the fields ``values(...).annotate(...)`` groups by."""
+
+
+def _aggregates(
+    model: str,
+) -> st.SearchStrategy[list[tuple[str, Callable[[SimpleNamespace], Any]]]]:
+    return st.lists(st.sampled_from(AGGREGATES[model]), min_size=1, max_size=3, unique=True)
+
+
+def _aggregate_terminals(model: str) -> st.SearchStrategy[Step]:
+    """``aggregate(a0=..., a1=...)``, and ``values(field).annotate(...)`` (GROUP BY)."""
+
+    def aggregate(chosen: list[tuple[str, Callable[[SimpleNamespace], Any]]]) -> Step:
+        text = ", ".join(f"a{i}={name}" for i, (name, _) in enumerate(chosen))
+        return _call(
+            f"aggregate({text})",
+            lambda qs, ns: qs.aggregate(
+                **{f"a{i}": make(ns) for i, (_, make) in enumerate(chosen)}
+            ),
+        )
+
+    def group(pair: tuple[str, list[tuple[str, Callable[[SimpleNamespace], Any]]]]) -> Step:
+        field, chosen = pair
+        text = ", ".join(f"a{i}={name}" for i, (name, _) in enumerate(chosen))
+        return _call(
+            f"values({field!r}).annotate({text})",
+            lambda qs, ns: qs.values(field).annotate(
+                **{f"a{i}": make(ns) for i, (_, make) in enumerate(chosen)}
+            ),
+        )
+
+    groups = st.tuples(st.sampled_from(GROUPS[model]), _aggregates(model))
+    return _aggregates(model).map(aggregate) | groups.map(group)
+
+
+TERMINALS: list[Callable[[str], st.SearchStrategy[Step]]] = [_terminals, _aggregate_terminals]
 """The last call of a chain, as functions of the model name."""
 
 
