@@ -350,13 +350,16 @@ def _group_keys(query: Query, ordering: Ordering) -> list[Expression]:
         else:
             key = Ref(name, source)
         keys.setdefault(repr(key), key)
+    selected = set(query.values_select or ())
     for item in ordering:
         if isinstance(item, str):
             key = Col(meta.get_field(item.lstrip("-")))
-        elif isinstance(item.expression, Ref) or item.expression.has_aggregate:
+        elif item.expression.has_aggregate:
+            continue
+        elif isinstance(item.expression, Ref) and item.expression.name in selected:
             continue  # a reference to a selected annotation groups nothing more
         else:
-            key = item.expression
+            key = item.expression  # an annotation left out of values() groups, as in Django
         keys.setdefault(repr(key), key)
     return list(keys.values())
 

@@ -119,6 +119,15 @@ GROUP_BY = [
         ),
     ),
     case(
+        "order-by-unselected-annotation-joins-group-by",
+        lambda ns: (
+            ns.Invoice.objects.annotate(x=ns.F("status") * 2)
+            .values("debtor")
+            .annotate(n=ns.Count("id"))
+            .order_by("-x", "debtor")
+        ),
+    ),
+    case(
         "where-after-annotate",
         lambda ns: (
             ns.Invoice.objects.values("status")
