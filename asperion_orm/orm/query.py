@@ -135,9 +135,9 @@ class Query:
         if name == "pk" or self.model._meta.has_field(name):
             raise ValueError(f"The annotation '{name}' conflicts with a field on the model.")
         resolved = expression.resolve(self)
-        if resolved.has_aggregate and self.group_by is None:
+        if resolved.has_aggregate:  # Django's group_by = True, or set_group_by() after values()
             self.group_by = "row" if self.values_select is None else "values"
-        if self.group_by == "values" and _related(resolved):
+        if self.group_by == "values" and any(map(_related, [*self.annotations.values(), resolved])):
             raise NotSupportedError(
                 f"An aggregate across a relation cannot group values() ({name!r}): annotate "
                 f"the model's rows, or aggregate the related model's values() instead."

@@ -128,6 +128,15 @@ GROUP_BY = [
         ),
     ),
     case(
+        "aggregate-annotation-then-values-groups-again",
+        lambda ns: (
+            ns.Invoice.objects.annotate(n=ns.Count("id"))
+            .values("debtor")
+            .annotate(m=ns.Count("id"))
+            .order_by("debtor")
+        ),
+    ),
+    case(
         "where-after-annotate",
         lambda ns: (
             ns.Invoice.objects.values("status")
