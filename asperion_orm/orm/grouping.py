@@ -14,11 +14,10 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from asperion_orm.orm.aggregates import Accumulator, Aggregate
+from asperion_orm.orm.expression_lookups import AnnotationLookup, ExpressionLookup
 from asperion_orm.orm.expressions import (
-    AnnotationLookup,
     Col,
     Expression,
-    ExpressionLookup,
     OrderBy,
     Ref,
 )

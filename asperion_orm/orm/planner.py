@@ -305,11 +305,16 @@ def plan(
         page_size=page_size,
         verified=tuple(split.verified),
         time_zone=time_zone,
-        annotator=Annotator(query.annotations, meta.pk, time_zone, page_size)
-        if query.annotations
-        else None,
+        annotator=_annotator(query, time_zone, page_size),
         late_where=late,
     )
+
+
+def _annotator(query: Query, time_zone: dt.tzinfo, batch: int) -> Annotator | None:
+    """Return the step that computes each row's annotations (related rows a page at a time)."""
+    if not query.annotations:
+        return None
+    return Annotator(query.annotations, query.model._meta.pk, time_zone, batch)
 
 
 def _grouped(query: Query, base_url: str, capabilities: Capabilities, time_zone: dt.tzinfo) -> Plan:

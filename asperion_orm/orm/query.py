@@ -8,12 +8,11 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from asperion_orm.exceptions import FieldError, NotSupportedError, QueryError
+from asperion_orm.orm.expression_lookups import AnnotationLookup, ExpressionLookup
 from asperion_orm.orm.expressions import (
-    AnnotationLookup,
     Col,
     Column,
     Expression,
-    ExpressionLookup,
     F,
     OrderBy,
     Ref,
