@@ -26,7 +26,19 @@ __all__ = ["SpecError", "generate", "load", "main"]
 LINE_LENGTH = 100
 USAGE = "usage: python -m asperion_orm.inspectapi SPEC  (OpenAPI 3 or Swagger 2, JSON or YAML)"
 RESERVED = frozenset(
-    {"objects", "pk", "save", "delete", "errors", "full_clean", "to_api", "from_api", "Meta"}
+    {
+        "objects",
+        "pk",
+        "save",
+        "delete",
+        "errors",
+        "full_clean",
+        "to_api",
+        "from_api",
+        "refresh_from_db",
+        "get_deferred_fields",
+        "Meta",
+    }
 )
 WRITE_METHODS = ("post", "put", "patch", "delete")
 NESTED = ("Nested", "Lines")

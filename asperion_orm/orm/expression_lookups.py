@@ -43,7 +43,7 @@ class AnnotationLookup(Lookup):
         return self.source.has_aggregate
 
     def evaluate(self, value_of: RowReader) -> bool | None:
-        actual = value_of(self.field)
+        actual = self.source.evaluate(value_of)  # the expression, as Django binds it
         if actual is None and self.inner.name != "isnull":
             return None
         return self.inner.matches(actual)

@@ -196,7 +196,12 @@ class Col(Expression):
 
 
 class Ref(Expression):
-    """A reference to an annotation of the query, resolved: reads the value stored in the row."""
+    """A reference to an annotation of the query, resolved.
+
+    It stands for the annotation's expression as it was when referenced (as in Django, where a
+    later ``annotate()`` of the same name does not change an earlier filter). Computed values
+    are stored in rows under ``@name`` (``prefix``) for ``values()`` and model attributes.
+    """
 
     prefix: ClassVar[str] = ANNOTATION_PREFIX
 
@@ -209,7 +214,7 @@ class Ref(Expression):
         return f"F({self.name})"
 
     def evaluate(self, value_of: RowReader) -> Any:
-        return value_of.raw.get(self.field.api_name)
+        return self.source.evaluate(value_of)
 
     def output_field(self) -> Field[Any] | None:
         return self.source.output_field()
@@ -224,11 +229,15 @@ class Ref(Expression):
 class Column(Expression):
     """A value the rows already hold (an annotation read by an outer ``aggregate()``)."""
 
-    def __init__(self, source: Expression) -> None:
+    def __init__(self, name: str, source: Expression) -> None:
+        self.name = name
         self.source = source
 
     def __repr__(self) -> str:
         return repr(self.source)
+
+    def evaluate(self, value_of: RowReader) -> Any:
+        return value_of.raw.get(ANNOTATION_PREFIX + self.name)
 
     def output_field(self) -> Field[Any] | None:
         return self.source.output_field()

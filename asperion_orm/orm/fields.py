@@ -102,6 +102,12 @@ class Field(Generic[T]):
         owner = self.model.__name__ if self.model else "?"
         return f"<{type(self).__name__} {owner}.{self.name}>"
 
+    def __reduce__(self) -> str | tuple[Any, ...]:
+        """Pickle a model's field as a reference to it, as Django does (for pickled queries)."""
+        if self.model is None:
+            return super().__reduce__()
+        return _model_field, (self.model, self.name)
+
     # -- the two conversions -------------------------------------------------------------------
 
     def to_python(self, raw: Any) -> T | None:
@@ -188,6 +194,12 @@ class Field(Generic[T]):
         if self.default is NOT_PROVIDED:
             return None
         return self.default() if callable(self.default) else self.default
+
+
+def _model_field(model: type[Model], name: str) -> Field[Any]:
+    """Return the field ``name`` of ``model`` (the implicit ``id`` of an embedded model too)."""
+    meta = model._meta
+    return meta.fields.get(name) or meta.pk
 
 
 def _unchanged_by(field: mm.Field[Any]) -> Callable[[Any], bool] | None:

@@ -30,7 +30,15 @@ if TYPE_CHECKING:
     from asperion_orm.orm.fields import ForeignKey
     from asperion_orm.orm.query import Query
 
-__all__ = ["Annotator", "Grouping", "aggregate_rows", "describe", "partition"]
+__all__ = [
+    "Annotator",
+    "Grouping",
+    "aggregate_rows",
+    "aggregates_in",
+    "describe",
+    "expressions_in",
+    "partition",
+]
 
 Raw = dict[str, Any]
 Fetch = Callable[["Query"], Iterator[Raw]]
@@ -42,6 +50,17 @@ def aggregates_in(expressions: Iterable[Expression]) -> list[Aggregate]:
         id(node): node for e in expressions for node in e.walk() if isinstance(node, Aggregate)
     }
     return list(found.values())
+
+
+def expressions_in(where: Where) -> list[Expression]:
+    """Return the expressions the conditions of a tree read (annotations, ``F()`` sides)."""
+    found: list[Expression] = []
+    for lookup in where.lookups():
+        if isinstance(lookup, AnnotationLookup):
+            found.append(lookup.source)
+        elif isinstance(lookup, ExpressionLookup):
+            found += [lookup.lhs, lookup.rhs]
+    return found
 
 
 def describe(name: str, expression: Expression) -> str:
@@ -99,12 +118,14 @@ class Annotator:
         pk: Any,
         time_zone: dt.tzinfo,
         batch: int,
+        conditions: Where | None = None,
     ) -> None:
         self.annotations = annotations
         self.pk = pk
         self.time_zone = time_zone
         self.batch = batch
-        aggregates = aggregates_in(annotations.values())
+        read = expressions_in(conditions) if conditions is not None else []
+        aggregates = aggregates_in([*annotations.values(), *read])
         self.own = [agg for agg in aggregates if agg.relation is None]
         self.related: dict[ForeignKey, list[Aggregate]] = {}
         for agg in aggregates:
@@ -203,7 +224,7 @@ class Grouping:
     ) -> None:
         self.keys = keys
         self.annotations = annotations
-        self.aggregates = aggregates_in(annotations.values())
+        self.aggregates = aggregates_in([*annotations.values(), *expressions_in(having)])
         self.having = having
         self.ordering = ordering
         self.time_zone = time_zone
@@ -281,7 +302,9 @@ def _copied(keys: list[Expression]) -> list[str]:
     for key in keys:
         if isinstance(key, Ref):
             names[key.field.api_name] = None
-        for field in key.columns() if not isinstance(key, Ref) else ():
+        # Every row of a group has the group's key, so a key's expression evaluated on the
+        # columns of the group's first row gives it again (for HAVING and ordering).
+        for field in key.columns():
             names[field.api_name] = None
     return list(names)
 

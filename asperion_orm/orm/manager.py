@@ -9,13 +9,14 @@ the model class is created.
 from __future__ import annotations
 
 import copy
+import datetime as dt
 import inspect
 import itertools
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, Self, TypeVar, overload
 
 from asperion_orm.exceptions import ConfigurationError
-from asperion_orm.orm.queryset import QuerySet
+from asperion_orm.orm.queryset import ASYNC_TWINS, QuerySet
 
 if TYPE_CHECKING:
     from asperion_orm.orm.aggregates import Aggregate
@@ -114,11 +115,46 @@ class BaseManager(Generic[M]):
     def only(self, *names: str) -> QuerySet[M]:
         return self.get_queryset().only(*names)
 
+    def defer(self, *names: str | None) -> QuerySet[M]:
+        return self.get_queryset().defer(*names)
+
+    def distinct(self, *field_names: str) -> QuerySet[M]:
+        return self.get_queryset().distinct(*field_names)
+
+    def complex_filter(self, filter_obj: Q | Mapping[str, Any]) -> QuerySet[M]:
+        return self.get_queryset().complex_filter(filter_obj)
+
     def values(self, *names: str) -> QuerySet[M]:
         return self.get_queryset().values(*names)
 
-    def values_list(self, *names: str, flat: bool = False) -> QuerySet[M]:
-        return self.get_queryset().values_list(*names, flat=flat)
+    def values_list(self, *names: str, flat: bool = False, named: bool = False) -> QuerySet[M]:
+        return self.get_queryset().values_list(*names, flat=flat, named=named)
+
+    def dates(self, field_name: str, kind: str, order: str = "ASC") -> QuerySet[Any]:
+        return self.get_queryset().dates(field_name, kind, order)
+
+    def datetimes(
+        self, field_name: str, kind: str, order: str = "ASC", tzinfo: dt.tzinfo | None = None
+    ) -> QuerySet[Any]:
+        return self.get_queryset().datetimes(field_name, kind, order, tzinfo)
+
+    def union(self, *other_qs: QuerySet[Any], all: bool = False) -> QuerySet[M]:  # noqa: A002
+        return self.get_queryset().union(*other_qs, all=all)
+
+    def intersection(self, *other_qs: QuerySet[Any]) -> QuerySet[M]:
+        return self.get_queryset().intersection(*other_qs)
+
+    def difference(self, *other_qs: QuerySet[Any]) -> QuerySet[M]:
+        return self.get_queryset().difference(*other_qs)
+
+    def select_for_update(self, *args: Any, **kwargs: Any) -> QuerySet[M]:
+        return self.get_queryset().select_for_update(*args, **kwargs)
+
+    def raw(self, *args: Any, **kwargs: Any) -> QuerySet[M]:
+        return self.get_queryset().raw(*args, **kwargs)
+
+    def extra(self, *args: Any, **kwargs: Any) -> QuerySet[M]:
+        return self.get_queryset().extra(*args, **kwargs)
 
     def prefetch_related(self, *names: str) -> QuerySet[M]:
         return self.get_queryset().prefetch_related(*names)
@@ -156,8 +192,19 @@ class BaseManager(Generic[M]):
     def exists(self) -> bool:
         return self.get_queryset().exists()
 
-    def in_bulk(self, id_list: Iterable[Any] | None = None) -> dict[Any, M]:
-        return self.get_queryset().in_bulk(id_list)
+    def latest(self, *fields: str) -> M:
+        return self.get_queryset().latest(*fields)
+
+    def earliest(self, *fields: str) -> M:
+        return self.get_queryset().earliest(*fields)
+
+    def contains(self, obj: Any) -> bool:
+        return self.get_queryset().contains(obj)
+
+    def in_bulk(
+        self, id_list: Iterable[Any] | None = None, *, field_name: str = "pk"
+    ) -> dict[Any, M]:
+        return self.get_queryset().in_bulk(id_list, field_name=field_name)
 
     def iterator(self, chunk_size: int | None = None) -> Iterator[Any]:
         return self.get_queryset().iterator(chunk_size)
@@ -168,15 +215,23 @@ class BaseManager(Generic[M]):
     def bulk_create(self, objs: Sequence[M], *, concurrency: int | None = None) -> list[M]:
         return self.get_queryset().bulk_create(objs, concurrency=concurrency)
 
+    def bulk_update(
+        self, objs: Iterable[M], fields: Sequence[str], batch_size: int | None = None
+    ) -> int:
+        return self.get_queryset().bulk_update(objs, fields, batch_size)
+
     def get_or_create(
-        self, defaults: dict[str, Any] | None = None, **kwargs: Any
+        self, defaults: Mapping[str, Any] | None = None, **kwargs: Any
     ) -> tuple[M, bool]:
         return self.get_queryset().get_or_create(defaults, **kwargs)
 
     def update_or_create(
-        self, defaults: dict[str, Any] | None = None, **kwargs: Any
+        self,
+        defaults: Mapping[str, Any] | None = None,
+        create_defaults: Mapping[str, Any] | None = None,
+        **kwargs: Any,
     ) -> tuple[M, bool]:
-        return self.get_queryset().update_or_create(defaults, **kwargs)
+        return self.get_queryset().update_or_create(defaults, create_defaults, **kwargs)
 
     def update(self, **kwargs: Any) -> int:
         return self.get_queryset().update(**kwargs)
@@ -226,6 +281,21 @@ def _proxy(name: str, method: Callable[..., Any]) -> Callable[..., Any]:
     manager_method.__name__ = name
     manager_method.__doc__ = method.__doc__
     return manager_method
+
+
+# Django's async twins (``Model.objects.aget``...): the QuerySet's, which say how to run the
+# sync method instead.
+for _name in ASYNC_TWINS:
+    setattr(BaseManager, f"a{_name}", _proxy(f"a{_name}", getattr(QuerySet, f"a{_name}")))
+
+
+def _as_manager(queryset_class: type[QuerySet[Any]]) -> Manager[Any]:
+    """Return a manager whose methods include the QuerySet class's (Django's ``as_manager``)."""
+    return Manager.from_queryset(queryset_class)()
+
+
+# Set here, not in the QuerySet module: the manager module builds on that one.
+setattr(QuerySet, "as_manager", classmethod(_as_manager))  # noqa: B010
 
 
 class ManagerDescriptor:

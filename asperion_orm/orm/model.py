@@ -6,8 +6,15 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any, ClassVar, Protocol, Self, TypeVar, cast
 
 from asperion_orm import exceptions
-from asperion_orm.exceptions import ConfigurationError, ValidationError
+from asperion_orm.exceptions import (
+    ConfigurationError,
+    FieldError,
+    NotFound,
+    NotSupportedError,
+    ValidationError,
+)
 from asperion_orm.orm.fields import Field, ForeignKey
+from asperion_orm.orm.lookups import LOOKUP_SEP
 from asperion_orm.orm.manager import ManagerDescriptor, contribute_managers
 from asperion_orm.orm.options import Options
 from asperion_orm.orm.registry import registry
@@ -31,7 +38,17 @@ class Write(Protocol):
 class ModelState:
     """Per-instance bookkeeping: raw dict, converted values, changes, session, related cache."""
 
-    __slots__ = ("_changed", "_related", "adding", "deferred", "loader", "raw", "session", "values")
+    __slots__ = (
+        "_changed",
+        "_related",
+        "adding",
+        "deferred",
+        "loader",
+        "raw",
+        "session",
+        "tenant",
+        "values",
+    )
 
     def __init__(
         self, raw: dict[str, Any], *, adding: bool, session: Session | None = None
@@ -39,13 +56,16 @@ class ModelState:
         self.raw = raw
         self.adding = adding
         self.session = session
+        # The administration the object came from; kept when a pickle drops the session.
+        self.tenant: int | None = None if session is None else session.tenant
         self.values: dict[str, Any] = {}
         # Made on first use: most loaded instances are only read, and each object costs.
         self._changed: set[str] | None = None
         self._related: dict[str, Any] | None = None
-        # Fields left out by only(): the first read of one loads them all (``loader``).
+        # Fields left out by only()/defer(): the first read of one loads them all (``loader``,
+        # the instance's ``refresh_from_db(fields=...)``).
         self.deferred: frozenset[str] = frozenset()
-        self.loader: Callable[[], dict[str, Any]] | None = None
+        self.loader: Callable[[Iterable[str]], None] | None = None
 
     @property
     def changed(self) -> set[str]:
@@ -61,6 +81,16 @@ class ModelState:
             self._related = {}
         return self._related
 
+    def __getstate__(self) -> dict[str, Any]:
+        """Pickle the data, never the session (its client holds tokens and locks)."""
+        state = {name: getattr(self, name) for name in self.__slots__}
+        state.update(session=None, loader=None)
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        for name, value in state.items():
+            setattr(self, name, value)
+
     def value(self, field: Field[Any]) -> Any:
         """Return a field's Python value, converting the raw API value on first access."""
         if field.name not in self.values:
@@ -70,16 +100,16 @@ class ModelState:
         return self.values[field.name]
 
     def load_deferred(self) -> None:
-        """Fetch the fields ``only()`` left out, with one request, into the raw dict."""
+        """Load the fields ``only()``/``defer()`` left out, all with one request."""
         assert self.loader is not None
-        fresh = self.loader()
-        self.raw.update({key: value for key, value in fresh.items() if key not in self.raw})
-        self.deferred, self.loader = frozenset(), None
+        self.loader(self.deferred)
 
     def set(self, field: Field[Any], value: Any) -> None:
-        """Store a value assigned by the caller and mark the field changed."""
+        """Store a value assigned by the caller and mark the field changed (no longer deferred)."""
         self.values[field.name] = value
         self.changed.add(field.name)
+        if field.name in self.deferred:
+            self.deferred -= {field.name}
 
     def related_object(self, field: ForeignKey) -> Any:
         """Return the object a foreign key points at, loading it on first access."""
@@ -141,12 +171,19 @@ class Model:
     def _defer(self, names: frozenset[str]) -> None:
         """Mark fields as not loaded: reading one fetches them (``GET /path/id``), as in Django."""
         self._state.deferred = names
-        self._state.loader = self._fetch_deferred
+        self._state.loader = self._load_deferred
 
-    def _fetch_deferred(self) -> dict[str, Any]:
-        manager = self._meta.base_manager
-        fresh: Model = manager.using(self._state.session).cache(False).get(pk=self.pk)
-        return fresh._state.raw
+    def _load_deferred(self, names: Iterable[str]) -> None:
+        self.refresh_from_db(fields=names)
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        if self._state.deferred:
+            self._state.loader = self._load_deferred
+
+    def get_deferred_fields(self) -> set[str]:
+        """Return the attribute names of the fields not loaded yet (``only()``, ``defer()``)."""
+        return {self._meta.fields[name].attname for name in self._state.deferred}
 
     # -- identity and display ------------------------------------------------------------------
 
@@ -187,20 +224,87 @@ class Model:
 
     def full_clean(
         self,
-        names: Iterable[str] | None = None,
+        exclude: Iterable[str] | None = None,
+        validate_unique: bool = True,
+        validate_constraints: bool = True,
         *,
         remote: bool = False,
         using: Session | None = None,
     ) -> None:
-        """Raise ``ValidationError`` when the fields about to be sent are not valid.
+        """Raise ``ValidationError`` when a field (other than those in ``exclude``) is invalid.
 
-        ``remote=True`` then asks the server too, for a new object (``POST …?validateOnly=true``):
-        it raises the error a real save would, and creates nothing.
+        As Django's: ``clean_fields()``, then the ``clean()`` hook, then ``validate_unique()``
+        for the fields that passed (the ``Meta.unique`` fields, one ``pageSize=2`` request each;
+        none when the model declares none), every message collected. The API has no other
+        constraints, so ``validate_constraints`` checks nothing. ``remote=True`` then asks the
+        server too, for a new object (``POST …?validateOnly=true``): it raises the error a real
+        save would, and creates nothing.
         """
-        if errors := self.errors(names):
+        skipped = self._attribute_names(exclude)
+        errors: dict[str, list[str]] = {}
+        try:
+            self.clean_fields(skipped)
+        except ValidationError as exc:
+            _merge(errors, exc.errors)
+        try:
+            self.clean()
+        except ValidationError as exc:
+            _merge(errors, exc.errors)
+        if validate_unique:
+            _merge(errors, self._unique_errors(skipped | set(errors), using))
+        if errors:
             raise ValidationError(errors)
         if remote:
             self._validate_remotely(using)
+
+    def clean_fields(self, exclude: Iterable[str] | None = None) -> None:
+        """Raise ``ValidationError`` for every field (not in ``exclude``) whose value is invalid."""
+        skipped = self._attribute_names(exclude)
+        if errors := {k: v for k, v in self.errors().items() if k not in skipped}:
+            raise ValidationError(errors)
+
+    def clean(self) -> None:
+        """Check the object as a whole: a hook for subclasses (raise ``ValidationError``)."""
+
+    def validate_unique(self, exclude: Iterable[str] | None = None) -> None:
+        """Raise ``ValidationError`` when another object has a ``Meta.unique`` value of this one."""
+        if errors := self._unique_errors(self._attribute_names(exclude), None):
+            raise ValidationError(errors)
+
+    def validate_constraints(self, exclude: Iterable[str] | None = None) -> None:
+        """Check nothing: the API declares no constraints besides ``Meta.unique``."""
+
+    def serializable_value(self, field_name: str) -> Any:
+        """Return the value of a field as stored (a foreign key's id, not the object)."""
+        try:
+            field = self._meta.get_field(field_name)
+        except FieldError:
+            return getattr(self, field_name)
+        return self._state.value(field)
+
+    def _attribute_names(self, names: Iterable[str] | None) -> set[str]:
+        if isinstance(names, str):
+            raise TypeError("exclude takes a list of field names, not a str.")
+        return {self._meta.get_field(name).name for name in names or ()}
+
+    def _clean(self, names: Iterable[str] | None) -> None:
+        """Raise ``ValidationError`` when the fields about to be sent are not valid (no I/O)."""
+        if errors := self.errors(names):
+            raise ValidationError(errors)
+
+    def _unique_errors(self, skipped: set[str], using: Session | None) -> dict[str, list[str]]:
+        """Return Django's message for each ``Meta.unique`` value another object has."""
+        errors: dict[str, list[str]] = {}
+        for name in sorted(self._meta.unique - skipped):
+            value = self._state.value(self._meta.fields[name])
+            if value is None:
+                continue
+            manager = self._meta.base_manager.using(self._session_for(using, reading=True))
+            holders = manager.filter(**{name: value}).cache(False).values_list("id", flat=True)
+            if any(pk != self.pk for pk in holders[:2]):  # one request, never a local filter
+                label = name.replace("_", " ").capitalize()
+                errors[name] = [f"{type(self).__name__} with this {label} already exists."]
+        return errors
 
     def _validate_remotely(self, using: Session | None) -> None:
         if not self._state.adding:
@@ -282,12 +386,83 @@ class Model:
         self._state.raw.pop(self._meta.pk.api_name, None)
         self._state.values.pop("id", None)
 
-    def refresh_from_db(self, *, using: Session | None = None) -> None:
-        """Reload the object from the API, dropping unsaved changes."""
+    def refresh_from_db(
+        self,
+        using: Session | None = None,
+        fields: Iterable[str] | None = None,
+        from_queryset: Any = None,
+    ) -> None:
+        """Reload the object with one ``GET /path/id``, dropping unsaved changes.
+
+        With ``fields``, only those are reloaded: other values, changed or not, stay as they
+        are. ``from_queryset`` reads through that QuerySet (its manager's filters apply).
+        """
+        names = None if fields is None else self._refreshable(fields)
+        if names is not None and not names:
+            return
         session = self._session_for(using, reading=True)
-        manager = self._meta.base_manager
-        fresh = manager.using(session).cache(False).get(pk=self.pk)
-        self._load(fresh._state.raw, session)
+        queryset = self._meta.base_manager.all() if from_queryset is None else from_queryset
+        fresh = queryset.using(session).cache(False).get(pk=self.pk)
+        if names is None:
+            self._load(fresh._state.raw, session)
+        else:
+            self._reload(fresh._state.raw, names, session)
+
+    def _refreshable(self, fields: Iterable[str]) -> list[Field[Any]]:
+        if isinstance(fields, str):
+            raise TypeError("refresh_from_db(fields=...) takes a list of field names, not a str.")
+        names = list(fields)
+        if any(LOOKUP_SEP in name for name in names):
+            raise ValueError(
+                f'Found "{LOOKUP_SEP}" in fields argument. Relations and transforms are not '
+                "allowed in fields."
+            )
+        return [self._meta.get_field(name) for name in names]
+
+    def _reload(self, raw: Mapping[str, Any], fields: list[Field[Any]], session: Session) -> None:
+        """Take the named fields of a fresh API body; the others stay as they are."""
+        state = self._state
+        state.session, state.tenant = session, session.tenant
+        for field in fields:
+            state.raw[field.api_name] = raw.get(field.api_name)
+            state.values.pop(field.name, None)
+            state.changed.discard(field.name)
+            state.related.pop(field.name, None)
+        state.deferred -= {field.name for field in fields}
+        if not state.deferred:
+            state.loader = None
+
+    def _patch_fields(self, names: list[str], session: Session) -> bool:
+        """PATCH the named fields only, keeping the rest as is; ``False`` when the object is gone.
+
+        For ``bulk_update()``, which, as in Django, leaves the objects' other values alone.
+        """
+        body = self.to_api(names)
+        try:
+            answer = session.patch(
+                self._detail_path(session), body, invalidates=self._meta.invalidates
+            )
+        except NotFound:
+            return False
+        except ValidationError as exc:
+            raise ValidationError(self._rekeyed(exc.errors)) from exc
+        for name in names:
+            field = self._meta.fields[name]
+            self._state.raw[field.api_name] = answer.get(field.api_name)
+            self._state.changed.discard(name)
+        return True
+
+    def asave(self, *args: Any, **kwargs: Any) -> None:
+        """Refuse Django's async twin of ``save()``, saying how to run it."""
+        raise _sync_only("save")
+
+    def adelete(self, *args: Any, **kwargs: Any) -> None:
+        """Refuse Django's async twin of ``delete()``, saying how to run it."""
+        raise _sync_only("delete")
+
+    def arefresh_from_db(self, *args: Any, **kwargs: Any) -> None:
+        """Refuse Django's async twin of ``refresh_from_db()``, saying how to run it."""
+        raise _sync_only("refresh_from_db")
 
     def _send(self, session: Session, method: Write, path: str, body: dict[str, Any]) -> None:
         try:
@@ -313,7 +488,7 @@ class Model:
                 for name, field in self._meta.fields.items()
                 if name in wanted and not field.read_only
             ]
-        self.full_clean(names)
+        self._clean(names)
         return self.to_api(names)
 
     def _detail_path(self, session: Session) -> str:
@@ -325,13 +500,26 @@ class Model:
         """Return the session to write through: never one of another administration."""
         known = self._state.session
         session = using or current_session(default=known)
-        if known is not None and known.tenant != session.tenant:
+        tenant = self._state.tenant
+        if tenant is not None and tenant != session.tenant:
             raise ConfigurationError(
-                f"This {type(self).__name__} belongs to administration {known.tenant}; "
+                f"This {type(self).__name__} belongs to administration {tenant}; "
                 f"it cannot be {'read' if reading else 'saved'} through administration "
                 f"{session.tenant}."
             )
         return session
+
+
+def _sync_only(name: str) -> NotSupportedError:
+    return NotSupportedError(
+        f"Model.a{name}() is not supported: the library is synchronous. Run the sync method in "
+        f"a thread: await asyncio.to_thread(obj.{name}, ...)."
+    )
+
+
+def _merge(errors: dict[str, list[str]], more: Mapping[str, list[str]]) -> None:
+    for name, messages in more.items():
+        errors.setdefault(name, []).extend(messages)
 
 
 def _subclass_error(model: type[Model], inherited: type[E]) -> type[E]:

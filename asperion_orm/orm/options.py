@@ -29,6 +29,8 @@ META_OPTIONS = frozenset(
         "filterable",
         "range_filterable",
         "invalidates",
+        "get_latest_by",
+        "unique",
     }
 )
 
@@ -42,7 +44,9 @@ class Options:
     ``append_only`` (lists, reads and POST; an object is never changed or deleted).
     ``invalidates`` names the other resources (API paths) a write to this model may change on
     the server, such as the stock of the articles on a sales order: every write evicts their
-    cached answers too.
+    cached answers too. ``get_latest_by`` names the field (or fields) ``latest()`` and
+    ``earliest()`` order by when given none; ``unique`` names the fields besides ``id`` whose
+    values the API keeps unique (``in_bulk(field_name=...)`` accepts them).
     """
 
     def __init__(self, model: type[Model], meta: type | None) -> None:
@@ -68,6 +72,11 @@ class Options:
         self.range_filterable = self._names(options.get("range_filterable", ()))
         self.related_objects: dict[str, ForeignKey] = {}
         self.invalidates = _resources(model, options.get("invalidates", ()))
+        latest = options.get("get_latest_by")
+        self.get_latest_by: tuple[str, ...] | None = (
+            None if latest is None else (latest,) if isinstance(latest, str) else tuple(latest)
+        )
+        self.unique = self._names(options.get("unique", ()))
 
     def __repr__(self) -> str:
         return f"<Options for {self.model.__name__}>"

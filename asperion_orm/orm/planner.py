@@ -29,7 +29,13 @@ from asperion_orm.capabilities import DEFAULT_CAPABILITIES, Capabilities
 from asperion_orm.exceptions import QueryError
 from asperion_orm.orm.expressions import Col, Expression, OrderBy, Ref
 from asperion_orm.orm.fields import DateTime, Field, ForeignKey, String
-from asperion_orm.orm.grouping import Annotator, Grouping, aggregates_in, partition
+from asperion_orm.orm.grouping import (
+    Annotator,
+    Grouping,
+    aggregates_in,
+    expressions_in,
+    partition,
+)
 from asperion_orm.orm.lookups import EQUAL, Exact, In, Lookup, render
 from asperion_orm.orm.q import Q
 from asperion_orm.orm.rows import RowReader
@@ -305,16 +311,18 @@ def plan(
         page_size=page_size,
         verified=tuple(split.verified),
         time_zone=time_zone,
-        annotator=_annotator(query, time_zone, page_size),
+        annotator=_annotator(query, time_zone, page_size, late),
         late_where=late,
     )
 
 
-def _annotator(query: Query, time_zone: dt.tzinfo, batch: int) -> Annotator | None:
+def _annotator(
+    query: Query, time_zone: dt.tzinfo, batch: int, conditions: Where
+) -> Annotator | None:
     """Return the step that computes each row's annotations (related rows a page at a time)."""
     if not query.annotations:
         return None
-    return Annotator(query.annotations, query.model._meta.pk, time_zone, batch)
+    return Annotator(query.annotations, query.model._meta.pk, time_zone, batch, conditions)
 
 
 def _grouped(query: Query, base_url: str, capabilities: Capabilities, time_zone: dt.tzinfo) -> Plan:
@@ -333,7 +341,8 @@ def _grouped(query: Query, base_url: str, capabilities: Capabilities, time_zone:
     inner.group_by, inner.order_by, inner.default_ordering = None, (), False
     inner.standard_ordering, inner.low_mark, inner.high_mark = True, 0, None
     if inner.only:
-        read = [key for e in [*keys, *aggregates_in(grouped.values())] for key in e.columns()]
+        aggregates = aggregates_in([*grouped.values(), *expressions_in(having)])
+        read = [key for e in [*keys, *aggregates] for key in e.columns()]
         inner.only = tuple(dict.fromkeys([*inner.only, *(f.name for f in read)]))
     rows = plan(inner, base_url, capabilities, time_zone)
     grouping = Grouping(keys, grouped, having, ordering, time_zone)

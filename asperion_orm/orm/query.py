@@ -44,7 +44,15 @@ class Query:
         self.standard_ordering = True
         self.low_mark = 0
         self.high_mark: int | None = None
+        # The fields ``fields=`` asks for (empty: all), from ``deferred_loading``.
         self.only: tuple[str, ...] = ()
+        # Django's pair: (names, True) defers the names, (names, False) loads only them.
+        self.deferred_loading: tuple[frozenset[str], bool] = (frozenset(), True)
+        self.distinct = False
+        # ``union()``/``intersection()``/``difference()``: the queries combined here, by row.
+        self.combinator: str | None = None
+        self.combined: tuple[Query, ...] = ()
+        self.combinator_all = False
         self.empty = False
         self.server_only = False
         self.params: tuple[tuple[str, str], ...] = ()
@@ -56,6 +64,8 @@ class Query:
         self.group_by: str | None = None
 
     def __str__(self) -> str:
+        if self.combinator:
+            return "\n".join(str(query) for query in self.combined)
         return str(plan(self))
 
     def clone(self) -> Query:
@@ -151,7 +161,7 @@ class Query:
         Its annotations are the values the rows hold, whatever computed them.
         """
         outer = Query(self.model)
-        outer.annotations = {name: Column(e) for name, e in self.annotations.items()}
+        outer.annotations = {name: Column(name, e) for name, e in self.annotations.items()}
         return outer
 
     def resolve_name(self, name: str, *, allow_joins: bool = True) -> Expression:
@@ -253,12 +263,49 @@ class Query:
         """Return the ordering given to ``order_by()``: a GROUP BY query ignores Meta.ordering."""
         return self.order_by if self.standard_ordering else _reversed(self.order_by)
 
+    # -- deferred fields ---------------------------------------------------------------------
+
+    def add_deferred_loading(self, names: frozenset[str]) -> None:
+        """Defer ``names`` as Django's ``defer()``: taken out of an ``only()`` set if any."""
+        existing, defer = self.deferred_loading
+        if defer:
+            self.deferred_loading = existing | names, True
+        else:
+            self.deferred_loading = existing - names, False
+        self._set_only()
+
+    def add_immediate_loading(self, names: frozenset[str]) -> None:
+        """Load only ``names`` as Django's ``only()``: fields deferred before stay deferred."""
+        existing, defer = self.deferred_loading
+        self.deferred_loading = (names - existing if defer else names), False
+        self._set_only()
+
+    def clear_deferred_loading(self) -> None:
+        """Load every field again (``defer(None)``)."""
+        self.deferred_loading = frozenset(), True
+        self.only = ()
+
+    def _set_only(self) -> None:
+        names, defer = self.deferred_loading
+        pk = self.model._meta.pk.name
+        if defer:
+            fields = self.model._meta.fields
+            kept = [name for name in fields if name not in names or name == pk]
+            self.only = () if not names else tuple(kept)
+        else:
+            # The id is always loaded; the planner adds it to ``fields=``.
+            self.only = tuple(name for name in self.model._meta.fields if name in names) or (pk,)
+
     # -- window --------------------------------------------------------------------------------
 
     @property
     def is_sliced(self) -> bool:
         """Return whether a slice limits the rows."""
         return self.low_mark != 0 or self.high_mark is not None
+
+    def clear_limits(self) -> None:
+        """Remove the slice (``empty`` set by an empty slice stays)."""
+        self.low_mark, self.high_mark = 0, None
 
     def set_limits(self, low: int | None = None, high: int | None = None) -> None:
         """Narrow the window by a slice of the current window, as Django's ``set_limits``."""

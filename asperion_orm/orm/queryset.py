@@ -6,20 +6,33 @@ the session resolved when they run (``using()`` or the active ``with client.tena
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+import datetime as dt
+import functools
+import itertools
+from collections import namedtuple
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from asperion_orm.exceptions import FieldError, NotFound, NotSupportedError
 from asperion_orm.orm.aggregates import Aggregate, Count, Star
+from asperion_orm.orm.combine import combine, distinct_rows, row_key
 from asperion_orm.orm.expressions import Col, Expression, OrderBy, Ref
 from asperion_orm.orm.fetcher import Fetcher
-from asperion_orm.orm.fields import Field, ForeignKey
+from asperion_orm.orm.fields import Date, DateTime, Field, ForeignKey
 from asperion_orm.orm.grouping import aggregate_rows
-from asperion_orm.orm.planner import Plan, plan
+from asperion_orm.orm.lookups import LOOKUP_SEP
+from asperion_orm.orm.planner import Plan, order_rows, plan
 from asperion_orm.orm.q import Q
 from asperion_orm.orm.query import Query
 from asperion_orm.orm.rows import RowReader
-from asperion_orm.orm.where import field_reader
+from asperion_orm.orm.truncate import (
+    DATE_KINDS,
+    DATETIME_KINDS,
+    local_date,
+    trunc_date,
+    trunc_datetime,
+)
+from asperion_orm.orm.where import Where, field_reader, single
 from asperion_orm.session import (
     DEFAULT_BASE_URL,
     Session,
@@ -32,8 +45,10 @@ if TYPE_CHECKING:
     from asperion_orm.orm.options import Options
 
 __all__ = [
+    "DatesIterable",
     "FlatValuesListIterable",
     "ModelIterable",
+    "NamedValuesListIterable",
     "QuerySet",
     "RowIterable",
     "ValuesIterable",
@@ -44,6 +59,31 @@ M = TypeVar("M", bound="Model")
 Raw = dict[str, Any]
 
 MAX_GET_RESULTS = 21
+
+# Django's QuerySet methods with an async twin (``aget``, ``acount``...).
+ASYNC_TWINS = frozenset(
+    {
+        "aggregate",
+        "bulk_create",
+        "bulk_update",
+        "contains",
+        "count",
+        "create",
+        "delete",
+        "earliest",
+        "exists",
+        "explain",
+        "first",
+        "get",
+        "get_or_create",
+        "in_bulk",
+        "iterator",
+        "last",
+        "latest",
+        "update",
+        "update_or_create",
+    }
+)
 
 
 # -- ROW SHAPES: what a QuerySet yields for each raw row ----------------------------------------
@@ -103,6 +143,50 @@ class FlatValuesListIterable(RowIterable):
         return (field.load(raw.get(field.api_name), session) for raw in self.rows)
 
 
+class NamedValuesListIterable(RowIterable):
+    """Yield a namedtuple ``Row`` per row (``values_list(..., named=True)``)."""
+
+    def __iter__(self) -> Iterator[Any]:
+        fields, session = self.queryset._row_fields, self.session
+        row = named_row(*self.queryset._row_keys)
+        return (row(*(f.load(raw.get(f.api_name), session) for f in fields)) for raw in self.rows)
+
+
+class DatesIterable(RowIterable):
+    """Yield the distinct truncated dates (or datetimes) of one field, sorted (``dates()``)."""
+
+    def __iter__(self) -> Iterator[Any]:
+        field, session = self.queryset._row_fields[0], self.session
+        kind, descending, tz, as_datetime = self.queryset._dates
+        descending = descending == self.queryset.query.standard_ordering  # reverse() flips it
+        zone = tz or session.time_zone
+        found: set[dt.date] = set()
+        for raw in self.rows:
+            value = field.load(raw.get(field.api_name), session)
+            if value is None:
+                continue
+            if as_datetime:
+                found.add(trunc_datetime(value, kind, zone))
+            else:
+                found.add(trunc_date(local_date(value, zone), kind))
+        return iter(sorted(found, reverse=descending))
+
+
+@functools.lru_cache
+def named_row(*names: str) -> Any:
+    """Return the ``Row`` namedtuple class of ``names``, picklable as Django's."""
+    base = namedtuple("Row", names)  # type: ignore[misc]
+
+    def __reduce__(self: tuple[Any, ...]) -> tuple[Any, ...]:
+        return _unpickle_row, (names, tuple(self))
+
+    return type("Row", (base,), {"__reduce__": __reduce__, "__slots__": ()})
+
+
+def _unpickle_row(names: tuple[str, ...], values: tuple[Any, ...]) -> Any:
+    return named_row(*names)(*values)
+
+
 class QuerySet(Generic[M]):
     """A lazy query over one model's API resource."""
 
@@ -119,6 +203,16 @@ class QuerySet(Generic[M]):
         self._prefetch: tuple[str, ...] = ()
         self._use_cache = True
         self._ttl: float | None = None
+        # dates()/datetimes(): (kind, descending, tzinfo or None for the client's, datetimes)
+        self._dates: tuple[str, bool, dt.tzinfo | None, bool] = ("day", False, None, False)
+
+    def __getstate__(self) -> dict[str, Any]:
+        """Evaluate, as Django does, and pickle the results and query but never the session."""
+        self._fetch_all()
+        return {**self.__dict__, "_session": None}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
 
     def __repr__(self) -> str:
         if self._result_cache is not None:
@@ -141,11 +235,21 @@ class QuerySet(Generic[M]):
 
     def filter(self, *args: Q, **kwargs: Any) -> QuerySet[M]:
         """Return rows matching every condition (``Q`` objects and keyword lookups)."""
+        self._not_support_combined_queries("filter")
         return self._filter(Q(*args, **kwargs))
 
     def exclude(self, *args: Q, **kwargs: Any) -> QuerySet[M]:
         """Return rows not matching the conditions taken together."""
+        self._not_support_combined_queries("exclude")
         return self._filter(~Q(*args, **kwargs))
+
+    def complex_filter(self, filter_obj: Q | Mapping[str, Any]) -> QuerySet[M]:
+        """Filter by a ``Q`` object or a dict of keyword lookups (Django's ``complex_filter``)."""
+        if isinstance(filter_obj, Q):
+            return self.filter(filter_obj)
+        if isinstance(filter_obj, Mapping):
+            return self.filter(**filter_obj)
+        raise TypeError(f"complex_filter() takes a Q object or a dict, not {filter_obj!r:.40}.")
 
     def _filter(self, q: Q) -> QuerySet[M]:
         if self.query.is_sliced:
@@ -174,22 +278,122 @@ class QuerySet(Generic[M]):
         return clone
 
     def only(self, *names: str) -> QuerySet[M]:
-        """Ask the server only for these fields (``fields=``); others read as ``None``."""
+        """Ask the server only for these fields (``fields=``); reading another loads it.
+
+        As in Django, the others are deferred: the first read of one loads them all with one
+        ``GET /path/id`` (``refresh_from_db(fields=...)``).
+        """
+        self._not_support_combined_queries("only")
+        self._check_model_rows("only")
+        if None in names:
+            raise TypeError("Cannot pass None as an argument to only().")
         clone = self._chain()
-        clone.query.only = tuple(field.name for field in self._fields(names).values())
+        clone.query.add_immediate_loading(self._field_names(names))
+        return clone
+
+    def defer(self, *names: str | None) -> QuerySet[M]:
+        """Leave these fields out of ``fields=``; reading one loads it. ``defer(None)`` clears."""
+        self._not_support_combined_queries("defer")
+        self._check_model_rows("defer")
+        clone = self._chain()
+        if names == (None,):
+            clone.query.clear_deferred_loading()
+        elif None in names:
+            raise TypeError("defer(None) clears the deferred fields; pass None alone.")
+        else:
+            clone.query.add_deferred_loading(self._field_names(names))  # type: ignore[arg-type]
+        return clone
+
+    def _field_names(self, names: Iterable[str]) -> frozenset[str]:
+        for name in names:
+            if LOOKUP_SEP in name:
+                raise FieldError(
+                    f"{name!r}: only() and defer() take fields of {self.model._meta.label}; "
+                    "the API cannot load fields of related objects in the same request."
+                )
+        return frozenset(field.name for field in self._fields(names).values())
+
+    def _check_model_rows(self, method: str) -> None:
+        if self._iterable_class is not ModelIterable:
+            raise TypeError(f"Cannot call {method}() after .values() or .values_list()")
+
+    def distinct(self, *field_names: str) -> QuerySet[M]:
+        """Drop duplicate rows: of ``values()``/``values_list()`` tuples (instances are unique).
+
+        As in Django, the fields of the ordering count too: ``values("city").distinct()``
+        on an ordered query is distinct by city *and* the ordering fields; ``order_by()``
+        clears it. The rows are made distinct here, so a slice is taken here as well.
+        """
+        self._not_support_combined_queries("distinct")
+        if self.query.is_sliced:
+            raise TypeError("Cannot create distinct fields once a slice has been taken.")
+        if field_names:
+            raise NotSupportedError(
+                "DISTINCT ON fields is not supported by this database backend: use "
+                "values(*fields).distinct() for the distinct combinations."
+            )
+        clone = self._chain()
+        clone.query.distinct = True
         return clone
 
     def values(self, *names: str) -> QuerySet[Any]:
         """Yield dicts of Python values instead of model instances."""
         return self._rows_as(ValuesIterable, names)
 
-    def values_list(self, *names: str, flat: bool = False) -> QuerySet[Any]:
-        """Yield tuples of values (or the values themselves with ``flat=True``)."""
+    def values_list(self, *names: str, flat: bool = False, named: bool = False) -> QuerySet[Any]:
+        """Yield tuples of values, namedtuples ``Row`` (``named``) or bare values (``flat``)."""
+        if flat and named:
+            raise TypeError("'flat' and 'named' can't be used together.")
         if flat and len(names) != 1:
             raise TypeError(
                 "'flat' is not valid when values_list is called with more than one field."
             )
-        return self._rows_as(FlatValuesListIterable if flat else ValuesListIterable, names)
+        kind: type[RowIterable] = ValuesListIterable
+        if flat or named:
+            kind = FlatValuesListIterable if flat else NamedValuesListIterable
+        return self._rows_as(kind, names)
+
+    def dates(self, field_name: str, kind: str, order: str = "ASC") -> QuerySet[Any]:
+        """Yield the distinct dates of a field truncated to ``kind``, sorted by ``order``.
+
+        ``kind`` is ``year``, ``month``, ``week`` (the Monday) or ``day``; a datetime field is
+        read in the client's time zone. One scan that asks for that field only (``fields=``).
+        """
+        if kind not in DATE_KINDS:
+            raise ValueError("'kind' must be one of 'year', 'month', 'week', or 'day'.")
+        return self._truncated(field_name, kind, order, None, as_datetime=False)
+
+    def datetimes(
+        self, field_name: str, kind: str, order: str = "ASC", tzinfo: dt.tzinfo | None = None
+    ) -> QuerySet[Any]:
+        """Yield the distinct datetimes of a field truncated to ``kind``, aware, sorted.
+
+        ``kind`` adds ``hour``, ``minute`` and ``second`` to those of ``dates()``; values are
+        truncated as the clock reads in ``tzinfo``, by default the client's time zone.
+        """
+        if kind not in DATETIME_KINDS:
+            raise ValueError(
+                "'kind' must be one of 'year', 'month', 'week', 'day', "
+                "'hour', 'minute', or 'second'."
+            )
+        return self._truncated(field_name, kind, order, tzinfo, as_datetime=True)
+
+    def _truncated(
+        self, name: str, kind: str, order: str, tz: dt.tzinfo | None, *, as_datetime: bool
+    ) -> QuerySet[Any]:
+        if order not in ("ASC", "DESC"):
+            raise ValueError("'order' must be either 'ASC' or 'DESC'.")
+        self._not_support_combined_queries("dates" if not as_datetime else "datetimes")
+        if self.query.is_sliced:
+            raise TypeError("Cannot filter a query once a slice has been taken.")
+        field = self.model._meta.get_field(name)
+        if not isinstance(field, Date | DateTime):
+            raise TypeError(f"{field.name!r} isn't a Date or DateTime field.")
+        if as_datetime and not isinstance(field, DateTime):
+            raise ValueError(f"Cannot truncate Date field {field.name!r} to a datetime.")
+        clone = self.order_by()._rows_as(DatesIterable, (name,))
+        clone._dates = (kind, order == "DESC", tz, as_datetime)
+        return clone
 
     def _rows_as(self, kind: type[RowIterable], names: Sequence[str]) -> QuerySet[Any]:
         clone: QuerySet[Any] = self._chain()
@@ -236,6 +440,7 @@ class QuerySet(Generic[M]):
 
     def prefetch_related(self, *names: str) -> QuerySet[M]:
         """Load these relations for every result in batched requests (no N+1)."""
+        self._not_support_combined_queries("prefetch_related")
         for name in names:
             self._relation(name)
         clone = self._chain()
@@ -269,21 +474,178 @@ class QuerySet(Generic[M]):
         clone.query.set_empty()
         return clone
 
+    # -- what the API cannot do ----------------------------------------------------------------
+
+    def select_for_update(self, *args: Any, **kwargs: Any) -> QuerySet[M]:
+        """Refuse: the API has no transactions or row locks."""
+        raise NotSupportedError(
+            "select_for_update() is not supported: the API has no transactions or row locks. "
+            "Read, change and save(); the last write wins."
+        )
+
+    def raw(self, *args: Any, **kwargs: Any) -> QuerySet[M]:
+        """Refuse: the API takes no SQL."""
+        raise NotSupportedError(
+            "raw() is not supported: the API takes no SQL. Use filter() and with_params(), or "
+            "session.get(path, params) for a request the models do not cover."
+        )
+
+    def extra(self, *args: Any, **kwargs: Any) -> QuerySet[M]:
+        """Refuse: the API takes no SQL."""
+        raise NotSupportedError(
+            "extra() is not supported: the API takes no SQL. Use filter() with Q objects and "
+            "order_by() on fields."
+        )
+
     def server_only(self) -> QuerySet[M]:
         """Raise ``QueryError`` instead of evaluating any step locally."""
         clone = self._chain()
         clone.query.server_only = True
         return clone
 
+    def union(self, *other_qs: QuerySet[Any], all: bool = False) -> QuerySet[M]:  # noqa: A002
+        """Return the rows of this query or any other (``all=True`` keeps duplicates).
+
+        Every query runs on its own (concurrently); the rows are combined here by id (by the
+        selected values after ``values()``). Then only ``order_by()``, slices and the methods
+        that read are allowed, as in Django.
+        """
+        self._check_combinable("union", other_qs)
+        if self.query.empty and not self.query.combinator:
+            rest = [qs for qs in other_qs if not qs.query.empty]
+            if not rest:
+                return self
+            return rest[0] if len(rest) == 1 else rest[0]._combinator_query("union", rest[1:], all)
+        return self._combinator_query("union", other_qs, all)
+
+    def intersection(self, *other_qs: QuerySet[Any]) -> QuerySet[M]:
+        """Return the rows this query and every other one match (combined here by id)."""
+        self._check_combinable("intersection", other_qs)
+        if self.query.empty:
+            return self
+        for other in other_qs:
+            if other.query.empty:
+                return other
+        return self._combinator_query("intersection", other_qs, False)
+
+    def difference(self, *other_qs: QuerySet[Any]) -> QuerySet[M]:
+        """Return the rows of this query that no other one matches (combined here by id)."""
+        self._check_combinable("difference", other_qs)
+        if self.query.empty:
+            return self
+        return self._combinator_query("difference", other_qs, False)
+
+    def __and__(self, other: QuerySet[M]) -> QuerySet[M]:
+        """Return the rows both queries match (Django's ``qs1 & qs2``): one query, AND."""
+        self._check_operand(other, "&")
+        if self.query.empty:
+            return self
+        if other.query.empty:
+            return other
+        combined = self._chain()
+        combined.query.where = combined.query.where.add(other.query.where)
+        return combined
+
+    def __or__(self, other: QuerySet[M]) -> QuerySet[M]:
+        """Return the rows either query matches (Django's ``qs1 | qs2``): one query, OR."""
+        self._check_operand(other, "|")
+        if self.query.empty:
+            return other
+        if other.query.empty:
+            return self
+        combined = self._chain()
+        either = (self.query.where, other.query.where)
+        if all(either):  # one side without conditions matches every row
+            combined.query.where = Where((Where(tuple(map(single, either)), Q.OR),))
+        else:
+            combined.query.where = Where()
+        return combined
+
+    def __xor__(self, other: QuerySet[M]) -> QuerySet[M]:
+        """Refuse ``qs1 ^ qs2``: say how to write it."""
+        raise NotSupportedError(
+            "The ^ operator on QuerySets is not supported: use qs1.filter(Q(a) ^ Q(b)) "
+            "spelled out, (qs1 | qs2) minus (qs1 & qs2), or qs1.union(qs2).difference(qs1 & qs2)."
+        )
+
+    def _check_operand(self, other: Any, operator: str) -> None:
+        """Refuse what Django's ``&`` and ``|`` refuse."""
+        if not isinstance(other, QuerySet):
+            raise TypeError(f"Cannot use {operator} operator with {type(other).__name__}.")
+        if self.query.combinator or other.query.combinator:
+            raise TypeError(f"Cannot use {operator} operator with combined queryset.")
+        if other.model._meta is not self.model._meta:
+            raise TypeError("Cannot combine queries on two different base models.")
+        if self.query.is_sliced or other.query.is_sliced:
+            # Django filters by the slice as a subquery; the API has none to send.
+            raise NotSupportedError(
+                f"Cannot use {operator} with a sliced query: the API cannot filter by a slice. "
+                "Use union() or intersection(), or filter(pk__in=[...]) with the slice's ids."
+            )
+        if self.query.distinct != other.query.distinct:
+            raise TypeError("Cannot combine a unique query with a non-unique query.")
+
+    def _check_combinable(self, kind: str, other_qs: Sequence[QuerySet[Any]]) -> None:
+        for other in other_qs:
+            if not isinstance(other, QuerySet):
+                raise TypeError(f"{kind}() takes QuerySets, not {other!r:.40}.")
+            if other.model._meta is not self.model._meta:
+                raise NotSupportedError(
+                    f"{kind}() combines QuerySets of one model; {self.model._meta.label} and "
+                    f"{other.model._meta.label} are different API resources. Evaluate them "
+                    "apart and combine the lists."
+                )
+
+    def _combinator_query(
+        self, kind: str, other_qs: Sequence[QuerySet[Any]], keep_all: bool
+    ) -> QuerySet[M]:
+        clone = self._chain()
+        clone.query.combined = (self.query, *(other.query for other in other_qs))
+        clone.query.combinator, clone.query.combinator_all = kind, keep_all
+        clone.query.clear_limits()
+        clone.query.add_ordering()
+        clone.query.where = Where()
+        return clone
+
+    def _not_support_combined_queries(self, method: str) -> None:
+        if self.query.combinator:
+            raise NotSupportedError(
+                f"Calling QuerySet.{method}() after {self.query.combinator}() is not supported."
+            )
+
     @property
     def ordered(self) -> bool:
         """Return whether the results have a defined order (groups ignore Meta.ordering)."""
+        if self._iterable_class is DatesIterable:
+            return True
         default = self.query.default_ordering and bool(self.model._meta.ordering)
         return bool(self.query.order_by) or (default and self.query.group_by != "values")
 
     def explain(self) -> str:
         """Describe the requests and local steps this query would run, without any I/O."""
-        return self._plan(self._session or current_session_or_none()).explain()
+        session = self._session or current_session_or_none()
+        if not self._whole():
+            return self._plan(session).explain()
+        whole = self._unsliced()
+        if self.query.combinator:
+            lines = [f"{self.query.combinator} of {len(self.query.combined)} queries:"]
+            for number, part in enumerate(whole._parts(), 1):
+                steps = part._plan(session).explain().splitlines()
+                lines += [f"  query {number}: {steps[0]}", *(f"    {s}" for s in steps[1:])]
+            by = "id" if self._iterable_class is ModelIterable else "the selected values"
+            lines.append(f"local: combine by {by}" + (", keep duplicates" if self._all() else ""))
+            if self.query.ordering:
+                lines.append(f"local: order by {', '.join(map(str, self.query.ordering))}")
+        else:
+            lines = [whole._plan(session).explain()]
+            if self._iterable_class is DatesIterable:
+                lines.append(f"local: truncate to {self._dates[0]}, distinct, sort")
+            else:
+                lines.append("local: distinct rows (the selected and ordering fields)")
+        low, high = self.query.low_mark, self.query.high_mark
+        if low or high is not None:
+            lines.append(f"local: slice [{low}:{'' if high is None else high}]")
+        return "\n".join(lines)
 
     def _plan(self, session: Session | None) -> Plan:
         self.model._meta.check_readable()
@@ -340,14 +702,103 @@ class QuerySet(Generic[M]):
         return self.cache(False)._iterate(session, chunk_size)
 
     def _iterate(self, session: Session, chunk_size: int | None = None) -> Iterator[Any]:
+        if self._whole():
+            plan, rows = self._unsliced()._whole_rows(session)
+            items = self._iterable_class(self, session, rows, plan)
+            return itertools.islice(items, self.query.low_mark, self.query.high_mark)
         plan = self._checked_plan(session)
         rows = self._fetcher(session, plan, chunk_size).rows()
         return iter(self._iterable_class(self, session, rows, plan))
+
+    # Distinct values, dates and combined queries need every row before the slice is taken.
+
+    def _whole(self) -> bool:
+        """Return whether the rows are combined here before the slice is taken."""
+        distinct_values = self.query.distinct and self._iterable_class is not ModelIterable
+        return (
+            bool(self.query.combinator) or distinct_values or self._iterable_class is DatesIterable
+        )
+
+    def _unsliced(self) -> QuerySet[M]:
+        clone = self._chain()
+        clone.query.clear_limits()
+        return clone
+
+    def _whole_rows(self, session: Session) -> tuple[Plan, Iterator[Raw]]:
+        if self.query.combinator:
+            return self._combined_rows(session)
+        plan = self._checked_plan(session)
+        rows = self._fetcher(session, plan).rows()
+        if self.query.distinct and self._iterable_class is not DatesIterable:
+            rows = distinct_rows(rows, row_key(self._distinct_fields()))
+        return plan, rows
+
+    def _distinct_fields(self) -> list[Field[Any]]:
+        """Return what makes rows distinct: the selected fields and those of the ordering."""
+        return list(dict.fromkeys([*self._row_fields, *self._ordering_fields()]))
+
+    def _ordering_fields(self) -> list[Field[Any]]:
+        """Return the fields the ordering reads (an annotation's value, for an annotation)."""
+        found: list[Field[Any]] = []
+        for item in self.query.ordering:
+            if isinstance(item, str):
+                found.append(self.model._meta.get_field(item.lstrip("-")))
+            elif isinstance(item.expression, Ref):
+                found.append(item.expression.field)
+            else:
+                found.extend(item.expression.columns())
+        return found
+
+    def _parts(self) -> list[QuerySet[Any]]:
+        """Return the combined queries, each asking for the fields this query needs."""
+        wanted = self.query.only
+        if wanted:
+            model_fields = self.model._meta.fields.values()
+            read = [f.name for f in self._ordering_fields() if f in model_fields]
+            wanted = tuple(dict.fromkeys([*wanted, *read]))
+        parts = []
+        for query in self.query.combined:
+            part: QuerySet[Any] = QuerySet(self.model, query.clone(), self._session)
+            part._use_cache, part._ttl = self._use_cache, self._ttl
+            part._iterable_class, part._row_fields = self._iterable_class, self._row_fields
+            if query.combinator is None:
+                part.query.only = wanted
+            parts.append(part)
+        return parts
+
+    def _combined_rows(self, session: Session) -> tuple[Plan, Iterator[Raw]]:
+        parts = self._parts()
+        plans = [part._checked_plan(session) for part in parts if not part.query.combinator]
+        results: list[list[Raw]] = [[] for _ in parts]
+
+        def read(index: int) -> None:
+            part = parts[index]
+            if part.query.combinator:
+                results[index] = list(part._whole_rows(session)[1])
+            else:
+                plan = part._checked_plan(session)
+                results[index] = list(part._fetcher(session, plan).rows())
+
+        session.each(read, range(len(parts)))
+        fields = self._row_fields if self._iterable_class is not ModelIterable else ()
+        key = row_key(fields or (self.model._meta.pk,))
+        rows = combine(self.query.combinator or "union", results, key, self._all())
+        if self.query.ordering:
+            rows = order_rows(rows, self.query.ordering, self.model._meta)
+        return (plans[0] if plans else self._plan(session)), iter(rows)
+
+    def _all(self) -> bool:
+        return self.query.combinator == "union" and self.query.combinator_all
 
     def count(self) -> int:
         """Return the number of rows: one ``MetaOnly`` request when the server can count."""
         if self._result_cache is not None:
             return len(self._result_cache)
+        if self._whole():
+            # As Django's count(), which drops the ordering (and with it the ordering fields
+            # from DISTINCT) unless a slice needs it.
+            counted = self if self.query.is_sliced else self.order_by()
+            return sum(1 for _ in counted._iterate(self._resolve_session()))
         session = self._resolve_session()
         plan = self._checked_plan(session)
         fetcher = self._fetcher(session, plan)
@@ -403,6 +854,8 @@ class QuerySet(Generic[M]):
         """
         if self._result_cache is not None:
             return bool(self._result_cache)
+        if self._whole():
+            return any(True for _ in self._iterate(self._resolve_session()))
         session = self._resolve_session()
         plan = self._checked_plan(session)
         fetcher = self._fetcher(session, plan)
@@ -428,6 +881,11 @@ class QuerySet(Generic[M]):
 
     def get(self, *args: Q, **kwargs: Any) -> M:
         """Return the one matching row; ``get(pk=…)`` is ``GET /path/id``."""
+        if self.query.combinator and (args or kwargs):
+            raise NotSupportedError(
+                f"Calling QuerySet.get(...) with filters after {self.query.combinator}() is not "
+                "supported."
+            )
         clone = self.filter(*args, **kwargs) if args or kwargs else self._chain()
         pk = clone.query.pk_value()
         plain = clone._iterable_class is ModelIterable and not clone.query.annotations
@@ -463,14 +921,72 @@ class QuerySet(Generic[M]):
     def _does_not_exist(self) -> Exception:
         return self.model.DoesNotExist(f"{self.model.__name__} matching query does not exist.")
 
-    def in_bulk(self, id_list: Iterable[Any] | None = None) -> dict[Any, M]:
-        """Return ``{id: object}`` for the given ids (or every row), in batched requests."""
+    def latest(self, *fields: str) -> M:
+        """Return the last object by ``fields`` (or ``Meta.get_latest_by``): one ``pageSize=1``."""
+        if self.query.is_sliced:
+            raise TypeError("Cannot change a query once a slice has been taken.")
+        return self.reverse()._earliest(*fields)
+
+    def earliest(self, *fields: str) -> M:
+        """Return the first object by ``fields`` (or ``Meta.get_latest_by``): one ``pageSize=1``."""
+        if self.query.is_sliced:
+            raise TypeError("Cannot change a query once a slice has been taken.")
+        return self._earliest(*fields)
+
+    def _earliest(self, *fields: str) -> M:
+        order_by = fields or self.model._meta.get_latest_by
+        if not order_by:
+            raise ValueError(
+                "earliest() and latest() require either fields as positional arguments or "
+                "'get_latest_by' in the model's Meta."
+            )
+        clone = self._chain()
+        clone.query.set_limits(high=1)
+        clone.query.add_ordering(*order_by)
+        return clone.get()
+
+    def contains(self, obj: Any) -> bool:
+        """Return whether ``obj`` is among the results: one ``id=<pk>&pageSize=1`` request."""
+        self._not_support_combined_queries("contains")
+        if self._iterable_class is not ModelIterable:
+            raise TypeError("Cannot call QuerySet.contains() after .values() or .values_list().")
+        meta = getattr(obj, "_meta", None)
+        if meta is None or not hasattr(obj, "_state"):
+            raise TypeError("'obj' must be a model instance.")
+        if meta is not self.model._meta:
+            return False
+        if obj.pk is None:
+            raise ValueError("QuerySet.contains() cannot be used on unsaved objects.")
+        if self._result_cache is not None:
+            return obj in self._result_cache
+        return self.filter(pk=obj.pk).exists()
+
+    def in_bulk(
+        self, id_list: Iterable[Any] | None = None, *, field_name: str = "pk"
+    ) -> dict[Any, M]:
+        """Return ``{value: object}`` for the given values of a unique field, or every row.
+
+        ``field_name`` is ``pk``/``id`` or a field in the model's ``Meta.unique``; the values
+        go to the server as one ``in`` filter, in URL-sized chunks.
+        """
         if self.query.is_sliced:
             raise TypeError("Cannot use 'limit' or 'offset' with in_bulk().")
+        if self._iterable_class is not ModelIterable:
+            raise TypeError("in_bulk() cannot be used with values() or values_list().")
+        meta = self.model._meta
+        field = meta.get_field(field_name)
+        if field is not meta.pk and field.name not in meta.unique:
+            raise ValueError(
+                f"in_bulk()'s field_name must be a unique field but {field_name!r} isn't."
+            )
         if id_list is None:
-            return {obj.pk: obj for obj in self}
-        ids = list(id_list)
-        return {obj.pk: obj for obj in self.filter(pk__in=ids)} if ids else {}
+            rows: Iterable[M] = self._chain()
+        else:
+            values = list(id_list)
+            if not values:
+                return {}
+            rows = self.filter(**{f"{field.name}__in": values})
+        return {getattr(obj, field_name): obj for obj in rows}
 
     # -- writes --------------------------------------------------------------------------------
 
@@ -484,33 +1000,104 @@ class QuerySet(Generic[M]):
         """POST every new object, up to ``concurrency`` at a time; all are validated first."""
         self.model._meta.check_writable(adding=True)
         for obj in objs:
-            obj.full_clean(obj._state.changed)
+            obj._clean(obj._state.changed)
         session = self._resolve_session()
         session.each(lambda obj: obj.save(using=session), objs, concurrency)
         return list(objs)
 
+    def bulk_update(
+        self, objs: Iterable[M], fields: Sequence[str], batch_size: int | None = None
+    ) -> int:
+        """PATCH ``fields`` of every object (concurrently); return how many objects matched.
+
+        Every object is checked before the first request. As in Django, the objects are not
+        reloaded, an object the API no longer has is not counted, and within a batch of
+        ``batch_size`` objects the first of several with one id wins.
+        """
+        if batch_size is not None and batch_size <= 0:
+            raise ValueError("Batch size must be a positive integer.")
+        if not fields:
+            raise ValueError("Field names must be given to bulk_update().")
+        items = tuple(objs)
+        if any(obj.pk is None for obj in items):
+            raise ValueError("All bulk_update() objects must have a primary key set.")
+        names = self._bulk_update_fields(fields)
+        if not items:
+            return 0
+        self.model._meta.check_writable()
+        session = self._resolve_session()
+        for obj in items:
+            obj._session_for(session)
+            obj._clean(names)
+        size = batch_size or len(items)
+        return sum(
+            _patch_batch(items[start : start + size], names, session)
+            for start in range(0, len(items), size)
+        )
+
+    def _bulk_update_fields(self, fields: Sequence[str]) -> list[str]:
+        meta = self.model._meta
+        names = []
+        for name in fields:
+            if name in meta.related_objects:
+                raise ValueError("bulk_update() can only be used with concrete fields.")
+            field = meta.get_field(name)
+            if field is meta.pk:
+                raise ValueError("bulk_update() cannot be used with primary key fields.")
+            if field.read_only:
+                raise ValueError(
+                    f"bulk_update() cannot change {meta.label}.{field.name}: the API sets it."
+                )
+            names.append(field.name)
+        return list(dict.fromkeys(names))
+
     def get_or_create(
-        self, defaults: dict[str, Any] | None = None, **kwargs: Any
+        self, defaults: Mapping[str, Any] | None = None, **kwargs: Any
     ) -> tuple[M, bool]:
-        """Return ``(object, False)`` if it exists, else create it and return ``(object, True)``."""
+        """Return ``(object, False)`` if it exists, else create it and return ``(object, True)``.
+
+        Callable values in ``defaults`` are called only when the object is created.
+        """
         try:
             return self.get(**kwargs), False
         except self.model.DoesNotExist:
-            return self.create(**_plain(kwargs), **(defaults or {})), True
+            return self.create(**_resolved(self._create_params(defaults, kwargs))), True
 
     def update_or_create(
-        self, defaults: dict[str, Any] | None = None, **kwargs: Any
+        self,
+        defaults: Mapping[str, Any] | None = None,
+        create_defaults: Mapping[str, Any] | None = None,
+        **kwargs: Any,
     ) -> tuple[M, bool]:
-        """Update the matching object with ``defaults`` (PATCH), or create it."""
-        self.model._meta.check_settable(defaults or {})
+        """Update the matching object with ``defaults`` (PATCH), or create it.
+
+        A new object gets ``create_defaults`` instead when given (Django 5.0); callable values
+        are called only when used.
+        """
+        update = dict(defaults or {})
+        self.model._meta.check_settable(update)
         try:
             obj = self.get(**kwargs)
         except self.model.DoesNotExist:
-            return self.create(**_plain(kwargs), **(defaults or {})), True
-        for name, value in (defaults or {}).items():
+            creating = update if create_defaults is None else create_defaults
+            return self.create(**_resolved(self._create_params(creating, kwargs))), True
+        for name, value in _resolved(update).items():
             setattr(obj, name, value)
-        obj.save(update_fields=list(defaults or {}), using=self._resolve_session())
+        obj.save(update_fields=list(update), using=self._resolve_session())
         return obj, False
+
+    def _create_params(
+        self, defaults: Mapping[str, Any] | None, kwargs: Mapping[str, Any]
+    ) -> dict[str, Any]:
+        """Return what a create would get (Django's ``_extract_model_params``), checked."""
+        params = {**_plain(dict(kwargs)), **(defaults or {})}
+        if invalid := sorted(name for name in params if not self.model._meta.has_field(name)):
+            raise FieldError(
+                f"Invalid field name(s) for model {self.model._meta.label}: '"
+                + "', '".join(invalid)
+                + "'."
+            )
+        return params
 
     def update(self, **kwargs: Any) -> int:
         """PATCH ``kwargs`` onto every matching object; return how many were changed.
@@ -519,13 +1106,14 @@ class QuerySet(Generic[M]):
         gets the value computed from what it holds.
         """
         self.model._meta.check_writable()
+        self._not_support_combined_queries("update")
         self.model._meta.check_settable(kwargs)
         computed = {k: self._update_expression(v) for k, v in kwargs.items() if _is_expr(v)}
         plain = {name: value for name, value in kwargs.items() if name not in computed}
         probe = self.model.from_api({})
         for name, value in plain.items():
             setattr(probe, name, value)
-        probe.full_clean(plain)
+        probe._clean(plain)
         session = self._resolve_session()
         objs = list(self.using(session))
         zone = session.time_zone
@@ -545,6 +1133,7 @@ class QuerySet(Generic[M]):
 
     def delete(self) -> tuple[int, dict[str, int]]:
         """DELETE every matching object; return Django's ``(count, {label: count})``."""
+        self._not_support_combined_queries("delete")
         if self.query.is_sliced:
             raise TypeError("Cannot use 'limit' or 'offset' with delete().")
         self.model._meta.check_writable()
@@ -659,6 +1248,23 @@ def _annotated(obj: Any, names: list[str]) -> Any:
     return obj
 
 
+def _refuse_async(name: str) -> Callable[..., Any]:
+    """Return Django's async twin of a method, refusing with the way to run the sync one."""
+
+    def method(self: QuerySet[Any], *args: Any, **kwargs: Any) -> Any:
+        raise NotSupportedError(
+            f"QuerySet.a{name}() is not supported: the library is synchronous. Run the sync "
+            f"method in a thread: await asyncio.to_thread(queryset.{name}, ...)."
+        )
+
+    method.__name__ = method.__qualname__ = f"a{name}"
+    return method
+
+
+for _name in ASYNC_TWINS:
+    setattr(QuerySet, f"a{_name}", _refuse_async(_name))
+
+
 def _deferred(meta: Options, plan: Plan | None) -> frozenset[str]:
     """Return the names of the fields a plan's ``fields=`` parameter leaves out."""
     fetched = dict(plan.params).get("fields") if plan is not None else None
@@ -686,6 +1292,23 @@ def _clip(total: int, low: int, high: int | None) -> int:
 def _plain(kwargs: dict[str, Any]) -> dict[str, Any]:
     """Return the keyword arguments that name fields, not lookups (for create)."""
     return {key: value for key, value in kwargs.items() if "__" not in key}
+
+
+def _resolved(values: Mapping[str, Any]) -> dict[str, Any]:
+    """Call the callable values (Django's ``resolve_callables``)."""
+    return {name: value() if callable(value) else value for name, value in values.items()}
+
+
+def _patch_batch(objs: Sequence[Any], names: list[str], session: Session) -> int:
+    """PATCH one batch of ``bulk_update()``: once per id, the first object of each; count them."""
+    unique: dict[Any, Any] = {}
+    for obj in objs:
+        unique.setdefault(obj.pk, obj)
+    matched: list[bool] = []
+    session.each(
+        lambda obj: matched.append(obj._patch_fields(names, session)), list(unique.values())
+    )
+    return sum(matched)
 
 
 def _patch(obj: Any, values: dict[str, Any], session: Session) -> None:

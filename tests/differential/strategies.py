@@ -433,8 +433,74 @@ def _aggregate_terminals(model: str) -> st.SearchStrategy[Step]:
     return _aggregates(model).map(aggregate) | groups.map(group)
 
 
-TERMINALS: list[Callable[[str], st.SearchStrategy[Step]]] = [_terminals, _aggregate_terminals]
+DATE_FIELDS = {"Debtor": "date_added", "Invoice": "date", "Article": "created_date"}
+"""Per model: the date or datetime field ``dates()``/``datetimes()`` and ``latest()`` use."""
+
+
+def _method_terminals(model: str) -> st.SearchStrategy[Step]:
+    """Django's other methods: distinct, latest/earliest, dates/datetimes, contains, combinators."""
+    names = st.lists(st.sampled_from(VALUES[model]), min_size=1, max_size=2, unique=True)
+    field = DATE_FIELDS[model]
+    kinds = ["year", "month", "week", "day"]
+    if model != "Invoice":  # a datetime field
+        kinds += ["hour", "minute", "second"]
+    method = "datetimes" if model != "Invoice" else "dates"
+    others = trees(model).map(
+        lambda c: (c, lambda ns: getattr(ns, model).objects.filter(c.build(ns)))
+    )
+    return st.one_of(
+        names.map(
+            lambda n: _call(
+                f"values_list{tuple(n)!r}.distinct()",
+                lambda qs, ns: qs.values_list(*n).distinct(),
+            )
+        ),
+        names.map(
+            lambda n: _call(
+                f"values{tuple(n)!r}.distinct().count()",
+                lambda qs, ns: qs.values(*n).distinct().count(),
+            )
+        ),
+        names.map(
+            lambda n: _call(
+                f"values_list(*{n!r}, named=True)",
+                lambda qs, ns: qs.values_list(*n, named=True),
+            )
+        ),
+        st.sampled_from(["latest", "earliest"]).map(
+            lambda m: _call(f"{m}({field!r}, 'id')", lambda qs, ns: getattr(qs, m)(field, "id"))
+        ),
+        st.tuples(st.sampled_from(kinds), st.sampled_from(["ASC", "DESC"])).map(
+            lambda p: _call(
+                f"{method}({field!r}, {p[0]!r}, {p[1]!r})",
+                lambda qs, ns: getattr(qs, method)(field, p[0], p[1]),
+            )
+        ),
+        IDS[model].map(
+            lambda pk: _call(
+                f"contains({model}.objects.get(pk={pk}))",
+                lambda qs, ns: qs.contains(getattr(ns, model).objects.get(pk=pk)),
+            )
+        ),
+        # SQLite refuses ORDER BY and LIMIT in the parts of a compound query: clear the order.
+        st.tuples(st.sampled_from(["union", "intersection", "difference"]), others).map(
+            lambda p: _call(
+                f"order_by().{p[0]}({model}.objects.filter({p[1][0].text}))",
+                lambda qs, ns: getattr(qs.order_by(), p[0])(p[1][1](ns)),
+            )
+        ),
+    )
+
+
+TERMINALS: list[Callable[[str], st.SearchStrategy[Step]]] = [
+    _terminals,
+    _aggregate_terminals,
+    _method_terminals,
+]
 """The last call of a chain, as functions of the model name."""
+
+
+COMBINATORS = ("union", "intersection", "difference")
 
 
 def chains(model: str) -> st.SearchStrategy[Chain]:
@@ -454,6 +520,10 @@ def chains(model: str) -> st.SearchStrategy[Chain]:
             end = len(drawn)
             at = draw(st.just(end) | st.integers(ordered[0] + 1, end))
             drawn.insert(at, draw(_slice()))
-        return Chain(model, (*drawn, draw(terminals)))
+        terminal = draw(terminals)
+        if any(f".{name}(" in terminal.text for name in COMBINATORS):
+            # SQLite refuses a compound query whose parts select different columns.
+            drawn = [step for step in drawn if not step.text.startswith("annotate(")]
+        return Chain(model, (*drawn, terminal))
 
     return chain()

@@ -137,6 +137,16 @@ GROUP_BY = [
         ),
     ),
     case(
+        "having-on-a-key-expression",
+        lambda ns: (
+            ns.Invoice.objects.annotate(odd=ns.F("status") % 2)
+            .values("odd")
+            .annotate(n=ns.Count("id"))
+            .filter(ns.Q(n__gt=1000) | ns.Q(odd=0))
+            .order_by("odd")
+        ),
+    ),
+    case(
         "where-after-annotate",
         lambda ns: (
             ns.Invoice.objects.values("status")
@@ -267,6 +277,16 @@ EXPRESSIONS = [
             )
             .order_by("id")
             .values_list("id", "net", "neg", "half", "rest", "scaled")
+        ),
+    ),
+    case(
+        "annotate-again-after-a-filter",
+        lambda ns: (
+            ns.Invoice.objects.annotate(x=ns.F("amount_incl_vat") * 2)
+            .filter(x__gt=100)
+            .annotate(x=ns.F("status"))
+            .order_by("id")
+            .values_list("id", "x")
         ),
     ),
     case(
