@@ -297,6 +297,15 @@ def test_related_aggregate_is_one_batched_request_series(
     assert sorted(map(int, related["debtorId"])) == first
 
 
+def test_count_of_annotated_objects_is_still_one_meta_only_request(
+    debtors: list[dict[str, Any]], assert_requests: Counter, asperion_sandbox: Sandbox
+) -> None:
+    annotated = Debtor.objects.annotate(n=Count("sales_invoices"), x=F("id") * 2)
+    with assert_requests(1):
+        assert annotated.count() == len(debtors)
+    assert sent(asperion_sandbox)[-1]["MetaOnly"] == ["true"]
+
+
 def test_filter_and_order_by_a_related_aggregate(
     debtors: list[dict[str, Any]], invoices: list[dict[str, Any]]
 ) -> None:
