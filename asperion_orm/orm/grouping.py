@@ -140,6 +140,9 @@ class Annotator:
             query = aggs[0].related_query.clone()
             names = [fk.name, *(f.name for agg in aggs for f in agg.related_columns())]
             query.only = tuple(dict.fromkeys(names))
+            shared = aggs[0].condition
+            if shared is not None and all(agg.filter == aggs[0].filter for agg in aggs):
+                query.where = query.where.add(shared)  # only the rows every aggregate reads
             queries.append((fk, query))
         return queries
 

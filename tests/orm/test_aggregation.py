@@ -306,6 +306,27 @@ def test_count_of_annotated_objects_is_still_one_meta_only_request(
     assert sent(asperion_sandbox)[-1]["MetaOnly"] == ["true"]
 
 
+def test_a_filter_every_related_aggregate_shares_goes_to_the_server(
+    debtors: list[dict[str, Any]], invoices: list[dict[str, Any]], asperion_sandbox: Sandbox
+) -> None:
+    first = sorted(row["id"] for row in debtors)[:20]
+    status = invoices[0]["status"]
+    mine = Q(sales_invoices__status=status)
+    queryset = Debtor.objects.filter(id__lte=first[-1]).annotate(
+        total=Sum("sales_invoices__amount_incl_vat", filter=mine),
+        n=Count("sales_invoices", filter=mine),
+    )
+    found = {d.pk: (d.total, d.n) for d in queryset}  # type: ignore[attr-defined]
+    expected = {}
+    for pk in first:
+        amounts = [
+            r["amountInclVat"] for r in invoices if r["debtorId"] == pk and r["status"] == status
+        ]
+        expected[pk] = (sum(amounts) if amounts else None, len(amounts))
+    assert found == expected
+    assert sent(asperion_sandbox)[1]["status"] == [str(int(status))]
+
+
 def test_filter_and_order_by_a_related_aggregate(
     debtors: list[dict[str, Any]], invoices: list[dict[str, Any]]
 ) -> None:

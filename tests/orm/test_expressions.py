@@ -187,8 +187,8 @@ def test_related_aggregate_plan_names_the_batched_requests() -> None:
     )
     assert queryset.explain().splitlines()[2:] == [
         "then, per page of 100 rows: GET /salesinvoices?fields=id%2CdebtorId%2CamountInclVat"
-        "%2Cstatus&debtorId=<their ids> (debtorId in URL-length-bounded chunks, pages fetched "
-        "concurrently)",
+        "%2Cstatus&status=open&status_comparison=Equals&debtorId=<their ids> (debtorId in "
+        "URL-length-bounded chunks, pages fetched concurrently)",
         "local: annotate total=Sum(F(amount_incl_vat), filter=(status__exact))",
     ]
 
