@@ -141,7 +141,8 @@ class Query:
         """Add ``name=expression``, resolved; an aggregate makes the query group as Django's."""
         if not isinstance(expression, Expression):
             raise TypeError(f"QuerySet.annotate() received non-expression(s): {expression!r:.60}.")
-        if name == "pk" or self.model._meta.has_field(name):
+        meta = self.model._meta
+        if name == "pk" or meta.has_field(name) or name in meta.related_objects:
             raise ValueError(f"The annotation '{name}' conflicts with a field on the model.")
         resolved = expression.resolve(self)
         if resolved.has_aggregate:  # Django's group_by = True, or set_group_by() after values()

@@ -330,6 +330,10 @@ EXPRESSIONS = [
         "annotation-clashes-with-a-field",
         lambda ns: ns.Debtor.objects.annotate(name=ns.Count("id")),
     ),
+    case(
+        "annotation-clashes-with-a-reverse-relation",
+        lambda ns: ns.Debtor.objects.annotate(sales_invoices=ns.Count("id")),
+    ),
     case("count-takes-no-default", lambda ns: ns.Count("id", default=1)),
     case("max-takes-no-distinct", lambda ns: ns.Max("id", distinct=True)),
     case(
