@@ -13,6 +13,11 @@ import pytest
 
 from differential.harness import Case, Outcome
 
+UNSUPPORTED = pytest.mark.xfail(
+    strict=True,
+    reason="an aggregate across a relation in values().annotate() raises NotSupportedError",
+)
+
 
 def case(name: str, call: Case, *marks: pytest.MarkDecorator) -> Any:
     return pytest.param(call, id=name, marks=marks)
@@ -239,6 +244,22 @@ RELATED = [
             .exclude(total__gt=500)
             .order_by("id")
         ),
+    ),
+    case(
+        "per-row-aggregate-of-own-field",
+        lambda ns: (
+            ns.Invoice.objects.annotate(total=ns.Sum("amount_incl_vat"), n=ns.Count("id"))
+            .filter(total__gt=100)
+            .order_by("id")
+            .values_list("id", "total", "n")
+        ),
+    ),
+    case(
+        "related-aggregate-grouped-by-values",
+        lambda ns: (
+            ns.Debtor.objects.values("city").annotate(n=ns.Count("sales_invoices")).order_by("city")
+        ),
+        UNSUPPORTED,
     ),
     case(
         "payment-condition-invoices",
