@@ -178,8 +178,11 @@ class Accumulator:
         self.seen: set[Any] | None = set() if aggregate.distinct else None
         self.state = aggregate.start()
 
-    def add(self, value_of: RowReader) -> None:
-        """Take one row into account (``filter=`` and NULLs leave it out)."""
+    def add(self, value_of: RowReader, times: int = 1) -> None:
+        """Take one row into account, ``times`` over (``filter=`` and NULLs leave it out).
+
+        A row counts several times where a join repeats it; ``distinct=True`` counts once.
+        """
         aggregate = self.aggregate
         if aggregate.condition is not None and not aggregate.condition.matches(value_of):
             return
@@ -190,7 +193,11 @@ class Accumulator:
             if value in self.seen:
                 return
             self.seen.add(value)
-        self.state = aggregate.step(self.state, value)
+            times = 1
+        state = aggregate.step(self.state, value)
+        for _ in range(times - 1):
+            state = aggregate.step(state, value)
+        self.state = state
 
     def result(self) -> Any:
         """Return the aggregate's value (``default`` when there was nothing to aggregate)."""

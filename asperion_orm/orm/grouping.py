@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
-from collections.abc import Callable, Iterable, Iterator
+import math
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 from asperion_orm.orm.aggregates import Accumulator, Aggregate
@@ -33,6 +34,7 @@ if TYPE_CHECKING:
 __all__ = [
     "Annotator",
     "Grouping",
+    "Join",
     "aggregate_rows",
     "aggregates_in",
     "describe",
@@ -102,14 +104,68 @@ def partition(where: Where) -> tuple[Where, Where, Where]:
     return Where(tuple(rows)), Where(tuple(late)), Where(tuple(having))
 
 
+# -- aggregating over a join ---------------------------------------------------------------------
+
+JOIN_PREFIX = "#join:"
+
+
+def join_key(relation: ForeignKey) -> str:
+    """Return the row key under which a row holds its related rows of ``relation``."""
+    assert relation.model is not None
+    return f"{JOIN_PREFIX}{relation.model.__name__}.{relation.name}"
+
+
+class Join:
+    """The aggregates of one step, over rows joined to their related rows (SQL's LEFT JOIN).
+
+    A row holding its related rows (``#join:<relation>``) stands for one joined row per
+    related row (per combination, over several relations), or one with NULLs where it has
+    none: its own fields count that many times, and each related row as many times as the
+    other relations' rows, as Django's aggregates over a join count them.
+    """
+
+    def __init__(self, aggregates: list[Aggregate]) -> None:
+        self.aggregates = aggregates
+        found = (agg.relation for agg in aggregates if agg.relation is not None)
+        self.relations: list[ForeignKey] = list(dict.fromkeys(found))
+        self.keys = [join_key(fk) for fk in self.relations]
+        self.own = [i for i, agg in enumerate(aggregates) if agg.relation is None]
+        self.by_relation = [
+            [i for i, agg in enumerate(aggregates) if agg.relation is fk] for fk in self.relations
+        ]
+
+    def accumulators(self) -> list[Accumulator]:
+        """Return fresh accumulators, one per aggregate, for one group."""
+        return [agg.accumulator() for agg in self.aggregates]
+
+    def feed(self, accumulators: list[Accumulator], row: Raw, reader: RowReader) -> None:
+        """Take one row, and the related rows it holds, into the accumulators."""
+        if not self.relations:
+            for accumulator in accumulators:
+                accumulator.add(reader)
+            return
+        related = [row.get(key) or () for key in self.keys]
+        sizes = [max(1, len(rows)) for rows in related]
+        total = math.prod(sizes)
+        for index in self.own:
+            accumulators[index].add(reader, total)
+        for rows, indexes, size in zip(related, self.by_relation, sizes, strict=True):
+            for child in rows:
+                child_reader = RowReader(child, reader.time_zone)
+                for index in indexes:
+                    accumulators[index].add(child_reader, total // size)
+
+
 # -- per-row annotations -----------------------------------------------------------------------
 
 
 class Annotator:
-    """Compute each row's annotations; related aggregates from batched requests per page.
+    """Compute each row's annotations; fetch the related rows aggregates read, per page.
 
     The related rows of a page of objects come in one request series (``<fk>Id`` values in
     URL-length-bounded chunks, ``fields=`` what the aggregates read), not one per object.
+    ``joined`` are aggregates of a later step (GROUP BY, ``aggregate()``): the rows keep
+    their related rows for it.
     """
 
     def __init__(
@@ -119,18 +175,22 @@ class Annotator:
         time_zone: dt.tzinfo,
         batch: int,
         conditions: Where | None = None,
+        joined: Sequence[Aggregate] = (),
     ) -> None:
         self.annotations = annotations
         self.pk = pk
         self.time_zone = time_zone
         self.batch = batch
         read = expressions_in(conditions) if conditions is not None else []
-        aggregates = aggregates_in([*annotations.values(), *read])
-        self.own = [agg for agg in aggregates if agg.relation is None]
+        self.join = Join(aggregates_in([*annotations.values(), *read]))
+        self.later = Join(list(joined))
         self.related: dict[ForeignKey, list[Aggregate]] = {}
-        for agg in aggregates:
+        for agg in [*self.join.aggregates, *self.later.aggregates]:
             if agg.relation is not None:
                 self.related.setdefault(agg.relation, []).append(agg)
+        # A filter on the related rows may go to the server only when no count depends on
+        # how many related rows there are (an aggregate of the row's own fields).
+        self.narrow = len(self.related) == 1 and not (self.join.own or self.later.own)
 
     def related_queries(self) -> list[tuple[ForeignKey, Query]]:
         """Return each relation with the query of its related rows (before the ids filter)."""
@@ -141,7 +201,7 @@ class Annotator:
             names = [fk.name, *(f.name for agg in aggs for f in agg.related_columns())]
             query.only = tuple(dict.fromkeys(names))
             shared = aggs[0].condition
-            if shared is not None and all(agg.filter == aggs[0].filter for agg in aggs):
+            if self.narrow and shared and all(agg.filter == aggs[0].filter for agg in aggs):
                 query.where = query.where.add(shared)  # only the rows every aggregate reads
             queries.append((fk, query))
         return queries
@@ -158,32 +218,32 @@ class Annotator:
         size = self.batch if server else None
         while batch := list(itertools.islice(rows, size)):
             for fk, query in queries:
-                self._relate(batch, fk, query, fetch)
+                self._attach(batch, fk, query, fetch)
             for row in batch:
                 yield self._finish(row)
 
-    def _relate(self, batch: list[Raw], fk: ForeignKey, query: Query, fetch: Fetch) -> None:
-        """Aggregate the related rows of a batch of objects into each object's row."""
-        aggs = self.related[fk]
+    def _attach(self, batch: list[Raw], fk: ForeignKey, query: Query, fetch: Fetch) -> None:
+        """Give each row of a batch its related rows, from one request series for the batch."""
         ids = [self.pk.to_python(row.get(self.pk.api_name)) for row in batch]
-        groups = {pk: [agg.accumulator() for agg in aggs] for pk in ids}
+        related: dict[Any, list[Raw]] = {pk: [] for pk in ids}
         query = query.clone()
         query.add_q(Q((f"{fk.name}__in", ids)))
         for child in fetch(query):
-            accumulators = groups.get(fk.to_python(child.get(fk.api_name)), ())
-            reader = RowReader(child, self.time_zone)
-            for accumulator in accumulators:
-                accumulator.add(reader)
+            related.get(fk.to_python(child.get(fk.api_name)), []).append(child)
+        key = join_key(fk)
         for row, pk in zip(batch, ids, strict=True):
-            for agg, accumulator in zip(aggs, groups[pk], strict=True):
-                row[agg.slot] = accumulator.result()
+            row[key] = related[pk]
 
     def _finish(self, row: Raw) -> Raw:
         reader = RowReader(row, self.time_zone)
-        for agg in self.own:  # an aggregate over the row's own fields: the row is its group
-            accumulator = agg.accumulator()
-            accumulator.add(reader)
-            row[agg.slot] = accumulator.result()
+        if self.join.aggregates:  # the row is its own group (with its related rows)
+            accumulators = self.join.accumulators()
+            self.join.feed(accumulators, row, reader)
+            for agg, accumulator in zip(self.join.aggregates, accumulators, strict=True):
+                row[agg.slot] = accumulator.result()
+        if not self.later.relations:
+            for key in self.join.keys:
+                del row[key]
         for name, expression in self.annotations.items():
             row[Ref.prefix + name] = expression.evaluate(reader)
         return row
@@ -202,8 +262,9 @@ class Annotator:
                 f"then, per page of {self.batch} rows: {base(query)}&{fk.api_name}=<their ids>"
                 f" ({fk.api_name} in URL-length-bounded chunks, pages fetched concurrently)"
             )
-        names = ", ".join(describe(n, e) for n, e in self.annotations.items())
-        lines.append(f"local: annotate {names}")
+        if self.annotations:
+            names = ", ".join(describe(n, e) for n, e in self.annotations.items())
+            lines.append(f"local: annotate {names}")
         return lines
 
 
@@ -228,6 +289,7 @@ class Grouping:
         self.keys = keys
         self.annotations = annotations
         self.aggregates = aggregates_in([*annotations.values(), *expressions_in(having)])
+        self.join = Join(self.aggregates)
         self.having = having
         self.ordering = ordering
         self.time_zone = time_zone
@@ -237,15 +299,19 @@ class Grouping:
         """Consume the rows and yield one row per group (in order of first appearance)."""
         key_of = self._key_function()
         groups: dict[Any, tuple[Raw, list[Accumulator]]] = {}
-        zone, aggregates = self.time_zone, self.aggregates
+        zone, join = self.time_zone, self.join
+        plain = not join.relations
         for row in rows:
             reader = RowReader(row, zone)
             key = key_of(reader)
             entry = groups.get(key)
             if entry is None:
-                entry = groups[key] = (self._head(row), [a.accumulator() for a in aggregates])
-            for accumulator in entry[1]:
-                accumulator.add(reader)
+                entry = groups[key] = (self._head(row), join.accumulators())
+            if plain:  # the common case, inlined: the loop every row of a GROUP BY runs
+                for accumulator in entry[1]:
+                    accumulator.add(reader)
+            else:
+                join.feed(entry[1], row, reader)
         for head, accumulators in groups.values():
             if self._finish(head, accumulators):
                 yield head
@@ -316,10 +382,8 @@ def aggregate_rows(
     rows: Iterable[Raw], aggregates: dict[str, Aggregate], time_zone: dt.tzinfo
 ) -> dict[str, Any]:
     """Return ``{name: result}`` of the aggregates over every row, streaming."""
-    accumulators = {name: agg.accumulator() for name, agg in aggregates.items()}
-    adders = [accumulator.add for accumulator in accumulators.values()]
+    join = Join(list(aggregates.values()))
+    accumulators = join.accumulators()
     for row in rows:
-        reader = RowReader(row, time_zone)
-        for add in adders:
-            add(reader)
-    return {name: accumulator.result() for name, accumulator in accumulators.items()}
+        join.feed(accumulators, row, RowReader(row, time_zone))
+    return {name: acc.result() for name, acc in zip(aggregates, accumulators, strict=True)}

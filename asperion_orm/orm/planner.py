@@ -43,10 +43,11 @@ from asperion_orm.orm.where import Where
 from asperion_orm.session import DEFAULT_BASE_URL, DEFAULT_TIME_ZONE
 
 if TYPE_CHECKING:
+    from asperion_orm.orm.aggregates import Aggregate
     from asperion_orm.orm.options import Options
     from asperion_orm.orm.query import Query
 
-__all__ = ["LocalEvaluationWarning", "Plan", "Request", "plan", "window_pages"]
+__all__ = ["LocalEvaluationWarning", "Plan", "Request", "joining", "plan", "window_pages"]
 
 MAX_URL_BYTES = DEFAULT_CAPABILITIES.max_url_bytes
 # Room for the longest paging suffix a request of the plan may get.
@@ -340,15 +341,34 @@ def _grouped(query: Query, base_url: str, capabilities: Capabilities, time_zone:
     inner.annotations = {name: e for name, e in query.annotations.items() if not e.has_aggregate}
     inner.group_by, inner.order_by, inner.default_ordering = None, (), False
     inner.standard_ordering, inner.low_mark, inner.high_mark = True, 0, None
+    aggregates = aggregates_in([*grouped.values(), *expressions_in(having)])
     if inner.only:
-        aggregates = aggregates_in([*grouped.values(), *expressions_in(having)])
         read = [key for e in [*keys, *aggregates] for key in e.columns()]
         inner.only = tuple(dict.fromkeys([*inner.only, *(f.name for f in read)]))
-    rows = plan(inner, base_url, capabilities, time_zone)
+    rows = joining(plan(inner, base_url, capabilities, time_zone), inner, aggregates)
     grouping = Grouping(keys, grouped, having, ordering, time_zone)
     return dataclasses.replace(
         rows, grouping=grouping, low=query.low_mark, high=query.high_mark, ordering=()
     )
+
+
+def joining(rows: Plan, query: Query, aggregates: Sequence[Aggregate]) -> Plan:
+    """Return ``rows`` (the plan of ``query``) also reading what ``aggregates`` join.
+
+    An aggregate over a reverse relation (``Count("sales_invoices")``) needs the related rows
+    of every row: the annotator fetches them a page of rows at a time.
+    """
+    if not any(agg.relation is not None for agg in aggregates):
+        return rows
+    annotator = Annotator(
+        query.annotations,
+        query.model._meta.pk,
+        rows.time_zone,
+        rows.page_size,
+        rows.late_where,
+        joined=aggregates,
+    )
+    return dataclasses.replace(rows, annotator=annotator)
 
 
 def _group_keys(query: Query, ordering: Ordering) -> list[Expression]:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from asperion_orm.exceptions import FieldError, NotSupportedError, QueryError
+from asperion_orm.exceptions import FieldError, QueryError
 from asperion_orm.orm.expression_lookups import AnnotationLookup, ExpressionLookup
 from asperion_orm.orm.expressions import (
     Col,
@@ -147,11 +147,6 @@ class Query:
         resolved = expression.resolve(self)
         if resolved.has_aggregate:  # Django's group_by = True, or set_group_by() after values()
             self.group_by = "row" if self.values_select is None else "values"
-        if self.group_by == "values" and any(map(_related, [*self.annotations.values(), resolved])):
-            raise NotSupportedError(
-                f"An aggregate across a relation cannot group values() ({name!r}): annotate "
-                f"the model's rows, or aggregate the related model's values() instead."
-            )
         self.annotations[name] = resolved
         if self.values_select is not None:
             self.values_select += (name,)
@@ -346,10 +341,6 @@ def _simple_order(order: OrderBy) -> str | OrderBy:
         name = order.expression.field.name
         return f"-{name}" if order.descending else name
     return order
-
-
-def _related(expression: Expression) -> bool:
-    return any(getattr(node, "relation", None) is not None for node in expression.walk())
 
 
 def _strip(q: Q, prefix: str, label: str) -> Q:

@@ -21,7 +21,7 @@ from asperion_orm.orm.fetcher import Fetcher
 from asperion_orm.orm.fields import Date, DateTime, Field, ForeignKey
 from asperion_orm.orm.grouping import aggregate_rows
 from asperion_orm.orm.lookups import LOOKUP_SEP
-from asperion_orm.orm.planner import Plan, order_rows, plan
+from asperion_orm.orm.planner import Plan, joining, order_rows, plan
 from asperion_orm.orm.q import Q
 from asperion_orm.orm.query import Query
 from asperion_orm.orm.rows import RowReader
@@ -820,7 +820,7 @@ class QuerySet(Generic[M]):
             return {}
         whole = self.query.group_by is not None or self.query.is_sliced
         scope = self.query.outer() if whole else self.query
-        resolved = {name: _resolved_aggregate(a, scope) for name, a in aggregates.items()}
+        resolved = {name: _resolved_aggregate(a, scope, whole) for name, a in aggregates.items()}
         clone = self._chain()
         if not whole:  # otherwise aggregate the groups or the slice, as Django's subquery
             clone.query.add_ordering()
@@ -829,7 +829,7 @@ class QuerySet(Generic[M]):
         if all(clone._counts_rows(a) for a in resolved.values()):
             return dict.fromkeys(resolved, clone.count())
         session = self._resolve_session()
-        plan = clone._checked_plan(session)
+        plan = joining(clone._checked_plan(session), clone.query, list(resolved.values()))
         rows = clone._fetcher(session, plan).rows()
         return aggregate_rows(rows, resolved, session.time_zone)
 
@@ -1215,13 +1215,14 @@ def _named(method: str, args: Sequence[Any], kwargs: dict[str, Any]) -> dict[str
     return named
 
 
-def _resolved_aggregate(aggregate: Aggregate, scope: Query) -> Aggregate:
+def _resolved_aggregate(aggregate: Aggregate, scope: Query, whole: bool) -> Aggregate:
     resolved = aggregate.resolve(scope)
     assert isinstance(resolved, Aggregate)
-    if resolved.relation is not None:
+    if whole and resolved.relation is not None:
         raise NotSupportedError(
-            f"aggregate() cannot reach across {resolved.relation.related_name!r}: annotate() "
-            "each object with it, or aggregate the related model's QuerySet."
+            f"aggregate() over groups or a slice cannot reach across "
+            f"{resolved.relation.related_name!r}: aggregate the QuerySet before grouping or "
+            "slicing it."
         )
     return resolved
 

@@ -13,11 +13,6 @@ import pytest
 
 from differential.harness import Case, Outcome
 
-UNSUPPORTED = pytest.mark.xfail(
-    strict=True,
-    reason="an aggregate across a relation in values().annotate() raises NotSupportedError",
-)
-
 
 def case(name: str, call: Case, *marks: pytest.MarkDecorator) -> Any:
     return pytest.param(call, id=name, marks=marks)
@@ -259,7 +254,60 @@ RELATED = [
         lambda ns: (
             ns.Debtor.objects.values("city").annotate(n=ns.Count("sales_invoices")).order_by("city")
         ),
-        UNSUPPORTED,
+    ),
+    case(
+        "related-and-own-aggregates-count-the-join",
+        lambda ns: (
+            ns.Debtor.objects.values("city")
+            .annotate(
+                n=ns.Count("sales_invoices"), rows=ns.Count("id"), d=ns.Count("id", distinct=True)
+            )
+            .order_by("city")
+        ),
+    ),
+    case(
+        "own-aggregate-per-object-counts-the-join",
+        lambda ns: (
+            ns.Debtor.objects.annotate(
+                rows=ns.Count("id"),
+                n=ns.Count("sales_invoices"),
+                top=ns.Max("sales_invoices__date"),
+            )
+            .order_by("id")
+            .values_list("id", "rows", "n", "top")
+        ),
+    ),
+    case(
+        "two-relations-multiply",
+        lambda ns: (
+            ns.PaymentCondition.objects.annotate(
+                d=ns.Count("debtors"),
+                i=ns.Count("sales_invoices"),
+                di=ns.Count("debtors", distinct=True),
+            )
+            .order_by("id")
+            .values_list("id", "d", "i", "di")
+        ),
+    ),
+    case(
+        "aggregate-across-a-relation",
+        lambda ns: ns.Debtor.objects.filter(blocked=False).aggregate(
+            ns.Sum("sales_invoices__amount_incl_vat"),
+            n=ns.Count("sales_invoices"),
+            rows=ns.Count("id"),
+            debtors=ns.Count("id", distinct=True),
+        ),
+    ),
+    case(
+        "related-filter-with-own-aggregate",
+        lambda ns: (
+            ns.Debtor.objects.annotate(
+                open=ns.Count("sales_invoices", filter=ns.Q(sales_invoices__status=1)),
+                rows=ns.Count("id"),
+            )
+            .order_by("id")
+            .values_list("id", "open", "rows")
+        ),
     ),
     case(
         "payment-condition-invoices",

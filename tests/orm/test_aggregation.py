@@ -327,6 +327,46 @@ def test_a_filter_every_related_aggregate_shares_goes_to_the_server(
     assert sent(asperion_sandbox)[1]["status"] == [str(int(status))]
 
 
+def test_group_by_over_a_relation_counts_the_join_as_django(
+    debtors: list[dict[str, Any]],
+    invoices: list[dict[str, Any]],
+    assert_requests: Counter,
+    asperion_sandbox: Sandbox,
+) -> None:
+    queryset = Debtor.objects.values("city").annotate(
+        n=Count("sales_invoices"), rows=Count("id"), total=Sum("sales_invoices__amount_incl_vat")
+    )
+    pages = [sorted(row["id"] for row in debtors)[i : i + 100] for i in range(0, len(debtors), 100)]
+    series = [math.ceil(sum(row["debtorId"] in page for row in invoices) / 100) for page in pages]
+    with assert_requests(len(pages) + sum(series)):
+        groups = {g["city"]: (g["n"], g["rows"], g["total"]) for g in queryset}
+    expected: dict[Any, tuple[int, int, Any]] = {}
+    for debtor in debtors:  # a LEFT JOIN: a debtor without invoices is one row of NULLs
+        mine = [row["amountInclVat"] for row in invoices if row["debtorId"] == debtor["id"]]
+        n, rows, total = expected.get(debtor["city"], (0, 0, None))
+        if mine:
+            total = (total or 0) + sum(mine)
+        expected[debtor["city"]] = (n + len(mine), rows + max(1, len(mine)), total)
+    assert groups == expected
+    related = [p for p in sent(asperion_sandbox) if "debtorId" in p]
+    assert [len(p["debtorId"]) for p in related if p["page"] == ["1"]] == [len(p) for p in pages]
+
+
+def test_aggregate_across_a_relation(
+    debtors: list[dict[str, Any]], invoices: list[dict[str, Any]]
+) -> None:
+    result = Debtor.objects.aggregate(
+        Sum("sales_invoices__amount_incl_vat"),
+        n=Count("sales_invoices"),
+        d=Count("id", distinct=True),
+    )
+    assert result == {
+        "sales_invoices__amount_incl_vat__sum": sum(row["amountInclVat"] for row in invoices),
+        "n": len(invoices),
+        "d": len(debtors),
+    }
+
+
 def test_filter_and_order_by_a_related_aggregate(
     debtors: list[dict[str, Any]], invoices: list[dict[str, Any]]
 ) -> None:

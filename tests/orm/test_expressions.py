@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from asperion_orm import Avg, Count, ExpressionWrapper, F, Max, Min, Q, Sum, Value, fields
-from asperion_orm.exceptions import FieldError, NotSupportedError
+from asperion_orm.exceptions import FieldError
 from asperion_orm.orm.expressions import Expression
 from asperion_orm.orm.model import Model
 from asperion_orm.orm.planner import plan
@@ -144,11 +144,18 @@ def test_positional_aggregates_are_named_as_django_names_them() -> None:
     assert list(queryset.query.annotations) == ["amount_incl_vat__sum", "id__min"]
 
 
-def test_aggregates_across_a_relation_say_what_to_do_instead() -> None:
-    with pytest.raises(NotSupportedError, match="cannot group values"):
-        SampleDebtor.objects.values("city").annotate(n=Count("invoices"))
+def test_the_filter_of_a_related_aggregate_names_the_relation() -> None:
     with pytest.raises(FieldError, match="names that relation's fields"):
         SampleDebtor.objects.annotate(n=Count("invoices", filter=Q(city="Utrecht")))
+
+
+def test_related_aggregate_in_a_group_by_reads_the_related_rows_per_page() -> None:
+    queryset = SampleDebtor.objects.values("city").annotate(n=Count("invoices"))
+    assert queryset.explain().splitlines()[2:] == [
+        "then, per page of 100 rows: GET /salesinvoices?fields=id%2CdebtorId&debtorId=<their "
+        "ids> (debtorId in URL-length-bounded chunks, pages fetched concurrently)",
+        "local: group by city; n=Count(F(id)) (streamed: one entry per group)",
+    ]
 
 
 # -- plans: requests and local steps, without I/O -----------------------------------------------
