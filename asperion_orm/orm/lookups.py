@@ -78,6 +78,8 @@ class Lookup:
     exact_on_server: ClassVar[bool] = True
     # Evaluated here whatever the field (a lookup on an annotation or against an expression).
     local_only: ClassVar[bool] = False
+    # Stands for values not known yet (``explain()`` of a relation): sent as ``params()``.
+    placeholder: ClassVar[bool] = False
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)

@@ -159,6 +159,9 @@ class BaseManager(Generic[M]):
     def prefetch_related(self, *names: str) -> QuerySet[M]:
         return self.get_queryset().prefetch_related(*names)
 
+    def select_related(self, *names: str | None) -> QuerySet[M]:
+        return self.get_queryset().select_related(*names)
+
     def using(self, session: Session | None) -> QuerySet[M]:
         return self.get_queryset().using(session)
 

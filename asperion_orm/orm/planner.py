@@ -27,7 +27,7 @@ from urllib.parse import urlencode
 
 from asperion_orm.capabilities import DEFAULT_CAPABILITIES, Capabilities
 from asperion_orm.exceptions import QueryError
-from asperion_orm.orm.expressions import Col, Expression, OrderBy, Ref
+from asperion_orm.orm.expressions import OrderBy
 from asperion_orm.orm.fields import DateTime, Field, ForeignKey, String
 from asperion_orm.orm.grouping import (
     Annotator,
@@ -36,7 +36,7 @@ from asperion_orm.orm.grouping import (
     expressions_in,
     partition,
 )
-from asperion_orm.orm.lookups import EQUAL, Exact, In, Lookup, render
+from asperion_orm.orm.lookups import EQUAL, LOOKUP_SEP, Exact, In, Lookup, render
 from asperion_orm.orm.q import Q
 from asperion_orm.orm.rows import RowReader
 from asperion_orm.orm.where import Where
@@ -47,7 +47,16 @@ if TYPE_CHECKING:
     from asperion_orm.orm.options import Options
     from asperion_orm.orm.query import Query
 
-__all__ = ["LocalEvaluationWarning", "Plan", "Request", "joining", "plan", "window_pages"]
+__all__ = [
+    "LocalEvaluationWarning",
+    "Plan",
+    "Request",
+    "expression_key",
+    "joining",
+    "ordering_columns",
+    "plan",
+    "window_pages",
+]
 
 MAX_URL_BYTES = DEFAULT_CAPABILITIES.max_url_bytes
 # Room for the longest paging suffix a request of the plan may get.
@@ -335,7 +344,7 @@ def _grouped(query: Query, base_url: str, capabilities: Capabilities, time_zone:
     where, late, having = partition(query.where)
     ordering = query.explicit_ordering()
     grouped = {name: e for name, e in query.annotations.items() if e.has_aggregate}
-    keys = _group_keys(query, ordering)
+    keys = query.group_keys(ordering)
     inner = query.clone()
     inner.where = Where(where.children + late.children)
     inner.annotations = {name: e for name, e in query.annotations.items() if not e.has_aggregate}
@@ -369,33 +378,6 @@ def joining(rows: Plan, query: Query, aggregates: Sequence[Aggregate]) -> Plan:
         joined=aggregates,
     )
     return dataclasses.replace(rows, annotator=annotator)
-
-
-def _group_keys(query: Query, ordering: Ordering) -> list[Expression]:
-    """Return the GROUP BY expressions: selected fields and annotations, then the ordering's."""
-    keys: dict[str, Expression] = {}
-    meta = query.model._meta
-    for name in query.values_select or ():
-        source = query.annotations.get(name)
-        if source is None:
-            key: Expression = Col(meta.get_field(name))
-        elif source.has_aggregate:
-            continue
-        else:
-            key = Ref(name, source)
-        keys.setdefault(repr(key), key)
-    selected = set(query.values_select or ())
-    for item in ordering:
-        if isinstance(item, str):
-            key = Col(meta.get_field(item.lstrip("-")))
-        elif item.expression.has_aggregate:
-            continue
-        elif isinstance(item.expression, Ref) and item.expression.name in selected:
-            continue  # a reference to a selected annotation groups nothing more
-        else:
-            key = item.expression  # an annotation left out of values() groups, as in Django
-        keys.setdefault(repr(key), key)
-    return list(keys.values())
 
 
 class _Split:
@@ -478,7 +460,7 @@ class _Split:
         name = lookup.field.api_name
         if lookup.field.name not in self.meta.filterable or name in self.equal:
             return False
-        self.equal[name] = [render(lookup.field, value) for value in _values(lookup)]
+        self.equal[name] = _rendered(lookup)
         self.empty = self.empty or not self.equal[name]
         return True
 
@@ -496,7 +478,9 @@ class _Split:
         children = node.children
         if node.negated or node.connector != Q.OR or not children:
             return False
-        if not all(isinstance(c, Lookup) and c.server == (EQUAL,) for c in children):
+        if not all(
+            isinstance(c, Lookup) and c.server == (EQUAL,) and not c.placeholder for c in children
+        ):
             return False
         lookups = [c for c in children if isinstance(c, Lookup)]
         if len({lookup.field.name for lookup in lookups}) != 1:
@@ -537,6 +521,13 @@ def _below_milliseconds(lookup: Lookup) -> bool:
     return any(value.microsecond % 1000 for value in values)
 
 
+def _rendered(lookup: Lookup) -> list[str]:
+    """Return the query-string texts of an equality lookup's values."""
+    if lookup.placeholder:
+        return [value for _, value in lookup.params()]
+    return [render(lookup.field, value) for value in _values(lookup)]
+
+
 def _values(lookup: Lookup) -> Sequence[Any]:
     return lookup.value if isinstance(lookup, In) else [lookup.value]
 
@@ -549,7 +540,8 @@ def _split_order(
     if len(plain) < len(ordering):
         return (), ordering  # an expression or an annotation: ordered here
     effective = _drop_after_id(plain)
-    if len(effective) > 1 and not capabilities.multi_field_order_by:
+    across = any(LOOKUP_SEP in name for name in effective)  # fields of related rows
+    if across or (len(effective) > 1 and not capabilities.multi_field_order_by):
         return (), ordering
     if not effective:
         return (), ()
@@ -582,12 +574,14 @@ def _fields_param(
     if not query.only:
         return ()
     meta = query.model._meta
-    names = dict.fromkeys(["id", *query.only, *_ordering_columns(query.ordering)])
+    names = dict.fromkeys(["id", *query.only, *ordering_columns(query.ordering)])
     for lookup in Where(tuple(local)).lookups():
         names.update(dict.fromkeys(field.name for field in lookup.columns()))
     for expression in query.annotations.values():
         names.update(dict.fromkeys(field.name for field in expression.columns()))
-    api_names = [meta.get_field(name).api_name for name in names]
+    # A field of related rows (``debtor__city``) needs the key of its first relation.
+    fields = dict.fromkeys(meta.get_field(name.partition(LOOKUP_SEP)[0]) for name in names)
+    api_names = [field.api_name for field in fields]
     return (("fields", ",".join(api_names)),)
 
 
@@ -629,11 +623,11 @@ def _url_bytes(meta: Options, params: Params, base_url: str) -> int:
     return len(Request(meta.check_path(), params).url(base_url)) + PAGING_RESERVE
 
 
-def _ordering_columns(ordering: Iterable[str | OrderBy]) -> Iterator[str]:
+def ordering_columns(ordering: Iterable[str | OrderBy]) -> Iterator[str]:
     """Yield the names of the fields an ordering reads."""
     for item in ordering:
         if isinstance(item, str):
-            yield item.lstrip("-")
+            yield item.lstrip("-").partition(LOOKUP_SEP)[0]  # a relation's key for its fields
         else:
             yield from (field.name for field in item.expression.columns())
 
@@ -649,7 +643,7 @@ def order_rows(
     rows = sorted(rows, key=lambda row: _sort_key(pk.to_python(row.get(pk.api_name))))
     for item in reversed(ordering):
         if isinstance(item, OrderBy):
-            rows.sort(key=_expression_key(item, time_zone), reverse=item.descending)
+            rows.sort(key=expression_key(item, time_zone), reverse=item.descending)
             continue
         field = meta.get_field(item.lstrip("-"))
         rows.sort(
@@ -663,7 +657,7 @@ def _sort_key(value: Any) -> tuple[bool, Any]:
     return (value is not None, value)
 
 
-def _expression_key(order: OrderBy, time_zone: dt.tzinfo) -> Any:
+def expression_key(order: OrderBy, time_zone: dt.tzinfo) -> Any:
     """Return the sort key of an ordering by an expression (NULL placed as it asks)."""
     expression, null = order.expression, (2, 0) if order.nulls_high() else (0, 0)
 

@@ -21,6 +21,8 @@ from asperion_orm.orm.fields import Field, ForeignKey
 from asperion_orm.orm.lookups import LOOKUP_SEP, LOOKUPS, Exact, Lookup, lookups_for
 from asperion_orm.orm.planner import plan
 from asperion_orm.orm.q import Q
+from asperion_orm.orm.related_rows import path_field
+from asperion_orm.orm.relations import merge_related, related_lookup
 from asperion_orm.orm.where import Where, single
 
 if TYPE_CHECKING:
@@ -78,23 +80,42 @@ class Query:
     # -- conditions ----------------------------------------------------------------------------
 
     def add_q(self, q: Q) -> None:
-        """AND the conditions of ``q`` to the query."""
-        self.where = self.where.add(self.resolve(q))
+        """AND the conditions of ``q`` to the query.
 
-    def resolve(self, q: Q) -> Where:
-        """Turn a ``Q`` tree into a ``Where`` tree of checked lookups."""
+        Conditions on one forward relation from separate calls share an inner query.
+        """
+        where = self.where.add(self.resolve(q))
+        self.where = Where(merge_related(where.children, Q.AND, many=False))
+
+    def resolve(self, q: Q, negated: bool = False) -> Where:
+        """Turn a ``Q`` tree into a ``Where`` tree of checked lookups.
+
+        Conditions of one node that cross the same relation merge (one related row), except
+        on a multi-valued relation under a negation (``negated``: an ancestor is negated).
+        """
+        negated = negated or q.negated
         children = tuple(
-            single(self.resolve(child)) if isinstance(child, Q) else self.build_lookup(*child)
+            single(self.resolve(child, negated))
+            if isinstance(child, Q)
+            else self.build_lookup(*child)
             for child in q.children
         )
+        children = merge_related(children, q.connector, many=not negated)
         return Where(children, q.connector, q.negated)
 
     def build_lookup(self, key: str, value: Any) -> Where | Lookup:
-        """Return the lookup for ``name__lookup=value``, checking field, lookup and value."""
+        """Return the lookup for ``name__lookup=value``, checking field, lookup and value.
+
+        A key that crosses a relation (``debtor__city``) becomes a node holding the inner
+        query, run before the plan is made (``relations``); a key naming an annotation
+        becomes a lookup evaluated once the annotation is computed.
+        """
         if annotation := self._annotation_in(key):
             lookup_name = key[len(annotation) + len(LOOKUP_SEP) :]
             return self._annotation_lookup(annotation, lookup_name or "exact", value)
         name, _, lookup_name = key.partition(LOOKUP_SEP)
+        if (related := related_lookup(self, name, lookup_name, value)) is not None:
+            return related
         field = self.model._meta.get_field(name)
         lookup_name = lookup_name or "exact"
         accepted = lookups_for(field)
@@ -150,6 +171,35 @@ class Query:
         self.annotations[name] = resolved
         if self.values_select is not None:
             self.values_select += (name,)
+
+    def group_keys(self, ordering: tuple[str | OrderBy, ...]) -> list[Expression]:
+        """Return the GROUP BY expressions: selected fields and annotations, then the ordering's.
+
+        As Django: the selected fields and non-aggregate annotations, and what an explicit
+        ``order_by()`` names (an annotation left out of ``values()`` too).
+        """
+        keys: dict[str, Expression] = {}
+        for name in self.values_select or ():
+            source = self.annotations.get(name)
+            if source is None:
+                key: Expression = Col(path_field(self.model, name, what="select"))
+            elif source.has_aggregate:
+                continue
+            else:
+                key = Ref(name, source)
+            keys.setdefault(repr(key), key)
+        selected = set(self.values_select or ())
+        for item in ordering:
+            if isinstance(item, str):
+                key = Col(path_field(self.model, item.lstrip("-"), what="order by"))
+            elif item.expression.has_aggregate:
+                continue
+            elif isinstance(item.expression, Ref) and item.expression.name in selected:
+                continue  # a reference to a selected annotation groups nothing more
+            else:
+                key = item.expression
+            keys.setdefault(repr(key), key)
+        return list(keys.values())
 
     def outer(self) -> Query:
         """Return a scope over this query's results, as Django's subquery for ``aggregate()``.
@@ -244,8 +294,13 @@ class Query:
         desc = name.startswith("-")
         if (bare := name.lstrip("-")) in self.annotations:
             return OrderBy(Ref(bare, self.annotations[bare]), descending=desc)
-        field = self.model._meta.get_field(name.lstrip("-"))
+        field = path_field(self.model, name.lstrip("-"), what="order by")
         return f"-{field.name}" if desc else field.name
+
+    @property
+    def related_ordering(self) -> bool:
+        """Return whether the ordering reads fields of related rows (``debtor__name``)."""
+        return any(isinstance(name, str) and LOOKUP_SEP in name for name in self.ordering)
 
     @property
     def ordering(self) -> tuple[str | OrderBy, ...]:

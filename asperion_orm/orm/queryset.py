@@ -6,6 +6,7 @@ the session resolved when they run (``using()`` or the active ``with client.tena
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import functools
 import itertools
@@ -16,14 +17,24 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 from asperion_orm.exceptions import FieldError, NotFound, NotSupportedError
 from asperion_orm.orm.aggregates import Aggregate, Count, Star
 from asperion_orm.orm.combine import combine, distinct_rows, row_key
-from asperion_orm.orm.expressions import Col, Expression, OrderBy, Ref
+from asperion_orm.orm.expressions import AnnotationField, Col, Expression, OrderBy, Ref
 from asperion_orm.orm.fetcher import Fetcher
 from asperion_orm.orm.fields import Date, DateTime, Field, ForeignKey
 from asperion_orm.orm.grouping import aggregate_rows
 from asperion_orm.orm.lookups import LOOKUP_SEP
-from asperion_orm.orm.planner import Plan, joining, order_rows, plan
+from asperion_orm.orm.planner import Plan, joining, order_rows, ordering_columns, plan
 from asperion_orm.orm.q import Q
 from asperion_orm.orm.query import Query
+from asperion_orm.orm.related_rows import (
+    PathField,
+    attach,
+    describe,
+    forward_paths,
+    path_field,
+    select_hops,
+    sort_rows,
+)
+from asperion_orm.orm.relations import Explainer, Resolver, has_related
 from asperion_orm.orm.rows import RowReader
 from asperion_orm.orm.truncate import (
     DATE_KINDS,
@@ -35,6 +46,7 @@ from asperion_orm.orm.truncate import (
 from asperion_orm.orm.where import Where, field_reader, single
 from asperion_orm.session import (
     DEFAULT_BASE_URL,
+    DEFAULT_TIME_ZONE,
     Session,
     current_session,
     current_session_or_none,
@@ -102,6 +114,13 @@ class RowIterable:
 
     def __iter__(self) -> Iterator[Any]:
         raise NotImplementedError
+
+
+class RawIterable(RowIterable):
+    """Yield the raw rows themselves (for fetching related rows' fields)."""
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(self.rows)
 
 
 class ModelIterable(RowIterable):
@@ -201,6 +220,7 @@ class QuerySet(Generic[M]):
         self._row_fields: tuple[Field[Any], ...] = ()
         self._row_keys: tuple[str, ...] = ()
         self._prefetch: tuple[str, ...] = ()
+        self._select_related: tuple[str, ...] = ()
         self._use_cache = True
         self._ttl: float | None = None
         # dates()/datetimes(): (kind, descending, tzinfo or None for the client's, datetimes)
@@ -404,8 +424,14 @@ class QuerySet(Generic[M]):
         clone._row_fields = tuple(fields.values())
         clone._row_keys = tuple(fields)
         clone.query.values_select = tuple(fields)
-        model_fields = self.model._meta.fields.values()
-        clone.query.only = tuple(f.name for f in fields.values() if f in model_fields)
+        clone._select_related = ()
+        # A field of related rows needs the key of the first relation (``debtorId``).
+        only = (
+            f.hops[0].name if isinstance(f, PathField) else f.name
+            for f in fields.values()
+            if not isinstance(f, AnnotationField)
+        )
+        clone.query.only = tuple(dict.fromkeys(only))
         return clone
 
     def _fields(self, names: Iterable[str]) -> dict[str, Field[Any]]:
@@ -413,7 +439,7 @@ class QuerySet(Generic[M]):
         return {
             name: Ref(name, annotations[name]).field
             if name in annotations
-            else self.model._meta.get_field(name)
+            else path_field(self.model, name, what="select")
             for name in names
         }
 
@@ -445,6 +471,25 @@ class QuerySet(Generic[M]):
             self._relation(name)
         clone = self._chain()
         clone._prefetch = (*self._prefetch, *names) if names else ()
+        return clone
+
+    def select_related(self, *names: str | None) -> QuerySet[M]:
+        """Load these forward foreign keys with the rows: one batched request per relation.
+
+        ``select_related("debtor", "debtor__payment_condition")``; no names follows every
+        non-null foreign key (as Django); ``select_related(None)`` clears the list.
+        """
+        if self._iterable_class is not ModelIterable:
+            raise TypeError("Cannot call select_related() after .values() or .values_list()")
+        clone = self._chain()
+        if names == (None,):
+            clone._select_related = ()
+            return clone
+        given = [name for name in names if name is not None]
+        for name in given:
+            select_hops(self.model, name)
+        paths = given or forward_paths(self.model)
+        clone._select_related = tuple(dict.fromkeys([*self._select_related, *paths]))
         return clone
 
     def using(self, session: Session | None) -> QuerySet[M]:
@@ -622,22 +667,25 @@ class QuerySet(Generic[M]):
         return bool(self.query.order_by) or (default and self.query.group_by != "values")
 
     def explain(self) -> str:
-        """Describe the requests and local steps this query would run, without any I/O."""
+        """Describe the requests and local steps this query would run, without any I/O.
+
+        Inner queries of lookups across relations come first, in the order they run.
+        """
         session = self._session or current_session_or_none()
         if not self._whole():
-            return self._plan(session).explain()
+            return self._explain_rows(session)
         whole = self._unsliced()
         if self.query.combinator:
             lines = [f"{self.query.combinator} of {len(self.query.combined)} queries:"]
             for number, part in enumerate(whole._parts(), 1):
-                steps = part._plan(session).explain().splitlines()
+                steps = part._explain_rows(session).splitlines()
                 lines += [f"  query {number}: {steps[0]}", *(f"    {s}" for s in steps[1:])]
             by = "id" if self._iterable_class is ModelIterable else "the selected values"
             lines.append(f"local: combine by {by}" + (", keep duplicates" if self._all() else ""))
             if self.query.ordering:
                 lines.append(f"local: order by {', '.join(map(str, self.query.ordering))}")
         else:
-            lines = [whole._plan(session).explain()]
+            lines = [whole._explain_rows(session)]
             if self._iterable_class is DatesIterable:
                 lines.append(f"local: truncate to {self._dates[0]}, distinct, sort")
             else:
@@ -647,11 +695,40 @@ class QuerySet(Generic[M]):
             lines.append(f"local: slice [{low}:{'' if high is None else high}]")
         return "\n".join(lines)
 
-    def _plan(self, session: Session | None) -> Plan:
+    def _explain_rows(self, session: Session | None) -> str:
+        """Describe the requests of the rows: inner queries first, related rows after."""
+        zone = DEFAULT_TIME_ZONE if session is None else session.time_zone
+        explainer = Explainer(lambda query: self._plan(session, query), zone)
+        query = explainer.query(self.query)
+        grouped = query.group_by == "values"  # groups are ordered here, after the related rows
+        rows = self._plan(session, query if grouped else _server_part(query, whole=True))
+        lines = rows.explain().splitlines()
+        paths = self._paths(query)
+        selected = [select_hops(self.model, name) for name in self._select_related]
+        if paths or selected:
+            at = next((i for i, line in enumerate(lines) if line.startswith("local:")), None)
+            at = at if grouped and at is not None else len(lines)
+            related = ["then the related rows, one batched request per relation:"]
+            lines[at:at] = [*related, *describe(paths, selected)]
+        if query.related_ordering and not grouped:
+            lines.append(f"local: order by {', '.join(map(str, query.ordering))}")
+            if query.is_sliced:
+                high = "" if query.high_mark is None else query.high_mark
+                lines.append(f"local: slice [{query.low_mark}:{high}]")
+        return explainer.outer("\n".join(lines))
+
+    def _plan(self, session: Session | None, query: Query | None = None) -> Plan:
         self.model._meta.check_readable()
+        query = query or self.query
         if session is None:
-            return plan(self.query, DEFAULT_BASE_URL)
-        return plan(self.query, session.base_url, session.capabilities, session.time_zone)
+            return plan(query, DEFAULT_BASE_URL)
+        return plan(query, session.base_url, session.capabilities, session.time_zone)
+
+    def _as_subquery(self) -> tuple[Query, Field[Any] | None]:
+        """Return the query and the field it selects, for ``filter(debtor__in=<this>)``."""
+        if len(self._row_fields) > 1:
+            raise TypeError("Cannot use multi-field values as a filter value.")
+        return self.query, (self._row_fields[0] if self._row_fields else None)
 
     # -- METHODS THAT CALL THE API -------------------------------------------------------------
 
@@ -689,6 +766,7 @@ class QuerySet(Generic[M]):
         if self._result_cache is None:
             session = self._resolve_session()
             rows = list(self._iterate(session))
+            self._select_into(rows, session)
             self._prefetch_into(rows, session)
             self._result_cache = rows
 
@@ -699,16 +777,47 @@ class QuerySet(Generic[M]):
         however many rows stream past.
         """
         session = self._resolve_session()
-        return self.cache(False)._iterate(session, chunk_size)
+        uncached = self.cache(False)
+        objs = uncached._iterate(session, chunk_size)
+        if not self._select_related:
+            return objs
+        return uncached._selected_batches(
+            objs, session, chunk_size or self.model._meta.max_page_size
+        )
+
+    def _selected_batches(self, objs: Iterator[Any], session: Session, size: int) -> Iterator[Any]:
+        """Yield objects a batch at a time, each batch's related rows loaded together."""
+        while batch := list(itertools.islice(objs, size)):
+            self._select_into(batch, session)
+            yield from batch
 
     def _iterate(self, session: Session, chunk_size: int | None = None) -> Iterator[Any]:
         if self._whole():
-            plan, rows = self._unsliced()._whole_rows(session)
-            items = self._iterable_class(self, session, rows, plan)
+            plan, whole = self._unsliced()._whole_rows(session)
+            items = self._iterable_class(self, session, whole, plan)
             return itertools.islice(items, self.query.low_mark, self.query.high_mark)
-        plan = self._checked_plan(session)
-        rows = self._fetcher(session, plan, chunk_size).rows()
+        query, plan = self._checked_plan(session, whole=True)
+        paths = self._paths(query)
+        if plan.grouping is not None and paths:
+            groups = self._groups_with_paths(plan, paths, session)
+            return iter(self._iterable_class(self, session, groups, plan))
+        rows: Iterable[Raw] = self._fetcher(session, plan, chunk_size).rows()
+        if paths:
+            rows = self._with_paths(list(rows), paths, query, session)
         return iter(self._iterable_class(self, session, rows, plan))
+
+    def _groups_with_paths(self, plan: Plan, paths: list[PathField], session: Session) -> list[Raw]:
+        """Group by fields of related rows: read the rows, copy those fields in, then group."""
+        assert plan.grouping is not None
+        every = dataclasses.replace(plan, grouping=None, low=0, high=None)  # the slice takes groups
+        rows = list(self._fetcher(session, every).rows())
+        attach(
+            rows, paths, lambda model, ids, names: self._related_rows(model, ids, names, session)
+        )
+        groups = list(plan.grouping.rows(iter(rows)))
+        if plan.grouping.ordering:
+            groups = sort_rows(groups, plan.grouping.ordering, self.model)
+        return groups[plan.low : plan.high]
 
     # Distinct values, dates and combined queries need every row before the slice is taken.
 
@@ -727,8 +836,10 @@ class QuerySet(Generic[M]):
     def _whole_rows(self, session: Session) -> tuple[Plan, Iterator[Raw]]:
         if self.query.combinator:
             return self._combined_rows(session)
-        plan = self._checked_plan(session)
+        query, plan = self._checked_plan(session, whole=True)
         rows = self._fetcher(session, plan).rows()
+        if paths := self._paths(query):
+            rows = iter(self._with_paths(list(rows), paths, query, session))
         if self.query.distinct and self._iterable_class is not DatesIterable:
             rows = distinct_rows(rows, row_key(self._distinct_fields()))
         return plan, rows
@@ -742,7 +853,7 @@ class QuerySet(Generic[M]):
         found: list[Field[Any]] = []
         for item in self.query.ordering:
             if isinstance(item, str):
-                found.append(self.model._meta.get_field(item.lstrip("-")))
+                found.append(path_field(self.model, item.lstrip("-"), what="order by"))
             elif isinstance(item.expression, Ref):
                 found.append(item.expression.field)
             else:
@@ -768,7 +879,7 @@ class QuerySet(Generic[M]):
 
     def _combined_rows(self, session: Session) -> tuple[Plan, Iterator[Raw]]:
         parts = self._parts()
-        plans = [part._checked_plan(session) for part in parts if not part.query.combinator]
+        plans = [part._checked_plan(session)[1] for part in parts if not part.query.combinator]
         results: list[list[Raw]] = [[] for _ in parts]
 
         def read(index: int) -> None:
@@ -776,7 +887,7 @@ class QuerySet(Generic[M]):
             if part.query.combinator:
                 results[index] = list(part._whole_rows(session)[1])
             else:
-                plan = part._checked_plan(session)
+                plan = part._checked_plan(session)[1]
                 results[index] = list(part._fetcher(session, plan).rows())
 
         session.each(read, range(len(parts)))
@@ -800,7 +911,9 @@ class QuerySet(Generic[M]):
             counted = self if self.query.is_sliced else self.order_by()
             return sum(1 for _ in counted._iterate(self._resolve_session()))
         session = self._resolve_session()
-        plan = self._checked_plan(session)
+        query, plan = self._checked_plan(session)
+        if plan.grouping is not None and self._paths(query):
+            return sum(1 for _ in self._iterate(session))
         fetcher = self._fetcher(session, plan)
         if plan.empty or plan.checked_here:
             return sum(1 for _ in fetcher.rows())
@@ -829,8 +942,12 @@ class QuerySet(Generic[M]):
         if all(clone._counts_rows(a) for a in resolved.values()):
             return dict.fromkeys(resolved, clone.count())
         session = self._resolve_session()
-        plan = joining(clone._checked_plan(session), clone.query, list(resolved.values()))
-        rows = clone._fetcher(session, plan).rows()
+        query, plan = clone._checked_plan(session)
+        plan = joining(plan, query, list(resolved.values()))
+        if plan.grouping is not None and (paths := clone._paths(query)):
+            rows: Iterable[Raw] = clone._groups_with_paths(plan, paths, session)
+        else:
+            rows = clone._fetcher(session, plan).rows()
         return aggregate_rows(rows, resolved, session.time_zone)
 
     def _counts_rows(self, aggregate: Aggregate) -> bool:
@@ -857,7 +974,7 @@ class QuerySet(Generic[M]):
         if self._whole():
             return any(True for _ in self._iterate(self._resolve_session()))
         session = self._resolve_session()
-        plan = self._checked_plan(session)
+        plan = self._checked_plan(session)[1]
         fetcher = self._fetcher(session, plan)
         if plan.verify and not (plan.local or plan.merged or plan.low or plan.empty):
             head = fetcher.get(plan.page(1, 1))["_data"]
@@ -888,8 +1005,13 @@ class QuerySet(Generic[M]):
             )
         clone = self.filter(*args, **kwargs) if args or kwargs else self._chain()
         pk = clone.query.pk_value()
-        plain = clone._iterable_class is ModelIterable and not clone.query.annotations
-        if pk is not None and not clone.query.is_sliced and plain:
+        if (
+            pk is not None
+            and not clone.query.is_sliced
+            and clone._iterable_class is ModelIterable
+            and not has_related(clone.query.where)
+            and not clone.query.annotations
+        ):
             return clone._get_by_pk(pk)
         if not clone.query.is_sliced:
             clone.query.add_ordering()
@@ -905,6 +1027,7 @@ class QuerySet(Generic[M]):
         if self.query.empty or not self.query.where.matches(field_reader(raw, session.time_zone)):
             raise self._does_not_exist()
         rows = list(ModelIterable(self, session, [raw], None))
+        self._select_into(rows, session)
         self._prefetch_into(rows, session)
         return rows[0]  # type: ignore[no-any-return]
 
@@ -1147,11 +1270,72 @@ class QuerySet(Generic[M]):
     def _resolve_session(self) -> Session:
         return self._session or current_session()
 
-    def _checked_plan(self, session: Session) -> Plan:
-        plan = self._plan(session)
+    def _checked_plan(self, session: Session, *, whole: bool = False) -> tuple[Query, Plan]:
+        """Return the query with its relation conditions run, and the checked plan to send.
+
+        An order across relations is applied here after the rows come (with ``whole``, the
+        slice too), so the plan sent leaves it out.
+        """
+        query = self._resolved(session)
+        plan = self._plan(session, query)
         if not plan.empty:
             plan.check_local(strict=self.query.server_only or session.strict)
-        return plan
+        if query.related_ordering and query.group_by != "values":  # groups are ordered here
+            plan = self._plan(session, _server_part(query, whole=whole))
+        return query, plan
+
+    def _paths(self, query: Query) -> list[PathField]:
+        """Return the fields of related rows that values() and the ordering read."""
+        ordering = [
+            path_field(self.model, n.lstrip("-"), what="order by")
+            for n in query.ordering
+            if isinstance(n, str)
+        ]
+        fields = [f for f in (*self._row_fields, *ordering) if isinstance(f, PathField)]
+        return list({field.name: field for field in fields}.values())
+
+    def _with_paths(
+        self, rows: list[Raw], paths: list[PathField], query: Query, session: Session
+    ) -> list[Raw]:
+        """Copy the related rows' fields into ``rows``; order and slice by them if asked."""
+        attach(
+            rows, paths, lambda model, ids, names: self._related_rows(model, ids, names, session)
+        )
+        if query.related_ordering:
+            rows = sort_rows(rows, query.ordering, self.model)[query.low_mark : query.high_mark]
+        if self._iterable_class is ModelIterable:
+            for row in rows:  # an instance keeps only the API's own fields
+                for path in paths:
+                    row.pop(path.api_name, None)
+        return rows
+
+    def _related_rows(
+        self, model: type[Model], ids: list[Any], names: tuple[str, ...], session: Session
+    ) -> dict[Any, Raw]:
+        """Return ``{id: raw row}`` of ``model`` with ``names``: one batched request."""
+        queryset = model._meta.base_manager.using(session).cache(self._use_cache, ttl=self._ttl)
+        queryset = queryset.filter(pk__in=ids).only(*names)
+        queryset._iterable_class = RawIterable
+        pk = model._meta.pk
+        return {pk.to_python(row.get(pk.api_name)): row for row in queryset}
+
+    def _select_into(self, objs: list[Any], session: Session) -> None:
+        """Load the ``select_related`` relations of ``objs``, one batched request each."""
+        if self._iterable_class is not ModelIterable or not objs:
+            return
+        for name in self._select_related:
+            level = objs
+            for field in select_hops(self.model, name):
+                if any(field.name not in obj._state.related for obj in level):
+                    self._prefetch_forward(field, level, session)
+                found = (obj._state.related[field.name] for obj in level)
+                level = list({id(obj): obj for obj in found if obj is not None}.values())
+
+    def _resolved(self, session: Session) -> Query:
+        """Return the query with its relation conditions run (inner queries, same session)."""
+        strict = self.query.server_only or session.strict
+        resolver = Resolver(session, strict=strict, cache=self._use_cache, ttl=self._ttl)
+        return resolver.query(self.query)
 
     def _fetcher(self, session: Session, plan: Plan, chunk_size: int | None = None) -> Fetcher:
         return Fetcher(session, plan, chunk_size=chunk_size, cache=self._use_cache, ttl=self._ttl)
@@ -1247,6 +1431,19 @@ def _annotated(obj: Any, names: list[str]) -> Any:
     for key in [key for key in raw if key.startswith("#")]:
         del raw[key]
     return obj
+
+
+def _server_part(query: Query, *, whole: bool) -> Query:
+    """Return ``query`` without an order across relations (and, with ``whole``, its slice)."""
+    if not query.related_ordering:
+        return query
+    clone = query.clone()
+    if clone.only:  # the fields the order reads still come
+        clone.only = tuple(dict.fromkeys([*clone.only, *ordering_columns(query.ordering)]))
+    clone.add_ordering()
+    if whole and not clone.empty:
+        clone.low_mark, clone.high_mark = 0, None
+    return clone
 
 
 def _refuse_async(name: str) -> Callable[..., Any]:

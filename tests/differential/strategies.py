@@ -8,7 +8,8 @@ namespace, see ``harness``).
 
 - :data:`FIELDS` lists, per model, the field paths that conditions draw (name, lookups,
   values). A new lookup or transform is a new entry or a longer ``lookups`` tuple;
-  ``debtor__city`` on ``Invoice`` is one more entry once lookups across relations land.
+  forward relations (``debtor__city``) are entries too. Reverse ones are hand-written cases
+  (``test_relations``): Django repeats a row per matching related row.
 - :data:`ORDERINGS` lists the names ``order_by`` draws (a tie-breaker on ``id`` is always
   added, so the order is defined on both sides).
 - :data:`STEPS` and :data:`TERMINALS` map a model name to strategies of steps; append your
@@ -160,6 +161,9 @@ DEBTOR_IDS = _ids(data.FIRST_IDS["debtors"], data.DEBTORS)
 INVOICE_IDS = _ids(data.FIRST_IDS["salesinvoices"], data.INVOICES)
 ARTICLE_IDS = _ids(data.FIRST_IDS["articles"], data.ARTICLES)
 CONDITION_IDS = st.integers(1, 4)
+CONDITION_TEXTS = TEXTS | st.sampled_from(
+    ["30 dagen netto", "14 dagen netto", "Contant", "dagen", "NETTO"]
+)
 
 IDS = {"Debtor": DEBTOR_IDS, "Invoice": INVOICE_IDS, "Article": ARTICLE_IDS}
 
@@ -174,6 +178,7 @@ FIELDS: dict[str, list[Lookups]] = {
         Lookups("payment_condition", RELATED, CONDITION_IDS),
         Lookups("payment_condition_id", BASIC, CONDITION_IDS),
         Lookups("date_added", ORDERED, _instants()),
+        Lookups("payment_condition__description", TEXT, CONDITION_TEXTS),
     ],
     "Invoice": [
         Lookups("description", TEXT, _texts(data.DESCRIPTIONS)),
@@ -183,6 +188,10 @@ FIELDS: dict[str, list[Lookups]] = {
         Lookups("amount_incl_vat", ORDERED, AMOUNTS),
         Lookups("debtor", RELATED, DEBTOR_IDS),
         Lookups("payment_condition", BASIC, CONDITION_IDS),
+        Lookups("debtor__city", TEXT, _texts(data.CITIES)),
+        Lookups("debtor__name", TEXT, _texts(data.NAMES)),
+        Lookups("debtor__blocked", BASIC, st.booleans()),
+        Lookups("debtor__payment_condition__description", TEXT, CONDITION_TEXTS),
     ],
     "Article": [
         Lookups("price", ORDERED, AMOUNTS),
@@ -196,15 +205,48 @@ FIELDS: dict[str, list[Lookups]] = {
 """Per model: the field paths random conditions use, with their lookups and values."""
 
 ORDERINGS: dict[str, list[str]] = {
-    "Debtor": ["name", "city", "email_address", "blocked", "date_added", "payment_condition"],
-    "Invoice": ["date", "description", "status", "amount_incl_vat", "debtor"],
+    "Debtor": [
+        "name",
+        "city",
+        "email_address",
+        "blocked",
+        "date_added",
+        "payment_condition",
+        "payment_condition__description",
+    ],
+    "Invoice": [
+        "date",
+        "description",
+        "status",
+        "amount_incl_vat",
+        "debtor",
+        "debtor__city",
+        "debtor__payment_condition__description",
+    ],
     "Article": ["code", "description", "price", "purchase_price", "created_date"],
 }
 """Per model: the names ``order_by`` draws from (each may get a ``-``)."""
 
 VALUES: dict[str, list[str]] = {
-    "Debtor": ["id", "name", "city", "blocked", "date_added", "payment_condition"],
-    "Invoice": ["id", "date", "description", "status", "amount_incl_vat", "debtor"],
+    "Debtor": [
+        "id",
+        "name",
+        "city",
+        "blocked",
+        "date_added",
+        "payment_condition",
+        "payment_condition__description",
+    ],
+    "Invoice": [
+        "id",
+        "date",
+        "description",
+        "status",
+        "amount_incl_vat",
+        "debtor",
+        "debtor__city",
+        "debtor__name",
+    ],
     "Article": ["id", "code", "price", "purchase_price", "created_date"],
 }
 """Per model: the names ``values()``/``values_list()`` draw from."""

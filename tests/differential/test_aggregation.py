@@ -137,6 +137,31 @@ GROUP_BY = [
         ),
     ),
     case(
+        "group-by-a-field-of-related-rows",
+        lambda ns: (
+            ns.Invoice.objects.values("debtor__city")
+            .annotate(total=ns.Sum("amount_incl_vat"), n=ns.Count("id"))
+            .filter(n__gte=2)
+            .order_by("-total", "debtor__city")
+        ),
+    ),
+    case(
+        "order-by-a-field-of-related-rows-joins-the-group-by",
+        lambda ns: (
+            ns.Invoice.objects.values("status")
+            .annotate(n=ns.Count("id"))
+            .order_by("debtor__city", "status")[2:9]
+        ),
+    ),
+    case(
+        "aggregate-of-groups-by-a-related-field",
+        lambda ns: (
+            ns.Invoice.objects.values("debtor__payment_condition")
+            .annotate(n=ns.Count("id"))
+            .aggregate(ns.Max("n"), groups=ns.Count("*"))
+        ),
+    ),
+    case(
         "having-on-a-key-expression",
         lambda ns: (
             ns.Invoice.objects.annotate(odd=ns.F("status") % 2)

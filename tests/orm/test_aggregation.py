@@ -213,6 +213,24 @@ def test_a_field_in_order_by_joins_the_group_by(invoices: list[dict[str, Any]]) 
     assert all(list(group) == ["debtor", "n"] for group in groups)
 
 
+def test_group_by_a_field_of_related_rows(
+    debtors: list[dict[str, Any]],
+    invoices: list[dict[str, Any]],
+    assert_requests: Counter,
+) -> None:
+    city = {row["id"]: row["city"] for row in debtors}
+    expected: dict[Any, Decimal] = {}
+    for row in invoices:
+        key = city[row["debtorId"]]
+        expected[key] = expected.get(key, Decimal(0)) + row["amountInclVat"]
+    queryset = SalesInvoice.objects.values("debtor__city").annotate(total=Sum("amount_incl_vat"))
+    used = {row["debtorId"] for row in invoices}
+    with assert_requests(math.ceil(len(invoices) / 100) + math.ceil(len(used) / 100)):
+        groups = list(queryset.order_by("-total"))
+    assert {g["debtor__city"]: g["total"] for g in groups} == expected
+    assert [g["total"] for g in groups] == sorted(expected.values(), reverse=True)
+
+
 def test_groups_of_a_values_list_and_an_aggregate_of_groups(
     invoices: list[dict[str, Any]],
 ) -> None:
