@@ -7,12 +7,14 @@ library: the ``reference`` app, an in-memory SQLite database through ``different
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import django
 import pytest
 from django.conf import settings
 
+from asperion_orm.capabilities import Capabilities
+from asperion_orm.client import Client
 from asperion_orm.session import Session
 from asperion_orm.testing.sandbox import Sandbox
 
@@ -45,18 +47,45 @@ def reference(asperion_sandbox: Sandbox) -> Loaded:
     return load(asperion_sandbox, session)
 
 
-@pytest.fixture(params=["contains-ci", "exact-cs"])
-def library_session(
-    request: pytest.FixtureRequest, reference: Loaded, asperion_sandbox: Sandbox
-) -> Iterator[Session]:
-    """Return a session on the loaded administration, in each of the server's text modes.
+SERVERS = [
+    pytest.param(("contains-ci", PAGE_SIZE), id="contains-ci/small-pages"),
+    pytest.param(("exact-cs", PAGE_SIZE), id="exact-cs/small-pages"),
+    pytest.param(("contains-ci", None), id="contains-ci/defaults"),
+    pytest.param(("exact-cs", None), id="exact-cs/defaults"),
+]
+"""The emulator's text-match mode, and its largest page (``None``: the API's, 100 rows)."""
 
-    The server's pages hold at most ``PAGE_SIZE`` rows here (the plugin restores the knobs
-    after the test), and responses are not cached, so every query asks the server.
+
+@pytest.fixture(scope="session")
+def clients() -> dict[int | None, Client]:
+    """Keep one logged-in client per page size, made when first asked for."""
+    return {}
+
+
+@pytest.fixture(params=SERVERS)
+def library_session(
+    request: pytest.FixtureRequest,
+    reference: Loaded,
+    asperion_sandbox: Sandbox,
+    clients: dict[int | None, Client],
+) -> Session:
+    """Return a session on the loaded administration for each of ``SERVERS``.
+
+    With small pages most answers page; the client then knows the page size, as a probe would
+    find it. Every other capability is the default: nothing is known of the server's text
+    matching, so the rows of text filters are verified here. The plugin restores the knobs
+    after the test. Responses are not cached.
     """
-    asperion_sandbox.set_text_match(request.param)
-    asperion_sandbox.state.max_page_size = PAGE_SIZE
-    yield asperion_sandbox.client(cache_ttl=0).tenant(reference.tenant)
+    text_match, page_size = request.param
+    asperion_sandbox.set_text_match(text_match)
+    if page_size is not None:
+        asperion_sandbox.state.max_page_size = page_size
+    if page_size not in clients:
+        capabilities = (
+            Capabilities() if page_size is None else Capabilities(max_page_size=page_size)
+        )
+        clients[page_size] = asperion_sandbox.client(cache_ttl=0, capabilities=capabilities)
+    return clients[page_size].tenant(reference.tenant)
 
 
 @pytest.fixture
