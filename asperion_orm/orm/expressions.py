@@ -457,6 +457,10 @@ class OrderBy:
         """Return a copy with the expression's names resolved."""
         return self._copy(self.expression.resolve(scope), self.descending)
 
+    def rebind(self, expression: Expression) -> OrderBy:
+        """Return the same ordering by another expression."""
+        return self._copy(expression, self.descending)
+
     def reversed(self) -> OrderBy:
         """Return the opposite ordering (NULLs move to the other end, as in Django)."""
         first = True if self.nulls_last else None

@@ -168,6 +168,8 @@ class Query:
         resolved = expression.resolve(self)
         if resolved.has_aggregate:  # Django's group_by = True, or set_group_by() after values()
             self.group_by = "row" if self.values_select is None else "values"
+        if name in self.annotations:  # an ordering names it, and Django resolves names late
+            self.order_by = tuple(_rebound(item, name, resolved) for item in self.order_by)
         self.annotations[name] = resolved
         if self.values_select is not None:
             self.values_select += (name,)
@@ -388,6 +390,14 @@ def _reversed(names: tuple[str | OrderBy, ...]) -> tuple[str | OrderBy, ...]:
         else f"-{name}"
         for name in names
     )
+
+
+def _rebound(item: str | OrderBy, name: str, source: Expression) -> str | OrderBy:
+    """Return an ordering by annotation ``name`` reading its new expression ``source``."""
+    ref = item.expression if isinstance(item, OrderBy) else None
+    if isinstance(item, OrderBy) and isinstance(ref, Ref) and ref.name == name:
+        return item.rebind(Ref(name, source))
+    return item
 
 
 def _simple_order(order: OrderBy) -> str | OrderBy:

@@ -384,6 +384,15 @@ EXPRESSIONS = [
         ),
     ),
     case(
+        "annotate-again-after-an-order-by-it",
+        lambda ns: (
+            ns.Invoice.objects.annotate(x=-ns.F("status") / 2)
+            .order_by("-x", "id")
+            .annotate(x=ns.F("amount_incl_vat") * 2)
+            .values_list("id", "x")
+        ),
+    ),
+    case(
         "annotate-filter-order",
         lambda ns: (
             ns.Invoice.objects.annotate(double=ns.F("amount_incl_vat") * 2)
