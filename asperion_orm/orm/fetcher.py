@@ -111,16 +111,52 @@ class Fetcher:
         return Fetcher(session, related, cache=self.cache, ttl=self.ttl).rows()
 
     def _window(self) -> Iterator[Raw]:
-        """Yield the rows of a slice answered by the server's pages alone."""
+        """Yield the rows of a slice answered by the server's pages alone.
+
+        A page after the first is numbered by the page size the server actually uses: when it
+        pages by fewer rows than asked (a cap it does not announce), the window is asked again
+        by the server's own size rather than returning the wrong rows.
+        """
         low, high = self.plan.low, self.plan.high
-        if high is None:
-            first = low // self.page_size + 1
-            rows = self._pages(first, self.page_size)
-            return itertools.islice(rows, low - (first - 1) * self.page_size, None)
-        size, first, _ = window_pages(low, high, self.plan.page_size)
+        most = self.page_size if high is None else self.plan.page_size
+        while True:
+            if high is None:
+                size, first = most, low // most + 1
+            else:
+                size, first, _ = window_pages(low, high, most)
+            head = self.get(self.plan.page(first, size))
+            cap = self._cap(head, first, size)
+            if cap is None:
+                break
+            most = cap
         offset = (first - 1) * size
-        rows = self._pages(first, size, wanted=high - offset)
-        return itertools.islice(rows, low - offset, high - offset)
+        wanted = None if high is None else high - offset
+        rows = self._following(head, first, size, wanted=wanted)
+        return itertools.islice(rows, low - offset, None if high is None else high - offset)
+
+    def _cap(self, head: Raw, first: int, size: int) -> int | None:
+        """Return the smaller page size the server used for page ``first``, or ``None``.
+
+        Page ``first`` holding fewer rows than ``totalCount`` promises at ``size`` rows a page
+        means the server pages by less; page 1 (numbered alike by any size) tells by how much.
+        """
+        rows, meta = head.get("_data"), head.get("_meta")
+        total = _count(meta.get("totalCount")) if isinstance(meta, dict) else None
+        if first == 1 or not isinstance(rows, list) or total is None:
+            return None
+        if len(rows) >= min(size, total - (first - 1) * size):
+            return None
+        cap = len(self.get(self.plan.page(1, size)).get("_data") or [])
+        if not 0 < cap < size:
+            request = self.plan.page(first, size)
+            raise InvalidResponse(
+                f"{request}: page {first} holds {len(rows)} rows where totalCount={total} "
+                f"promises {min(size, total - (first - 1) * size)}, and page 1 does not show a "
+                "smaller page size. Check base_url and any proxy between you and the API.",
+                status_code=200,
+                request=RequestInfo("GET", redact_url(request.url(self.session.base_url))),
+            )
+        return cap
 
     def _pages(
         self, first: int, size: int, chunk: Params = (), wanted: int | None = None

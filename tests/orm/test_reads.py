@@ -394,3 +394,22 @@ def test_iterator_streams_past_the_response_cache(
         assert len(list(Debtor.objects.all())) == 250
     with assert_requests(0):  # ...so the same query again is free
         assert len(list(Debtor.objects.all())) == 250
+
+
+def test_a_slice_past_page_one_is_right_when_the_server_pages_by_fewer_rows(
+    shared_session: Session, assert_requests: Counter, asperion_sandbox: Sandbox
+) -> None:
+    # The client believes pages hold up to 100 rows; this server pages by 15 without saying so.
+    ids = sorted(row["id"] for row in rows(asperion_sandbox, shared_session, "debtor"))
+    asperion_sandbox.state.max_page_size = 15
+    # [16:31] is page 2 of 16 rows to the client, rows 15..29 to a server paging by 15: the
+    # short page shows the cap, page 1 measures it, and the window is asked again within 15 rows
+    # a page (pages 3 and 4 of 8 rows: rows 16..31).
+    with assert_requests(4):
+        got = [debtor.id for debtor in Debtor.objects.order_by("id").cache(False)[16:31]]
+    assert got == ids[16:31]
+    sizes = [dict(r.params)["pageSize"] for r in asperion_sandbox.requests(path="/v1/*")[-4:]]
+    assert sizes == ["16", "16", "8", "8"]
+    with assert_requests(4):  # page 3 of 100 (short), page 1, pages 16 and 17 of 15
+        tail = [debtor.id for debtor in Debtor.objects.order_by("id").cache(False)[230:]]
+    assert tail == ids[230:]
