@@ -171,7 +171,7 @@ class Query:
         if name in self.annotations:  # an ordering names it, and Django resolves names late
             self.order_by = tuple(_rebound(item, name, resolved) for item in self.order_by)
         self.annotations[name] = resolved
-        if self.values_select is not None:
+        if self.values_select is not None and name not in self.values_select:
             self.values_select += (name,)
 
     def group_keys(self, ordering: tuple[str | OrderBy, ...]) -> list[Expression]:

@@ -456,7 +456,7 @@ class QuerySet(Generic[M]):
         for name, expression in annotations.items():
             clone.query.add_annotation(name, expression)
         if clone._iterable_class is not ModelIterable:
-            added = clone._fields(annotations)
+            added = clone._fields(name for name in annotations if name not in self._row_keys)
             clone._row_fields += tuple(added.values())
             clone._row_keys += tuple(added)
         return clone

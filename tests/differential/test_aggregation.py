@@ -393,6 +393,16 @@ EXPRESSIONS = [
         ),
     ),
     case(
+        "annotate-again-in-values",
+        lambda ns: (
+            ns.Invoice.objects.values("id", "status")
+            .annotate(x=ns.F("status") * 2)
+            .annotate(x=ns.F("status") + 1)
+            .order_by("id")
+            .values_list("id", "x")
+        ),
+    ),
+    case(
         "annotate-filter-order",
         lambda ns: (
             ns.Invoice.objects.annotate(double=ns.F("amount_incl_vat") * 2)
