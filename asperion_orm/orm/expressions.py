@@ -494,7 +494,7 @@ class AnnotationField(Field[Any]):
     def __init__(self, name: str, output: Field[Any] | None) -> None:
         super().__init__(api_name=ANNOTATION_PREFIX + name)
         self.name = self.attname = name
-        self.output = output
+        self.output = output  # checks lookup values (never changed: it may be a model's field)
 
     def __repr__(self) -> str:
         return f"<AnnotationField {self.name}>"
@@ -502,11 +502,6 @@ class AnnotationField(Field[Any]):
     def to_python(self, raw: Any) -> Any:
         return raw
 
-    def normalize(self, value: Any) -> Any:
-        output = self.output
-        if output is None:
-            return value
-        if isinstance(output, fields.Decimal):
-            output = fields.Decimal(places=None)
-        output.name = self.name
-        return output.normalize(value)
+    def prep(self, value: Any) -> Any:
+        """Check a lookup value as the annotation's type takes it, compared as given."""
+        return value if self.output is None else self.output.prep(value)

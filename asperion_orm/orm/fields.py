@@ -4,8 +4,9 @@ A field has two conversions, ``to_python`` (API → Python, run lazily on first 
 ``to_api`` (Python → API, for writes and query strings); marshmallow 4 does the work underneath.
 ``load`` is ``to_python`` for a value read through a session: embedded objects made from it
 remember that session, as the instance holding them does.
-``normalize`` checks the type of a value a caller hands in (assignment or query), and
-``validate`` runs the declared validators before a write.
+``normalize`` checks the type of a value a caller assigns, ``prep`` converts a lookup value as
+Django does (compared as given, never rounded), ``scale`` tells which values the API can hold,
+and ``validate`` runs the declared validators before a write.
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ from __future__ import annotations
 import datetime as dt
 import decimal
 import enum
+import math
+import warnings
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, Self, TypeVar, overload
 
@@ -21,6 +24,15 @@ from marshmallow import fields as mm
 from marshmallow import validate as mv
 
 from asperion_orm.exceptions import ValidationError
+from asperion_orm.orm.scales import (
+    DateScale,
+    DecimalScale,
+    IntegerScale,
+    MomentScale,
+    OneOf,
+    Scale,
+)
+from asperion_orm.orm.stack import caller_level
 
 if TYPE_CHECKING:
     from asperion_orm.orm.model import Model
@@ -49,6 +61,9 @@ NOT_PROVIDED: Any = object()
 
 MAX_DIGITS = 28
 """The significant digits the API's decimals (.NET ``decimal``) hold; no longer number is sent."""
+
+INT32_MIN, INT32_MAX = -(2**31), 2**31 - 1
+"""The range of the API's integers (ids and other whole numbers are 32-bit)."""
 
 
 def camel_case(name: str) -> str:
@@ -99,8 +114,12 @@ class Field(Generic[T]):
         self.model = owner
 
     def __repr__(self) -> str:
-        owner = self.model.__name__ if self.model else "?"
-        return f"<{type(self).__name__} {owner}.{self.name}>"
+        return f"<{type(self).__name__} {self.label}>"
+
+    @property
+    def label(self) -> str:
+        """Return ``Model.field``, as messages name the field."""
+        return f"{self.model.__name__ if self.model else '?'}.{self.name}"
 
     def __reduce__(self) -> str | tuple[Any, ...]:
         """Pickle a model's field as a reference to it, as Django does (for pickled queries)."""
@@ -182,12 +201,32 @@ class Field(Generic[T]):
         if self.read_only:
             raise AttributeError(f"{self!r} is read-only: the API sets it.")
 
-    def step(self, value: Any, by: int) -> Any:
-        """Return the value ``by`` units away on a discrete scale, or ``None`` when not discrete.
+    # -- values handed to lookups --------------------------------------------------------------
 
-        The planner uses it to send a strict ``gt``/``lt`` as the inclusive bound next to it.
+    def prep(self, value: Any) -> Any:
+        """Return a lookup value as it is compared (Django's ``get_prep_value``).
+
+        Unlike an assignment, nothing is rounded or limited to what the API stores: the value
+        is compared as given. The primary key also takes an instance of its own model.
         """
+        return self.normalize(self.instance_pk(value))
+
+    def instance_pk(self, value: Any) -> Any:
+        """Return the pk of an instance of this field's model when this is its primary key."""
+        model = self.model
+        if model is None or not isinstance(value, model) or model._meta.pk is not self:
+            return value
+        if value.pk is None:
+            raise ValueError(f"Cannot filter {self!r} by an unsaved {model.__name__}.")
+        return value.pk
+
+    def scale(self) -> Scale | None:
+        """Return the values the API can hold for this field, or ``None`` (sent as given)."""
         return None
+
+    def in_zone(self, value: Any, time_zone: dt.tzinfo) -> Any:
+        """Return a lookup value with a naive datetime taken in ``time_zone``."""
+        return value
 
     def initial(self) -> Any:
         """Return the value a new instance starts with."""
@@ -256,8 +295,34 @@ class Integer(Field[int]):
     def marshmallow_field(self) -> mm.Field[Any]:
         return mm.Integer(strict=True)
 
-    def step(self, value: Any, by: int) -> Any:
-        return value + by
+    def scale(self) -> Scale:
+        return IntegerScale(INT32_MIN, INT32_MAX)
+
+    def prep(self, value: Any) -> Any:
+        """Take what Django's ``int()`` takes: ``True`` is 1, ``"5"`` is 5, ``5.0`` is 5.
+
+        A number with a fraction stays as given, so ``id=1.5`` matches nothing and
+        ``id__gte=1.5`` starts at 2.
+        """
+        value = self.instance_pk(value)
+        if isinstance(value, int):
+            return int(value)
+        if isinstance(value, str):
+            return self._parse_int(value)
+        if not isinstance(value, float | decimal.Decimal):
+            raise TypeError(f"Field '{self.name}' expected a number but got {_short(value)}.")
+        if not math.isfinite(value):
+            raise ValueError(f"Field '{self.name}' expected a number but got {_short(value)}.")
+        number = decimal.Decimal(value)
+        return int(number) if number == number.to_integral_value() else number
+
+    def _parse_int(self, text: str) -> int:
+        try:
+            return int(text)
+        except ValueError:
+            raise ValueError(
+                f"Field '{self.name}' expected a number but got {_short(text)}."
+            ) from None
 
 
 class String(Field[str]):
@@ -273,6 +338,11 @@ class String(Field[str]):
         if self.max_length is None:
             return mm.String()
         return mm.String(validate=mv.Length(max=self.max_length))
+
+    def prep(self, value: Any) -> str:
+        """Take any value as its text, as Django's ``CharField`` does (``name=5`` is ``"5"``)."""
+        value = self.instance_pk(value)
+        return value if isinstance(value, str) else str(value)
 
 
 class Email(String):
@@ -290,13 +360,25 @@ class Boolean(Field[bool]):
     def marshmallow_field(self) -> mm.Field[Any]:
         return mm.Boolean()
 
+    def prep(self, value: Any) -> bool:
+        """Take what Django's ``BooleanField`` takes: ``1``, ``0``, ``"t"``, ``"False"``..."""
+        if value in (True, False):
+            return bool(value)
+        if value in ("t", "True", "1"):
+            return True
+        if value in ("f", "False", "0"):
+            return False
+        raise ValueError(
+            f"Field '{self.name}': {_short(value)} value must be either True or False."
+        )
+
 
 class Decimal(Field[decimal.Decimal]):
     """An exact number such as money; a ``float`` is refused, values are quantized to ``places``.
 
     A value that needs more than ``max_digits`` significant digits once quantized (the API's
-    decimals hold 28) raises ``ValidationError`` naming the field, whether assigned, used in a
-    filter or read from the API.
+    decimals hold 28) raises ``ValidationError`` naming the field, whether assigned or read
+    from the API. A filter compares its value as given (``prep``), neither rounded nor refused.
     """
 
     python_types = (decimal.Decimal, int, str)
@@ -348,6 +430,18 @@ class Decimal(Field[decimal.Decimal]):
         super().type_error(value)
 
     def coerce(self, value: Any) -> decimal.Decimal:
+        return self.fit(self._number(value))
+
+    def prep(self, value: Any) -> decimal.Decimal:
+        """Return the number exactly as given: ``500.001`` is not rounded to ``500.00``."""
+        if isinstance(value, bool) or not isinstance(value, self.python_types):
+            self.type_error(value)
+        return self._number(value)
+
+    def scale(self) -> Scale | None:
+        return None if self.places is None else DecimalScale(self.places, self.max_digits)
+
+    def _number(self, value: Any) -> decimal.Decimal:
         try:
             number = decimal.Decimal(value)
         except decimal.InvalidOperation:
@@ -355,7 +449,7 @@ class Decimal(Field[decimal.Decimal]):
             raise ValueError(message) from None
         if not number.is_finite():
             raise ValueError(f"Field '{self.name}' expected a finite number, got {number}.")
-        return self.fit(number)
+        return number
 
 
 def _decimal(raw: Any) -> decimal.Decimal | None:
@@ -370,18 +464,24 @@ def _decimal(raw: Any) -> decimal.Decimal | None:
 
 
 class Date(Field[dt.date]):
-    """A calendar date (a ``datetime`` is refused)."""
+    """A calendar date (a ``datetime`` is refused, but a lookup takes its date, as Django)."""
 
     python_types = (dt.date, str)
 
     def marshmallow_field(self) -> mm.Field[Any]:
         return mm.Date()
 
-    def step(self, value: Any, by: int) -> Any:
-        try:
-            return value + dt.timedelta(days=by)
-        except OverflowError:
-            return None
+    def scale(self) -> Scale:
+        return DateScale()
+
+    def prep(self, value: Any) -> Any:
+        """Take a datetime as its date; an aware one in the client's zone, when planned."""
+        if isinstance(value, dt.datetime):
+            return value if value.tzinfo else value.date()
+        return self.normalize(value)
+
+    def in_zone(self, value: Any, time_zone: dt.tzinfo) -> Any:
+        return value.astimezone(time_zone).date() if isinstance(value, dt.datetime) else value
 
     def coerce(self, value: Any) -> dt.date:
         if isinstance(value, dt.datetime):
@@ -407,6 +507,35 @@ class DateTime(Field[dt.datetime]):
             raise ValueError(f"Field '{self.name}' needs a timezone-aware datetime, got {value!r}.")
         return value  # type: ignore[no-any-return]
 
+    def prep(self, value: Any) -> dt.datetime:
+        """Take a ``date`` as its midnight and a naive datetime in the client's time zone.
+
+        As Django does with ``USE_TZ``, a naive value (a ``date`` included) warns, once per
+        line of the caller's code; the zone is the one of the session the query runs in.
+        """
+        if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
+            value = dt.datetime(value.year, value.month, value.day)
+        elif isinstance(value, str):
+            value = _parse(self, dt.datetime.fromisoformat, value)
+        elif not isinstance(value, dt.datetime):
+            self.type_error(value)
+        if value.tzinfo is None:
+            warnings.warn(
+                f"DateTimeField {self.label} received a naive datetime while time zone support "
+                "is active: it is taken in the client's time_zone.",
+                RuntimeWarning,
+                stacklevel=caller_level(),
+            )
+        return value  # type: ignore[no-any-return]
+
+    def scale(self) -> Scale:
+        return MomentScale()
+
+    def in_zone(self, value: Any, time_zone: dt.tzinfo) -> Any:
+        if isinstance(value, dt.datetime) and value.tzinfo is None:
+            return value.replace(tzinfo=time_zone)
+        return value
+
 
 def _parse(field: Field[Any], parse: Any, text: str) -> Any:
     try:
@@ -429,6 +558,13 @@ class Choice(Field[Any]):
         if value not in self.choices:
             raise ValueError(f"Field '{self.name}' expects one of {self.choices!r}, got {value!r}.")
         return value
+
+    def prep(self, value: Any) -> Any:
+        """Take any value, as Django does: one that is not a choice matches nothing."""
+        return value
+
+    def scale(self) -> Scale:
+        return OneOf(self.choices)
 
 
 class Enum(Field[enum.Enum]):
@@ -566,8 +702,17 @@ class ForeignKey(Field[Any]):
             return super().validate(value)
         return self.key_field().validate(value)
 
-    def step(self, value: Any, by: int) -> Any:
-        return self.key_field().step(value, by)
+    def prep(self, value: Any) -> Any:
+        if isinstance(value, self.target):
+            return self.normalize(value)
+        if hasattr(type(value), "_meta"):  # an instance of another model
+            raise ValueError(
+                f'Cannot query "{value!r}": Must be "{self.target.__name__}" instance.'
+            )
+        return self.key_field().prep(value)
+
+    def scale(self) -> Scale | None:
+        return self.key_field().scale()
 
     def __set_name__(self, owner: type[Model], name: str) -> None:
         self.api_name = self.api_name or camel_case(f"{name}_id")

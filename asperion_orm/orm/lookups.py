@@ -3,12 +3,19 @@
 A lookup with ``server = EQUAL`` is answered by ``apiName=value`` on fields the model declares
 filterable (repeated values mean OR); ``FROM``/``TO`` by ``apiName_from``/``apiName_to`` on
 range-filterable fields. ``exact_on_server = False`` marks a server answer that only narrows
-the rows, so the planner re-checks the predicate locally; a strict ``gt``/``lt`` on a discrete
-field (integers, dates) is exact after all, sent as the inclusive bound next to its value.
+the rows, so the planner re-checks the predicate locally.
+
+The value is kept as given and compared as given here; on a field with a ``Scale`` (whole
+numbers, cents, days, milliseconds) the server form is made exact: a value the API cannot
+hold matches nothing (``impossible()``, answered without a request), and a bound is sent as
+the inclusive bound the scale gives (``gt 5`` is ``_from=6``, ``gte 499.995`` is
+``_from=500.00``, ``lte 1E+30`` is the largest value the field holds).
 """
 
 from __future__ import annotations
 
+import copy
+import datetime as dt
 import decimal
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -50,6 +57,7 @@ ACCEPTED: dict[type[Field[Any]], frozenset[str]] = {
     fields.List: frozenset({"isnull"}),
     fields.Lines: frozenset({"isnull"}),
     fields.Nested: frozenset({"isnull"}),
+    fields.ForeignKey: COMPARISON - {"range"},  # Django's relations have no range
     fields.Field: COMPARISON,
 }
 
@@ -68,6 +76,12 @@ def render(field: Field[Any], value: Any) -> str:
     if isinstance(api, decimal.Decimal):
         return format(api, "f")
     return str(api)
+
+
+def _held(field: Field[Any], values: Iterable[Any]) -> list[Any]:
+    """Return the values a stored value of ``field`` can equal."""
+    scale = field.scale()
+    return list(values) if scale is None else [value for value in values if scale.holds(value)]
 
 
 class Lookup:
@@ -99,8 +113,31 @@ class Lookup:
         return f"{self.field.name}{LOOKUP_SEP}{self.name}"
 
     def prepare(self, value: Any) -> Any:
-        """Check and normalise the value the caller gave."""
-        return self.field.normalize(value)
+        """Check the value the caller gave and convert it as Django would (never rounded)."""
+        return self.field.prep(value)
+
+    def zoned(self, time_zone: dt.tzinfo) -> Lookup:
+        """Return this lookup with naive datetimes taken in ``time_zone`` (the client's)."""
+        value, in_zone = self.value, self.field.in_zone
+        if isinstance(value, tuple):
+            zoned: Any = tuple(in_zone(item, time_zone) for item in value)
+            same = all(new is old for new, old in zip(zoned, value, strict=True))
+        else:
+            zoned = in_zone(value, time_zone)
+            same = zoned is value
+        if same:
+            return self
+        clone = copy.copy(self)
+        clone.value = zoned
+        return clone
+
+    def impossible(self) -> bool:
+        """Return whether no value the API can hold satisfies the condition."""
+        return False
+
+    def server_values(self) -> list[Any]:
+        """Return the values an equality sends (those a stored value can equal)."""
+        return [self.value]
 
     def server_exact(self) -> bool:
         """Return whether the server form answers exactly (no local re-check needed)."""
@@ -141,6 +178,12 @@ class Exact(Lookup):
     def test(self, actual: Any) -> bool:
         return bool(actual == self.value)
 
+    def impossible(self) -> bool:
+        return not self.server_values()
+
+    def server_values(self) -> list[Any]:
+        return _held(self.field, [self.value])
+
     def params(self) -> list[tuple[str, str]]:
         return [(self.field.api_name, render(self.field, self.value))]
 
@@ -152,7 +195,7 @@ class In(Lookup):
     def prepare(self, value: Any) -> tuple[Any, ...]:
         if isinstance(value, str | bytes | Mapping) or not isinstance(value, Iterable):
             raise TypeError(f"'{self.field.name}__in' needs a list of values, not {value!r:.80}.")
-        items = [self.field.normalize(item) for item in value if item is not None]
+        items = [self.field.prep(item) for item in value if item is not None]
         if len(items) > MAX_IN_VALUES:
             raise ValueError(f"'{self.field.name}__in' takes at most {MAX_IN_VALUES} values.")
         return tuple(dict.fromkeys(items))
@@ -160,8 +203,14 @@ class In(Lookup):
     def test(self, actual: Any) -> bool:
         return actual in self.value
 
+    def impossible(self) -> bool:
+        return not self.placeholder and not self.server_values()
+
+    def server_values(self) -> list[Any]:
+        return list(self.value) if self.placeholder else _held(self.field, self.value)
+
     def params(self) -> list[tuple[str, str]]:
-        return [(self.field.api_name, render(self.field, item)) for item in self.value]
+        return [(self.field.api_name, render(self.field, item)) for item in self.server_values()]
 
 
 class IsNull(Lookup):
@@ -169,57 +218,73 @@ class IsNull(Lookup):
 
     def prepare(self, value: Any) -> bool:
         if not isinstance(value, bool):
-            raise TypeError(f"'{self.field.name}__isnull' needs True or False, not {value!r:.80}.")
+            raise ValueError(
+                f"The QuerySet value for an isnull lookup must be True or False "
+                f"('{self.field.name}__isnull={value!r:.80}')."
+            )
         return value
 
     def matches(self, actual: Any) -> bool:
         return (actual is None) is self.value
 
 
-class StrictBound(Lookup):
-    """``gt``/``lt``: the server bounds are inclusive, so a discrete field sends the next value."""
+class Bound(Lookup):
+    """``gt``/``gte``/``lt``/``lte``: one inclusive server bound, ``edge`` of the field's scale.
 
-    exact_on_server = False
-    by: ClassVar[int]
+    Without a scale a strict bound (``exact_on_server = False``) is sent as its value, which
+    the server includes, and re-checked here.
+    """
+
+    edge: ClassVar[str]
+
+    def bound(self) -> Any:
+        """Return the inclusive bound to send; ``None`` when nothing the API holds qualifies."""
+        scale = self.field.scale()
+        return self.value if scale is None else getattr(scale, self.edge)(self.value)
+
+    def impossible(self) -> bool:
+        return self.bound() is None
 
     def server_exact(self) -> bool:
-        return self.field.step(self.value, self.by) is not None
+        return self.exact_on_server or self.field.scale() is not None
 
     def params(self) -> list[tuple[str, str]]:
-        bound = self.field.step(self.value, self.by)
-        value = self.value if bound is None else bound
-        return [(self.field.api_name + self.server[0], render(self.field, value))]
+        return [(self.field.api_name + self.server[0], render(self.field, self.bound()))]
 
 
-class GreaterThan(StrictBound):
+class GreaterThan(Bound):
     name = "gt"
     server = (FROM,)
-    by = 1
+    edge = "above"
+    exact_on_server = False
 
     def test(self, actual: Any) -> bool:
         return bool(actual > self.value)
 
 
-class GreaterThanOrEqual(Lookup):
+class GreaterThanOrEqual(Bound):
     name = "gte"
     server = (FROM,)
+    edge = "at_or_above"
 
     def test(self, actual: Any) -> bool:
         return bool(actual >= self.value)
 
 
-class LessThan(StrictBound):
+class LessThan(Bound):
     name = "lt"
     server = (TO,)
-    by = -1
+    edge = "below"
+    exact_on_server = False
 
     def test(self, actual: Any) -> bool:
         return bool(actual < self.value)
 
 
-class LessThanOrEqual(Lookup):
+class LessThanOrEqual(Bound):
     name = "lte"
     server = (TO,)
+    edge = "at_or_below"
 
     def test(self, actual: Any) -> bool:
         return bool(actual <= self.value)
@@ -232,14 +297,25 @@ class Range(Lookup):
     def prepare(self, value: Any) -> tuple[Any, Any]:
         if not isinstance(value, list | tuple) or len(value) != 2 or None in value:
             raise TypeError(f"'{self.field.name}__range' needs (low, high), not {value!r:.80}.")
-        return self.field.normalize(value[0]), self.field.normalize(value[1])
+        return self.field.prep(value[0]), self.field.prep(value[1])
 
     def test(self, actual: Any) -> bool:
         return bool(self.value[0] <= actual <= self.value[1])
 
+    def bounds(self) -> tuple[Any, Any]:
+        """Return the inclusive bounds to send (``None`` for one nothing the API holds meets)."""
+        scale, (low, high) = self.field.scale(), self.value
+        if scale is None:
+            return low, high
+        return scale.at_or_above(low), scale.at_or_below(high)
+
+    def impossible(self) -> bool:
+        low, high = self.bounds()
+        return low is None or high is None or bool(low > high)
+
     def params(self) -> list[tuple[str, str]]:
         api_name = self.field.api_name
-        low, high = (render(self.field, item) for item in self.value)
+        low, high = (render(self.field, item) for item in self.bounds())
         return [(api_name + FROM, low), (api_name + TO, high)]
 
 
@@ -249,9 +325,10 @@ class TextLookup(Lookup):
     fold: ClassVar[bool] = False
 
     def prepare(self, value: Any) -> str:
-        if not isinstance(value, str):
+        text = self.field.prep(value)
+        if not isinstance(text, str):
             raise TypeError(f"'{self.key}' needs a str, not {value!r:.80}.")
-        return value.casefold() if self.fold else value
+        return text.casefold() if self.fold else text
 
     def test(self, actual: Any) -> bool:
         text = str(actual)

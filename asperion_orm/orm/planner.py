@@ -1,15 +1,17 @@
 """The planner: split a ``Query`` into requests the server answers and steps that run locally.
 
 The server part is equality, ``in``, a same-field OR of equalities, ``gte``/``lte``/``range``
-and ``gt``/``lt`` on range-filterable fields (exact on integers and dates, where ``id__gt=5``
-is ``id_from=6``), text comparisons through ``<Field>_comparison``, a one-field order and
-``only()`` as ``fields=``. Everything else (cross-field OR, case-insensitive lookups, a
-multi-field order) runs over the streamed pages.
+and ``gt``/``lt`` on range-filterable fields (exact on fields with a scale: ``id__gt=5`` is
+``id_from=6``, ``price__gte=Decimal("499.995")`` is ``price_from=500.00``), text
+comparisons through ``<Field>_comparison``, a one-field order and ``only()`` as ``fields=``.
+Everything else (cross-field OR, case-insensitive lookups, a multi-field order) runs over
+the streamed pages.
 
 The server narrows, the client verifies: where the server's answer may differ from Django's
-(text compared without regard to case or with ``Contains``, a decimal or datetime bound the
-server rounds), the lookup is sent *and* re-checked here (``Plan.verify``), and ``count()`` and
-``exists()`` count the verified rows instead of trusting ``MetaOnly``. What the server can do
+(text compared without regard to case or with ``Contains``, a strict bound on a field without
+a scale), the lookup is sent *and* re-checked here (``Plan.verify``), and ``count()`` and
+``exists()`` count the verified rows instead of trusting ``MetaOnly``. A condition no stored
+value can meet (``id=2**40``) makes the plan empty: no request at all. What the server can do
 comes from ``Capabilities``. Nothing here does I/O.
 """
 
@@ -18,7 +20,6 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import functools
-import sys
 import warnings
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -28,7 +29,7 @@ from urllib.parse import urlencode
 from asperion_orm.capabilities import DEFAULT_CAPABILITIES, Capabilities
 from asperion_orm.exceptions import QueryError
 from asperion_orm.orm.expressions import OrderBy
-from asperion_orm.orm.fields import DateTime, Field, ForeignKey, String
+from asperion_orm.orm.fields import Field, ForeignKey, String
 from asperion_orm.orm.grouping import (
     Annotator,
     Grouping,
@@ -39,6 +40,7 @@ from asperion_orm.orm.grouping import (
 from asperion_orm.orm.lookups import EQUAL, LOOKUP_SEP, Exact, In, Lookup, render
 from asperion_orm.orm.q import Q
 from asperion_orm.orm.rows import RowReader
+from asperion_orm.orm.stack import caller_level
 from asperion_orm.orm.where import Where
 from asperion_orm.session import DEFAULT_BASE_URL, DEFAULT_TIME_ZONE
 
@@ -114,6 +116,7 @@ class Plan:
     low: int = 0
     high: int | None = None
     empty: bool = False
+    unmatched: tuple[str, ...] = ()
     page_size: int = 100
     verified: tuple[str, ...] = ()
     time_zone: dt.tzinfo = DEFAULT_TIME_ZONE
@@ -205,7 +208,8 @@ class Plan:
     def explain(self) -> str:
         """Describe the requests and the local steps, without any I/O."""
         if self.empty:
-            return str(self)
+            unmatched = ", ".join(self.unmatched)
+            return str(self) + (f"\nno value the API holds meets {unmatched}" if unmatched else "")
         lines = [str(request) for request in self.first_requests()]
         if self.windowed and self.high is not None:
             _, first, last = window_pages(self.low, self.high, self.page_size)
@@ -254,15 +258,7 @@ class Plan:
 
 @functools.cache
 def _warn_once(shape: str) -> None:
-    warnings.warn(shape, LocalEvaluationWarning, stacklevel=_caller_level())
-
-
-def _caller_level() -> int:
-    """Return the stack level of the first frame outside this package."""
-    frame, level = sys._getframe(1), 1
-    while frame.f_back and frame.f_globals.get("__name__", "").startswith("asperion_orm"):
-        frame, level = frame.f_back, level + 1
-    return level
+    warnings.warn(shape, LocalEvaluationWarning, stacklevel=caller_level())
 
 
 @functools.lru_cache(maxsize=1024)
@@ -295,7 +291,7 @@ def plan(
     where, late, having = partition(query.where)
     late = Where(late.children + having.children)  # each row is its own group
     split = _Split(meta, capabilities)
-    split.take(where)
+    split.take(where.zoned(time_zone))
     server_order, local_order = _split_order(meta, query.ordering, capabilities)
     params = split.params() + server_order
     checked = [*split.local, *split.verify, *late.children]
@@ -318,6 +314,7 @@ def plan(
         low=query.low_mark,
         high=query.high_mark,
         empty=query.empty or split.empty,
+        unmatched=tuple(split.unmatched),
         page_size=page_size,
         verified=tuple(split.verified),
         time_zone=time_zone,
@@ -393,6 +390,7 @@ class _Split:
         self.verify: list[Where | Lookup] = []
         self.verified: list[str] = []
         self.empty = False
+        self.unmatched: list[str] = []
 
     def take(self, where: Where) -> None:
         """Place every top-level condition of an AND tree."""
@@ -401,6 +399,8 @@ class _Split:
                 self._lookup(child)
             elif child.connector == Q.AND and not child.negated:
                 self.take(child)
+            elif _never_false(child):
+                continue
             elif not self._same_field_or(child) and not self._not_equal(child):
                 self.local.append(child)
 
@@ -408,15 +408,16 @@ class _Split:
         if lookup.local_only:
             self.local.append(lookup)
             return
-        self.empty = self.empty or (isinstance(lookup, In) and not lookup.value)
+        if lookup.impossible():
+            self.empty = True  # known without asking: e.g. id=2**40, or 500.001 on cents
+            self.unmatched.append(lookup.key)
+            return
         if _is_text(lookup.field) and lookup.name in COMPARISONS:
             self._text(lookup, lookup, COMPARISONS[lookup.name])
             return
         pushed = self._push_equal(lookup) if lookup.server == (EQUAL,) else self._push_range(lookup)
         if not pushed:
             self.local.append(lookup)
-        elif _below_milliseconds(lookup):
-            self._verify(lookup, "milliseconds")
         elif not lookup.server_exact():
             self._verify(lookup, "inclusive bound")
 
@@ -461,7 +462,9 @@ class _Split:
         if lookup.field.name not in self.meta.filterable or name in self.equal:
             return False
         self.equal[name] = _rendered(lookup)
-        self.empty = self.empty or not self.equal[name]
+        if not self.equal[name]:
+            self.empty = True
+            self.unmatched.append(lookup.key)
         return True
 
     def _push_range(self, lookup: Lookup) -> bool:
@@ -498,6 +501,16 @@ class _Split:
         return tuple(pairs) + tuple(comparisons) + tuple(self.ranges.items())
 
 
+def _never_false(node: Where) -> bool:
+    """Tell whether a node is ``NOT (a AND …)`` with an ``a`` nothing the API holds meets.
+
+    Django answers ``exclude(id=2**40)`` with every row, null ones included, as this does.
+    """
+    parts = node.children
+    impossible = any(isinstance(part, Lookup) and part.impossible() for part in parts)
+    return node.negated and node.connector == Q.AND and impossible
+
+
 def _is_text(field: Field[Any]) -> bool:
     """Tell whether the server compares a field as text (a string, or a key to a string id)."""
     if isinstance(field, ForeignKey):
@@ -513,19 +526,11 @@ def _filtered_field(param: str) -> str:
     return name
 
 
-def _below_milliseconds(lookup: Lookup) -> bool:
-    """Tell whether a datetime value has digits the server's milliseconds cut off."""
-    if not isinstance(lookup.field, DateTime):
-        return False
-    values = lookup.value if isinstance(lookup.value, tuple) else (lookup.value,)
-    return any(value.microsecond % 1000 for value in values)
-
-
 def _rendered(lookup: Lookup) -> list[str]:
-    """Return the query-string texts of an equality lookup's values."""
+    """Return the query-string texts of an equality lookup's values (those a row can hold)."""
     if lookup.placeholder:
         return [value for _, value in lookup.params()]
-    return [render(lookup.field, value) for value in _values(lookup)]
+    return [render(lookup.field, value) for value in lookup.server_values()]
 
 
 def _values(lookup: Lookup) -> Sequence[Any]:

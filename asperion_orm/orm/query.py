@@ -92,16 +92,18 @@ class Query:
 
         Conditions of one node that cross the same relation merge (one related row), except
         on a multi-valued relation under a negation (``negated``: an ancestor is negated).
+        An empty ``Q`` is no condition, negated or not (Django: ``~Q()`` matches every row).
         """
         negated = negated or q.negated
-        children = tuple(
-            single(self.resolve(child, negated))
-            if isinstance(child, Q)
-            else self.build_lookup(*child)
-            for child in q.children
+        children: list[Where | Lookup] = []
+        for child in q.children:
+            if not isinstance(child, Q):
+                children.append(self.build_lookup(*child))
+            elif node := self.resolve(child, negated):
+                children.append(single(node))
+        return Where(
+            merge_related(tuple(children), q.connector, many=not negated), q.connector, q.negated
         )
-        children = merge_related(children, q.connector, many=not negated)
-        return Where(children, q.connector, q.negated)
 
     def build_lookup(self, key: str, value: Any) -> Where | Lookup:
         """Return the lookup for ``name__lookup=value``, checking field, lookup and value.

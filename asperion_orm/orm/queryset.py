@@ -660,8 +660,9 @@ class QuerySet(Generic[M]):
 
     @property
     def ordered(self) -> bool:
-        """Return whether the results have a defined order (groups ignore Meta.ordering)."""
-        if self._iterable_class is DatesIterable:
+        """Return whether the results have a defined order (groups ignore Meta.ordering; always,
+        for ``none()``: Django)."""
+        if self._iterable_class is DatesIterable or self.query.empty:
             return True
         default = self.query.default_ordering and bool(self.model._meta.ordering)
         return bool(self.query.order_by) or (default and self.query.group_by != "values")
@@ -1020,11 +1021,15 @@ class QuerySet(Generic[M]):
 
     def _get_by_pk(self, pk: Any) -> M:
         session = self._resolve_session()
+        plan = self._plan(session)
+        if plan.empty:  # an id the API cannot hold (2**40, "1.5"), or none()
+            raise self._does_not_exist()
         try:
-            raw = self._fetcher(session, self._plan(session)).get_object(pk)
+            raw = self._fetcher(session, plan).get_object(pk)
         except NotFound as exc:
             raise self._does_not_exist() from exc
-        if self.query.empty or not self.query.where.matches(field_reader(raw, session.time_zone)):
+        where = self.query.where.zoned(session.time_zone)
+        if not where.matches(field_reader(raw, session.time_zone)):
             raise self._does_not_exist()
         rows = list(ModelIterable(self, session, [raw], None))
         self._select_into(rows, session)
@@ -1473,12 +1478,14 @@ def _deferred(meta: Options, plan: Plan | None) -> frozenset[str]:
 
 
 def _check_index(key: object) -> None:
-    """Refuse what Django refuses: non-integer bounds and negative indexes."""
+    """Refuse what Django refuses: non-integer bounds and negative indexes (a step may be)."""
     bounds = (key.start, key.stop, key.step) if isinstance(key, slice) else (key,)
-    for bound in bounds:
-        if bound is not None and (not isinstance(bound, int) or isinstance(bound, bool)):
+    for index, bound in enumerate(bounds):
+        if bound is None:
+            continue
+        if not isinstance(bound, int) or isinstance(bound, bool):
             raise TypeError(f"QuerySet indices must be integers or slices, not {bound!r:.40}.")
-        if bound is not None and bound < 0:
+        if bound < 0 and index < 2:
             raise ValueError("Negative indexing is not supported.")
 
 

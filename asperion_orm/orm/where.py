@@ -68,6 +68,13 @@ class Where:
         inner = f" {self.connector} ".join(_shape(child) for child in self.children)
         return f"NOT ({inner})" if self.negated else f"({inner})"
 
+    def zoned(self, time_zone: dt.tzinfo) -> Where:
+        """Return the tree with naive datetimes taken in ``time_zone`` (the client's zone)."""
+        children = tuple(child.zoned(time_zone) for child in self.children)
+        if all(new is old for new, old in zip(children, self.children, strict=True)):
+            return self
+        return Where(children, self.connector, self.negated)
+
     def lookups(self) -> Iterator[Lookup]:
         """Yield every lookup in the tree."""
         for child in self.children:

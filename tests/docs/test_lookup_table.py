@@ -34,8 +34,8 @@ def _evaluated_by(cls: type[Lookup]) -> str:
     kind = "filterable" if cls.server == (EQUAL,) else "range-filterable"
     if not cls.exact_on_server:
         return (
-            f"the server ({kind} integer and date fields); on other {kind} fields the server "
-            "narrows and the library re-checks"
+            f"the server ({kind} integer, decimal, date and datetime fields); on other {kind} "
+            "fields the server narrows and the library re-checks"
         )
     return f"the server ({kind} fields); otherwise the library"
 

@@ -425,6 +425,10 @@ def ref_terminal(expr: Expr, rows: list[dict[str, Any]], order: list[str], stand
         found = window(ref_sorted(rows, effective), expr.window)
         return found[0]["id"] if len(found) == 1 else ("many" if found else "none")
     if expr.terminal in ("first", "last"):
+        empty = expr.window is not None and expr.window[1] is not None
+        empty = empty and expr.window[1] <= expr.window[0]  # type: ignore[operator]
+        if empty and expr.terminal == "first":
+            return None  # Django: an empty slice is an EmptyQuerySet, which is ordered
         if sliced and (expr.terminal == "last" or not order):
             return ("TypeError", True)  # Django refuses to reorder a sliced query
         wanted = effective or (["id"] if standard else ["-id"])

@@ -102,22 +102,19 @@ def test_gt_and_lt_on_dates_send_the_next_and_previous_day() -> None:
     assert steps(queryset) == []
 
 
-def test_gt_on_the_last_date_narrows_and_rechecks() -> None:
+def test_gt_on_the_last_date_matches_nothing_without_a_request() -> None:
     queryset = SampleInvoice.objects.filter(invoice_date__gt=dt.date.max)
-    assert "invoiceDate_from=9999-12-31" in sql(queryset)
-    assert steps(queryset) == ["verify invoice_date__gt (inclusive bound)"]
+    assert sql(queryset) == "(no request: the query matches nothing)"
 
 
-def test_gt_and_lt_on_decimals_and_datetimes_narrow_and_recheck_locally() -> None:
+def test_gt_and_lt_on_cents_and_milliseconds_send_the_next_value() -> None:
     moment = dt.datetime(2024, 1, 1, tzinfo=dt.UTC)
     queryset = SampleDebtor.objects.filter(credit_limit__gt=5, created_date__lt=moment)
     assert sql(queryset) == (
-        "GET /debtor?createdDate_to=2024-01-01T00%3A00%3A00%2B00%3A00"
-        "&creditLimit_from=5.00&page=1&pageSize=100"
+        "GET /debtor?createdDate_to=2023-12-31T23%3A59%3A59.999000%2B00%3A00"
+        "&creditLimit_from=5.01&page=1&pageSize=100"
     )
-    assert steps(queryset) == [
-        "verify created_date__lt (inclusive bound), credit_limit__gt (inclusive bound)"
-    ]
+    assert steps(queryset) == []
 
 
 def test_range_uses_both_bounds() -> None:
@@ -408,20 +405,17 @@ def test_unknown_order_field() -> None:
 @pytest.mark.parametrize(
     ("kwargs", "error"),
     [
-        ({"id": "5"}, TypeError),
-        ({"id": True}, TypeError),
-        ({"id": 1.0}, TypeError),
         ({"credit_limit": 1.5}, TypeError),
         ({"credit_limit__gt": "abc"}, ValueError),
-        ({"name": 5}, TypeError),
-        ({"name__icontains": 5}, TypeError),
-        ({"active": 1}, TypeError),
+        ({"id": "x"}, ValueError),
+        ({"id": [1]}, TypeError),
+        ({"id": float("nan")}, ValueError),
+        ({"active": "yes"}, ValueError),
         ({"id__in": 5}, TypeError),
         ({"id__in": "123"}, TypeError),
         ({"id__range": (1,)}, TypeError),
-        ({"email__isnull": 1}, TypeError),
+        ({"email__isnull": 1}, ValueError),
         ({"id__gt": None}, ValueError),
-        ({"created_date__gte": dt.datetime(2024, 1, 1)}, ValueError),
         ({"created_date__gte": "yesterday"}, ValueError),
     ],
 )
@@ -435,7 +429,7 @@ def test_float_for_decimal_names_the_fix() -> None:
         SampleDebtor.objects.filter(credit_limit=0.1)
 
 
-@pytest.mark.parametrize("key", [slice(-1, None), slice(None, -2), slice(0, 5, -1)])
+@pytest.mark.parametrize("key", [slice(-1, None), slice(None, -2), slice(-3, None, -1)])
 def test_negative_slices_are_refused(key: slice) -> None:
     with pytest.raises(ValueError, match="Negative indexing"):
         SampleDebtor.objects.all()[key]
