@@ -117,6 +117,14 @@ def test_exclude_on_a_null_annotation_leaves_the_row_out() -> None:
 # -- annotate() and aggregate(): what Django refuses ---------------------------------------------
 
 
+def test_a_lookup_on_an_annotation_of_a_field_leaves_the_field_as_it_was() -> None:
+    queryset = SampleInvoice.objects.annotate(x=F("amount_incl_vat")).filter(x__gt=Decimal("1E+30"))
+    assert SampleInvoice.amount_incl_vat.name == "amount_incl_vat"
+    assert not matches(queryset, amountInclVat="5.00")
+    with pytest.raises(TypeError, match="refuses float"):
+        SampleInvoice.objects.annotate(x=F("amount_incl_vat")).filter(x__gt=1.5)
+
+
 def test_annotation_clashing_with_a_field_is_refused() -> None:
     with pytest.raises(ValueError, match="The annotation 'reference' conflicts with a field"):
         SampleInvoice.objects.annotate(reference=Count("id"))
