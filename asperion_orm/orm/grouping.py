@@ -22,6 +22,7 @@ from asperion_orm.orm.expressions import (
     OrderBy,
     Ref,
 )
+from asperion_orm.orm.fields import DateTime, Decimal
 from asperion_orm.orm.lookups import Lookup
 from asperion_orm.orm.q import Q
 from asperion_orm.orm.rows import RowReader
@@ -317,9 +318,8 @@ class Grouping:
                 yield head
 
     def _key_function(self) -> Callable[[RowReader], Any]:
-        """Return the group key of a row: raw values for plain fields (fast), else values."""
-        if len(self.keys) == 1 and isinstance(self.keys[0], Col):
-            api_name = self.keys[0].field.api_name
+        """Return the group key of a row: raw values where they are the value (fast)."""
+        if len(self.keys) == 1 and (api_name := _raw_name(self.keys[0])):
             return lambda reader: _hashable(reader.raw.get(api_name))
         keys = self.keys
         return lambda reader: tuple(_hashable(_key_value(key, reader)) for key in keys)
@@ -347,10 +347,20 @@ class Grouping:
         return lines
 
 
+def _raw_name(key: Expression) -> str | None:
+    """Return the row key of a field whose equal raw values are equal values, else ``None``.
+
+    Not so for decimals and datetimes: the API may write one amount as ``1.5`` or ``1.50``,
+    one moment in two offsets.
+    """
+    if isinstance(key, Col) and not isinstance(key.field, DateTime | Decimal):
+        return key.field.api_name
+    return None
+
+
 def _key_value(key: Expression, reader: RowReader) -> Any:
-    if isinstance(key, Col):
-        return reader.raw.get(key.field.api_name)
-    return key.evaluate(reader)
+    api_name = _raw_name(key)
+    return reader.raw.get(api_name) if api_name else key.evaluate(reader)
 
 
 def _key_name(key: Expression) -> str:

@@ -272,3 +272,15 @@ def test_grouping_consumes_rows_one_at_a_time() -> None:
         (1, Decimal("110.00")),
         (2, Decimal("110.00")),
     ]
+
+
+def test_groups_are_by_value_not_by_how_the_api_wrote_it() -> None:
+    queryset = SampleInvoice.objects.values("amount_incl_vat").annotate(n=Count("id"))
+    grouping = plan(queryset.query).grouping
+    assert grouping is not None
+    rows = [
+        {"id": 1, "amountInclVat": "1.5"},
+        {"id": 2, "amountInclVat": Decimal("1.50")},
+        {"id": 3, "amountInclVat": "2"},
+    ]
+    assert [g["@n"] for g in grouping.rows(iter(rows))] == [2, 1]
