@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck pytest bench docs sandbox clean
+.PHONY: demo test lint typecheck pytest redis-server bench docs sandbox clean
 
 $(STAMP): setup.cfg pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -25,11 +25,22 @@ typecheck: $(STAMP)
 	$(BIN)/mypy --strict asperion_orm
 
 # coverage starts before pytest so that the pytest plugin's early import of the package is measured.
-pytest: $(STAMP)
+pytest: $(STAMP) redis-server
 	$(BIN)/coverage run -m pytest
 	$(BIN)/coverage report
 
-bench: $(STAMP)
+# tests/workers and the bench run a real redis-server; install it when missing (Debian/Ubuntu,
+# as root or through sudo), quietly, and do nothing when it is there.
+redis-server:
+	@command -v redis-server >/dev/null 2>&1 || { \
+		sudo=$$(test "$$(id -u)" = 0 || echo sudo); \
+		echo "installing redis-server (apt-get)"; \
+		{ $$sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+			$$sudo apt-get install -y -qq redis-server; } >/dev/null 2>&1 || { \
+			echo "could not install redis-server: run apt-get install -y redis-server"; exit 1; }; \
+	}
+
+bench: $(STAMP) redis-server
 	$(BIN)/python benchmarks/run.py
 
 # The test suite builds the site too (tests/docs); this target leaves it in site/ to look at.

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from asperion_orm.client import Client
 from asperion_orm.exceptions import (
     AmbiguousWriteError,
@@ -25,6 +28,7 @@ from asperion_orm.exceptions import (
     ResponseTooLarge,
     ServerError,
     TenantMismatchError,
+    TokenStoreUnavailable,
     TransportError,
     ValidationError,
 )
@@ -41,7 +45,24 @@ from asperion_orm.orm.q import Q
 from asperion_orm.orm.queryset import QuerySet
 from asperion_orm.session import Session
 
+if TYPE_CHECKING:
+    from asperion_orm.http.redis_cache import RedisCacheStore
+    from asperion_orm.http.redis_tokens import RedisTokenStore
+
 __version__ = "0.1.0"
+
+# Imported on first use, so that ``import asperion_orm`` never imports redis.
+_LAZY = {
+    "RedisCacheStore": "asperion_orm.http.redis_cache",
+    "RedisTokenStore": "asperion_orm.http.redis_tokens",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'asperion_orm' has no attribute {name!r}")
+
 
 __all__ = [
     "APIError",
@@ -78,6 +99,8 @@ __all__ = [
     "QuerySet",
     "RateLimited",
     "ReauthorizationRequired",
+    "RedisCacheStore",
+    "RedisTokenStore",
     "ResponseTooLarge",
     "RetryPolicy",
     "ServerError",
@@ -86,6 +109,7 @@ __all__ = [
     "TenantMismatchError",
     "Token",
     "TokenStore",
+    "TokenStoreUnavailable",
     "TransportError",
     "ValidationError",
     "Value",

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import zoneinfo
+from typing import Any
 
 from requests.adapters import BaseAdapter
 
@@ -42,7 +43,10 @@ class Client(HttpClient):
     adapter serving every request, as in tests). ``max_response_bytes`` (32 MiB) caps an
     answer's body, decompressed: a larger one raises ``ResponseTooLarge`` as soon as it passes
     the limit. ``time_zone`` ("Europe/Amsterdam") is where naive datetimes and date transforms
-    such as ``__year`` are taken. Secrets never appear in the repr, logs or exceptions.
+    such as ``__year`` are taken. ``rate_limit`` ("10/second;600/minute") holds requests to
+    the client's own quota per administration, shared through ``rate_limit_store`` (a Redis
+    URL or client; default: this process). Secrets never appear in the repr, logs or
+    exceptions.
     """
 
     def __init__(
@@ -69,6 +73,8 @@ class Client(HttpClient):
         capabilities: Capabilities | str | os.PathLike[str] | None = None,
         max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
         time_zone: str | dt.tzinfo = DEFAULT_TIME_ZONE,
+        rate_limit: str | None = None,
+        rate_limit_store: Any = None,
     ) -> None:
         caps, source = _capabilities(capabilities)
         tenant_header = caps.tenant_header if tenant_header is None else tenant_header
@@ -92,6 +98,8 @@ class Client(HttpClient):
             transport=transport,
             public_headers=frozenset({tenant_header}),
             max_response_bytes=max_response_bytes,
+            rate_limit=rate_limit,
+            rate_limit_store=rate_limit_store,
         )
         if caps.base_url is not None and caps.base_url.rstrip("/") != self.base_url:
             raise ConfigurationError(

@@ -9,6 +9,7 @@
     ├── DoesNotExist                get() found nothing (each model has its own subclass)
     ├── MultipleObjectsReturned     get() found more than one (each model has its own subclass)
     ├── ReauthorizationRequired     the refresh token is dead: send the user through login again
+    ├── TokenStoreUnavailable       the shared token store (Redis) cannot be reached or locked
     ├── TenantMismatchError         a response came from another administration than asked for
     ├── AmbiguousWriteError         a POST/PATCH was sent but its outcome is unknown
     ├── TransportError              the network or TLS failed before an HTTP answer arrived
@@ -54,6 +55,7 @@ __all__ = [
     "ResponseTooLarge",
     "ServerError",
     "TenantMismatchError",
+    "TokenStoreUnavailable",
     "TransportError",
     "ValidationError",
     "error_for_status",
@@ -105,6 +107,10 @@ class MultipleObjectsReturned(AsperionError):
 
 class ReauthorizationRequired(AsperionError):
     """The stored refresh token was refused; the user must authorize the app again."""
+
+
+class TokenStoreUnavailable(AsperionError):
+    """The shared token store cannot be read, written or locked; no token was refreshed."""
 
 
 class TenantMismatchError(AsperionError):

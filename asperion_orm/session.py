@@ -334,7 +334,14 @@ class Session:
         headers = {self.client.tenant_header: str(self.tenant)}
         label = f"tenant {self.tenant}"
         return self.client.request(
-            method, path, params=params, body=body, files=files, headers=headers, label=label
+            method,
+            path,
+            params=params,
+            body=body,
+            files=files,
+            headers=headers,
+            label=label,
+            limit_key=str(self.tenant),
         )
 
     def _write(

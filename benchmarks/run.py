@@ -1,6 +1,6 @@
 """Benchmark the ORM against plain ``requests`` over the emulator; write ``RESULTS.md``.
 
-Run: ``python benchmarks/run.py [--runs 7] [--only models values ...] [--output PATH]``
+Run: ``python benchmarks/run.py [--runs 7] [--only models values workers ...] [--output PATH]``
 (``make bench``). Every scenario runs through (a) the ORM, (b) the page-by-page loop a user
 writes with ``requests`` and (c) a hand-tuned ``requests`` client; see ``scenarios.py``.
 """
@@ -12,6 +12,7 @@ import sys
 import time
 from pathlib import Path
 
+import workers
 from clients import orm_client
 from emulator import Emulator
 from measure import Result, measure
@@ -93,6 +94,9 @@ def main() -> None:
     """Run the selected scenarios, print the table and write RESULTS.md."""
     args = _arguments()
     chosen = [s for s in SCENARIOS if not args.only or s.key in args.only]
+    if args.only == ["workers"]:  # the many-workers scenario alone needs no data sets
+        print(workers.measure().describe())
+        return
     load, started = load_average(), time.perf_counter()
     with Emulator(DATASETS) as emulator:
         print(f"emulator ready in {time.perf_counter() - started:.1f} s", file=sys.stderr)
@@ -103,7 +107,12 @@ def main() -> None:
         finally:
             ctx.close()
     print(table(results))
-    args.output.write_text(render(results, promised, NOTES, FIXES, load))
+    text = render(results, promised, NOTES, FIXES, load)
+    if not args.only or "workers" in args.only:
+        figure = workers.measure().describe()
+        print(figure)
+        text += f"\n## Many workers, one quota\n\n{workers.SUMMARY}\n\n- {figure}\n"
+    args.output.write_text(text)
     print(f"wrote {args.output} in {time.perf_counter() - started:.0f} s", file=sys.stderr)
 
 

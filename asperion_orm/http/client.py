@@ -35,6 +35,7 @@ from asperion_orm.http.errors import (
     transport_error,
 )
 from asperion_orm.http.oauth import OAuth
+from asperion_orm.http.ratelimit import RateLimiter
 from asperion_orm.http.retry import (
     Attempt,
     RetryPolicy,
@@ -74,8 +75,11 @@ class HttpClient:
     ``identity_url`` override them (for example for the local emulator). ``transport`` replaces
     the TLS 1.3 transport: a ``Transport``, or a ``requests`` adapter that serves every request.
     ``public_headers`` names request headers that errors may show. ``max_response_bytes``
-    caps the size of an answer's body, decompressed (``ResponseTooLarge`` beyond it). Secrets
-    never appear in the repr, logs or exceptions.
+    caps the size of an answer's body, decompressed (``ResponseTooLarge`` beyond it).
+    ``rate_limit`` ("10/second;600/minute") makes requests wait for the client's own quota per
+    administration, counted in this process or, with ``rate_limit_store`` (a Redis URL or
+    client), across every process sharing it. Secrets never appear in the repr, logs or
+    exceptions.
     """
 
     def __init__(
@@ -99,6 +103,8 @@ class HttpClient:
         transport: Transport | BaseAdapter | None = None,
         public_headers: frozenset[str] = frozenset(),
         max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
+        rate_limit: str | None = None,
+        rate_limit_store: Any = None,
     ) -> None:
         _check_arguments(client_id, max_concurrency, timeout)
         check_max_response_bytes(max_response_bytes)
@@ -113,6 +119,7 @@ class HttpClient:
         self.retry = retry or RetryPolicy()
         self.token_store: TokenStore = token_store or MemoryTokenStore()
         self.cache = ResponseCache(cache_store or MemoryCacheStore(), cache_ttl)
+        self.rate_limiter = _rate_limiter(rate_limit, rate_limit_store)
         self.transport = _transport(
             transport, ca_bundle, max_concurrency, timeout, max_response_bytes
         )
@@ -218,10 +225,12 @@ class HttpClient:
         files: Mapping[str, UploadFile] | None = None,
         headers: Mapping[str, str] | None = None,
         label: str = "-",
+        limit_key: str = "-",
     ) -> requests.Response:
         """Send one logical request with retries, token refresh and error translation.
 
-        ``headers`` are added to the client's own; ``label`` says in logs whom it is for.
+        ``headers`` are added to the client's own; ``label`` says in logs whom it is for;
+        ``limit_key`` (the administration) picks the rate-limit bucket.
         ``files`` sends a multipart/form-data body instead of JSON (part name → file); it is
         encoded once, so every attempt sends the same bytes, and like any POST an upload whose
         answer was lost is never resent.
@@ -234,6 +243,7 @@ class HttpClient:
             params=tuple(params),
             data=data,
             label=label,
+            limit_key=f"{self.client_id}:{limit_key}",
         )
 
         attempts: list[Attempt] = []
@@ -304,6 +314,8 @@ class HttpClient:
     ) -> tuple[requests.Response | None, BaseException | None]:
         """Put one request on the wire and log it; transport errors are returned, not raised."""
         headers = {**call.headers, "Authorization": f"Bearer {token.access_token}"}
+        if self.rate_limiter is not None:
+            seconds_left -= self.rate_limiter.acquire(call.limit_key, seconds_left)
         started = time.monotonic()
         try:
             response = self.transport.send(
@@ -349,6 +361,7 @@ class _Call:
     params: tuple[tuple[str, str], ...]
     data: bytes | None
     label: str
+    limit_key: str
 
     @property
     def path(self) -> str:
@@ -425,6 +438,15 @@ def _transport(
         adapter=given,
         max_response_bytes=max_response_bytes,
     )
+
+
+def _rate_limiter(limits: str | None, store: Any) -> RateLimiter | None:
+    """Return the client's rate limiter, or None when it has no ``rate_limit``."""
+    if limits is None:
+        if store is not None:
+            raise ConfigurationError("rate_limit_store needs rate_limit, e.g. '10/second'.")
+        return None
+    return RateLimiter(limits, store)
 
 
 def _hosts(environment: str, base_url: str | None, identity_url: str | None) -> tuple[str, str]:

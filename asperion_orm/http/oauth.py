@@ -34,7 +34,7 @@ from asperion_orm.exceptions import (
     TransportError,
 )
 from asperion_orm.http.retry import Attempt, RetryPolicy, Verdict, decide
-from asperion_orm.http.tokens import Token, TokenStore, now
+from asperion_orm.http.tokens import ClaimingTokenStore, Token, TokenStore, now
 from asperion_orm.http.transport import request_timeout
 
 __all__ = ["MAX_LIFETIME", "OAuth", "is_bearer_token"]
@@ -191,11 +191,36 @@ class OAuth:
             if not force and fresh:
                 self._token = latest
                 return latest
-            token = self._refresh_locked(latest)
+            if not self._claim(latest):
+                return self.refresh(stale, force=force)  # another worker stored a newer token
+            try:
+                token = self._refresh_locked(latest)
+            except ReauthorizationRequired:
+                rotated = self._rotated_elsewhere(latest)
+                if rotated is None:
+                    raise
+                self._token = rotated
+                return rotated
             self._store.save(token)
             self._token = token
             logger.info("access token refreshed (expires in %.0fs)", token.lifetime)
             return token
+
+    def _claim(self, token: Token) -> bool:
+        """Claim the refresh token in a store whose lock can expire; True when it may be sent."""
+        if not token.refresh_token or not isinstance(self._store, ClaimingTokenStore):
+            return True
+        return self._store.claim(token.refresh_token)
+
+    def _rotated_elsewhere(self, spent: Token) -> Token | None:
+        """After ``invalid_grant``, return the token another worker stored meanwhile, if any."""
+        stored = self._store.load()
+        if stored is None or stored.refresh_token in (None, spent.refresh_token):
+            return None
+        if not is_bearer_token(stored.access_token):
+            return None
+        logger.info("refresh refused, but another worker had already stored a newer token")
+        return stored
 
     def _load(self) -> Token:
         token = self._store.load()
@@ -223,8 +248,9 @@ class OAuth:
                 # (a one-time token then fails with invalid_grant); never a loop.
                 final = self._token_request(call, (refresh_token,))
         except ReauthorizationRequired:
-            self._token = token.without_refresh_token()
-            self._store.save(self._token)
+            if self._rotated_elsewhere(token) is None:
+                self._token = token.without_refresh_token()
+                self._store.save(self._token)
             raise
         return Token.from_response(_token_data(final), now=self._clock(), previous=token)
 

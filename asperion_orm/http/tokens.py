@@ -27,7 +27,7 @@ from typing import Any, Protocol, runtime_checkable
 from asperion_orm._files import write_atomic
 from asperion_orm.exceptions import ConfigurationError
 
-__all__ = ["FileTokenStore", "MemoryTokenStore", "Token", "TokenStore"]
+__all__ = ["ClaimingTokenStore", "FileTokenStore", "MemoryTokenStore", "Token", "TokenStore"]
 
 _MIN_LEEWAY = 5.0
 _MAX_LEEWAY = 600.0
@@ -141,6 +141,14 @@ class TokenStore(Protocol):
 
     def lock(self) -> contextlib.AbstractContextManager[None]:
         """Return a context manager holding the store's refresh lock."""
+
+
+@runtime_checkable
+class ClaimingTokenStore(TokenStore, Protocol):
+    """A store whose lock can expire (Redis): the holder claims a refresh token before use."""
+
+    def claim(self, refresh_token: str) -> bool:
+        """Reserve ``refresh_token`` for this lock holder; False: re-read, a newer one is in."""
 
 
 class MemoryTokenStore:
