@@ -10,7 +10,6 @@ from asperion_orm.exceptions import (
     ConfigurationError,
     FieldError,
     NotFound,
-    NotSupportedError,
     ValidationError,
 )
 from asperion_orm.orm.fields import Field, ForeignKey
@@ -452,17 +451,43 @@ class Model:
             self._state.changed.discard(name)
         return True
 
-    def asave(self, *args: Any, **kwargs: Any) -> None:
-        """Refuse Django's async twin of ``save()``, saying how to run it."""
-        raise _sync_only("save")
+    # -- async twins (Django's names): the sync method on the session's async worker threads ---
 
-    def adelete(self, *args: Any, **kwargs: Any) -> None:
-        """Refuse Django's async twin of ``delete()``, saying how to run it."""
-        raise _sync_only("delete")
+    async def asave(
+        self,
+        *,
+        update_fields: Iterable[str] | None = None,
+        full: bool = False,
+        using: Session | None = None,
+        validate_only: bool = False,
+    ) -> None:
+        """Await ``save()`` without blocking the event loop."""
+        session = self._async_session(using)
+        await session.run(
+            self.save,
+            update_fields=update_fields,
+            full=full,
+            using=using,
+            validate_only=validate_only,
+        )
 
-    def arefresh_from_db(self, *args: Any, **kwargs: Any) -> None:
-        """Refuse Django's async twin of ``refresh_from_db()``, saying how to run it."""
-        raise _sync_only("refresh_from_db")
+    async def adelete(self, *, using: Session | None = None) -> None:
+        """Await ``delete()`` without blocking the event loop."""
+        await self._async_session(using).run(self.delete, using=using)
+
+    async def arefresh_from_db(
+        self,
+        using: Session | None = None,
+        fields: Iterable[str] | None = None,
+        from_queryset: Any = None,
+    ) -> None:
+        """Await ``refresh_from_db()`` without blocking the event loop."""
+        session = self._async_session(using)
+        await session.run(self.refresh_from_db, using, fields, from_queryset)
+
+    def _async_session(self, using: Session | None) -> Session:
+        """Return the session whose threads run an async twin (the sync method checks it)."""
+        return using or current_session(default=self._state.session)
 
     def _send(self, session: Session, method: Write, path: str, body: dict[str, Any]) -> None:
         try:
@@ -508,13 +533,6 @@ class Model:
                 f"{session.tenant}."
             )
         return session
-
-
-def _sync_only(name: str) -> NotSupportedError:
-    return NotSupportedError(
-        f"Model.a{name}() is not supported: the library is synchronous. Run the sync method in "
-        f"a thread: await asyncio.to_thread(obj.{name}, ...)."
-    )
 
 
 def _merge(errors: dict[str, list[str]], more: Mapping[str, list[str]]) -> None:
