@@ -194,6 +194,11 @@ class Session:
         return self.client.time_zone
 
     @property
+    def language(self) -> str:
+        """Return the client's language (``Accept-Language``; local messages use it too)."""
+        return str(self.client.language)
+
+    @property
     def max_concurrency(self) -> int:
         """Return how many requests may run at once."""
         return self.client.max_concurrency
