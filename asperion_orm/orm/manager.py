@@ -13,7 +13,7 @@ import datetime as dt
 import inspect
 import itertools
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, ClassVar, Generic, Self, TypeVar, overload
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, Literal, Self, TypeVar, overload
 
 from asperion_orm.exceptions import ConfigurationError
 from asperion_orm.orm.queryset import ASYNC_TWINS, QuerySet
@@ -116,18 +116,24 @@ class BaseManager(Generic[M]):
     def complex_filter(self, filter_obj: Q | Mapping[str, Any]) -> QuerySet[M]:
         return self.get_queryset().complex_filter(filter_obj)
 
-    def values(self, *names: str) -> QuerySet[M]:
+    def values(self, *names: str) -> QuerySet[M, dict[str, Any]]:
         return self.get_queryset().values(*names)
 
-    def values_list(self, *names: str, flat: bool = False, named: bool = False) -> QuerySet[M]:
+    @overload
+    def values_list(
+        self, *names: str, flat: Literal[False] = ..., named: Literal[False] = ...
+    ) -> QuerySet[M, tuple[Any, ...]]: ...
+    @overload
+    def values_list(self, *names: str, flat: bool = ..., named: bool = ...) -> QuerySet[M, Any]: ...
+    def values_list(self, *names: str, flat: bool = False, named: bool = False) -> QuerySet[M, Any]:
         return self.get_queryset().values_list(*names, flat=flat, named=named)
 
-    def dates(self, field_name: str, kind: str, order: str = "ASC") -> QuerySet[Any]:
+    def dates(self, field_name: str, kind: str, order: str = "ASC") -> QuerySet[M, dt.date]:
         return self.get_queryset().dates(field_name, kind, order)
 
     def datetimes(
         self, field_name: str, kind: str, order: str = "ASC", tzinfo: dt.tzinfo | None = None
-    ) -> QuerySet[Any]:
+    ) -> QuerySet[M, dt.datetime]:
         return self.get_queryset().datetimes(field_name, kind, order, tzinfo)
 
     def union(self, *other_qs: QuerySet[Any], all: bool = False) -> QuerySet[M]:  # noqa: A002
@@ -201,7 +207,7 @@ class BaseManager(Generic[M]):
     ) -> dict[Any, M]:
         return self.get_queryset().in_bulk(id_list, field_name=field_name)
 
-    def iterator(self, chunk_size: int | None = None) -> Iterator[Any]:
+    def iterator(self, chunk_size: int | None = None) -> Iterator[M]:
         return self.get_queryset().iterator(chunk_size)
 
     def create(self, **kwargs: Any) -> M:
