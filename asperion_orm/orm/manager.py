@@ -34,6 +34,7 @@ __all__ = [
 ]
 
 M = TypeVar("M", bound="Model")
+QS = TypeVar("QS", bound=QuerySet[Any])
 
 _counter = itertools.count()
 
@@ -76,8 +77,12 @@ class BaseManager(Generic[M]):
         return bound
 
     @classmethod
-    def from_queryset(cls, queryset_class: type[QuerySet[Any]], class_name: str = "") -> type[Self]:
-        """Return a manager class whose methods include ``queryset_class``'s public ones."""
+    def from_queryset(cls, queryset_class: type[QS], class_name: str = "") -> Callable[..., QS]:
+        """Return a manager class whose methods include ``queryset_class``'s public ones.
+
+        Type checkers see its instances as ``queryset_class`` (no checker can express "this
+        manager plus those methods" without a plugin), so custom methods keep their types.
+        """
         namespace: dict[str, Any] = {"_queryset_class": queryset_class}
         for name, method in inspect.getmembers(queryset_class, inspect.isfunction):
             if not name.startswith("_") and not hasattr(cls, name):
@@ -290,7 +295,7 @@ for _name in ASYNC_TWINS:
     setattr(BaseManager, f"a{_name}", _proxy(f"a{_name}", getattr(QuerySet, f"a{_name}")))
 
 
-def _as_manager(queryset_class: type[QuerySet[Any]]) -> Manager[Any]:
+def _as_manager(queryset_class: type[QS]) -> QS:
     """Return a manager whose methods include the QuerySet class's (Django's ``as_manager``)."""
     return Manager.from_queryset(queryset_class)()
 

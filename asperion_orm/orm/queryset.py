@@ -222,6 +222,12 @@ class QuerySet(Generic[M, R]):
         # dates()/datetimes(): (kind, descending, tzinfo or None for the client's, datetimes)
         self._dates: tuple[str, bool, dt.tzinfo | None, bool] = ("day", False, None, False)
 
+    if TYPE_CHECKING:  # set by the manager module, which builds on this one
+
+        @classmethod
+        def as_manager(cls) -> Self:
+            """Return a manager with this class's methods, typed as this class (see there)."""
+
     def __getstate__(self) -> dict[str, Any]:
         """Evaluate, as Django does, and pickle the results and query but never the session."""
         self._fetch_all()
