@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -58,3 +59,50 @@ def test_every_mistake_is_reported(checker: object, tmp_path: Path) -> None:
     expected = marked(CASES / "mistakes.py")
     assert len(expected) == 16
     assert checker(CASES / "mistakes.py", tmp_path) == expected
+
+
+def test_a_wheel_install_is_typed_for_checkers(tmp_path: Path) -> None:
+    """Install the built wheel (not editable) into a fresh environment and check against it.
+
+    The environment borrows the dependencies of this one through a path entry, which leaves
+    this one's own (editable) entry for the package out, so only the wheel's copy is seen.
+    """
+    root = Path(__file__).parents[2]
+    build = [
+        sys.executable,
+        "-m",
+        "pip",
+        "wheel",
+        "-q",
+        "--no-deps",
+        "-w",
+        str(tmp_path),
+        str(root),
+    ]
+    subprocess.run(build, check=True, capture_output=True)
+    (wheel,) = tmp_path.glob("asperion_orm-*.whl")
+    env = tmp_path / "env"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(env)], check=True)
+    python = env / "bin" / "python"
+    site = Path(_run(python, "import sysconfig; print(sysconfig.get_paths()['purelib'])"))
+    zipfile.ZipFile(wheel).extractall(site)
+    deps = _run(Path(sys.executable), "import sysconfig; print(sysconfig.get_paths()['purelib'])")
+    (site / "dependencies.pth").write_text(deps + "\n")
+    where = _run(python, "import asperion_orm; print(asperion_orm.__file__)")
+    assert where.startswith(str(site)), where  # the wheel's copy, not the source tree
+
+    command = [sys.executable, "-m", "mypy", "--strict", "--no-incremental"]
+    command += ["--python-executable", str(python), str(CASES / "usage.py")]
+    result = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, check=False)
+    assert result.returncode == 0, result.stdout
+    command = [str(BIN / "pyright"), "--pythonpath", str(python), str(CASES / "usage.py")]
+    result = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, check=False)
+    assert result.returncode == 0, result.stdout
+
+
+def _run(python: Path, code: str) -> str:
+    """Run ``code`` outside the repository (``-c`` puts the working directory on the path)."""
+    done = subprocess.run(
+        [str(python), "-c", code], cwd="/", capture_output=True, text=True, check=True
+    )
+    return done.stdout.strip()
