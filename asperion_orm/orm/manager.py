@@ -13,7 +13,7 @@ import datetime as dt
 import inspect
 import itertools
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, ClassVar, Generic, Literal, Self, TypeVar, overload
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, Literal, Self, TypeVar, cast, overload
 
 from asperion_orm.exceptions import ConfigurationError
 from asperion_orm.orm.queryset import ASYNC_TWINS, QuerySet
@@ -332,16 +332,20 @@ class ReverseAccessor:
         return RelatedManager(self.field, instance)
 
 
-class RelatedManager(Manager[Any]):
-    """The objects pointing at one instance; uses prefetched results when there are some."""
+class RelatedManager(Manager[M]):
+    """The objects pointing at one instance; uses prefetched results when there are some.
+
+    A model declares one for type checkers (``sales_invoices:
+    ClassVar[RelatedManager[SalesInvoice]]``); the foreign key's ``related_name`` installs it.
+    """
 
     def __init__(self, field: ForeignKey, instance: Model) -> None:
         assert field.model is not None
-        super().__init__(field.model)
+        super().__init__(cast("type[M]", field.model))
         self.field = field
         self.instance = instance
 
-    def get_queryset(self) -> QuerySet[Any]:
+    def get_queryset(self) -> QuerySet[M]:
         queryset = super().get_queryset().using(self.instance._state.session)
         queryset = queryset.filter(**{self.field.name: self.instance.pk})
         prefetched = self.instance._state.related.get(f"{self.field.related_name}+")

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any, Never
+from typing import TYPE_CHECKING, Any, ClassVar, Never
 
 from asperion_orm.orm import fields
+from asperion_orm.orm.manager import RelatedManager
 from asperion_orm.orm.model import Model
+
+if TYPE_CHECKING:
+    from asperion_orm.resources.purchases import PurchaseInvoice
 
 __all__ = ["Administration", "ApprovalRoute"]
 
@@ -66,6 +70,8 @@ class ApprovalRoute(Model):
     name: fields.String[str | None, Never] = fields.String(max_length=100, read_only=True)
     description: fields.String[str | None, Never] = fields.String(max_length=200, read_only=True)
     active: fields.Boolean[bool | None, Never] = fields.Boolean(read_only=True)
+
+    purchase_invoices: ClassVar[RelatedManager[PurchaseInvoice]]
 
     class Meta:
         path = "approvalroutes"

@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Never
+from typing import TYPE_CHECKING, ClassVar, Never
 
 from asperion_orm.orm import fields
+from asperion_orm.orm.manager import RelatedManager
 from asperion_orm.orm.model import Model
 from asperion_orm.resources.reference import PaymentCondition
+
+if TYPE_CHECKING:
+    from asperion_orm.resources.purchases import PurchaseInvoice
+    from asperion_orm.resources.sales import SalesInvoice
 
 __all__ = ["Creditor", "Debtor"]
 
@@ -52,6 +57,8 @@ class Debtor(Model):
     date_last_change: fields.DateTime[dt.datetime | None, Never] = fields.DateTime(read_only=True)
 
     payment_condition_id: int | None = None  # ForeignKey puts the raw id here
+
+    sales_invoices: ClassVar[RelatedManager[SalesInvoice]]
 
     class Meta:
         path = "debtors"
@@ -127,6 +134,8 @@ class Creditor(Model):
     date_last_change: fields.DateTime[dt.datetime | None, Never] = fields.DateTime(read_only=True)
 
     payment_condition_id: int | None = None  # ForeignKey puts the raw id here
+
+    purchase_invoices: ClassVar[RelatedManager[PurchaseInvoice]]
 
     class Meta:
         path = "creditors"

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from typing import Any, Never
+from typing import Any, ClassVar, Never
 
 from asperion_orm.orm import fields
+from asperion_orm.orm.manager import RelatedManager
 from asperion_orm.orm.model import Model
 from asperion_orm.resources.contacts import Creditor, Debtor
 from asperion_orm.resources.purchases import PurchaseInvoice
@@ -105,6 +106,8 @@ class JournalEntry(Model):
     )
 
     journal_id: str | None = None  # ForeignKey puts the raw id here
+
+    journal_entry_logs: ClassVar[RelatedManager[JournalEntryLog]]
 
     class Meta:
         path = "journalentrieswithlines"

@@ -9,10 +9,17 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from typing import Never
+from typing import TYPE_CHECKING, ClassVar, Never
 
 from asperion_orm.orm import fields
+from asperion_orm.orm.manager import RelatedManager
 from asperion_orm.orm.model import Model
+
+if TYPE_CHECKING:
+    from asperion_orm.resources.articles import Article
+    from asperion_orm.resources.contacts import Creditor, Debtor
+    from asperion_orm.resources.ledger import JournalEntry, LedgerGrouped
+    from asperion_orm.resources.sales import SalesInvoice
 
 __all__ = [
     "CostCenter",
@@ -46,6 +53,10 @@ class Journal(Model):
     description: fields.String[str | None, Never] = fields.String(max_length=100, read_only=True)
     type: fields.String[str | None, Never] = fields.String(max_length=20, read_only=True)
 
+    sales_invoices: ClassVar[RelatedManager[SalesInvoice]]
+
+    journal_entries: ClassVar[RelatedManager[JournalEntry]]
+
     class Meta:
         path = "journals"
         read_only = True
@@ -63,6 +74,10 @@ class VatCode(Model):
     valid_from: fields.Date[dt.date | None, Never] = fields.Date(read_only=True)
     valid_until: fields.Date[dt.date | None, Never] = fields.Date(read_only=True)
     country_code: fields.String[str | None, Never] = fields.String(max_length=2, read_only=True)
+
+    ledger_accounts: ClassVar[RelatedManager[LedgerAccount]]
+
+    sales_types: ClassVar[RelatedManager[SalesType]]
 
     class Meta:
         path = "vatcodes"
@@ -85,6 +100,12 @@ class PaymentCondition(Model):
 
     id: fields.Integer[int | None, Never] = fields.Integer(read_only=True)
     description: fields.String[str | None, Never] = fields.String(max_length=100, read_only=True)
+
+    debtors: ClassVar[RelatedManager[Debtor]]
+
+    creditors: ClassVar[RelatedManager[Creditor]]
+
+    sales_invoices: ClassVar[RelatedManager[SalesInvoice]]
 
     class Meta:
         path = "paymentconditions"
@@ -111,6 +132,10 @@ class LedgerAccount(Model):
 
     vat_code_id: str | None = None  # ForeignKey puts the raw id here
 
+    sales_types: ClassVar[RelatedManager[SalesType]]
+
+    ledger_grouped: ClassVar[RelatedManager[LedgerGrouped]]
+
     class Meta:
         path = "ledgeraccounts"
         read_only = True
@@ -133,6 +158,8 @@ class SalesType(Model):
 
     ledger_account_id: int | None = None  # ForeignKey puts the raw id here
     vat_code_id: str | None = None  # ForeignKey puts the raw id here
+
+    articles: ClassVar[RelatedManager[Article]]
 
     class Meta:
         path = "salestypes"

@@ -60,6 +60,11 @@ def querysets_keep_the_model() -> None:
         assert_type(debtor, Debtor)
 
 
+def reverse_relations_are_managers(debtor: Debtor) -> None:
+    assert_type(debtor.sales_invoices.filter(date__year=2026), QuerySet[SalesInvoice])
+    assert_type(debtor.sales_invoices.first(), SalesInvoice | None)
+
+
 def rows_have_their_shape() -> None:
     assert_type(Debtor.objects.values("name"), QuerySet[Debtor, dict[str, Any]])
     assert_type(Debtor.objects.values("name")[0], dict[str, Any])
