@@ -16,6 +16,8 @@ from pathlib import Path
 
 import pytest
 
+from asperion_orm import inspectapi
+
 CASES = Path(__file__).parent / "cases"
 BIN = Path(sys.executable).parent
 
@@ -106,3 +108,14 @@ def _run(python: Path, code: str) -> str:
         [str(python), "-c", code], cwd="/", capture_output=True, text=True, check=True
     )
     return done.stdout.strip()
+
+
+@pytest.mark.parametrize("checker", [mypy, pyright], ids=["mypy", "pyright"])
+def test_generated_models_check_cleanly(checker: object, tmp_path: Path) -> None:
+    """``asperion inspectapi`` annotates the fields it writes, so its module checks too."""
+    assert callable(checker)
+    spec = Path(inspectapi.__file__).parent / "testing" / "emulator" / "openapi.json"
+    module = tmp_path / "generated_models.py"
+    module.write_text(inspectapi.generate(inspectapi.parse(spec.read_text())))
+    assert ": fields.ForeignKey[" in module.read_text()
+    assert checker(module, tmp_path) == []
