@@ -330,6 +330,14 @@ class Integer(Field[int, G, S]):
         null: Literal[True] = ...,
         **kwargs: Any,
     ) -> None: ...
+    @overload
+    def __init__(
+        self: Integer[int | None],
+        *,
+        read_only: bool = ...,
+        null: bool = ...,
+        **kwargs: Any,
+    ) -> None: ...
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
 
@@ -405,6 +413,14 @@ class String(Field[str, G, S]):
         null: Literal[True] = ...,
         **kwargs: Any,
     ) -> None: ...
+    @overload
+    def __init__(
+        self: String[str | None],
+        *,
+        read_only: bool = ...,
+        null: bool = ...,
+        **kwargs: Any,
+    ) -> None: ...
     def __init__(self, *, max_length: int | None = None, **kwargs: Any) -> None:
         self.max_length = max_length
         super().__init__(**kwargs)
@@ -455,6 +471,14 @@ class Email(String[G, S]):
         null: Literal[True] = ...,
         **kwargs: Any,
     ) -> None: ...
+    @overload
+    def __init__(
+        self: Email[str | None],
+        *,
+        read_only: bool = ...,
+        null: bool = ...,
+        **kwargs: Any,
+    ) -> None: ...
     def __init__(self, **kwargs: Any) -> None:
         # String's overloads type a String; this one's type Email.
         super().__init__(**kwargs)  # type: ignore[misc]
@@ -496,6 +520,14 @@ class Boolean(Field[bool, G, S]):
         *,
         read_only: Literal[False] = ...,
         null: Literal[True] = ...,
+        **kwargs: Any,
+    ) -> None: ...
+    @overload
+    def __init__(
+        self: Boolean[bool | None],
+        *,
+        read_only: bool = ...,
+        null: bool = ...,
         **kwargs: Any,
     ) -> None: ...
     def __init__(self, **kwargs: Any) -> None:
@@ -559,6 +591,14 @@ class Decimal(Field[decimal.Decimal, G, S]):
         *,
         read_only: Literal[False] = ...,
         null: Literal[True] = ...,
+        **kwargs: Any,
+    ) -> None: ...
+    @overload
+    def __init__(
+        self: Decimal[decimal.Decimal | None],
+        *,
+        read_only: bool = ...,
+        null: bool = ...,
         **kwargs: Any,
     ) -> None: ...
     def __init__(
@@ -676,6 +716,14 @@ class Date(Field[dt.date, G, S]):
         null: Literal[True] = ...,
         **kwargs: Any,
     ) -> None: ...
+    @overload
+    def __init__(
+        self: Date[dt.date | None],
+        *,
+        read_only: bool = ...,
+        null: bool = ...,
+        **kwargs: Any,
+    ) -> None: ...
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
 
@@ -738,6 +786,14 @@ class DateTime(Field[dt.datetime, G, S]):
         *,
         read_only: Literal[False] = ...,
         null: Literal[True] = ...,
+        **kwargs: Any,
+    ) -> None: ...
+    @overload
+    def __init__(
+        self: DateTime[dt.datetime | None],
+        *,
+        read_only: bool = ...,
+        null: bool = ...,
         **kwargs: Any,
     ) -> None: ...
     def __init__(self, **kwargs: Any) -> None:
@@ -854,6 +910,15 @@ class Enum(Field[enum.Enum, G, S]):
         null: Literal[True] = ...,
         **kwargs: Any,
     ) -> None: ...
+    @overload
+    def __init__(
+        self: Enum[_E | None],
+        enum_type: type[_E],
+        *,
+        read_only: bool = ...,
+        null: bool = ...,
+        **kwargs: Any,
+    ) -> None: ...
     def __init__(self, enum_type: type[enum.Enum], **kwargs: Any) -> None:
         self.enum_type = enum_type
         super().__init__(**kwargs)
@@ -906,6 +971,15 @@ class List(Field[list[Any], G, S]):
         *,
         read_only: Literal[False] = ...,
         null: Literal[True] = ...,
+        **kwargs: Any,
+    ) -> None: ...
+    @overload
+    def __init__(
+        self: List[list[Any] | None],
+        inner: Field[Any],
+        *,
+        read_only: bool = ...,
+        null: bool = ...,
         **kwargs: Any,
     ) -> None: ...
     def __init__(self, inner: Field[Any], **kwargs: Any) -> None:
@@ -1004,6 +1078,16 @@ class Nested(Field[Any, G, S]):
         null: Literal[True] = ...,
         **kwargs: Any,
     ) -> None: ...
+    @overload
+    def __init__(
+        self: Nested[Any],
+        model: type[_M],
+        *,
+        many: bool = ...,
+        read_only: bool = ...,
+        null: bool = ...,
+        **kwargs: Any,
+    ) -> None: ...
     def __init__(self, model: type[Model], *, many: bool = False, **kwargs: Any) -> None:
         self.nested_model = model
         self.many = many
@@ -1085,9 +1169,17 @@ class Lines(Nested[G, S]):
         null: Literal[True] = ...,
         **kwargs: Any,
     ) -> None: ...
+    @overload
+    def __init__(
+        self: Lines[list[_M] | None],
+        model: type[_M],
+        *,
+        read_only: bool = ...,
+        null: bool = ...,
+        **kwargs: Any,
+    ) -> None: ...
     def __init__(self, model: type[Model], **kwargs: Any) -> None:
-        # Nested's overloads type a Nested; this one's type Lines.
-        super().__init__(model, many=True, **kwargs)  # type: ignore[arg-type]
+        super().__init__(model, many=True, **kwargs)
 
     def load(self, raw: Any, session: Session | None) -> Any:
         if isinstance(raw, dict):
