@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck pytest redis-server bench docs sandbox clean
+.PHONY: demo test lint typecheck pytest redis-server postgresql bench docs sandbox clean
 
 $(STAMP): setup.cfg pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -26,7 +26,7 @@ typecheck: $(STAMP)
 	$(BIN)/mypy --strict asperion_orm
 
 # coverage starts before pytest so that the pytest plugin's early import of the package is measured.
-pytest: $(STAMP) redis-server
+pytest: $(STAMP) redis-server postgresql
 	$(BIN)/coverage run -m pytest
 	$(BIN)/coverage report
 
@@ -39,6 +39,17 @@ redis-server:
 		{ $$sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
 			$$sudo apt-get install -y -qq redis-server; } >/dev/null 2>&1 || { \
 			echo "could not install redis-server: run apt-get install -y redis-server"; exit 1; }; \
+	}
+
+# tests/contrib_django start a real PostgreSQL server (binaries under /usr/lib/postgresql/N/bin,
+# not on PATH); install it when missing, as for redis-server.
+postgresql:
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { \
+		sudo=$$(test "$$(id -u)" = 0 || echo sudo); \
+		echo "installing postgresql (apt-get)"; \
+		{ $$sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+			$$sudo apt-get install -y -qq postgresql; } >/dev/null 2>&1 || { \
+			echo "could not install postgresql: run apt-get install -y postgresql"; exit 1; }; \
 	}
 
 bench: $(STAMP) redis-server

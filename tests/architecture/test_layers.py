@@ -32,6 +32,10 @@ FORBIDDEN_CHAINS = [
     ("asperion_orm.testing.emulator", "asperion_orm.session"),
     ("asperion_orm.testing.emulator", "asperion_orm.orm"),
     ("asperion_orm.testing.emulator", "asperion_orm.http"),
+    ("asperion_orm.http", "asperion_orm.contrib"),
+    ("asperion_orm.orm", "asperion_orm.contrib"),
+    ("asperion_orm.client", "asperion_orm.contrib"),
+    ("asperion_orm.testing", "asperion_orm.contrib"),
 ]
 
 # Direct imports that skip a layer: the ORM reaches the wire only through the session.

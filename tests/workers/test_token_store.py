@@ -117,7 +117,9 @@ def test_a_claimed_refresh_token_is_not_spent_twice(redis_url: str) -> None:
     with successor.lock():
         lost.set()
         assert successor.claim("refresh-1") is False  # it waited: read the store again
-        assert saved.is_set()
+        stored = successor.load()  # the holder's new pair was saved before claim() returned
+        assert stored is not None and stored.refresh_token == "refresh-2"
+    assert saved.wait(10)
     worker.join(10)
     loaded = successor.load()
     assert loaded is not None and loaded.refresh_token == "refresh-2"

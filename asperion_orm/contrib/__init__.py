@@ -1,0 +1,1 @@
+"""Integrations with the frameworks users build on (each imported only when used)."""

@@ -1,0 +1,1 @@
+"""An example Django site: connect an Asperion account, then page through each tenant's debtors."""
