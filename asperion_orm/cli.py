@@ -1,6 +1,6 @@
 """The ``asperion`` command line: serve the sandbox, log in, list tenants, read, and probe.
 
-Every command turns bad input and failures into one line on stderr and a non-zero exit code;
+Every command turns bad input (exit code 2) and failures (exit code 1) into one line on stderr;
 tokens and secrets are never printed (``asperion sandbox`` prints the sandbox's own generated
 credentials, which is its purpose).
 """
@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import datetime as dt
 import http.server
 import importlib
 import json
 import os
-import runpy
 import secrets
 import sys
 import threading
@@ -30,7 +30,12 @@ import click
 from asperion_orm import _json
 from asperion_orm._files import private_directory, write_atomic
 from asperion_orm.capabilities import Capabilities
-from asperion_orm.exceptions import AsperionError, ConfigurationError, ReauthorizationRequired
+from asperion_orm.exceptions import (
+    AsperionError,
+    ConfigurationError,
+    QueryError,
+    ReauthorizationRequired,
+)
 
 if TYPE_CHECKING:
     from asperion_orm.client import Client
@@ -161,8 +166,14 @@ class InputError(click.ClickException):
     exit_code = 2
 
 
+BAD_INPUT = (QueryError, ConfigurationError, LookupError, TypeError, ValueError)
+"""What a mistake in what the user handed in raises: an unknown resource, field or lookup, a bad
+value or tenant id, a missing option, a capabilities file for another host. Each is one line on
+stderr and exit code 2, as click's own usage errors; failures (login, network, server) are 1."""
+
+
 class Group(click.Group):
-    """A click group that turns library errors into ``Error: <one line>`` and exit code 1."""
+    """A click group that turns errors into ``Error: <one line>``: 2 for bad input, else 1."""
 
     def invoke(self, ctx: click.Context) -> Any:
         """Run the command; translate expected failures."""
@@ -171,7 +182,9 @@ class Group(click.Group):
         except click.UsageError as exc:
             exc.ctx = None  # one line: no usage text, no "Try --help" hint
             raise
-        except (AsperionError, OSError, LookupError, TypeError, ValueError) as exc:
+        except BAD_INPUT as exc:
+            raise InputError(describe_error(exc)) from exc
+        except (AsperionError, OSError) as exc:
             if isinstance(exc, click.ClickException):
                 raise
             raise click.ClickException(describe_error(exc)) from exc
@@ -471,7 +484,21 @@ def _typed(field_: Field[Any], lookup: str, raw: str) -> Any:
 
 
 def _value(field_: Field[Any], raw: str) -> Any:
-    """Return ``raw`` as the field's type: as text when it takes text, else as a JSON literal."""
+    """Return ``raw`` as the field's type: as text when it takes text, else as a JSON literal.
+
+    A date or a datetime without an offset, given for a datetime field, is a naive datetime:
+    the query takes it in the client's time zone (``2025-01-01`` is that day's start there).
+    """
+    from asperion_orm.orm.fields import DateTime
+
+    if isinstance(field_, DateTime):
+        try:
+            return dt.datetime.fromisoformat(raw)
+        except ValueError:
+            raise InputError(
+                f"{raw!r} is not a date or datetime for {field_.name!r}; "
+                "write 2025-01-01 or 2025-01-01T09:30 (optionally with an offset, +01:00)"
+            ) from None
     try:
         return field_.normalize(raw)
     except TypeError:
@@ -503,7 +530,10 @@ def build_queryset(
     qs: QuerySet[Any] = model._meta.default_manager.all()
     for text in filters:
         key, value = parse_filter(model, text)
-        qs = qs.filter(**{key: value})
+        with warnings.catch_warnings():
+            # A naive datetime from the shell is meant in the client's zone, as the help says.
+            warnings.filterwarnings("ignore", "DateTimeField .* received a naive datetime")
+            qs = qs.filter(**{key: value})
     if order:
         qs = qs.order_by(*order)
     qs = qs.values(*names)
@@ -523,7 +553,23 @@ def _columns(model: type[Model], names: Sequence[str]) -> list[tuple[str, Field[
 
 def _api_row(row: Mapping[str, Any], columns: Sequence[tuple[str, Field[Any]]]) -> dict[str, Any]:
     """Return a values() row with every value in its JSON form."""
-    return {key: field_.to_api(row.get(key)) for key, field_ in columns}
+    return {key: _json_value(field_, row.get(key)) for key, field_ in columns}
+
+
+def _json_value(field_: Field[Any], value: Any) -> Any:
+    """Return a value's JSON form; nested objects keyed by attribute name, as top-level rows."""
+    from asperion_orm.orm.fields import Nested
+
+    if not isinstance(field_, Nested) or value is None:
+        return field_.to_api(value)
+    if field_.many:
+        return [_json_object(item) for item in value]
+    return _json_object(value)
+
+
+def _json_object(obj: Model) -> dict[str, Any]:
+    fields = obj._meta.fields.values()
+    return {f.attname: _json_value(f, getattr(obj, f.attname)) for f in fields}
 
 
 @cli.command(name="get")
@@ -801,22 +847,12 @@ def inspectapi(args: tuple[str, ...]) -> None:
         sys.exit(status)
 
 
-QUICKSTART = Path(__file__).resolve().parent.parent / "examples" / "quickstart.py"
-
-
 @cli.command()
 def demo() -> None:
-    """Run the quickstart against an embedded sandbox (no account needed)."""
-    if QUICKSTART.exists():  # a source checkout: the quickstart from examples/
-        sys.path.insert(0, str(QUICKSTART.parent))
-        try:
-            runpy.run_path(str(QUICKSTART), run_name="asperion_demo")["main"]()
-        finally:
-            sys.path.remove(str(QUICKSTART.parent))
-        return
-    from asperion_orm.testing.demo import run
+    """Run the quickstart tour against an embedded sandbox (no account needed)."""
+    from asperion_orm.testing.quickstart import main as tour
 
-    run(out=sys.stdout, records={"debtors": 200})
+    tour(out=sys.stdout)
 
 
 # -- entry point ---------------------------------------------------------------------------------

@@ -1,7 +1,8 @@
 """Tenant sessions: every request for one administration goes through its ``Session``.
 
-``with client.tenant(42):`` activates a session in a ``ContextVar`` (each thread and async
-task sees its own; blocks nest), and ``Session.current()`` finds it. Blocks may end in any
+``with client.tenant(42):`` (``async with`` in a coroutine) activates a session in a
+``ContextVar`` (each thread and async task sees its own; blocks nest), and
+``Session.current()`` finds it. Blocks may end in any
 order (a generator closed inside another block ends its own block only), and a block that ends
 never leaves its tenant active. A session sends the tenant header and ``Accept-Language`` on
 every request, and refuses any response whose ``_meta.administrationId`` is not its tenant,
@@ -23,10 +24,11 @@ from collections.abc import Callable, Generator, Iterable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from decimal import Decimal
 from types import FrameType, TracebackType
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
+from asperion_orm.aio import check_cancelled, run_sync, watch
 from asperion_orm.exceptions import ConfigurationError, NoSessionError, TenantMismatchError
 from asperion_orm.http.client import DEFAULT_BASE_URL, UploadFile
 
@@ -53,6 +55,7 @@ MAX_TENANT = 2**31 - 1
 
 Params = Sequence[tuple[str, str]]
 T = TypeVar("T")
+P = ParamSpec("P")
 
 
 class _Activation:
@@ -100,10 +103,7 @@ class Session:
     # -- activation -----------------------------------------------------------------------
 
     def __enter__(self) -> Session:
-        activation = _Activation(self, sys._getframe(1))
-        self._open.append(activation)
-        _ACTIVE.set((*_live(_ACTIVE.get()), activation))
-        return self
+        return self._enter(sys._getframe(1))
 
     def __exit__(
         self,
@@ -111,13 +111,34 @@ class Session:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
+        self._exit(sys._getframe(1))
+
+    async def __aenter__(self) -> Session:
+        """Activate the session for this task (``async with client.tenant(id):``)."""
+        return self._enter(sys._getframe(1))
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self._exit(sys._getframe(1))
+
+    def _enter(self, frame: FrameType) -> Session:
+        activation = _Activation(self, frame)
+        self._open.append(activation)
+        _ACTIVE.set((*_live(_ACTIVE.get()), activation))
+        return self
+
+    def _exit(self, frame: FrameType) -> None:
         """End this block, whatever blocks were entered after it and are still open.
 
         A generator closed (or collected) inside another block ends its own block only. A block
         ended from another context (a generator collected on another thread) is marked ended,
         so the context that opened it stops seeing it too.
         """
-        activation = self._ending(sys._getframe(1))
+        activation = self._ending(frame)
         if activation is None:
             return
         if any(entry is activation for entry in self._open):  # not when ended in a copy
@@ -173,6 +194,11 @@ class Session:
         return self.client.time_zone
 
     @property
+    def language(self) -> str:
+        """Return the client's language (``Accept-Language``; local messages use it too)."""
+        return str(self.client.language)
+
+    @property
     def max_concurrency(self) -> int:
         """Return how many requests may run at once."""
         return self.client.max_concurrency
@@ -189,6 +215,16 @@ class Session:
                 raise ConfigurationError(f"{segment!r} is not a valid path segment.")
             parts.append(quote(text, safe=""))
         return "/".join(parts)
+
+    # -- async callers --------------------------------------------------------------------
+
+    async def run(self, function: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> T:
+        """Await a sync call on the client's async worker threads, in this task's context.
+
+        At most ``max_concurrency`` calls run at once; cancelling the awaiting task stops the
+        call's requests that are not sent yet.
+        """
+        return await run_sync(self.client.async_executor, function, *args, **kwargs)
 
     # -- reads ----------------------------------------------------------------------------
 
@@ -238,7 +274,10 @@ class Session:
         """Start a GET on a worker thread, or answer a cache hit at once (no thread hop)."""
         hit = self._cached(path, params) if cache and ttl != 0 else None
         if hit is None:
-            return self.client.executor.submit(self.get, path, params, cache=cache, ttl=ttl)
+            check_cancelled()
+            future = self.client.executor.submit(self.get, path, params, cache=cache, ttl=ttl)
+            watch(future)
+            return future
         done: Future[dict[str, Any]] = Future()
         done.set_result(hit)
         return done
@@ -317,7 +356,10 @@ class Session:
             return
         # A pool of its own: writes must not wait behind the reads of the shared executor.
         with ThreadPoolExecutor(max_workers=min(limit, len(items))) as pool:
-            for future in [pool.submit(action, item) for item in items]:
+            futures = [pool.submit(action, item) for item in items]
+            for future in futures:
+                watch(future)
+            for future in futures:
                 future.result()
 
     # -- internals ------------------------------------------------------------------------
@@ -330,7 +372,8 @@ class Session:
         body: Mapping[str, Any] | None = None,
         files: Mapping[str, UploadFile] | None = None,
     ) -> requests.Response:
-        """Send one request with this session's tenant header."""
+        """Send one request with this session's tenant header (unless its async caller left)."""
+        check_cancelled()
         headers = {self.client.tenant_header: str(self.tenant)}
         label = f"tenant {self.tenant}"
         return self.client.request(
@@ -426,6 +469,7 @@ class AccountSession(Session):
     ) -> requests.Response:
         if method != "GET":
             raise ConfigurationError("The account session only reads; write within a tenant.")
+        check_cancelled()
         return self.client.request(method, path, params=params)
 
     def _checked(

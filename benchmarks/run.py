@@ -1,6 +1,7 @@
 """Benchmark the ORM against plain ``requests`` over the emulator; write ``RESULTS.md``.
 
-Run: ``python benchmarks/run.py [--runs 7] [--only models values workers ...] [--output PATH]``
+Run: ``python benchmarks/run.py [--runs 7] [--only models values workers async ...]
+[--output PATH]``
 (``make bench``). Every scenario runs through (a) the ORM, (b) the page-by-page loop a user
 writes with ``requests`` and (c) a hand-tuned ``requests`` client; see ``scenarios.py``.
 """
@@ -12,6 +13,7 @@ import sys
 import time
 from pathlib import Path
 
+import async_overhead
 import workers
 from clients import orm_client
 from emulator import Emulator
@@ -88,8 +90,10 @@ def main() -> None:
     """Run the selected scenarios, print the table and write RESULTS.md."""
     args = _arguments()
     chosen = [s for s in SCENARIOS if not args.only or s.key in args.only]
-    if args.only == ["workers"]:  # the many-workers scenario alone needs no data sets
-        print(workers.measure().describe())
+    alone = {"workers": workers.measure, "async": async_overhead.measure}
+    if args.only and set(args.only) <= set(alone):  # these need no data sets
+        for key in args.only:
+            print(alone[key]().describe())
         return
     load, started = load_average(), time.perf_counter()
     with Emulator(DATASETS) as emulator:
@@ -106,6 +110,10 @@ def main() -> None:
         figure = workers.measure().describe()
         print(figure)
         text += f"\n## Many workers, one quota\n\n{workers.SUMMARY}\n\n- {figure}\n"
+    if not args.only or "async" in args.only:
+        figure = async_overhead.measure().describe()
+        print(figure)
+        text += f"\n## Async overhead\n\n{async_overhead.SUMMARY}\n\n- {figure}\n"
     args.output.write_text(text)
     print(f"wrote {args.output} in {time.perf_counter() - started:.0f} s", file=sys.stderr)
 

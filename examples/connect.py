@@ -48,4 +48,4 @@ def connect(records: Mapping[str, int] | None = None) -> Iterator[Connection]:
 
 def _default(client: asp.Client) -> int:
     """Return the first administration the user can reach."""
-    return int(client.administrations()[0]["id"])
+    return client.administrations()[0].id

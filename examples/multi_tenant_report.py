@@ -45,7 +45,7 @@ def figures(client: asp.Client, tenant: int, name: str) -> Line:
 
 def report(client: asp.Client) -> list[Line]:
     """Return the figures of every administration the user can reach."""
-    return [figures(client, int(row["id"]), str(row["name"])) for row in client.administrations()]
+    return [figures(client, admin.id, str(admin.name)) for admin in client.administrations()]
 
 
 def render(lines: list[Line], out: TextIO = sys.stdout) -> None:

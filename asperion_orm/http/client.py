@@ -134,6 +134,7 @@ class HttpClient:
             timeout=timeout,
         )
         self._executor: ThreadPoolExecutor | None = None
+        self._async_executor: ThreadPoolExecutor | None = None
         self._executor_lock = threading.Lock()
 
     def __repr__(self) -> str:
@@ -152,10 +153,14 @@ class HttpClient:
 
     def close(self) -> None:
         """Stop the worker threads and close pooled connections."""
-        with self._executor_lock:
-            if self._executor is not None:
-                self._executor.shutdown(wait=True, cancel_futures=True)
-                self._executor = None
+        # The async callers' pool first: their calls may still submit to the other. Neither is
+        # shut down under the lock, which a call asking for ``executor`` would wait on.
+        for name in ("_async_executor", "_executor"):
+            with self._executor_lock:
+                pool = getattr(self, name)
+                setattr(self, name, None)
+            if pool is not None:
+                pool.shutdown(wait=True, cancel_futures=True)
         self.transport.close()
 
     # -- authorization --------------------------------------------------------------------
@@ -201,6 +206,20 @@ class HttpClient:
                     self.max_concurrency, thread_name_prefix="asperion"
                 )
             return self._executor
+
+    @property
+    def async_executor(self) -> ThreadPoolExecutor:
+        """Return the threads that run sync calls for async callers (``max_concurrency``).
+
+        A pool of its own: an async call may wait on requests of the shared ``executor``,
+        which must never queue behind it.
+        """
+        with self._executor_lock:
+            if self._async_executor is None:
+                self._async_executor = ThreadPoolExecutor(
+                    self.max_concurrency, thread_name_prefix="asperion-async"
+                )
+            return self._async_executor
 
     # -- sending --------------------------------------------------------------------------
 

@@ -39,6 +39,8 @@ import requests
 import urllib3.exceptions
 from tenacity import RetryCallState, Retrying, retry_if_result
 
+from asperion_orm.aio import check_cancelled
+
 __all__ = [
     "Attempt",
     "RetryPolicy",
@@ -235,7 +237,10 @@ class RetryPolicy:
         numbers = itertools.count(1)
 
         def attempt() -> Attempt:
-            return send(next(numbers), self.deadline - (self.clock() - start))
+            number = next(numbers)
+            if number > 1:
+                check_cancelled()  # an async caller that has left wants no further attempt
+            return send(number, self.deadline - (self.clock() - start))
 
         def wait(state: RetryCallState) -> float:
             return self.delay(state.attempt_number, _last(state).retry_after)

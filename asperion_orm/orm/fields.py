@@ -25,6 +25,7 @@ from marshmallow import validate as mv
 from typing_extensions import TypeVar
 
 from asperion_orm.exceptions import ValidationError
+from asperion_orm.orm.messages import display_name, message
 from asperion_orm.orm.scales import (
     DateScale,
     DecimalScale,
@@ -178,14 +179,22 @@ class Field(Generic[T, G, S]):
         expected = " or ".join(t.__name__ for t in self.python_types)
         raise TypeError(f"Field '{self.name}' expected {expected} but got {_short(value)}.")
 
-    def validate(self, value: Any) -> list[str]:
-        """Return the messages of the declared validators for ``value`` (empty when valid)."""
+    def validate(self, value: Any, language: str = "en-US", label: str | None = None) -> list[str]:
+        """Return the messages of the declared validators for ``value`` (empty when valid).
+
+        Worded as the API's own in ``language``; ``label`` names the field (its API name).
+        """
+        label = label or display_name(self.api_name or self.name)
         if value is None:
-            return [] if self.null else ["This field may not be null."]
+            return [] if self.null else [message(language, "not_null", field=label)]
+        return self.check(value, language, label)
+
+    def check(self, value: Any, language: str, label: str) -> list[str]:
+        """Return the messages for a value that is not ``None`` (hook for subclasses)."""
         try:
             self._mm.deserialize(self.to_api(value))
         except marshmallow.ValidationError as exc:
-            return _messages(exc)
+            return [message(language, "invalid", field=label, reason=m) for m in _messages(exc)]
         return []
 
     # -- attribute access ----------------------------------------------------------------------
@@ -430,6 +439,11 @@ class String(Field[str, G, S]):
             return mm.String()
         return mm.String(validate=mv.Length(max=self.max_length))
 
+    def check(self, value: Any, language: str, label: str) -> list[str]:
+        if self.max_length is not None and len(value) > self.max_length:
+            return [message(language, "max_length", field=label, limit=self.max_length)]
+        return []
+
     def prep(self, value: Any) -> str:
         """Take any value as its text, as Django's ``CharField`` does (``name=5`` is ``"5"``)."""
         value = self.instance_pk(value)
@@ -485,6 +499,12 @@ class Email(String[G, S]):
 
     def marshmallow_field(self) -> mm.Field[Any]:
         return mm.Email()
+
+    def check(self, value: Any, language: str, label: str) -> list[str]:
+        problems = super().check(value, language, label)
+        if Field.check(self, value, language, label):  # marshmallow's e-mail check
+            problems.append(message(language, "email", field=label))
+        return problems
 
 
 class Boolean(Field[bool, G, S]):
@@ -858,6 +878,12 @@ class Choice(Field[Any, G, S]):
     def marshmallow_field(self) -> mm.Field[Any]:
         return mm.Raw(validate=mv.OneOf(self.choices))
 
+    def check(self, value: Any, language: str, label: str) -> list[str]:
+        if value in self.choices:
+            return []
+        choices = ", ".join(str(choice) for choice in self.choices)
+        return [message(language, "enum", field=label, value=value, choices=choices)]
+
     def coerce(self, value: Any) -> Any:
         if value not in self.choices:
             raise ValueError(f"Field '{self.name}' expects one of {self.choices!r}, got {value!r}.")
@@ -1119,11 +1145,22 @@ class Nested(Field[Any, G, S]):
             self.type_error(value)
         return list(value) if self.many else value
 
-    def validate(self, value: Any) -> list[str]:
+    def validate(self, value: Any, language: str = "en-US", label: str | None = None) -> list[str]:
         if value is None:
-            return super().validate(value)
-        items = value if self.many else [value]
-        return [msg for item in items for msgs in item.errors().values() for msg in msgs]
+            return super().validate(value, language, label)
+        return [msg for msgs in self.item_errors(value, language).values() for msg in msgs]
+
+    def item_errors(self, value: Any, language: str = "en-US") -> dict[str, list[str]]:
+        """Return the nested objects' messages keyed by dotted path (``lines[0].vat_code``)."""
+        if not self.many:
+            return {
+                f"{self.name}.{key}": msgs for key, msgs in value.errors(language=language).items()
+            }
+        return {
+            f"{self.name}[{index}].{key}": msgs
+            for index, item in enumerate(value)
+            for key, msgs in item.errors(language=language).items()
+        }
 
 
 class Lines(Nested[G, S]):
@@ -1264,10 +1301,11 @@ class ForeignKey(Field[Any, G, S]):
     def coerce(self, value: Any) -> Any:
         return self.key_field().coerce(value)
 
-    def validate(self, value: Any) -> list[str]:
+    def validate(self, value: Any, language: str = "en-US", label: str | None = None) -> list[str]:
+        label = label or display_name(self.api_name)
         if value is None:
-            return super().validate(value)
-        return self.key_field().validate(value)
+            return super().validate(value, language, label)
+        return self.key_field().validate(value, language, label)
 
     def prep(self, value: Any) -> Any:
         if isinstance(value, self.target):

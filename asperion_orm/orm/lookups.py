@@ -219,6 +219,11 @@ class IsNull(Lookup):
     def matches(self, actual: Any) -> bool:
         return (actual is None) is self.value
 
+    def impossible(self) -> bool:
+        """A stored object always has an id: ``pk=None`` (``id__isnull=True``) matches nothing."""
+        model = self.field.model
+        return self.value and model is not None and self.field is model._meta.pk
+
 
 class Bound(Lookup):
     """``gt``/``gte``/``lt``/``lte``: one inclusive server bound, ``edge`` of the field's scale.

@@ -12,11 +12,11 @@ import copy
 import datetime as dt
 import inspect
 import itertools
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, Literal, Self, TypeVar, cast, overload
 
 from asperion_orm.exceptions import ConfigurationError
-from asperion_orm.orm.queryset import ASYNC_TWINS, QuerySet
+from asperion_orm.orm.queryset import QuerySet
 
 if TYPE_CHECKING:
     from asperion_orm.orm.fields import ForeignKey
@@ -242,6 +242,73 @@ class BaseManager(Generic[M]):
     def update(self, **kwargs: Any) -> int:
         return self.get_queryset().update(**kwargs)
 
+    # Django's async twins (``await Debtor.objects.aget(pk=1)``); as in Django, no ``adelete``.
+
+    def aiterator(self, chunk_size: int | None = None) -> AsyncIterator[Any]:
+        return self.get_queryset().aiterator(chunk_size)
+
+    async def aget(self, *args: Q, **kwargs: Any) -> M:
+        return await self.get_queryset().aget(*args, **kwargs)
+
+    async def acount(self) -> int:
+        return await self.get_queryset().acount()
+
+    async def aexists(self) -> bool:
+        return await self.get_queryset().aexists()
+
+    async def acontains(self, obj: Any) -> bool:
+        return await self.get_queryset().acontains(obj)
+
+    async def afirst(self) -> M | None:
+        return await self.get_queryset().afirst()
+
+    async def alast(self) -> M | None:
+        return await self.get_queryset().alast()
+
+    async def alatest(self, *fields: str) -> M:
+        return await self.get_queryset().alatest(*fields)
+
+    async def aearliest(self, *fields: str) -> M:
+        return await self.get_queryset().aearliest(*fields)
+
+    async def ain_bulk(
+        self, id_list: Iterable[Any] | None = None, *, field_name: str = "pk"
+    ) -> dict[Any, M]:
+        return await self.get_queryset().ain_bulk(id_list, field_name=field_name)
+
+    async def aaggregate(self, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        return await self.get_queryset().aaggregate(*args, **kwargs)
+
+    async def aexplain(self) -> str:
+        return await self.get_queryset().aexplain()
+
+    async def acreate(self, **kwargs: Any) -> M:
+        return await self.get_queryset().acreate(**kwargs)
+
+    async def aget_or_create(
+        self, defaults: Mapping[str, Any] | None = None, **kwargs: Any
+    ) -> tuple[M, bool]:
+        return await self.get_queryset().aget_or_create(defaults, **kwargs)
+
+    async def aupdate_or_create(
+        self,
+        defaults: Mapping[str, Any] | None = None,
+        create_defaults: Mapping[str, Any] | None = None,
+        **kwargs: Any,
+    ) -> tuple[M, bool]:
+        return await self.get_queryset().aupdate_or_create(defaults, create_defaults, **kwargs)
+
+    async def abulk_create(self, objs: Sequence[M], *, concurrency: int | None = None) -> list[M]:
+        return await self.get_queryset().abulk_create(objs, concurrency=concurrency)
+
+    async def abulk_update(
+        self, objs: Iterable[M], fields: Sequence[str], batch_size: int | None = None
+    ) -> int:
+        return await self.get_queryset().abulk_update(objs, fields, batch_size)
+
+    async def aupdate(self, **kwargs: Any) -> int:
+        return await self.get_queryset().aupdate(**kwargs)
+
 
 class Manager(BaseManager[M]):
     """The usual manager: every object, with the model's ``Meta.default_filters`` applied."""
@@ -287,12 +354,6 @@ def _proxy(name: str, method: Callable[..., Any]) -> Callable[..., Any]:
     manager_method.__name__ = name
     manager_method.__doc__ = method.__doc__
     return manager_method
-
-
-# Django's async twins (``Model.objects.aget``...): the QuerySet's, which say how to run the
-# sync method instead.
-for _name in ASYNC_TWINS:
-    setattr(BaseManager, f"a{_name}", _proxy(f"a{_name}", getattr(QuerySet, f"a{_name}")))
 
 
 def _as_manager(queryset_class: type[QS]) -> QS:

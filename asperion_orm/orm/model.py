@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, ClassVar, Protocol, Self, TypeVar, cast, dataclass_transform
 
@@ -10,15 +11,15 @@ from asperion_orm.exceptions import (
     ConfigurationError,
     FieldError,
     NotFound,
-    NotSupportedError,
     ValidationError,
 )
-from asperion_orm.orm.fields import Field, ForeignKey
+from asperion_orm.orm.fields import Field, ForeignKey, Nested
 from asperion_orm.orm.lookups import LOOKUP_SEP
 from asperion_orm.orm.manager import ManagerDescriptor, contribute_managers
+from asperion_orm.orm.messages import DEFAULT_LANGUAGE, display_name, message
 from asperion_orm.orm.options import Options
 from asperion_orm.orm.registry import registry
-from asperion_orm.session import Session, current_session
+from asperion_orm.session import Session, current_session, current_session_or_none
 
 __all__ = ["Model", "ModelState"]
 
@@ -221,13 +222,31 @@ class Model:
         fields = self._fields_named(names) if names is not None else self._meta.writable_fields()
         return {f.api_name: f.to_api(self._state.value(f)) for f in fields if not f.read_only}
 
-    def errors(self, names: Iterable[str] | None = None) -> dict[str, list[str]]:
-        """Return client-side validation messages keyed by attribute name (empty when valid)."""
+    def errors(
+        self, names: Iterable[str] | None = None, *, language: str | None = None
+    ) -> dict[str, list[str]]:
+        """Return client-side validation messages keyed by attribute path (empty when valid).
+
+        A nested object's messages are keyed by its dotted path (``lines[0].vat_code``). The
+        messages are worded as the API's, in ``language`` (default: the language of the
+        object's session, else of the active one, else "en-US").
+        """
+        language = language or self._language()
         fields = self._fields_named(names) if names is not None else self._meta.writable_fields()
-        found = {f.name: f.validate(self._state.value(f)) for f in fields}
+        found: dict[str, list[str]] = {}
+        for f in fields:
+            value = self._state.value(f)
+            if isinstance(f, Nested) and value is not None:
+                found.update(f.item_errors(value, language))
+            else:
+                found[f.name] = f.validate(value, language)
         if self._state.adding:
-            found.update(self._missing_required())
+            found.update(self._missing_required(language))
         return {name: messages for name, messages in found.items() if messages}
+
+    def _language(self) -> str:
+        session = self._state.session or current_session_or_none()
+        return session.language if session is not None else DEFAULT_LANGUAGE
 
     def full_clean(
         self,
@@ -306,7 +325,7 @@ class Model:
             value = self._state.value(self._meta.fields[name])
             if value is None:
                 continue
-            manager = self._meta.base_manager.using(self._session_for(using, reading=True))
+            manager = self._meta.base_manager.using(self._session_for(using, action="read"))
             holders = manager.filter(**{name: value}).cache(False).values_list("id", flat=True)
             if any(pk != self.pk for pk in holders[:2]):  # one request, never a local filter
                 label = name.replace("_", " ").capitalize()
@@ -327,9 +346,9 @@ class Model:
         except ValidationError as exc:
             raise ValidationError(self._rekeyed(exc.errors)) from exc
 
-    def _missing_required(self) -> dict[str, list[str]]:
+    def _missing_required(self, language: str) -> dict[str, list[str]]:
         return {
-            field.name: ["This field is required."]
+            field.name: [message(language, "required", field=display_name(field.api_name))]
             for field in self._meta.writable_fields()
             if field.required and self._state.value(field) is None
         }
@@ -388,7 +407,7 @@ class Model:
     def delete(self, *, using: Session | None = None) -> None:
         """DELETE the object; its id becomes ``None``."""
         self._meta.check_writable()
-        session = self._session_for(using)
+        session = self._session_for(using, action="deleted")
         session.delete(self._detail_path(session), invalidates=self._meta.invalidates)
         self._state.raw.pop(self._meta.pk.api_name, None)
         self._state.values.pop("id", None)
@@ -407,7 +426,7 @@ class Model:
         names = None if fields is None else self._refreshable(fields)
         if names is not None and not names:
             return
-        session = self._session_for(using, reading=True)
+        session = self._session_for(using, action="read")
         queryset = self._meta.base_manager.all() if from_queryset is None else from_queryset
         fresh = queryset.using(session).cache(False).get(pk=self.pk)
         if names is None:
@@ -459,17 +478,43 @@ class Model:
             self._state.changed.discard(name)
         return True
 
-    def asave(self, *args: Any, **kwargs: Any) -> None:
-        """Refuse Django's async twin of ``save()``, saying how to run it."""
-        raise _sync_only("save")
+    # -- async twins (Django's names): the sync method on the session's async worker threads ---
 
-    def adelete(self, *args: Any, **kwargs: Any) -> None:
-        """Refuse Django's async twin of ``delete()``, saying how to run it."""
-        raise _sync_only("delete")
+    async def asave(
+        self,
+        *,
+        update_fields: Iterable[str] | None = None,
+        full: bool = False,
+        using: Session | None = None,
+        validate_only: bool = False,
+    ) -> None:
+        """Await ``save()`` without blocking the event loop."""
+        session = self._async_session(using)
+        await session.run(
+            self.save,
+            update_fields=update_fields,
+            full=full,
+            using=using,
+            validate_only=validate_only,
+        )
 
-    def arefresh_from_db(self, *args: Any, **kwargs: Any) -> None:
-        """Refuse Django's async twin of ``refresh_from_db()``, saying how to run it."""
-        raise _sync_only("refresh_from_db")
+    async def adelete(self, *, using: Session | None = None) -> None:
+        """Await ``delete()`` without blocking the event loop."""
+        await self._async_session(using).run(self.delete, using=using)
+
+    async def arefresh_from_db(
+        self,
+        using: Session | None = None,
+        fields: Iterable[str] | None = None,
+        from_queryset: Any = None,
+    ) -> None:
+        """Await ``refresh_from_db()`` without blocking the event loop."""
+        session = self._async_session(using)
+        await session.run(self.refresh_from_db, using, fields, from_queryset)
+
+    def _async_session(self, using: Session | None) -> Session:
+        """Return the session whose threads run an async twin (the sync method checks it)."""
+        return using or current_session(default=self._state.session)
 
     def _send(self, session: Session, method: Write, path: str, body: dict[str, Any]) -> None:
         try:
@@ -479,11 +524,10 @@ class Model:
         self._load(answer, session)
 
     def _rekeyed(self, errors: Mapping[str, list[str]]) -> dict[str, list[str]]:
-        """Key server messages by attribute name instead of API name."""
+        """Key server messages by attribute path instead of API path (``lines[0].vat_code``)."""
         rekeyed: dict[str, list[str]] = {}
         for key, messages in errors.items():
-            field = self._meta.field_for_api_name(key)
-            rekeyed.setdefault(field.name if field else key, []).extend(messages)
+            rekeyed.setdefault(python_path(self._meta, key), []).extend(messages)
         return rekeyed
 
     def _validated(self, names: Iterable[str] | None) -> dict[str, Any]:
@@ -503,25 +547,39 @@ class Model:
             raise ConfigurationError(f"{type(self).__name__} has no id: save it first.")
         return session.path(self._meta.check_path(), self.pk)
 
-    def _session_for(self, using: Session | None, reading: bool = False) -> Session:
-        """Return the session to write through: never one of another administration."""
+    def _session_for(self, using: Session | None, action: str = "saved") -> Session:
+        """Return the session to act through: never one of another administration."""
         known = self._state.session
         session = using or current_session(default=known)
         tenant = self._state.tenant
         if tenant is not None and tenant != session.tenant:
             raise ConfigurationError(
                 f"This {type(self).__name__} belongs to administration {tenant}; "
-                f"it cannot be {'read' if reading else 'saved'} through administration "
+                f"it cannot be {action} through administration "
                 f"{session.tenant}."
             )
         return session
 
 
-def _sync_only(name: str) -> NotSupportedError:
-    return NotSupportedError(
-        f"Model.a{name}() is not supported: the library is synchronous. Run the sync method in "
-        f"a thread: await asyncio.to_thread(obj.{name}, ...)."
-    )
+_SEGMENT = re.compile(r"([^.\[\]]+)((?:\[\d+\])*)")
+
+
+def python_path(meta: Options, key: str) -> str:
+    """Return a server error key as a dotted attribute path.
+
+    ``lines._data[0].vatCode`` and ``Lines[0].VatCode`` become ``lines[0].vat_code``; the
+    envelope's ``_data`` is left out, and a name no field has is kept as the server wrote it.
+    """
+    path = ""
+    current: Options | None = meta
+    for name, indexes in _SEGMENT.findall(key):
+        if name == "_data" and path:
+            path += indexes
+            continue
+        field = current.field_for_api_name(name) if current else None
+        path += ("." if path else "") + (field.name if field else name) + indexes
+        current = field.nested_model._meta if isinstance(field, Nested) else None
+    return path or key
 
 
 def _merge(errors: dict[str, list[str]], more: Mapping[str, list[str]]) -> None:

@@ -10,8 +10,8 @@ import datetime as dt
 import functools
 import itertools
 from collections import namedtuple
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Generic, Literal, Self, cast, overload
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Generic, Literal, ParamSpec, Self, cast, overload
 
 from typing_extensions import TypeVar
 
@@ -54,6 +54,7 @@ if TYPE_CHECKING:
     from asperion_orm.orm.options import Options
 
 __all__ = [
+    "AsyncRows",
     "DatesIterable",
     "FlatValuesListIterable",
     "ModelIterable",
@@ -67,35 +68,11 @@ __all__ = [
 M = TypeVar("M", bound="Model")
 R = TypeVar("R", default=M)
 """What the QuerySet yields: the model, or ``values()`` dicts, ``values_list()`` tuples..."""
+P = ParamSpec("P")
+T = TypeVar("T")
 Raw = dict[str, Any]
 
 MAX_GET_RESULTS = 21
-
-# Django's QuerySet methods with an async twin (``aget``, ``acount``...).
-ASYNC_TWINS = frozenset(
-    {
-        "aggregate",
-        "bulk_create",
-        "bulk_update",
-        "contains",
-        "count",
-        "create",
-        "delete",
-        "earliest",
-        "exists",
-        "explain",
-        "first",
-        "get",
-        "get_or_create",
-        "in_bulk",
-        "iterator",
-        "last",
-        "latest",
-        "update",
-        "update_or_create",
-    }
-)
-
 
 # -- ROW SHAPES: what a QuerySet yields for each raw row ----------------------------------------
 
@@ -1156,6 +1133,113 @@ class QuerySet(Generic[M, R]):
         session.each(lambda obj: obj.delete(using=session), objs)
         return len(objs), {self.model.__name__: len(objs)}
 
+    # -- async twins (Django's names): the sync method on the session's async worker threads ---
+
+    def __aiter__(self) -> AsyncIterator[R]:
+        """Evaluate once, off the event loop, then yield from the result cache (as Django)."""
+        return self._async_results()
+
+    async def _async_results(self) -> AsyncIterator[R]:
+        if self._result_cache is None:
+            await self._async(self._fetch_all)
+        assert self._result_cache is not None
+        for obj in self._result_cache:
+            yield obj
+
+    async def aiterator(self, chunk_size: int | None = None) -> AsyncIterator[R]:
+        """Stream results as ``iterator()`` does, a page at a time, off the event loop."""
+        if chunk_size is not None and chunk_size <= 0:
+            raise ValueError("Chunk size must be strictly positive.")
+        size = chunk_size or self.model._meta.max_page_size
+        rows = AsyncRows(self, chunk_size)
+        try:
+            while True:
+                batch = await self._async(rows.next_batch, size)
+                for obj in batch:
+                    yield obj
+                if len(batch) < size:
+                    return
+        finally:
+            rows.close()
+
+    async def aget(self, *args: Q, **kwargs: Any) -> R:
+        return await self._async(self.get, *args, **kwargs)
+
+    async def acount(self) -> int:
+        return await self._async(self.count)
+
+    async def aexists(self) -> bool:
+        return await self._async(self.exists)
+
+    async def acontains(self, obj: Any) -> bool:
+        return await self._async(self.contains, obj)
+
+    async def afirst(self) -> R | None:
+        return await self._async(self.first)
+
+    async def alast(self) -> R | None:
+        return await self._async(self.last)
+
+    async def alatest(self, *fields: str) -> R:
+        return await self._async(self.latest, *fields)
+
+    async def aearliest(self, *fields: str) -> R:
+        return await self._async(self.earliest, *fields)
+
+    async def ain_bulk(
+        self, id_list: Iterable[Any] | None = None, *, field_name: str = "pk"
+    ) -> dict[Any, M]:
+        return await self._async(self.in_bulk, id_list, field_name=field_name)
+
+    async def aaggregate(self, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        aggregate: Callable[..., dict[str, Any]] = getattr(self, "aggregate")  # noqa: B009
+        return await self._async(aggregate, *args, **kwargs)
+
+    async def aexplain(self) -> str:
+        """Return ``explain()``: it sends nothing, so it runs here."""
+        return self.explain()
+
+    async def acreate(self, **kwargs: Any) -> M:
+        return await self._async(self.create, **kwargs)
+
+    async def aget_or_create(
+        self, defaults: Mapping[str, Any] | None = None, **kwargs: Any
+    ) -> tuple[M, bool]:
+        return await self._async(self.get_or_create, defaults, **kwargs)
+
+    async def aupdate_or_create(
+        self,
+        defaults: Mapping[str, Any] | None = None,
+        create_defaults: Mapping[str, Any] | None = None,
+        **kwargs: Any,
+    ) -> tuple[M, bool]:
+        return await self._async(self.update_or_create, defaults, create_defaults, **kwargs)
+
+    async def abulk_create(self, objs: Sequence[M], *, concurrency: int | None = None) -> list[M]:
+        return await self._async(self.bulk_create, objs, concurrency=concurrency)
+
+    async def abulk_update(
+        self, objs: Iterable[M], fields: Sequence[str], batch_size: int | None = None
+    ) -> int:
+        return await self._async(self.bulk_update, objs, fields, batch_size)
+
+    async def aupdate(self, **kwargs: Any) -> int:
+        return await self._async(self.update, **kwargs)
+
+    async def adelete(self) -> tuple[int, dict[str, int]]:
+        return await self._async(self.delete)
+
+    async def _async(self, function: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
+        """Await ``function`` on the session's async worker threads.
+
+        Without a session the call cannot reach the API: it runs here, to raise
+        ``NoSessionError`` or answer from what it already holds.
+        """
+        session = self._session or current_session_or_none()
+        if session is None:
+            return function(*args, **kwargs)
+        return await session.run(function, *args, **kwargs)
+
     # -- helpers of the methods above ----------------------------------------------------------
 
     def _resolve_session(self) -> Session:
@@ -1281,23 +1365,6 @@ def _server_part(query: Query, *, whole: bool) -> Query:
     return clone
 
 
-def _refuse_async(name: str) -> Callable[..., Any]:
-    """Return Django's async twin of a method, refusing with the way to run the sync one."""
-
-    def method(self: QuerySet[Any], *args: Any, **kwargs: Any) -> Any:
-        raise NotSupportedError(
-            f"QuerySet.a{name}() is not supported: the library is synchronous. Run the sync "
-            f"method in a thread: await asyncio.to_thread(queryset.{name}, ...)."
-        )
-
-    method.__name__ = method.__qualname__ = f"a{name}"
-    return method
-
-
-for _name in ASYNC_TWINS:
-    setattr(QuerySet, f"a{_name}", _refuse_async(_name))
-
-
 def _deferred(meta: Options, plan: Plan | None) -> frozenset[str]:
     """Return the names of the fields a plan's ``fields=`` parameter leaves out."""
     fetched = dict(plan.params).get("fields") if plan is not None else None
@@ -1350,3 +1417,34 @@ def _patch(obj: Any, values: dict[str, Any], session: Session) -> None:
     for name, value in values.items():
         setattr(obj, name, value)
     obj.save(update_fields=list(values), using=session)
+
+
+class AsyncRows:
+    """The sync ``iterator()`` of a QuerySet, read a batch at a time from worker threads.
+
+    The iterator is made on the first batch, in a worker thread too: making it may already
+    send requests (the inner queries of lookups across relations).
+    """
+
+    def __init__(self, queryset: QuerySet[Any], chunk_size: int | None) -> None:
+        self.queryset = queryset
+        self.chunk_size = chunk_size
+        self.rows: Iterator[Any] | None = None
+        self.running = False
+
+    def next_batch(self, size: int) -> list[Any]:
+        """Return the next ``size`` results (fewer at the end)."""
+        self.running = True
+        try:
+            if self.rows is None:
+                self.rows = self.queryset.iterator(self.chunk_size)
+            return list(itertools.islice(self.rows, size))
+        finally:
+            self.running = False
+
+    def close(self) -> None:
+        """Stop the pages still queued, unless a worker thread is reading (it stops itself)."""
+        close = getattr(self.rows, "close", None)
+        if close is not None and not self.running:
+            close()
+        self.rows = None

@@ -6,7 +6,7 @@ offline in CI::
     @pytest.mark.asperion_cassette
     def test_debtors(asperion_cassette):
         client = asperion_cassette.client()       # logs in: recorded, or replayed
-        tenant = client.administrations()[0]["id"]
+        tenant = client.administrations()[0].id
         assert client.tenant(tenant).get("debtors")["_data"]
 
 Replay is the default and never touches the network. ``pytest --record-mode=rewrite``
@@ -509,8 +509,7 @@ def use_cassette(
     ``CannotOverwriteExistingCassetteException``, showing what was sent and the closest
     recorded requests with what differs. A recording replaces the file when the block ends.
     """
-    import vcr
-
+    vcr = _vcr()
     path = Path(path)
     if not record and not path.exists():
         raise CassetteNotFoundError(f"no cassette at {path}: record it first")
@@ -523,6 +522,18 @@ def use_cassette(
         allow_playback_repeats=allow_playback_repeats,
     ) as cassette:
         yield cassette
+
+
+def _vcr() -> Any:
+    """Import vcrpy, or say which extra installs it."""
+    try:
+        import vcr
+    except ModuleNotFoundError as exc:
+        raise ModuleNotFoundError(
+            "Cassettes need vcrpy and pytest-recording: pip install 'asperion_orm[cassettes]'.",
+            name=exc.name,
+        ) from exc
+    return vcr
 
 
 # -- the network guard ----------------------------------------------------------------------

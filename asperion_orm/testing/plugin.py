@@ -1,7 +1,7 @@
 """pytest fixtures for code under test against the sandbox.
 
-Fixtures: ``asperion_sandbox``, ``asperion_client``, ``asperion_tenant`` and
-``asperion_session``.
+Fixtures: ``asperion_sandbox``, ``asperion_client``, ``asperion_tenant``, ``asperion_session``,
+and ``asperion_user`` with ``asperion_user_client`` (a user who sees ``asperion_tenant`` only).
 
 Registered through the ``pytest11`` entry point. Nothing starts unless a test asks for one of
 these fixtures; the sandbox then runs once per test session, and its knobs (faults, latency,
@@ -64,9 +64,26 @@ def asperion_client(asperion_sandbox: Sandbox) -> Client:
 
 
 @pytest.fixture
-def asperion_tenant(asperion_sandbox: Sandbox) -> int:
-    """Return a fresh administration id for the sandbox user, with a little data."""
-    return asperion_sandbox.add_administration(records=SMALL_RECORDS)
+def asperion_user(asperion_sandbox: Sandbox) -> str:
+    """Return a user made for this test, who reaches only ``asperion_tenant``."""
+    return asperion_sandbox.add_user()
+
+
+@pytest.fixture
+def asperion_user_client(asperion_sandbox: Sandbox, asperion_user: str) -> Client:
+    """Return a client logged in as this test's user.
+
+    Its ``administrations()`` lists ``asperion_tenant`` only, so code that loops over a
+    user's administrations is tested in isolation from every other test.
+    """
+    return asperion_sandbox.client(user=asperion_user)
+
+
+@pytest.fixture
+def asperion_tenant(asperion_sandbox: Sandbox, asperion_user: str) -> int:
+    """Return a fresh administration with a little data, for the sandbox and this test's user."""
+    users = [asperion_sandbox.username, asperion_user]
+    return asperion_sandbox.add_administration(records=SMALL_RECORDS, users=users)
 
 
 @pytest.fixture

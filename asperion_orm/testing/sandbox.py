@@ -281,15 +281,26 @@ class Sandbox:
         users: Sequence[str] | None = None,
         approval_required: bool = False,
     ) -> int:
-        """Create a fresh administration for the sandbox user; return its id."""
+        """Create a fresh administration for the sandbox user (or ``users``); return its id."""
         return self.state.add_administration(
             name, records=records, users=users, approval_required=approval_required
         )
 
+    def add_user(self) -> str:
+        """Create another user, who reaches only the administrations made for it; its name.
+
+        ``add_administration(users=[name])`` gives it one, and ``client(user=name)`` logs in
+        as it.
+        """
+        return self.state.add_user()[0]
+
     # -- clients ------------------------------------------------------------------------------
 
-    def client(self, **client_kwargs: Any) -> Client:
-        """Return an ``asperion_orm.Client`` authorized through the real code flow."""
+    def client(self, *, user: str | None = None, **client_kwargs: Any) -> Client:
+        """Return an ``asperion_orm.Client`` authorized through the real code flow.
+
+        As the sandbox user, or as ``user`` (one made by :meth:`add_user`).
+        """
         from asperion_orm.client import Client
 
         kwargs: dict[str, Any] = {
@@ -302,10 +313,10 @@ class Sandbox:
         }
         kwargs.update(client_kwargs)
         client = Client(**kwargs)
-        self.log_in(client)
+        self.log_in(client, user=user)
         return client
 
-    def log_in(self, client: Client, state: str | None = None) -> str:
+    def log_in(self, client: Client, state: str | None = None, *, user: str | None = None) -> str:
         """Authorize ``client`` through the code flow as the sandbox user; return the code.
 
         ``client.authorization_url(state=...)`` is followed with :meth:`authorize` and the code
@@ -313,11 +324,13 @@ class Sandbox:
         defaults to a random one.
         """
         state = state or secrets.token_urlsafe(16)
-        code = self.authorize(client.authorization_url(state=state), state)
+        code = self.authorize(client.authorization_url(state=state), state, user=user)
         client.fetch_token(code=code, state=state)
         return code
 
-    def authorize(self, authorization_url: str, state: str | None = None) -> str:
+    def authorize(
+        self, authorization_url: str, state: str | None = None, *, user: str | None = None
+    ) -> str:
         """Follow an authorization URL as the sandbox user's browser would; return the code.
 
         An interactive sandbox answers with a login form: it is filled in with the sandbox
@@ -325,6 +338,10 @@ class Sandbox:
         """
         with BrowserSession() as browser:
             browser.trust_env = False  # the sandbox CA, not REQUESTS_CA_BUNDLE; no proxies
+            if user is not None:  # another user signs in through the login form
+                return _code_from_redirect(
+                    self._submit_login_form(browser, authorization_url, user), state
+                )
             response = browser.get(
                 authorization_url, verify=self.ca_bundle, allow_redirects=False, timeout=10
             )
@@ -332,10 +349,15 @@ class Sandbox:
                 response = self._submit_login_form(browser, authorization_url)
         return _code_from_redirect(response, state)
 
-    def _submit_login_form(self, browser: BrowserSession, authorization_url: str) -> Response:
-        """Submit the login form for ``authorization_url`` as the sandbox user."""
+    def _submit_login_form(
+        self, browser: BrowserSession, authorization_url: str, user: str | None = None
+    ) -> Response:
+        """Submit the login form for ``authorization_url`` as the sandbox user (or ``user``)."""
         form = dict(parse_qsl(urlsplit(authorization_url).query))
-        form.update(username=self.username, password=self.password)
+        if user is None:
+            form.update(username=self.username, password=self.password)
+        else:
+            form.update(username=user, password=self.state.more_users[user])
         return browser.post(
             f"{self.identity_url}/connect/authorize",
             data=form,

@@ -6,6 +6,7 @@ command line, the banner that says how to connect, and the loop that runs until 
 
 from __future__ import annotations
 
+import shlex
 import signal
 import sys
 import threading
@@ -69,8 +70,23 @@ def describe(sandbox: Sandbox) -> str:
             f"  sandbox password  {sandbox.password}",
             f"  administrations   {tenants} (default first)",
             f"  text filters      {sandbox.state.text_match}",
+            "Log in to it from another terminal with:",
+            f"  {login_command(sandbox)}",
         ]
     )
+
+
+def login_command(sandbox: Sandbox) -> str:
+    """Return the ``asperion login`` line, ready to paste, that logs in to ``sandbox``."""
+    args = [
+        "asperion", "login",
+        "--client-id", sandbox.client_id,
+        "--client-secret", sandbox.client_secret,
+        "--base-url", sandbox.base_url,
+        "--identity-url", sandbox.identity_url,
+        "--ca-bundle", sandbox.ca_bundle,
+    ]  # fmt: skip
+    return shlex.join(args)
 
 
 def serve(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import configparser
 import json
 import socket
 import subprocess
@@ -251,3 +252,31 @@ def test_pytest_integration_messages(tmp_path: Path) -> None:
     assert "tenant header: sent '41203', recorded '41201'" in out
     assert 'pytest "test_demo.py::test_wrong_tenant" --record-mode=rewrite' in out
     assert "1 failed, 1 passed, 1 error" in out
+
+
+def test_a_missing_vcrpy_names_the_extra_to_install(tmp_path: Path) -> None:
+    script = textwrap.dedent(f"""
+        import sys
+        sys.modules["vcr"] = None  # as on an install without the cassettes extra
+        from asperion_orm.testing.cassettes import use_cassette
+        with use_cassette({str(tmp_path / "x.yaml")!r}, record=True):
+            pass
+    """)
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines()[-1] == (
+        "ModuleNotFoundError: Cassettes need vcrpy and pytest-recording: "
+        "pip install 'asperion_orm[cassettes]'."
+    )
+
+
+def test_the_cassettes_extra_holds_only_what_cassettes_need() -> None:
+    config = configparser.ConfigParser()
+    config.read(Path(__file__).resolve().parents[2] / "setup.cfg")
+    extra = config["options.extras_require"]["cassettes"].split()
+    assert sorted(name.split(">")[0].split("<")[0] for name in extra) == [
+        "pytest-recording",
+        "vcrpy",
+    ]

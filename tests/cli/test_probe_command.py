@@ -183,7 +183,7 @@ def test_the_other_commands_use_the_file_the_probe_wrote(
     # A file for another environment stops the command with the file and the key named...
     Capabilities(base_url="https://api-sandbox.asperion.nl/v1").save(path)
     refused = logged_in("get", "debtors")
-    assert refused.exit_code == 1 and str(path) in refused.stderr and "'base_url'" in refused.stderr
+    assert refused.exit_code == 2 and str(path) in refused.stderr and "'base_url'" in refused.stderr
     # ...but not the probe, which assumes nothing and writes a fresh one.
     assert logged_in("probe").exit_code == 0
     assert Capabilities.load(path).base_url == interactive_sandbox.base_url

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import os
+import shlex
 import signal
 import subprocess
 import sys
+import threading
 from pathlib import Path
 from typing import IO
 
 import requests
 
 import asperion_orm.testing.emulator
+from asperion_orm.cli import Environment
 
 from .conftest import Invoke
 
@@ -80,5 +83,38 @@ def test_inspectapi_with_a_missing_file(invoke: Invoke, tmp_path: Path) -> None:
 def test_demo_runs_the_quickstart(invoke: Invoke) -> None:
     result = invoke("demo")
     assert result.exit_code == 0, result.output
-    assert "Logged in." in result.stdout
+    # The tour of examples/quickstart.py, from the package (a plain install has no examples/).
+    assert result.stdout.startswith("Logged in. This user can reach 3 administrations:")
+    assert "Created <Debtor" in result.stdout and "Deleted it again." in result.stdout
     assert "The sandbox answered" in result.stdout
+
+
+def test_sandbox_prints_a_login_line_that_works(invoke: Invoke) -> None:
+    command = [sys.executable, "-m", "asperion_orm.cli", "sandbox", "--records", "debtors=3"]
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    with subprocess.Popen(command, stdout=subprocess.PIPE, text=True, env=env) as process:
+        assert process.stdout is not None
+        lines = _read_until(process.stdout, "Press Ctrl-C")
+        line = lines[next(i for i, text in enumerate(lines) if "Log in to it" in text) + 1]
+        args = shlex.split(line)
+        ca_bundle = args[args.index("--ca-bundle") + 1]
+        browsers: list[threading.Thread] = []
+
+        def open_url(url: str) -> bool:  # an auto-approving sandbox: the redirect is the login
+            def follow() -> None:
+                with requests.Session() as http:
+                    http.trust_env = False
+                    http.get(url, verify=ca_bundle, timeout=10)
+
+            browsers.append(threading.Thread(target=follow, daemon=True))
+            browsers[-1].start()
+            return True
+
+        assert args[:2] == ["asperion", "login"]
+        result = invoke(*args[1:], env=Environment(open_url=open_url))
+        tenants = invoke("tenants", "--format", "jsonl")
+        process.send_signal(signal.SIGINT)
+        process.communicate(timeout=30)
+    assert result.exit_code == 0, result.output
+    assert "3 administration(s) reachable" in result.stdout
+    assert len(tenants.stdout.splitlines()) == 3

@@ -108,8 +108,9 @@ def test_command_line_serves_until_ctrl_c() -> None:
     with subprocess.Popen(command, stdout=subprocess.PIPE, text=True) as process:
         try:
             assert process.stdout is not None
-            lines = [process.stdout.readline() for _ in range(12)]
+            lines = [process.stdout.readline() for _ in range(14)]
             assert lines[0].startswith("Asperion sandbox")
+            assert lines[-2].startswith("  asperion login --client-id sandbox-app ")
             assert lines[-1].startswith("Press Ctrl-C")
             process.send_signal(signal.SIGINT)
             assert process.wait(timeout=30) == 0

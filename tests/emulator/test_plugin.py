@@ -7,6 +7,10 @@ import sys
 import textwrap
 from pathlib import Path
 
+import pytest
+
+from asperion_orm.exceptions import PermissionDenied
+
 INNER_TESTS = """
 import sys
 
@@ -102,3 +106,21 @@ def test_plugin_fixtures_in_a_separate_run(tmp_path: Path) -> None:
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "6 passed" in result.stdout
+
+
+def test_each_tests_user_sees_only_its_administration(
+    asperion_sandbox, asperion_user_client, asperion_tenant
+):
+    assert [admin.id for admin in asperion_user_client.administrations()] == [asperion_tenant]
+    other = asperion_sandbox.add_administration(users=[asperion_sandbox.username])
+    assert [admin.id for admin in asperion_user_client.administrations()] == [asperion_tenant]
+    with pytest.raises(PermissionDenied):
+        asperion_user_client.tenant(other).get("debtors")
+
+
+def test_another_tests_user_sees_another_administration(
+    asperion_user_client, asperion_tenant, asperion_client
+):
+    mine = [admin.id for admin in asperion_user_client.administrations()]
+    assert mine == [asperion_tenant]
+    assert asperion_tenant in [admin.id for admin in asperion_client.administrations()]

@@ -392,10 +392,6 @@ def test_what_the_api_cannot_do_names_the_alternative(
             Debtor.objects.raw("SELECT 1")
         with pytest.raises(NotSupportedError, match="takes no SQL"):
             Debtor.objects.all().extra(where=["1=1"])
-        with pytest.raises(NotSupportedError, match=r"asyncio\.to_thread\(queryset\.get"):
-            Debtor.objects.all().aget(pk=1)  # type: ignore[attr-defined]
-        with pytest.raises(NotSupportedError, match=r"QuerySet\.acount\(\) is not supported"):
-            Debtor.objects.acount()  # type: ignore[attr-defined]
 
 
 def test_complex_filter_takes_a_q_or_a_dict(shared_session: Session) -> None:

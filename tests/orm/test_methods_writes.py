@@ -252,13 +252,7 @@ def test_validate_unique_and_serializable_value(
     assert existing.serializable_value("pk") == existing.pk
 
 
-def test_async_twins_and_as_manager(asperion_session: Session) -> None:
-    debtor = Debtor.objects.order_by("id")[0]
-    with pytest.raises(asp.NotSupportedError, match=r"asyncio\.to_thread\(obj\.save"):
-        debtor.asave()
-    with pytest.raises(asp.NotSupportedError, match="adelete"):
-        debtor.adelete()
-
+def test_as_manager(asperion_session: Session) -> None:
     class CityQuerySet(asp.QuerySet[Any]):
         def in_ede(self) -> asp.QuerySet[Any]:
             return self.filter(city="Ede")

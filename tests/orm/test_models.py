@@ -11,6 +11,7 @@ import pytest
 import asperion_orm as asp
 from asperion_orm import exceptions, fields
 from asperion_orm.exceptions import ConfigurationError, FieldError
+from asperion_orm.orm.model import python_path
 from asperion_orm.resources import SalesInvoiceHeader
 
 from .models import SampleCountry, SampleDebtor, SampleInvoice, SampleInvoiceLine
@@ -202,7 +203,37 @@ def test_date_refuses_datetime() -> None:
 def test_client_side_validation_keys_errors_by_attribute() -> None:
     debtor = SampleDebtor(name="x" * 101, email="not-an-email")
     assert set(debtor.errors()) == {"name", "email"}
-    assert SampleDebtor().errors() == {"name": ["This field is required."]}
+    assert SampleDebtor().errors() == {"name": ["The Name field is required."]}
+
+
+def test_local_messages_read_as_the_servers_in_its_language() -> None:
+    debtor = SampleDebtor(name="x" * 101, email="not-an-email")
+    assert debtor.errors(language="nl-NL") == {
+        "name": ["Het veld Name mag maximaal 100 tekens bevatten."],
+        "email": ["Het veld Email is geen geldig e-mailadres."],
+    }
+    assert debtor.errors(language="en-US") == {
+        "name": ["The field Name must be a string with a maximum length of 100."],
+        "email": ["The Email field is not a valid e-mail address."],
+    }
+    assert SampleDebtor().errors(language="nl") == {"name": ["Het veld Name is verplicht."]}
+
+
+def test_a_missing_line_field_is_keyed_on_the_line() -> None:
+    book = Book(lines=[BookLine(words=1), BookLine(shelf="x" * 6)])
+    assert book.errors() == {
+        "lines[1].words": ["The Words field is required."],
+        "lines[1].shelf": ["The field ShelfCode must be a string with a maximum length of 5."],
+    }
+
+
+def test_server_error_keys_become_attribute_paths() -> None:
+    meta = Book._meta
+    assert python_path(meta, "lines._data[0].shelfCode") == "lines[0].shelf"
+    assert python_path(meta, "Lines[2].Words") == "lines[2].words"
+    assert python_path(meta, "shelfId") == "shelf"
+    assert python_path(meta, "lines._meta") == "lines._meta"  # no such attribute: as sent
+    assert python_path(meta, "somethingElse") == "somethingElse"
 
 
 def test_choice_and_enum_fields() -> None:
@@ -351,7 +382,7 @@ def test_lines_are_written_back_as_an_envelope_without_line_ids() -> None:
 
 
 def test_lines_check_their_items_and_their_type() -> None:
-    assert Book(lines=[BookLine()]).errors() == {"lines": ["This field is required."]}
+    assert Book(lines=[BookLine()]).errors() == {"lines[0].words": ["The Words field is required."]}
     with pytest.raises(TypeError, match="lines"):
         Book(lines=[{"words": 1}])
     with pytest.raises(TypeError):
@@ -386,7 +417,9 @@ def test_a_foreign_key_takes_the_type_of_the_target_key() -> None:
         book.shelf = 4
     with pytest.raises(TypeError):
         Book(shelf=Shelf())  # a shelf without an id
-    assert Book(shelf="x" * 6).errors() == {"shelf": ["Longer than maximum length 5."]}
+    assert Book(shelf="x" * 6).errors() == {
+        "shelf": ["The field ShelfId must be a string with a maximum length of 5."]
+    }
     assert str(Book.objects.filter(shelf="A1").query) == (
         "GET /books?page=1&pageSize=100&shelfId=A1&shelfId_comparison=Equals"
     )

@@ -115,6 +115,38 @@ def test_client_side_validation_sends_nothing(
     assert asperion_sandbox.requests(path="/v1/*") == []
 
 
+def test_local_messages_follow_the_clients_language(
+    asperion_sandbox: Sandbox, asperion_tenant: int
+) -> None:
+    dutch = asperion_sandbox.client(language="nl-NL")
+    asperion_sandbox.clear_log()
+    with dutch.tenant(asperion_tenant), pytest.raises(ValidationError) as caught:
+        Debtor.objects.create(name="x" * 101)
+    assert caught.value.errors == {"name": ["Het veld Name mag maximaal 100 tekens bevatten."]}
+    assert asperion_sandbox.requests(path="/v1/*") == []
+    # The server, asked in the same language, words the same refusal the same way.
+    with dutch.tenant(asperion_tenant) as session, pytest.raises(ValidationError) as caught:
+        session.post("debtors", {"name": "x" * 101})
+    assert caught.value.errors == {"name": ["Het veld Name mag maximaal 100 tekens bevatten."]}
+
+
+def test_line_errors_are_keyed_by_attribute_path(
+    asperion_sandbox: Sandbox, asperion_session: Session
+) -> None:
+    debtor = Debtor.objects.order_by("id")[0]
+    bad = SalesInvoiceLine(amount=Decimal("1.00"), ledger_account=8000, vat_code="NOPE")
+    with pytest.raises(ValidationError) as caught:
+        SalesInvoice.objects.create(debtor=debtor, date=dt.date(2024, 5, 1), lines=[bad])
+    assert set(caught.value.errors) == {"lines[0].vat_code"}
+    asperion_sandbox.clear_log()
+    with pytest.raises(ValidationError) as caught:
+        SalesInvoice.objects.create(
+            debtor=debtor, date=dt.date(2024, 5, 1), lines=[SalesInvoiceLine(ledger_account=8000)]
+        )
+    assert caught.value.errors == {"lines[0].amount": ["The Amount field is required."]}
+    assert asperion_sandbox.requests(path="/v1/*") == []
+
+
 def test_server_validation_is_keyed_by_attribute_name(asperion_session: Session) -> None:
     line = SalesInvoiceLine(amount=Decimal("1.00"), ledger_account=8000)
     with pytest.raises(ValidationError) as caught:
@@ -156,7 +188,30 @@ def test_an_instance_refuses_another_tenants_session(
         debtor.save(using=other)
     with other, pytest.raises(ConfigurationError):
         debtor.save()
+    with pytest.raises(ConfigurationError, match="it cannot be deleted through administration"):
+        debtor.delete(using=other)
+    with pytest.raises(ConfigurationError, match="it cannot be read through administration"):
+        debtor.refresh_from_db(using=other)
     assert [e.method for e in asperion_sandbox.requests(path="/v1/*")] == ["POST"]
+
+
+def test_get_of_a_deleted_object_raises_does_not_exist_without_a_request(
+    asperion_sandbox: Sandbox, asperion_session: Session
+) -> None:
+    debtor = Debtor.objects.create(name="Weg")
+    debtor.delete()
+    assert debtor.pk is None
+    asperion_sandbox.clear_log()
+    with pytest.raises(Debtor.DoesNotExist):
+        Debtor.objects.get(pk=debtor.pk)
+    with pytest.raises(Debtor.DoesNotExist):
+        Debtor.objects.get(id=None)
+    assert list(Debtor.objects.filter(pk=None)) == []
+    assert Debtor.objects.filter(pk=None).count() == 0
+    assert Debtor.objects.exclude(pk=None).count() == asperion_sandbox.state.count(
+        asperion_session.tenant, "debtors"
+    )
+    assert [e.method for e in asperion_sandbox.requests(path="/v1/*")] == ["GET"]  # exclude()
 
 
 def test_bulk_create_posts_concurrently(

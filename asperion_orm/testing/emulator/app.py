@@ -99,6 +99,7 @@ class EmulatorState:
         self.store = Store(self.spec, seed=seed, records=records, clock=lambda: self.clock())
         self.profiles = {self.username: "Sandbox User", self.second_username: "Eva de Boekhouder"}
         self.defaults: dict[str, int] = {}
+        self.more_users: dict[str, str] = {}
         self._next_admin = FIRST_ADMINISTRATION
         self.tenants = self._seed_administrations()
 
@@ -125,10 +126,18 @@ class EmulatorState:
         return [first, shared, approval]
 
     def check_password(self, username: str, password: str) -> bool:
-        """Tell whether the credentials belong to the sandbox user or the second user."""
+        """Tell whether the credentials belong to a user of this server."""
         known = {self.username: self.password, self.second_username: self.second_password}
-        expected = known.get(username)
+        expected = known.get(username) or self.more_users.get(username)
         return expected is not None and secrets.compare_digest(expected, password)
+
+    def add_user(self) -> tuple[str, str]:
+        """Create a user who can reach no administration yet; return its name and password."""
+        with self.lock:
+            username = f"user{len(self.more_users) + 1}"
+            self.more_users[username] = secrets.token_urlsafe(12)
+            self.profiles[username] = f"Test User {len(self.more_users)}"
+            return username, self.more_users[username]
 
     def add_administration(
         self,
@@ -155,6 +164,8 @@ class EmulatorState:
                 approval_required=approval_required,
             )
             self.store.add(admin)
+            for user in admin.users:  # a user's first administration is its default
+                self.defaults.setdefault(user, admin_id)
             return admin_id
 
     def count(self, admin: int, resource: str) -> int:

@@ -101,3 +101,11 @@ def custom_querysets_keep_their_methods() -> None:
     assert_type(Article.articles.filter(code="A").priced().first(), Article | None)
     assert_type(Article.priced_only.priced(), ArticleQuerySet)
     assert_type(Article(code="A").sales_type, PaymentCondition | None)
+
+
+async def async_methods_have_the_same_types() -> None:
+    assert_type(await Debtor.objects.aget(pk=1), Debtor)
+    assert_type(await Debtor.objects.filter(city="Utrecht").afirst(), Debtor | None)
+    assert_type(await Debtor.objects.values("name").aget(pk=1), dict[str, Any])
+    async for debtor in Debtor.objects.filter(city="Utrecht"):
+        assert_type(debtor, Debtor)
