@@ -12,7 +12,9 @@ import functools
 import itertools
 from collections import namedtuple
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Generic, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, Literal, ParamSpec, Self, cast, overload
+
+from typing_extensions import TypeVar
 
 from asperion_orm.exceptions import FieldError, NotFound, NotSupportedError
 from asperion_orm.orm.aggregates import Aggregate, Count, Star
@@ -69,6 +71,8 @@ __all__ = [
 ]
 
 M = TypeVar("M", bound="Model")
+R = TypeVar("R", default=M)
+"""What the QuerySet yields: the model, or ``values()`` dicts, ``values_list()`` tuples..."""
 P = ParamSpec("P")
 T = TypeVar("T")
 Raw = dict[str, Any]
@@ -183,7 +187,7 @@ def _unpickle_row(names: tuple[str, ...], values: tuple[Any, ...]) -> Any:
     return named_row(*names)(*values)
 
 
-class QuerySet(Generic[M]):
+class QuerySet(Generic[M, R]):
     """A lazy query over one model's API resource."""
 
     def __init__(
@@ -203,6 +207,12 @@ class QuerySet(Generic[M]):
         # dates()/datetimes(): (kind, descending, tzinfo or None for the client's, datetimes)
         self._dates: tuple[str, bool, dt.tzinfo | None, bool] = ("day", False, None, False)
 
+    if TYPE_CHECKING:  # set by the manager module, which builds on this one
+
+        @classmethod
+        def as_manager(cls) -> Self:
+            """Return a manager with this class's methods, typed as this class (see there)."""
+
     def __getstate__(self) -> dict[str, Any]:
         """Evaluate, as Django does, and pickle the results and query but never the session."""
         self._fetch_all()
@@ -216,7 +226,7 @@ class QuerySet(Generic[M]):
             return f"<QuerySet {self._result_cache!r}>"
         return f"<QuerySet {self.model.__name__}: {str(self.query).splitlines()[0]}>"
 
-    def _chain(self) -> QuerySet[M]:
+    def _chain(self) -> Self:
         """Return a copy to change; the copy has no results yet."""
         clone = object.__new__(type(self))  # copy.copy() without its generic protocol
         clone.__dict__.update(self.__dict__)
@@ -226,21 +236,21 @@ class QuerySet(Generic[M]):
 
     # -- chainable methods ---------------------------------------------------------------------
 
-    def all(self) -> QuerySet[M]:
+    def all(self) -> Self:
         """Return a copy of this QuerySet."""
         return self._chain()
 
-    def filter(self, *args: Q, **kwargs: Any) -> QuerySet[M]:
+    def filter(self, *args: Q, **kwargs: Any) -> Self:
         """Return rows matching every condition (``Q`` objects and keyword lookups)."""
         self._not_support_combined_queries("filter")
         return self._filter(Q(*args, **kwargs))
 
-    def exclude(self, *args: Q, **kwargs: Any) -> QuerySet[M]:
+    def exclude(self, *args: Q, **kwargs: Any) -> Self:
         """Return rows not matching the conditions taken together."""
         self._not_support_combined_queries("exclude")
         return self._filter(~Q(*args, **kwargs))
 
-    def complex_filter(self, filter_obj: Q | Mapping[str, Any]) -> QuerySet[M]:
+    def complex_filter(self, filter_obj: Q | Mapping[str, Any]) -> Self:
         """Filter by a ``Q`` object or a dict of keyword lookups (Django's ``complex_filter``)."""
         if isinstance(filter_obj, Q):
             return self.filter(filter_obj)
@@ -248,14 +258,14 @@ class QuerySet(Generic[M]):
             return self.filter(**filter_obj)
         raise TypeError(f"complex_filter() takes a Q object or a dict, not {filter_obj!r:.40}.")
 
-    def _filter(self, q: Q) -> QuerySet[M]:
+    def _filter(self, q: Q) -> Self:
         if self.query.is_sliced:
             raise TypeError("Cannot filter a query once a slice has been taken.")
         clone = self._chain()
         clone.query.add_q(q)
         return clone
 
-    def order_by(self, *names: str | Expression | OrderBy) -> QuerySet[M]:
+    def order_by(self, *names: str | Expression | OrderBy) -> Self:
         """Order by fields, annotations or expressions; no names clears the ordering.
 
         ``"-name"`` is descending; ``F("x").desc(nulls_last=True)`` places NULLs explicitly.
@@ -266,7 +276,7 @@ class QuerySet(Generic[M]):
         clone.query.add_ordering(*names)
         return clone
 
-    def reverse(self) -> QuerySet[M]:
+    def reverse(self) -> Self:
         """Reverse the ordering."""
         if self.query.is_sliced:
             raise TypeError("Cannot reverse a query once a slice has been taken.")
@@ -274,7 +284,7 @@ class QuerySet(Generic[M]):
         clone.query.standard_ordering = not clone.query.standard_ordering
         return clone
 
-    def only(self, *names: str) -> QuerySet[M]:
+    def only(self, *names: str) -> Self:
         """Ask the server only for these fields (``fields=``); reading another loads it.
 
         As in Django, the others are deferred: the first read of one loads them all with one
@@ -288,7 +298,7 @@ class QuerySet(Generic[M]):
         clone.query.add_immediate_loading(self._field_names(names))
         return clone
 
-    def defer(self, *names: str | None) -> QuerySet[M]:
+    def defer(self, *names: str | None) -> Self:
         """Leave these fields out of ``fields=``; reading one loads it. ``defer(None)`` clears."""
         self._not_support_combined_queries("defer")
         self._check_model_rows("defer")
@@ -314,7 +324,7 @@ class QuerySet(Generic[M]):
         if self._iterable_class is not ModelIterable:
             raise TypeError(f"Cannot call {method}() after .values() or .values_list()")
 
-    def distinct(self, *field_names: str) -> QuerySet[M]:
+    def distinct(self, *field_names: str) -> Self:
         """Drop duplicate rows: of ``values()``/``values_list()`` tuples (instances are unique).
 
         As in Django, the fields of the ordering count too: ``values("city").distinct()``
@@ -333,11 +343,17 @@ class QuerySet(Generic[M]):
         clone.query.distinct = True
         return clone
 
-    def values(self, *names: str) -> QuerySet[Any]:
+    def values(self, *names: str) -> QuerySet[M, dict[str, Any]]:
         """Yield dicts of Python values instead of model instances."""
         return self._rows_as(ValuesIterable, names)
 
-    def values_list(self, *names: str, flat: bool = False, named: bool = False) -> QuerySet[Any]:
+    @overload
+    def values_list(
+        self, *names: str, flat: Literal[False] = ..., named: Literal[False] = ...
+    ) -> QuerySet[M, tuple[Any, ...]]: ...
+    @overload
+    def values_list(self, *names: str, flat: bool = ..., named: bool = ...) -> QuerySet[M, Any]: ...
+    def values_list(self, *names: str, flat: bool = False, named: bool = False) -> QuerySet[M, Any]:
         """Yield tuples of values, namedtuples ``Row`` (``named``) or bare values (``flat``)."""
         if flat and named:
             raise TypeError("'flat' and 'named' can't be used together.")
@@ -350,7 +366,7 @@ class QuerySet(Generic[M]):
             kind = FlatValuesListIterable if flat else NamedValuesListIterable
         return self._rows_as(kind, names)
 
-    def dates(self, field_name: str, kind: str, order: str = "ASC") -> QuerySet[Any]:
+    def dates(self, field_name: str, kind: str, order: str = "ASC") -> QuerySet[M, dt.date]:
         """Yield the distinct dates of a field truncated to ``kind``, sorted by ``order``.
 
         ``kind`` is ``year``, ``month``, ``week`` (the Monday) or ``day``; a datetime field is
@@ -362,7 +378,7 @@ class QuerySet(Generic[M]):
 
     def datetimes(
         self, field_name: str, kind: str, order: str = "ASC", tzinfo: dt.tzinfo | None = None
-    ) -> QuerySet[Any]:
+    ) -> QuerySet[M, dt.datetime]:
         """Yield the distinct datetimes of a field truncated to ``kind``, aware, sorted.
 
         ``kind`` adds ``hour``, ``minute`` and ``second`` to those of ``dates()``; values are
@@ -420,7 +436,7 @@ class QuerySet(Generic[M]):
             for name in names
         }
 
-    def annotate(self, *args: Expression, **kwargs: Expression) -> QuerySet[M]:
+    def annotate(self, *args: Expression, **kwargs: Expression) -> Self:
         """Add computed values: expressions per row, aggregates per group (Django's rules).
 
         On model rows each row is its own group (``Sum("sales_invoices__amount_incl_vat")``
@@ -441,7 +457,7 @@ class QuerySet(Generic[M]):
     def _all_fields(self) -> dict[str, Field[Any]]:
         return {field.attname: field for field in self.model._meta.fields.values()}
 
-    def prefetch_related(self, *names: str) -> QuerySet[M]:
+    def prefetch_related(self, *names: str) -> Self:
         """Load these relations for every result in batched requests (no N+1)."""
         self._not_support_combined_queries("prefetch_related")
         for name in names:
@@ -450,7 +466,7 @@ class QuerySet(Generic[M]):
         clone._prefetch = (*self._prefetch, *names) if names else ()
         return clone
 
-    def select_related(self, *names: str | None) -> QuerySet[M]:
+    def select_related(self, *names: str | None) -> Self:
         """Load these forward foreign keys with the rows: one batched request per relation.
 
         ``select_related("debtor", "debtor__payment_condition")``; no names follows every
@@ -469,19 +485,19 @@ class QuerySet(Generic[M]):
         clone._select_related = tuple(dict.fromkeys([*self._select_related, *paths]))
         return clone
 
-    def using(self, session: Session | None) -> QuerySet[M]:
+    def using(self, session: Session | None) -> Self:
         """Run against ``session`` instead of the active one."""
         clone = self._chain()
         clone._session = session
         return clone
 
-    def cache(self, enabled: bool = True, *, ttl: float | None = None) -> QuerySet[M]:
+    def cache(self, enabled: bool = True, *, ttl: float | None = None) -> Self:
         """Turn the response cache off, or set its lifetime for this query."""
         clone = self._chain()
         clone._use_cache, clone._ttl = enabled, ttl
         return clone
 
-    def with_params(self, **params: str | int | bool) -> QuerySet[M]:
+    def with_params(self, **params: str | int | bool) -> Self:
         """Send server parameters that are not filters (``ActiveState="All"``) on every request.
 
         Names must not clash with paging, ordering or a field's filter parameters.
@@ -490,7 +506,7 @@ class QuerySet(Generic[M]):
         clone.query.add_params(params)
         return clone
 
-    def none(self) -> QuerySet[M]:
+    def none(self) -> Self:
         """Return a QuerySet that matches nothing and never sends a request."""
         clone = self._chain()
         clone.query.set_empty()
@@ -498,34 +514,34 @@ class QuerySet(Generic[M]):
 
     # -- what the API cannot do ----------------------------------------------------------------
 
-    def select_for_update(self, *args: Any, **kwargs: Any) -> QuerySet[M]:
+    def select_for_update(self, *args: Any, **kwargs: Any) -> Self:
         """Refuse: the API has no transactions or row locks."""
         raise NotSupportedError(
             "select_for_update() is not supported: the API has no transactions or row locks. "
             "Read, change and save(); the last write wins."
         )
 
-    def raw(self, *args: Any, **kwargs: Any) -> QuerySet[M]:
+    def raw(self, *args: Any, **kwargs: Any) -> Self:
         """Refuse: the API takes no SQL."""
         raise NotSupportedError(
             "raw() is not supported: the API takes no SQL. Use filter() and with_params(), or "
             "session.get(path, params) for a request the models do not cover."
         )
 
-    def extra(self, *args: Any, **kwargs: Any) -> QuerySet[M]:
+    def extra(self, *args: Any, **kwargs: Any) -> Self:
         """Refuse: the API takes no SQL."""
         raise NotSupportedError(
             "extra() is not supported: the API takes no SQL. Use filter() with Q objects and "
             "order_by() on fields."
         )
 
-    def server_only(self) -> QuerySet[M]:
+    def server_only(self) -> Self:
         """Raise ``QueryError`` instead of evaluating any step locally."""
         clone = self._chain()
         clone.query.server_only = True
         return clone
 
-    def union(self, *other_qs: QuerySet[Any], all: bool = False) -> QuerySet[M]:  # noqa: A002
+    def union(self, *other_qs: QuerySet[Any], all: bool = False) -> QuerySet[M, R]:  # noqa: A002
         """Return the rows of this query or any other (``all=True`` keeps duplicates).
 
         Every query runs on its own (concurrently); the rows are combined here by id (by the
@@ -540,7 +556,7 @@ class QuerySet(Generic[M]):
             return rest[0] if len(rest) == 1 else rest[0]._combinator_query("union", rest[1:], all)
         return self._combinator_query("union", other_qs, all)
 
-    def intersection(self, *other_qs: QuerySet[Any]) -> QuerySet[M]:
+    def intersection(self, *other_qs: QuerySet[Any]) -> QuerySet[M, R]:
         """Return the rows this query and every other one match (combined here by id)."""
         self._check_combinable("intersection", other_qs)
         if self.query.empty:
@@ -550,14 +566,14 @@ class QuerySet(Generic[M]):
                 return other
         return self._combinator_query("intersection", other_qs, False)
 
-    def difference(self, *other_qs: QuerySet[Any]) -> QuerySet[M]:
+    def difference(self, *other_qs: QuerySet[Any]) -> Self:
         """Return the rows of this query that no other one matches (combined here by id)."""
         self._check_combinable("difference", other_qs)
         if self.query.empty:
             return self
         return self._combinator_query("difference", other_qs, False)
 
-    def __and__(self, other: QuerySet[M]) -> QuerySet[M]:
+    def __and__(self, other: QuerySet[M, R]) -> QuerySet[M, R]:
         """Return the rows both queries match (Django's ``qs1 & qs2``): one query, AND."""
         self._check_operand(other, "&")
         if self.query.empty:
@@ -568,7 +584,7 @@ class QuerySet(Generic[M]):
         combined.query.where = combined.query.where.add(other.query.where)
         return combined
 
-    def __or__(self, other: QuerySet[M]) -> QuerySet[M]:
+    def __or__(self, other: QuerySet[M, R]) -> QuerySet[M, R]:
         """Return the rows either query matches (Django's ``qs1 | qs2``): one query, OR."""
         self._check_operand(other, "|")
         if self.query.empty:
@@ -583,7 +599,7 @@ class QuerySet(Generic[M]):
             combined.query.where = Where()
         return combined
 
-    def __xor__(self, other: QuerySet[M]) -> QuerySet[M]:
+    def __xor__(self, other: QuerySet[M]) -> Self:
         """Refuse ``qs1 ^ qs2``: say how to write it."""
         raise NotSupportedError(
             "The ^ operator on QuerySets is not supported: use qs1.filter(Q(a) ^ Q(b)) "
@@ -620,7 +636,7 @@ class QuerySet(Generic[M]):
 
     def _combinator_query(
         self, kind: str, other_qs: Sequence[QuerySet[Any]], keep_all: bool
-    ) -> QuerySet[M]:
+    ) -> Self:
         clone = self._chain()
         clone.query.combined = (self.query, *(other.query for other in other_qs))
         clone.query.combinator, clone.query.combinator_all = kind, keep_all
@@ -710,7 +726,7 @@ class QuerySet(Generic[M]):
 
     # -- METHODS THAT CALL THE API -------------------------------------------------------------
 
-    def __iter__(self) -> Iterator[M]:
+    def __iter__(self) -> Iterator[R]:
         self._fetch_all()
         assert self._result_cache is not None
         return iter(self._result_cache)
@@ -724,6 +740,10 @@ class QuerySet(Generic[M]):
         self._fetch_all()
         return bool(self._result_cache)
 
+    @overload
+    def __getitem__(self, key: int) -> R: ...
+    @overload
+    def __getitem__(self, key: slice) -> Self: ...
     def __getitem__(self, key: int | slice) -> Any:
         _check_index(key)
         if self._result_cache is not None:
@@ -748,7 +768,7 @@ class QuerySet(Generic[M]):
             self._prefetch_into(rows, session)
             self._result_cache = rows
 
-    def iterator(self, chunk_size: int | None = None) -> Iterator[Any]:
+    def iterator(self, chunk_size: int | None = None) -> Iterator[R]:
         """Stream results page by page (``chunk_size`` rows a page) without caching them.
 
         Neither this QuerySet nor the response cache keeps the pages, so memory stays flat
@@ -806,7 +826,7 @@ class QuerySet(Generic[M]):
             bool(self.query.combinator) or distinct_values or self._iterable_class is DatesIterable
         )
 
-    def _unsliced(self) -> QuerySet[M]:
+    def _unsliced(self) -> Self:
         clone = self._chain()
         clone.query.clear_limits()
         return clone
@@ -964,17 +984,17 @@ class QuerySet(Generic[M]):
             return _clip(fetcher.total(), plan.low, plan.high) > 0
         return bool(fetcher.get(plan.page(plan.low + 1, 1))["_data"])
 
-    def first(self) -> M | None:
+    def first(self) -> R | None:
         """Return the first row (by id when unordered), or ``None``."""
         queryset = self if self.ordered else self.order_by("id")
         return next(iter(queryset[:1]), None)
 
-    def last(self) -> M | None:
+    def last(self) -> R | None:
         """Return the last row (by id when unordered), or ``None``."""
         queryset = self.reverse() if self.ordered else self.order_by("-id")
         return next(iter(queryset[:1]), None)
 
-    def get(self, *args: Q, **kwargs: Any) -> M:
+    def get(self, *args: Q, **kwargs: Any) -> R:
         """Return the one matching row; ``get(pk=…)`` is ``GET /path/id``."""
         if self.query.combinator and (args or kwargs):
             raise NotSupportedError(
@@ -996,7 +1016,7 @@ class QuerySet(Generic[M]):
             clone.query.set_limits(high=MAX_GET_RESULTS)
         return clone._one(list(clone))
 
-    def _get_by_pk(self, pk: Any) -> M:
+    def _get_by_pk(self, pk: Any) -> R:
         session = self._resolve_session()
         plan = self._plan(session)
         if plan.empty:  # an id the API cannot hold (2**40, "1.5"), or none()
@@ -1013,7 +1033,7 @@ class QuerySet(Generic[M]):
         self._prefetch_into(rows, session)
         return rows[0]  # type: ignore[no-any-return]
 
-    def _one(self, rows: list[Any]) -> M:
+    def _one(self, rows: list[Any]) -> R:
         if not rows:
             raise self._does_not_exist()
         if len(rows) > 1:
@@ -1026,19 +1046,19 @@ class QuerySet(Generic[M]):
     def _does_not_exist(self) -> Exception:
         return self.model.DoesNotExist(f"{self.model.__name__} matching query does not exist.")
 
-    def latest(self, *fields: str) -> M:
+    def latest(self, *fields: str) -> R:
         """Return the last object by ``fields`` (or ``Meta.get_latest_by``): one ``pageSize=1``."""
         if self.query.is_sliced:
             raise TypeError("Cannot change a query once a slice has been taken.")
         return self.reverse()._earliest(*fields)
 
-    def earliest(self, *fields: str) -> M:
+    def earliest(self, *fields: str) -> R:
         """Return the first object by ``fields`` (or ``Meta.get_latest_by``): one ``pageSize=1``."""
         if self.query.is_sliced:
             raise TypeError("Cannot change a query once a slice has been taken.")
         return self._earliest(*fields)
 
-    def _earliest(self, *fields: str) -> M:
+    def _earliest(self, *fields: str) -> R:
         order_by = fields or self.model._meta.get_latest_by
         if not order_by:
             raise ValueError(
@@ -1085,7 +1105,7 @@ class QuerySet(Generic[M]):
                 f"in_bulk()'s field_name must be a unique field but {field_name!r} isn't."
             )
         if id_list is None:
-            rows: Iterable[M] = self._chain()
+            rows: Iterable[Any] = self._chain()
         else:
             values = list(id_list)
             if not values:
@@ -1164,7 +1184,7 @@ class QuerySet(Generic[M]):
         Callable values in ``defaults`` are called only when the object is created.
         """
         try:
-            return self.get(**kwargs), False
+            return self._model_get(kwargs), False
         except self.model.DoesNotExist:
             return self.create(**_resolved(self._create_params(defaults, kwargs))), True
 
@@ -1182,7 +1202,7 @@ class QuerySet(Generic[M]):
         update = dict(defaults or {})
         self.model._meta.check_settable(update)
         try:
-            obj = self.get(**kwargs)
+            obj = self._model_get(kwargs)
         except self.model.DoesNotExist:
             creating = update if create_defaults is None else create_defaults
             return self.create(**_resolved(self._create_params(creating, kwargs))), True
@@ -1190,6 +1210,10 @@ class QuerySet(Generic[M]):
             setattr(obj, name, value)
         obj.save(update_fields=list(update), using=self._resolve_session())
         return obj, False
+
+    def _model_get(self, kwargs: Mapping[str, Any]) -> M:
+        """Return the one object matching ``kwargs`` (typed as the model, as Django's stubs)."""
+        return cast("M", self.get(**kwargs))
 
     def _create_params(
         self, defaults: Mapping[str, Any] | None, kwargs: Mapping[str, Any]
@@ -1220,7 +1244,7 @@ class QuerySet(Generic[M]):
             setattr(probe, name, value)
         probe._clean(plain)
         session = self._resolve_session()
-        objs = list(self.using(session))
+        objs: list[Any] = list(self.using(session))
         zone = session.time_zone
 
         def patch(obj: M) -> None:
@@ -1243,24 +1267,24 @@ class QuerySet(Generic[M]):
             raise TypeError("Cannot use 'limit' or 'offset' with delete().")
         self.model._meta.check_writable()
         session = self._resolve_session()
-        objs = list(self.using(session))
+        objs: list[Any] = list(self.using(session))
         session.each(lambda obj: obj.delete(using=session), objs)
         return len(objs), {self.model.__name__: len(objs)}
 
     # -- async twins (Django's names): the sync method on the session's async worker threads ---
 
-    def __aiter__(self) -> AsyncIterator[M]:
+    def __aiter__(self) -> AsyncIterator[R]:
         """Evaluate once, off the event loop, then yield from the result cache (as Django)."""
         return self._async_results()
 
-    async def _async_results(self) -> AsyncIterator[M]:
+    async def _async_results(self) -> AsyncIterator[R]:
         if self._result_cache is None:
             await self._async(self._fetch_all)
         assert self._result_cache is not None
         for obj in self._result_cache:
             yield obj
 
-    async def aiterator(self, chunk_size: int | None = None) -> AsyncIterator[Any]:
+    async def aiterator(self, chunk_size: int | None = None) -> AsyncIterator[R]:
         """Stream results as ``iterator()`` does, a page at a time, off the event loop."""
         if chunk_size is not None and chunk_size <= 0:
             raise ValueError("Chunk size must be strictly positive.")
@@ -1276,7 +1300,7 @@ class QuerySet(Generic[M]):
         finally:
             rows.close()
 
-    async def aget(self, *args: Q, **kwargs: Any) -> M:
+    async def aget(self, *args: Q, **kwargs: Any) -> R:
         return await self._async(self.get, *args, **kwargs)
 
     async def acount(self) -> int:
@@ -1288,16 +1312,16 @@ class QuerySet(Generic[M]):
     async def acontains(self, obj: Any) -> bool:
         return await self._async(self.contains, obj)
 
-    async def afirst(self) -> M | None:
+    async def afirst(self) -> R | None:
         return await self._async(self.first)
 
-    async def alast(self) -> M | None:
+    async def alast(self) -> R | None:
         return await self._async(self.last)
 
-    async def alatest(self, *fields: str) -> M:
+    async def alatest(self, *fields: str) -> R:
         return await self._async(self.latest, *fields)
 
-    async def aearliest(self, *fields: str) -> M:
+    async def aearliest(self, *fields: str) -> R:
         return await self._async(self.earliest, *fields)
 
     async def ain_bulk(
