@@ -36,6 +36,8 @@ from asperion_orm.http.cache import CacheStore, MemoryCacheStore
 from asperion_orm.http.retry import RetryPolicy
 from asperion_orm.http.tokens import FileTokenStore, MemoryTokenStore, Token, TokenStore
 from asperion_orm.orm import fields
+from asperion_orm.orm.aggregates import Avg, Count, Max, Min, Sum
+from asperion_orm.orm.expressions import ExpressionWrapper, F, Value
 from asperion_orm.orm.manager import Manager
 from asperion_orm.orm.model import Model
 from asperion_orm.orm.planner import LocalEvaluationWarning
@@ -67,19 +69,25 @@ __all__ = [
     "AmbiguousWriteError",
     "AsperionError",
     "AuthenticationError",
+    "Avg",
     "BadRequest",
     "CacheStore",
     "Client",
     "ConfigurationError",
+    "Count",
     "DoesNotExist",
+    "ExpressionWrapper",
+    "F",
     "FieldError",
     "FileTokenStore",
     "InvalidResponse",
     "LocalEvaluationWarning",
     "Manager",
+    "Max",
     "MemoryCacheStore",
     "MemoryTokenStore",
     "MethodNotAllowed",
+    "Min",
     "Model",
     "MultipleObjectsReturned",
     "NoSessionError",
@@ -97,12 +105,14 @@ __all__ = [
     "RetryPolicy",
     "ServerError",
     "Session",
+    "Sum",
     "TenantMismatchError",
     "Token",
     "TokenStore",
     "TokenStoreUnavailable",
     "TransportError",
     "ValidationError",
+    "Value",
     "__version__",
     "fields",
 ]

@@ -12,14 +12,15 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
 from clients import PAGE_SIZE, PlainClient, TunedClient
 from emulator import Emulator
 
-from asperion_orm import Client
+from asperion_orm import Client, Sum
 from asperion_orm.http.cache import MemoryCacheStore
-from asperion_orm.resources import Debtor, SalesInvoiceHeader
+from asperion_orm.resources import Debtor, SalesInvoice, SalesInvoiceHeader
 from asperion_orm.session import Session
 
 __all__ = ["DATASETS", "SCENARIOS", "Context", "Scenario"]
@@ -32,12 +33,14 @@ DATASETS = {
     "pages": {"debtors": 4_000},
     "invoices": {"debtors": 40, "salesinvoices": 500},
     "big": {"debtors": 100_000},
+    "sales": {"debtors": 400, "salesinvoices": 20_000},
 }
 ID_COUNT = 500
 SLICE = slice(15_050, 15_150)
 REPEAT_CITY = "Utrecht"
 REPEAT_ROWS = 20
 LATENCY = 0.05
+ZERO = Decimal(0)
 
 
 @dataclass
@@ -201,6 +204,30 @@ def raw_iterator(http: RequestsClient, ctx: Context) -> Any:
     return sum(1 for row in http.rows("debtors") if row["id"])
 
 
+def orm_group_by(session: Session, ctx: Context) -> Any:
+    """Total the invoices per debtor with ``values("debtor").annotate(total=Sum(...))``."""
+    totals = SalesInvoice.objects.using(session).cache(False).values("debtor")
+    return list(totals.annotate(total=Sum("amount_incl_vat")))
+
+
+def orm_group_by_loop(session: Session, ctx: Context) -> Any:
+    """Total the invoices per debtor by hand over ``values_list`` (what annotate replaces)."""
+    rows = SalesInvoice.objects.using(session).cache(False)
+    totals: dict[int, Decimal] = {}
+    for debtor, amount in rows.values_list("debtor_id", "amount_incl_vat").iterator():
+        totals[debtor] = totals.get(debtor, ZERO) + amount
+    return totals
+
+
+def raw_group_by(http: RequestsClient, ctx: Context) -> Any:
+    """Total the invoices per debtor, asking for the same fields as the ORM."""
+    totals: dict[int, float] = {}
+    params = [("fields", "id,debtorId,amountInclVat")]
+    for row in http.rows(SalesInvoice._meta.check_path(), params):
+        totals[row["debtorId"]] = totals.get(row["debtorId"], 0) + row["amountInclVat"]
+    return totals
+
+
 def _chunks(ids: Sequence[int]) -> Iterator[Sequence[int]]:
     for start in range(0, len(ids), PAGE_SIZE):
         yield ids[start : start + PAGE_SIZE]
@@ -239,6 +266,11 @@ def slice_pages(ctx: Context) -> int:
     return 2  # 100 rows across a page boundary of every page size up to 100
 
 
+def invoice_pages(ctx: Context) -> int:
+    """Promise ``ceil(invoices / 100)`` requests for reading every invoice of a data set."""
+    return math.ceil(DATASETS["sales"]["salesinvoices"] / PAGE_SIZE)
+
+
 def prefetch(ctx: Context) -> int:
     """Promise the invoice pages plus one request for their 40 debtors."""
     return math.ceil(DATASETS["invoices"]["salesinvoices"] / PAGE_SIZE) + 1
@@ -266,4 +298,8 @@ SCENARIOS = [
              latency=LATENCY, key="latency"),
     Scenario("iterator() over 100,000 rows", "big", orm_iterator, raw_iterator,
              pages_of("big"), subprocess_memory=True, key="iterator"),
+    Scenario('values("debtor").annotate(total=Sum(...)) over 20,000 invoices', "sales",
+             orm_group_by, raw_group_by, invoice_pages, key="groupby"),
+    Scenario("the same totals by hand over values_list (ORM: a dict loop)", "sales",
+             orm_group_by_loop, raw_group_by, invoice_pages, key="groupby_loop"),
 ]  # fmt: skip

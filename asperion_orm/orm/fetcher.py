@@ -20,11 +20,12 @@ from typing import TYPE_CHECKING, Any
 
 from asperion_orm._log import RequestInfo, redact_url
 from asperion_orm.exceptions import InvalidResponse
-from asperion_orm.orm.planner import Plan, Request, order_rows, window_pages
+from asperion_orm.orm.planner import Plan, Request, order_rows, plan, window_pages
 from asperion_orm.orm.where import Where, field_reader
 
 if TYPE_CHECKING:
     from asperion_orm.orm.options import Options
+    from asperion_orm.orm.query import Query
     from asperion_orm.session import Session
 
 __all__ = ["Fetcher", "last_page"]
@@ -78,14 +79,36 @@ class Fetcher:
         if plan.empty:
             return iter(())
         if plan.windowed:
-            return self._window()
+            return self._annotated(self._window())
         rows = self._scan()
         for where in (plan.verify, plan.local_where):
             if where:
                 rows = _kept(rows, where, plan.time_zone)
-        if plan.local_order or plan.merged:
-            rows = iter(order_rows(list(rows), plan.ordering, self.meta))
+        rows = self._annotated(rows)
+        if plan.late_where:
+            rows = _kept(rows, plan.late_where, plan.time_zone)
+        if plan.grouping is not None:
+            rows = plan.grouping.rows(rows)
+            if plan.grouping.ordering:
+                rows = iter(
+                    order_rows(list(rows), plan.grouping.ordering, self.meta, plan.time_zone)
+                )
+        elif plan.local_order or plan.merged:
+            rows = iter(order_rows(list(rows), plan.ordering, self.meta, plan.time_zone))
         return itertools.islice(rows, plan.low, plan.high)
+
+    def _annotated(self, rows: Iterator[Raw]) -> Iterator[Raw]:
+        """Compute the plan's annotations for each row (related rows in batched requests)."""
+        if self.plan.annotator is None:
+            return rows
+        return self.plan.annotator.rows(rows, self.related_rows)
+
+    def related_rows(self, query: Query) -> Iterator[Raw]:
+        """Yield the raw rows of another model's query, through this fetcher's session."""
+        session = self.session
+        related = plan(query, session.base_url, session.capabilities, session.time_zone)
+        related.check_local(strict=session.strict)
+        return Fetcher(session, related, cache=self.cache, ttl=self.ttl).rows()
 
     def _window(self) -> Iterator[Raw]:
         """Yield the rows of a slice answered by the server's pages alone.

@@ -17,11 +17,12 @@ import enum
 import math
 import warnings
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any, ClassVar, Generic, Self, TypeVar, overload
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, Literal, Never, Self, overload
 
 import marshmallow
 from marshmallow import fields as mm
 from marshmallow import validate as mv
+from typing_extensions import TypeVar
 
 from asperion_orm.exceptions import ValidationError
 from asperion_orm.orm.messages import display_name, message
@@ -58,6 +59,13 @@ __all__ = [
 ]
 
 T = TypeVar("T")
+"""A field's Python type (``str``), what its conversions take and return."""
+G = TypeVar("G", default=Any)
+"""What reading the attribute gives: ``str``, or ``str | None`` for a nullable field."""
+S = TypeVar("S", default=G)
+"""What assigning to the attribute takes: ``G``, or ``Never`` for a read-only field."""
+_M = TypeVar("_M", bound="Model")
+_E = TypeVar("_E", bound=enum.Enum)
 
 NOT_PROVIDED: Any = object()
 
@@ -79,7 +87,7 @@ def _short(value: Any) -> str:
     return text if len(text) <= 80 else text[:77] + "..."
 
 
-class Field(Generic[T]):
+class Field(Generic[T, G, S]):
     """One declared attribute of a model, stored in the instance's raw API dict."""
 
     python_types: ClassVar[tuple[type, ...]] = (object,)
@@ -195,14 +203,14 @@ class Field(Generic[T]):
     @overload
     def __get__(self, instance: None, owner: Any) -> Self: ...
     @overload
-    def __get__(self, instance: Model, owner: Any) -> T | None: ...
-    def __get__(self, instance: Model | None, owner: Any) -> Self | T | None:
+    def __get__(self, instance: Model, owner: Any) -> G: ...
+    def __get__(self, instance: Model | None, owner: Any) -> Self | G:
         if instance is None:
             return self
-        value: T | None = instance._state.value(self)
+        value: G = instance._state.value(self)
         return value
 
-    def __set__(self, instance: Model, value: Any) -> None:
+    def __set__(self, instance: Model, value: S) -> None:
         self.check_settable()
         instance._state.set(self, None if value is None else self.normalize(value))
 
@@ -297,8 +305,51 @@ def _flat(value: Any) -> list[Any]:
     return [value]
 
 
-class Integer(Field[int]):
+class Integer(Field[int, G, S]):
     """A whole number; ``bool`` and numeric strings are refused."""
+
+    @overload
+    def __init__(
+        self: Integer[int, Never],
+        *,
+        read_only: Literal[True],
+        null: Literal[False],
+        **kwargs: Any,
+    ) -> None: ...
+    @overload
+    def __init__(
+        self: Integer[int | None, Never],
+        *,
+        read_only: Literal[True],
+        null: bool = ...,
+        **kwargs: Any,
+    ) -> None: ...
+    @overload
+    def __init__(
+        self: Integer[int],
+        *,
+        read_only: Literal[False] = ...,
+        null: Literal[False],
+        **kwargs: Any,
+    ) -> None: ...
+    @overload
+    def __init__(
+        self: Integer[int | None],
+        *,
+        read_only: Literal[False] = ...,
+        null: Literal[True] = ...,
+        **kwargs: Any,
+    ) -> None: ...
+    @overload
+    def __init__(
+        self: Integer[int | None],
+        *,
+        read_only: bool = ...,
+        null: bool = ...,
+        **kwargs: Any,
+    ) -> None: ...
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
 
     python_types = (int,)
 
@@ -335,11 +386,51 @@ class Integer(Field[int]):
             ) from None
 
 
-class String(Field[str]):
+class String(Field[str, G, S]):
     """Text, optionally limited to ``max_length`` characters."""
 
     python_types = (str,)
 
+    @overload
+    def __init__(
+        self: String[str, Never],
+        *,
+        read_only: Literal[True],
+        null: Literal[False],
+        **kwargs: Any,
+    ) -> None: ...
+    @overload
+    def __init__(
+        self: String[str | None, Never],
+        *,
+        read_only: Literal[True],
+        null: bool = ...,
+        **kwargs: Any,
+    ) -> None: ...
+    @overload
+    def __init__(
+        self: String[str],
+        *,
+        read_only: Literal[False] = ...,
+        null: Literal[False],
+        **kwargs: Any,
+    ) -> None: ...
+    @overload
+    def __init__(
+        self: String[str | None],
+        *,
+        read_only: Literal[False] = ...,
+        null: Literal[True] = ...,
+        **kwargs: Any,
+    ) -> None: ...
+    @overload
+    def __init__(
+        self: String[str | None],
+        *,
+        read_only: bool = ...,
+        null: bool = ...,
+        **kwargs: Any,
+    ) -> None: ...
     def __init__(self, *, max_length: int | None = None, **kwargs: Any) -> None:
         self.max_length = max_length
         super().__init__(**kwargs)
@@ -360,8 +451,52 @@ class String(Field[str]):
         return value if isinstance(value, str) else str(value)
 
 
-class Email(String):
+class Email(String[G, S]):
     """An e-mail address."""
+
+    @overload
+    def __init__(
+        self: Email[str, Never],
+        *,
+        read_only: Literal[True],
+        null: Literal[False],
+        **kwargs: Any,
+    ) -> None: ...
+    @overload
+    def __init__(
+        self: Email[str | None, Never],
+        *,
+        read_only: Literal[True],
+        null: bool = ...,
+        **kwargs: Any,
+    ) -> None: ...
+    @overload
+    def __init__(
+        self: Email[str],
+        *,
+        read_only: Literal[False] = ...,
+        null: Literal[False],
+        **kwargs: Any,
+    ) -> None: ...
+    @overload
+    def __init__(
+        self: Email[str | None],
+        *,
+        read_only: Literal[False] = ...,
+        null: Literal[True] = ...,
+        **kwargs: Any,
+    ) -> None: ...
+    @overload
+    def __init__(
+        self: Email[str | None],
+        *,
+        read_only: bool = ...,
+        null: bool = ...,
+        **kwargs: Any,
+    ) -> None: ...
+    def __init__(self, **kwargs: Any) -> None:
+        # String's overloads type a String; this one's type Email.
+        super().__init__(**kwargs)  # type: ignore[misc]
 
     def marshmallow_field(self) -> mm.Field[Any]:
         return mm.Email()
@@ -373,8 +508,51 @@ class Email(String):
         return problems
 
 
-class Boolean(Field[bool]):
+class Boolean(Field[bool, G, S]):
     """``True`` or ``False``."""
+
+    @overload
+    def __init__(
+        self: Boolean[bool, Never],
+        *,
+        read_only: Literal[True],
+        null: Literal[False],
+        **kwargs: Any,
+    ) -> None: ...
+    @overload
+    def __init__(
+        self: Boolean[bool | None, Never],
+        *,
+        read_only: Literal[True],
+        null: bool = ...,
+        **kwargs: Any,
+    ) -> None: ...
+    @overload
+    def __init__(
+        self: Boolean[bool],
+        *,
+        read_only: Literal[False] = ...,
+        null: Literal[False],
+        **kwargs: Any,
+    ) -> None: ...
+    @overload
+    def __init__(
+        self: Boolean[bool | None],
+        *,
+        read_only: Literal[False] = ...,
+        null: Literal[True] = ...,
+        **kwargs: Any,
+    ) -> None: ...
+    @overload
+    def __init__(
+        self: Boolean[bool | None],
+        *,
+        read_only: bool = ...,
+        null: bool = ...,
+        **kwargs: Any,
+    ) -> None: ...
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
 
     python_types = (bool,)
 
@@ -394,7 +572,7 @@ class Boolean(Field[bool]):
         )
 
 
-class Decimal(Field[decimal.Decimal]):
+class Decimal(Field[decimal.Decimal, G, S]):
     """An exact number such as money; a ``float`` is refused, values are quantized to ``places``.
 
     A value that needs more than ``max_digits`` significant digits once quantized (the API's
@@ -404,6 +582,46 @@ class Decimal(Field[decimal.Decimal]):
 
     python_types = (decimal.Decimal, int, str)
 
+    @overload
+    def __init__(
+        self: Decimal[decimal.Decimal, Never],
+        *,
+        read_only: Literal[True],
+        null: Literal[False],
+        **kwargs: Any,
+    ) -> None: ...
+    @overload
+    def __init__(
+        self: Decimal[decimal.Decimal | None, Never],
+        *,
+        read_only: Literal[True],
+        null: bool = ...,
+        **kwargs: Any,
+    ) -> None: ...
+    @overload
+    def __init__(
+        self: Decimal[decimal.Decimal],
+        *,
+        read_only: Literal[False] = ...,
+        null: Literal[False],
+        **kwargs: Any,
+    ) -> None: ...
+    @overload
+    def __init__(
+        self: Decimal[decimal.Decimal | None],
+        *,
+        read_only: Literal[False] = ...,
+        null: Literal[True] = ...,
+        **kwargs: Any,
+    ) -> None: ...
+    @overload
+    def __init__(
+        self: Decimal[decimal.Decimal | None],
+        *,
+        read_only: bool = ...,
+        null: bool = ...,
+        **kwargs: Any,
+    ) -> None: ...
     def __init__(
         self,
         *,
@@ -484,8 +702,51 @@ def _decimal(raw: Any) -> decimal.Decimal | None:
     return number if number.is_finite() else None
 
 
-class Date(Field[dt.date]):
+class Date(Field[dt.date, G, S]):
     """A calendar date (a ``datetime`` is refused, but a lookup takes its date, as Django)."""
+
+    @overload
+    def __init__(
+        self: Date[dt.date, Never],
+        *,
+        read_only: Literal[True],
+        null: Literal[False],
+        **kwargs: Any,
+    ) -> None: ...
+    @overload
+    def __init__(
+        self: Date[dt.date | None, Never],
+        *,
+        read_only: Literal[True],
+        null: bool = ...,
+        **kwargs: Any,
+    ) -> None: ...
+    @overload
+    def __init__(
+        self: Date[dt.date],
+        *,
+        read_only: Literal[False] = ...,
+        null: Literal[False],
+        **kwargs: Any,
+    ) -> None: ...
+    @overload
+    def __init__(
+        self: Date[dt.date | None],
+        *,
+        read_only: Literal[False] = ...,
+        null: Literal[True] = ...,
+        **kwargs: Any,
+    ) -> None: ...
+    @overload
+    def __init__(
+        self: Date[dt.date | None],
+        *,
+        read_only: bool = ...,
+        null: bool = ...,
+        **kwargs: Any,
+    ) -> None: ...
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
 
     python_types = (dt.date, str)
 
@@ -513,8 +774,51 @@ class Date(Field[dt.date]):
         return date
 
 
-class DateTime(Field[dt.datetime]):
+class DateTime(Field[dt.datetime, G, S]):
     """A timezone-aware moment; naive values from the API are taken as UTC."""
+
+    @overload
+    def __init__(
+        self: DateTime[dt.datetime, Never],
+        *,
+        read_only: Literal[True],
+        null: Literal[False],
+        **kwargs: Any,
+    ) -> None: ...
+    @overload
+    def __init__(
+        self: DateTime[dt.datetime | None, Never],
+        *,
+        read_only: Literal[True],
+        null: bool = ...,
+        **kwargs: Any,
+    ) -> None: ...
+    @overload
+    def __init__(
+        self: DateTime[dt.datetime],
+        *,
+        read_only: Literal[False] = ...,
+        null: Literal[False],
+        **kwargs: Any,
+    ) -> None: ...
+    @overload
+    def __init__(
+        self: DateTime[dt.datetime | None],
+        *,
+        read_only: Literal[False] = ...,
+        null: Literal[True] = ...,
+        **kwargs: Any,
+    ) -> None: ...
+    @overload
+    def __init__(
+        self: DateTime[dt.datetime | None],
+        *,
+        read_only: bool = ...,
+        null: bool = ...,
+        **kwargs: Any,
+    ) -> None: ...
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
 
     python_types = (dt.datetime, str)
 
@@ -584,7 +888,7 @@ def _parse(field: Field[Any], parse: Any, text: str) -> Any:
         raise ValueError(f"Field '{field.name}' cannot parse {_short(text)}.") from None
 
 
-class Choice(Field[Any]):
+class Choice(Field[Any, G, S]):
     """One of a fixed set of values."""
 
     def __init__(self, choices: Sequence[Any], **kwargs: Any) -> None:
@@ -613,9 +917,54 @@ class Choice(Field[Any]):
         return OneOf(self.choices)
 
 
-class Enum(Field[enum.Enum]):
+class Enum(Field[enum.Enum, G, S]):
     """A member of a Python ``enum.Enum``, sent as its value."""
 
+    @overload
+    def __init__(
+        self: Enum[_E, Never],
+        enum_type: type[_E],
+        *,
+        read_only: Literal[True],
+        null: Literal[False],
+        **kwargs: Any,
+    ) -> None: ...
+    @overload
+    def __init__(
+        self: Enum[_E | None, Never],
+        enum_type: type[_E],
+        *,
+        read_only: Literal[True],
+        null: bool = ...,
+        **kwargs: Any,
+    ) -> None: ...
+    @overload
+    def __init__(
+        self: Enum[_E],
+        enum_type: type[_E],
+        *,
+        read_only: Literal[False] = ...,
+        null: Literal[False],
+        **kwargs: Any,
+    ) -> None: ...
+    @overload
+    def __init__(
+        self: Enum[_E | None],
+        enum_type: type[_E],
+        *,
+        read_only: Literal[False] = ...,
+        null: Literal[True] = ...,
+        **kwargs: Any,
+    ) -> None: ...
+    @overload
+    def __init__(
+        self: Enum[_E | None],
+        enum_type: type[_E],
+        *,
+        read_only: bool = ...,
+        null: bool = ...,
+        **kwargs: Any,
+    ) -> None: ...
     def __init__(self, enum_type: type[enum.Enum], **kwargs: Any) -> None:
         self.enum_type = enum_type
         super().__init__(**kwargs)
@@ -628,12 +977,57 @@ class Enum(Field[enum.Enum]):
         return mm.Enum(self.enum_type, by_value=True)
 
 
-class List(Field[list[Any]]):
+class List(Field[list[Any], G, S]):
     """A JSON array of values of one inner field."""
 
     python_types = (list, tuple)
     mutable = True
 
+    @overload
+    def __init__(
+        self: List[list[Any], Never],
+        inner: Field[Any],
+        *,
+        read_only: Literal[True],
+        null: Literal[False],
+        **kwargs: Any,
+    ) -> None: ...
+    @overload
+    def __init__(
+        self: List[list[Any] | None, Never],
+        inner: Field[Any],
+        *,
+        read_only: Literal[True],
+        null: bool = ...,
+        **kwargs: Any,
+    ) -> None: ...
+    @overload
+    def __init__(
+        self: List[list[Any]],
+        inner: Field[Any],
+        *,
+        read_only: Literal[False] = ...,
+        null: Literal[False],
+        **kwargs: Any,
+    ) -> None: ...
+    @overload
+    def __init__(
+        self: List[list[Any] | None],
+        inner: Field[Any],
+        *,
+        read_only: Literal[False] = ...,
+        null: Literal[True] = ...,
+        **kwargs: Any,
+    ) -> None: ...
+    @overload
+    def __init__(
+        self: List[list[Any] | None],
+        inner: Field[Any],
+        *,
+        read_only: bool = ...,
+        null: bool = ...,
+        **kwargs: Any,
+    ) -> None: ...
     def __init__(self, inner: Field[Any], **kwargs: Any) -> None:
         self.inner = inner
         super().__init__(**kwargs)
@@ -645,11 +1039,101 @@ class List(Field[list[Any]]):
         return [self.inner.normalize(item) for item in value]
 
 
-class Nested(Field[Any]):
+class Nested(Field[Any, G, S]):
     """An embedded object (or a list of them with ``many=True``) declared as a path-less model."""
 
     mutable = True
 
+    @overload
+    def __init__(
+        self: Nested[_M, Never],
+        model: type[_M],
+        *,
+        many: Literal[False] = ...,
+        read_only: Literal[True],
+        null: Literal[False],
+        **kwargs: Any,
+    ) -> None: ...
+    @overload
+    def __init__(
+        self: Nested[_M | None, Never],
+        model: type[_M],
+        *,
+        many: Literal[False] = ...,
+        read_only: Literal[True],
+        null: bool = ...,
+        **kwargs: Any,
+    ) -> None: ...
+    @overload
+    def __init__(
+        self: Nested[_M],
+        model: type[_M],
+        *,
+        many: Literal[False] = ...,
+        read_only: Literal[False] = ...,
+        null: Literal[False],
+        **kwargs: Any,
+    ) -> None: ...
+    @overload
+    def __init__(
+        self: Nested[_M | None],
+        model: type[_M],
+        *,
+        many: Literal[False] = ...,
+        read_only: Literal[False] = ...,
+        null: Literal[True] = ...,
+        **kwargs: Any,
+    ) -> None: ...
+    @overload
+    def __init__(
+        self: Nested[list[_M], Never],
+        model: type[_M],
+        *,
+        many: Literal[True],
+        read_only: Literal[True],
+        null: Literal[False],
+        **kwargs: Any,
+    ) -> None: ...
+    @overload
+    def __init__(
+        self: Nested[list[_M] | None, Never],
+        model: type[_M],
+        *,
+        many: Literal[True],
+        read_only: Literal[True],
+        null: bool = ...,
+        **kwargs: Any,
+    ) -> None: ...
+    @overload
+    def __init__(
+        self: Nested[list[_M]],
+        model: type[_M],
+        *,
+        many: Literal[True],
+        read_only: Literal[False] = ...,
+        null: Literal[False],
+        **kwargs: Any,
+    ) -> None: ...
+    @overload
+    def __init__(
+        self: Nested[list[_M] | None],
+        model: type[_M],
+        *,
+        many: Literal[True],
+        read_only: Literal[False] = ...,
+        null: Literal[True] = ...,
+        **kwargs: Any,
+    ) -> None: ...
+    @overload
+    def __init__(
+        self: Nested[Any],
+        model: type[_M],
+        *,
+        many: bool = ...,
+        read_only: bool = ...,
+        null: bool = ...,
+        **kwargs: Any,
+    ) -> None: ...
     def __init__(self, model: type[Model], *, many: bool = False, **kwargs: Any) -> None:
         self.nested_model = model
         self.many = many
@@ -699,13 +1183,58 @@ class Nested(Field[Any]):
         }
 
 
-class Lines(Nested):
+class Lines(Nested[G, S]):
     """Nested lines, which the API wraps in an embedded envelope; Python sees a plain list.
 
     The API sends and takes ``{"_data": [...], "_meta": {"totalCount": n}}``; the attribute is a
     ``list`` of the line model, and a write sends the list back in that envelope.
     """
 
+    @overload
+    def __init__(
+        self: Lines[list[_M], Never],
+        model: type[_M],
+        *,
+        read_only: Literal[True],
+        null: Literal[False],
+        **kwargs: Any,
+    ) -> None: ...
+    @overload
+    def __init__(
+        self: Lines[list[_M] | None, Never],
+        model: type[_M],
+        *,
+        read_only: Literal[True],
+        null: bool = ...,
+        **kwargs: Any,
+    ) -> None: ...
+    @overload
+    def __init__(
+        self: Lines[list[_M]],
+        model: type[_M],
+        *,
+        read_only: Literal[False] = ...,
+        null: Literal[False],
+        **kwargs: Any,
+    ) -> None: ...
+    @overload
+    def __init__(
+        self: Lines[list[_M] | None],
+        model: type[_M],
+        *,
+        read_only: Literal[False] = ...,
+        null: Literal[True] = ...,
+        **kwargs: Any,
+    ) -> None: ...
+    @overload
+    def __init__(
+        self: Lines[list[_M] | None],
+        model: type[_M],
+        *,
+        read_only: bool = ...,
+        null: bool = ...,
+        **kwargs: Any,
+    ) -> None: ...
     def __init__(self, model: type[Model], **kwargs: Any) -> None:
         super().__init__(model, many=True, **kwargs)
 
@@ -721,7 +1250,7 @@ class Lines(Nested):
         return {"_data": data, "_meta": {"totalCount": len(data)}}
 
 
-class ForeignKey(Field[Any]):
+class ForeignKey(Field[Any, G, S]):
     """A reference to another model: ``debtor_id`` holds the raw id, ``debtor`` loads the object.
 
     The id has the type of the target's primary key: an ``int`` for most resources, a ``str``
@@ -729,6 +1258,44 @@ class ForeignKey(Field[Any]):
     accessor on the target model that returns a QuerySet of the objects pointing at it.
     """
 
+    @overload
+    def __init__(
+        self: ForeignKey[_M, Never],
+        to: type[_M],
+        *,
+        read_only: Literal[True],
+        null: Literal[False],
+        **kwargs: Any,
+    ) -> None: ...
+    @overload
+    def __init__(
+        self: ForeignKey[_M | None, Never],
+        to: type[_M],
+        *,
+        read_only: Literal[True],
+        null: bool = ...,
+        **kwargs: Any,
+    ) -> None: ...
+    @overload
+    def __init__(
+        self: ForeignKey[_M],
+        to: type[_M],
+        *,
+        read_only: Literal[False] = ...,
+        null: Literal[False],
+        **kwargs: Any,
+    ) -> None: ...
+    @overload
+    def __init__(
+        self: ForeignKey[_M | None],
+        to: type[_M],
+        *,
+        read_only: Literal[False] = ...,
+        null: Literal[True] = ...,
+        **kwargs: Any,
+    ) -> None: ...
+    @overload
+    def __init__(self: ForeignKey[Any], to: str, **kwargs: Any) -> None: ...
     def __init__(
         self, to: type[Model] | str, *, related_name: str | None = None, **kwargs: Any
     ) -> None:
@@ -796,13 +1363,14 @@ class ForeignKey(Field[Any]):
     @overload
     def __get__(self, instance: None, owner: Any) -> Self: ...
     @overload
-    def __get__(self, instance: Model, owner: Any) -> Any: ...
-    def __get__(self, instance: Model | None, owner: Any) -> Any:
+    def __get__(self, instance: Model, owner: Any) -> G: ...
+    def __get__(self, instance: Model | None, owner: Any) -> Self | G:
         if instance is None:
             return self
-        return instance._state.related_object(self)
+        value: G = instance._state.related_object(self)
+        return value
 
-    def __set__(self, instance: Model, value: Any) -> None:
+    def __set__(self, instance: Model, value: S) -> None:
         self.check_settable()
         instance._state.set(self, None if value is None else self.normalize(value))
         instance._state.related[self.name] = value

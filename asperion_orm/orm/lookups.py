@@ -93,6 +93,8 @@ class Lookup:
     name: ClassVar[str]
     server: ClassVar[tuple[str, ...]] = ()
     exact_on_server: ClassVar[bool] = True
+    # Evaluated here whatever the field (a lookup on an annotation or against an expression).
+    local_only: ClassVar[bool] = False
     # Stands for values not known yet (``explain()`` of a relation): sent as ``params()``.
     placeholder: ClassVar[bool] = False
 
@@ -144,11 +146,13 @@ class Lookup:
         """Return whether the server form answers exactly (no local re-check needed)."""
         return self.exact_on_server
 
-    def evaluate(self, value_of: RowReader) -> bool:
+    def evaluate(self, value_of: RowReader) -> bool | None:
         """Return whether a row satisfies the condition (``value_of`` reads a field of the row).
 
         The one entry point for evaluating a lookup against a row: subclasses that read more
         than their own field (a transform of it, an expression on the right) override this.
+        ``None`` is SQL's unknown (a comparison with a computed NULL): ``exclude()`` does not
+        keep such a row either.
         """
         return self.matches(value_of(self.field))
 

@@ -13,12 +13,14 @@ import datetime as dt
 import inspect
 import itertools
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, ClassVar, Generic, Self, TypeVar, overload
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, Literal, Self, TypeVar, cast, overload
 
 from asperion_orm.exceptions import ConfigurationError
 from asperion_orm.orm.queryset import QuerySet
 
 if TYPE_CHECKING:
+    from asperion_orm.orm.aggregates import Aggregate
+    from asperion_orm.orm.expressions import Expression, OrderBy
     from asperion_orm.orm.fields import ForeignKey
     from asperion_orm.orm.model import Model
     from asperion_orm.orm.q import Q
@@ -34,6 +36,7 @@ __all__ = [
 ]
 
 M = TypeVar("M", bound="Model")
+QS = TypeVar("QS", bound=QuerySet[Any])
 
 _counter = itertools.count()
 
@@ -76,8 +79,12 @@ class BaseManager(Generic[M]):
         return bound
 
     @classmethod
-    def from_queryset(cls, queryset_class: type[QuerySet[Any]], class_name: str = "") -> type[Self]:
-        """Return a manager class whose methods include ``queryset_class``'s public ones."""
+    def from_queryset(cls, queryset_class: type[QS], class_name: str = "") -> Callable[..., QS]:
+        """Return a manager class whose methods include ``queryset_class``'s public ones.
+
+        Type checkers see its instances as ``queryset_class`` (no checker can express "this
+        manager plus those methods" without a plugin), so custom methods keep their types.
+        """
         namespace: dict[str, Any] = {"_queryset_class": queryset_class}
         for name, method in inspect.getmembers(queryset_class, inspect.isfunction):
             if not name.startswith("_") and not hasattr(cls, name):
@@ -98,8 +105,14 @@ class BaseManager(Generic[M]):
     def exclude(self, *args: Q, **kwargs: Any) -> QuerySet[M]:
         return self.get_queryset().exclude(*args, **kwargs)
 
-    def order_by(self, *names: str) -> QuerySet[M]:
+    def order_by(self, *names: str | Expression | OrderBy) -> QuerySet[M]:
         return self.get_queryset().order_by(*names)
+
+    def annotate(self, *args: Expression, **kwargs: Expression) -> QuerySet[M]:
+        return self.get_queryset().annotate(*args, **kwargs)
+
+    def aggregate(self, *args: Aggregate, **kwargs: Aggregate) -> dict[str, Any]:
+        return self.get_queryset().aggregate(*args, **kwargs)
 
     def reverse(self) -> QuerySet[M]:
         return self.get_queryset().reverse()
@@ -116,18 +129,24 @@ class BaseManager(Generic[M]):
     def complex_filter(self, filter_obj: Q | Mapping[str, Any]) -> QuerySet[M]:
         return self.get_queryset().complex_filter(filter_obj)
 
-    def values(self, *names: str) -> QuerySet[M]:
+    def values(self, *names: str) -> QuerySet[M, dict[str, Any]]:
         return self.get_queryset().values(*names)
 
-    def values_list(self, *names: str, flat: bool = False, named: bool = False) -> QuerySet[M]:
+    @overload
+    def values_list(
+        self, *names: str, flat: Literal[False] = ..., named: Literal[False] = ...
+    ) -> QuerySet[M, tuple[Any, ...]]: ...
+    @overload
+    def values_list(self, *names: str, flat: bool = ..., named: bool = ...) -> QuerySet[M, Any]: ...
+    def values_list(self, *names: str, flat: bool = False, named: bool = False) -> QuerySet[M, Any]:
         return self.get_queryset().values_list(*names, flat=flat, named=named)
 
-    def dates(self, field_name: str, kind: str, order: str = "ASC") -> QuerySet[Any]:
+    def dates(self, field_name: str, kind: str, order: str = "ASC") -> QuerySet[M, dt.date]:
         return self.get_queryset().dates(field_name, kind, order)
 
     def datetimes(
         self, field_name: str, kind: str, order: str = "ASC", tzinfo: dt.tzinfo | None = None
-    ) -> QuerySet[Any]:
+    ) -> QuerySet[M, dt.datetime]:
         return self.get_queryset().datetimes(field_name, kind, order, tzinfo)
 
     def union(self, *other_qs: QuerySet[Any], all: bool = False) -> QuerySet[M]:  # noqa: A002
@@ -201,7 +220,7 @@ class BaseManager(Generic[M]):
     ) -> dict[Any, M]:
         return self.get_queryset().in_bulk(id_list, field_name=field_name)
 
-    def iterator(self, chunk_size: int | None = None) -> Iterator[Any]:
+    def iterator(self, chunk_size: int | None = None) -> Iterator[M]:
         return self.get_queryset().iterator(chunk_size)
 
     def create(self, **kwargs: Any) -> M:
@@ -345,7 +364,7 @@ def _proxy(name: str, method: Callable[..., Any]) -> Callable[..., Any]:
     return manager_method
 
 
-def _as_manager(queryset_class: type[QuerySet[Any]]) -> Manager[Any]:
+def _as_manager(queryset_class: type[QS]) -> QS:
     """Return a manager whose methods include the QuerySet class's (Django's ``as_manager``)."""
     return Manager.from_queryset(queryset_class)()
 
@@ -382,16 +401,20 @@ class ReverseAccessor:
         return RelatedManager(self.field, instance)
 
 
-class RelatedManager(Manager[Any]):
-    """The objects pointing at one instance; uses prefetched results when there are some."""
+class RelatedManager(Manager[M]):
+    """The objects pointing at one instance; uses prefetched results when there are some.
+
+    A model declares one for type checkers (``sales_invoices:
+    ClassVar[RelatedManager[SalesInvoice]]``); the foreign key's ``related_name`` installs it.
+    """
 
     def __init__(self, field: ForeignKey, instance: Model) -> None:
         assert field.model is not None
-        super().__init__(field.model)
+        super().__init__(cast("type[M]", field.model))
         self.field = field
         self.instance = instance
 
-    def get_queryset(self) -> QuerySet[Any]:
+    def get_queryset(self) -> QuerySet[M]:
         queryset = super().get_queryset().using(self.instance._state.session)
         queryset = queryset.filter(**{self.field.name: self.instance.pk})
         prefetched = self.instance._state.related.get(f"{self.field.related_name}+")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any, ClassVar, Protocol, Self, TypeVar, cast
+from typing import Any, ClassVar, Protocol, Self, TypeVar, cast, dataclass_transform
 
 from asperion_orm import exceptions
 from asperion_orm.exceptions import (
@@ -121,8 +121,15 @@ class ModelState:
         return self.related[field.name]
 
 
+# For type checkers (PEP 681): a model's annotated fields are its constructor's keyword
+# arguments, of the types their descriptors take (``Debtor(nmae="x")`` is an error).
+@dataclass_transform(kw_only_default=True)
 class Model:
-    """Base class of every resource: declare fields as class attributes and a ``Meta``."""
+    """Base class of every resource: declare fields as class attributes and a ``Meta``.
+
+    Annotate each field with its descriptor type (``name: fields.String[str] =
+    fields.String(null=False)``) for type checkers to know the constructor's arguments.
+    """
 
     _meta: ClassVar[Options]
     DoesNotExist: ClassVar[type[exceptions.DoesNotExist]] = exceptions.DoesNotExist

@@ -19,6 +19,7 @@ comes from ``Capabilities``. Nothing here does I/O.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import functools
 import warnings
@@ -29,19 +30,38 @@ from urllib.parse import urlencode
 
 from asperion_orm.capabilities import DEFAULT_CAPABILITIES, Capabilities
 from asperion_orm.exceptions import QueryError
+from asperion_orm.orm.expressions import OrderBy
 from asperion_orm.orm.fields import Field, ForeignKey, String
+from asperion_orm.orm.grouping import (
+    Annotator,
+    Grouping,
+    aggregates_in,
+    expressions_in,
+    partition,
+)
 from asperion_orm.orm.lookups import EQUAL, LOOKUP_SEP, Exact, In, Lookup, render
 from asperion_orm.orm.q import Q
+from asperion_orm.orm.rows import RowReader
 from asperion_orm.orm.stack import caller_level
 from asperion_orm.orm.transforms import Transformed
 from asperion_orm.orm.where import Where
 from asperion_orm.session import DEFAULT_BASE_URL, DEFAULT_TIME_ZONE
 
 if TYPE_CHECKING:
+    from asperion_orm.orm.aggregates import Aggregate
     from asperion_orm.orm.options import Options
     from asperion_orm.orm.query import Query
 
-__all__ = ["LocalEvaluationWarning", "Plan", "Request", "plan", "window_pages"]
+__all__ = [
+    "LocalEvaluationWarning",
+    "Plan",
+    "Request",
+    "expression_key",
+    "joining",
+    "ordering_columns",
+    "plan",
+    "window_pages",
+]
 
 MAX_URL_BYTES = DEFAULT_CAPABILITIES.max_url_bytes
 # Room for the longest paging suffix a request of the plan may get.
@@ -50,6 +70,7 @@ PAGING_RESERVE = len("&page=999999&pageSize=100")
 LISTED_PAGES = 10
 
 Params = tuple[tuple[str, str], ...]
+Ordering = tuple[str | OrderBy, ...]
 
 # The ``<Field>_comparison`` value that answers each text lookup (narrowing where case differs).
 COMPARISONS = {
@@ -93,8 +114,8 @@ class Plan:
     chunks: tuple[Params, ...] = ((),)
     local_where: Where = field(default_factory=Where)
     verify: Where = field(default_factory=Where)
-    local_order: tuple[str, ...] = ()
-    ordering: tuple[str, ...] = ()
+    local_order: Ordering = ()
+    ordering: Ordering = ()
     low: int = 0
     high: int | None = None
     empty: bool = False
@@ -102,6 +123,10 @@ class Plan:
     page_size: int = 100
     verified: tuple[str, ...] = ()
     time_zone: dt.tzinfo = DEFAULT_TIME_ZONE
+    # Annotations computed for each row, conditions on them, and GROUP BY (values().annotate).
+    annotator: Annotator | None = None
+    late_where: Where = field(default_factory=Where)
+    grouping: Grouping | None = None
 
     def __str__(self) -> str:
         if self.empty:
@@ -113,15 +138,15 @@ class Plan:
     @property
     def local(self) -> bool:
         """Return whether any step runs locally (filtering or ordering) over unnarrowed rows."""
-        return bool(self.local_where) or bool(self.local_order)
+        return bool(self.local_where) or bool(self.local_order) or bool(self.late_where)
 
     @property
     def checked_here(self) -> bool:
-        """Return whether rows are filtered or ordered here, verification included.
+        """Return whether rows are filtered, ordered or grouped here, verification included.
 
         Then the server's counts and pages are not the answer: ``count()`` counts rows here.
         """
-        return self.local or bool(self.verify)
+        return self.local or bool(self.verify) or self.grouping is not None
 
     @property
     def windowed(self) -> bool:
@@ -146,8 +171,10 @@ class Plan:
             steps.append(f"verify {', '.join(self.verified)}")
         if self.local_where:
             steps.append(f"filter {self.local_where.shape()}")
+        if self.late_where:
+            steps.append(f"filter on annotations {self.late_where.shape()}")
         if self.local_order:
-            steps.append(f"order by {', '.join(self.local_order)}")
+            steps.append(f"order by {', '.join(map(str, self.local_order))}")
         return steps
 
     def shape(self) -> str:
@@ -200,10 +227,19 @@ class Plan:
         if self.verify:
             narrowing = "; ".join(self._narrowing()) or "the filters above"
             lines.append(f"server narrows: {narrowing}; verified here: {', '.join(self.verified)}")
+        lines += self._annotation_lines()
         lines += [f"local: {step}" for step in self.local_steps() if not step.startswith("verify")]
+        if self.grouping is not None:
+            lines += self.grouping.explain()
         if not self.windowed and (self.low or self.high is not None):
             lines.append(f"local: slice [{self.low}:{'' if self.high is None else self.high}]")
         return "\n".join(lines)
+
+    def _annotation_lines(self) -> list[str]:
+        """Describe the annotations and the requests for their related rows."""
+        if self.annotator is None:
+            return []
+        return self.annotator.explain(lambda query: str(plan(query).request()))
 
     def _narrowing(self) -> list[str]:
         """Return the server parameters of the verified fields, as sent (first chunk)."""
@@ -252,13 +288,18 @@ def plan(
     time_zone: dt.tzinfo = DEFAULT_TIME_ZONE,
 ) -> Plan:
     """Split ``query`` into server requests, verification and local steps."""
+    if query.group_by == "values":
+        return _grouped(query, base_url, capabilities, time_zone)
     meta = query.model._meta
     page_size = min(meta.max_page_size, capabilities.max_page_size)
+    where, late, having = partition(query.where)
+    late = Where(late.children + having.children)  # each row is its own group
     split = _Split(meta, capabilities, time_zone)
-    split.take(query.where.zoned(time_zone))
+    split.take(where.zoned(time_zone))
     server_order, local_order = _split_order(meta, query.ordering, capabilities)
     params = split.params() + server_order
-    params += _fields_param(query, [*split.local, *split.verify], local_order) + query.params
+    checked = [*split.local, *split.verify, *late.children]
+    params += _fields_param(query, checked, local_order) + query.params
     chunks = _chunk(meta, params, split, base_url, capabilities.max_url_bytes, page_size)
     high = query.high_mark
     if split.verify and not (split.local or local_order) and len(chunks[1]) == 1 and high:
@@ -281,7 +322,63 @@ def plan(
         page_size=page_size,
         verified=tuple(split.verified),
         time_zone=time_zone,
+        annotator=_annotator(query, time_zone, page_size, late),
+        late_where=late,
     )
+
+
+def _annotator(
+    query: Query, time_zone: dt.tzinfo, batch: int, conditions: Where
+) -> Annotator | None:
+    """Return the step that computes each row's annotations (related rows a page at a time)."""
+    if not query.annotations:
+        return None
+    return Annotator(query.annotations, query.model._meta.pk, time_zone, batch, conditions)
+
+
+def _grouped(query: Query, base_url: str, capabilities: Capabilities, time_zone: dt.tzinfo) -> Plan:
+    """Plan ``values(...).annotate(<aggregate>)``: the rows' plan, then GROUP BY and HAVING.
+
+    Django's grouping: the selected fields and non-aggregate annotations, and what an explicit
+    ``order_by()`` names (Meta.ordering takes no part, and does not order the groups).
+    """
+    where, late, having = partition(query.where)
+    ordering = query.explicit_ordering()
+    grouped = {name: e for name, e in query.annotations.items() if e.has_aggregate}
+    keys = query.group_keys(ordering)
+    inner = query.clone()
+    inner.where = Where(where.children + late.children)
+    inner.annotations = {name: e for name, e in query.annotations.items() if not e.has_aggregate}
+    inner.group_by, inner.order_by, inner.default_ordering = None, (), False
+    inner.standard_ordering, inner.low_mark, inner.high_mark = True, 0, None
+    aggregates = aggregates_in([*grouped.values(), *expressions_in(having)])
+    if inner.only:
+        read = [key for e in [*keys, *aggregates] for key in e.columns()]
+        inner.only = tuple(dict.fromkeys([*inner.only, *(f.name for f in read)]))
+    rows = joining(plan(inner, base_url, capabilities, time_zone), inner, aggregates)
+    grouping = Grouping(keys, grouped, having, ordering, time_zone)
+    return dataclasses.replace(
+        rows, grouping=grouping, low=query.low_mark, high=query.high_mark, ordering=()
+    )
+
+
+def joining(rows: Plan, query: Query, aggregates: Sequence[Aggregate]) -> Plan:
+    """Return ``rows`` (the plan of ``query``) also reading what ``aggregates`` join.
+
+    An aggregate over a reverse relation (``Count("sales_invoices")``) needs the related rows
+    of every row: the annotator fetches them a page of rows at a time.
+    """
+    if not any(agg.relation is not None for agg in aggregates):
+        return rows
+    annotator = Annotator(
+        query.annotations,
+        query.model._meta.pk,
+        rows.time_zone,
+        rows.page_size,
+        rows.late_where,
+        joined=aggregates,
+    )
+    return dataclasses.replace(rows, annotator=annotator)
 
 
 class _Split:
@@ -313,6 +410,9 @@ class _Split:
                 self.local.append(child)
 
     def _lookup(self, lookup: Lookup) -> None:
+        if lookup.local_only:
+            self.local.append(lookup)
+            return
         if lookup.impossible():
             self.empty = True  # known without asking: e.g. id=2**40, or 500.001 on cents
             self.unmatched.append(lookup.key)
@@ -461,10 +561,13 @@ def _values(lookup: Lookup) -> Sequence[Any]:
 
 
 def _split_order(
-    meta: Options, ordering: tuple[str, ...], capabilities: Capabilities
-) -> tuple[Params, tuple[str, ...]]:
+    meta: Options, ordering: Ordering, capabilities: Capabilities
+) -> tuple[Params, Ordering]:
     """Return the server ``orderby`` parameter, or the ordering to apply locally."""
-    effective = _drop_after_id(ordering)
+    plain = tuple(name for name in ordering if isinstance(name, str))
+    if len(plain) < len(ordering):
+        return (), ordering  # an expression or an annotation: ordered here
+    effective = _drop_after_id(plain)
     across = any(LOOKUP_SEP in name for name in effective)  # fields of related rows
     if across or (len(effective) > 1 and not capabilities.multi_field_order_by):
         return (), ordering
@@ -492,16 +595,21 @@ def _drop_after_id(ordering: tuple[str, ...]) -> tuple[str, ...]:
     return tuple(names)
 
 
-def _fields_param(query: Query, local: list[Where | Lookup], local_order: Iterable[str]) -> Params:
-    """Return ``fields=`` for ``only()``, widened to what local steps and ids need."""
+def _fields_param(
+    query: Query, local: list[Where | Lookup], local_order: Iterable[str | OrderBy]
+) -> Params:
+    """Return ``fields=`` for ``only()``, widened to what local steps, annotations and ids need."""
     if not query.only:
         return ()
     meta = query.model._meta
-    ordering = (n.lstrip("-").partition(LOOKUP_SEP)[0] for n in query.ordering)
-    names = dict.fromkeys(["id", *query.only, *ordering])
+    names = dict.fromkeys(["id", *query.only, *ordering_columns(query.ordering)])
     for lookup in Where(tuple(local)).lookups():
         names.update(dict.fromkeys(field.name for field in lookup.columns()))
-    api_names = [meta.get_field(name).api_name for name in names]
+    for expression in query.annotations.values():
+        names.update(dict.fromkeys(field.name for field in expression.columns()))
+    # A field of related rows (``debtor__city``) needs the key of its first relation.
+    fields = dict.fromkeys(meta.get_field(name.partition(LOOKUP_SEP)[0]) for name in names)
+    api_names = [field.api_name for field in fields]
     return (("fields", ",".join(api_names)),)
 
 
@@ -543,20 +651,46 @@ def _url_bytes(meta: Options, params: Params, base_url: str) -> int:
     return len(Request(meta.check_path(), params).url(base_url)) + PAGING_RESERVE
 
 
+def ordering_columns(ordering: Iterable[str | OrderBy]) -> Iterator[str]:
+    """Yield the names of the fields an ordering reads."""
+    for item in ordering:
+        if isinstance(item, str):
+            yield item.lstrip("-").partition(LOOKUP_SEP)[0]  # a relation's key for its fields
+        else:
+            yield from (field.name for field in item.expression.columns())
+
+
 def order_rows(
-    rows: list[dict[str, Any]], ordering: Sequence[str], meta: Options
+    rows: list[dict[str, Any]],
+    ordering: Sequence[str | OrderBy],
+    meta: Options,
+    time_zone: dt.tzinfo = dt.UTC,
 ) -> list[dict[str, Any]]:
     """Sort raw rows by ``ordering`` (``None`` first ascending), ties by id ascending."""
     pk = meta.pk
     rows = sorted(rows, key=lambda row: _sort_key(pk.to_python(row.get(pk.api_name))))
-    for name in reversed(ordering):
-        field = meta.get_field(name.lstrip("-"))
+    for item in reversed(ordering):
+        if isinstance(item, OrderBy):
+            rows.sort(key=expression_key(item, time_zone), reverse=item.descending)
+            continue
+        field = meta.get_field(item.lstrip("-"))
         rows.sort(
             key=lambda row: _sort_key(field.to_python(row.get(field.api_name))),
-            reverse=name.startswith("-"),
+            reverse=item.startswith("-"),
         )
     return rows
 
 
 def _sort_key(value: Any) -> tuple[bool, Any]:
     return (value is not None, value)
+
+
+def expression_key(order: OrderBy, time_zone: dt.tzinfo) -> Any:
+    """Return the sort key of an ordering by an expression (NULL placed as it asks)."""
+    expression, null = order.expression, (2, 0) if order.nulls_high() else (0, 0)
+
+    def key(row: dict[str, Any]) -> tuple[int, Any]:
+        value = expression.evaluate(RowReader(row, time_zone))
+        return null if value is None else (1, value)
+
+    return key

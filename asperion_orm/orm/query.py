@@ -8,15 +8,26 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from asperion_orm.exceptions import FieldError, QueryError
-from asperion_orm.orm.lookups import LOOKUP_SEP, Exact, Lookup
+from asperion_orm.orm.expression_lookups import AnnotationLookup, ExpressionLookup
+from asperion_orm.orm.expressions import (
+    Col,
+    Column,
+    Expression,
+    F,
+    OrderBy,
+    Ref,
+)
+from asperion_orm.orm.fields import Field, ForeignKey
+from asperion_orm.orm.lookups import LOOKUP_SEP, LOOKUPS, Exact, Lookup, lookups_for
 from asperion_orm.orm.planner import plan
 from asperion_orm.orm.q import Q
 from asperion_orm.orm.related_rows import path_field
 from asperion_orm.orm.relations import merge_related, related_lookup
-from asperion_orm.orm.transforms import make_lookup
+from asperion_orm.orm.transforms import TransformedCol, make_lookup, parse_key
 from asperion_orm.orm.where import Where, single
 
 if TYPE_CHECKING:
+    from asperion_orm.orm.aggregates import Aggregate
     from asperion_orm.orm.model import Model
 
 __all__ = ["Query"]
@@ -31,7 +42,7 @@ class Query:
     def __init__(self, model: type[Model]) -> None:
         self.model = model
         self.where = Where()
-        self.order_by: tuple[str, ...] = ()
+        self.order_by: tuple[str | OrderBy, ...] = ()
         self.default_ordering = True
         self.standard_ordering = True
         self.low_mark = 0
@@ -48,6 +59,12 @@ class Query:
         self.empty = False
         self.server_only = False
         self.params: tuple[tuple[str, str], ...] = ()
+        self.annotations: dict[str, Expression] = {}
+        # The names values()/values_list() select (fields and annotations), else None.
+        self.values_select: tuple[str, ...] | None = None
+        # None; "row" once an aggregate annotates model rows (each row is its own group); or
+        # "values" once one annotates values(): GROUP BY the selected fields, as in Django.
+        self.group_by: str | None = None
 
     def __str__(self) -> str:
         if self.combinator:
@@ -58,6 +75,7 @@ class Query:
         """Return a copy that can change without touching this one (the tree is immutable)."""
         clone = object.__new__(type(self))  # copy.copy() without its generic protocol
         clone.__dict__.update(self.__dict__)
+        clone.annotations = dict(self.annotations)
         return clone
 
     # -- conditions ----------------------------------------------------------------------------
@@ -92,14 +110,140 @@ class Query:
         """Return the lookup for ``name__transform…__lookup=value``, checking names and value.
 
         A key that crosses a relation (``debtor__city``) becomes a node holding the inner
-        query, run before the plan is made (``relations``).
+        query, run before the plan is made (``relations``); a key naming an annotation
+        becomes a lookup evaluated once the annotation is computed.
         """
+        if annotation := self._annotation_in(key):
+            lookup_name = key[len(annotation) + len(LOOKUP_SEP) :]
+            return self._annotation_lookup(annotation, lookup_name or "exact", value)
         name, _, rest = key.partition(LOOKUP_SEP)
         if (related := related_lookup(self, name, rest, value)) is not None:
             return related
         field = self.model._meta.get_field(name)
         names = rest.split(LOOKUP_SEP) if rest else []
+        if isinstance(value, Expression):
+            transforms, lookup_name = parse_key(field, names, self.model._meta.label)
+            lhs = TransformedCol(field, transforms) if transforms else Col(field)
+            return ExpressionLookup(lhs, LOOKUPS[lookup_name], value.resolve(self))
         return make_lookup(field, names, value, self.model._meta.label)
+
+    def _annotation_in(self, key: str) -> str | None:
+        """Return the longest annotation name that ``key`` starts with, as Django matches them."""
+        names = [n for n in self.annotations if key == n or key.startswith(n + LOOKUP_SEP)]
+        return max(names, key=len, default=None)
+
+    def _annotation_lookup(self, name: str, lookup_name: str, value: Any) -> Lookup:
+        """Return a lookup on an annotation, evaluated once the annotation is computed."""
+        ref = Ref(name, self.annotations[name])
+        accepted = lookups_for(ref.field.output or ref.field)
+        if lookup_name not in accepted or lookup_name not in LOOKUPS:
+            raise FieldError(
+                f"Unsupported lookup {lookup_name!r} for the annotation {name!r}. "
+                f"Choices are: {', '.join(sorted(accepted))}."
+            )
+        if isinstance(value, Expression):
+            return ExpressionLookup(ref, LOOKUPS[lookup_name], value.resolve(self))
+        if value is None:
+            return AnnotationLookup(self._none_lookup(ref.field, lookup_name), ref.source)
+        return AnnotationLookup(LOOKUPS[lookup_name](ref.field, value), ref.source)
+
+    def _none_lookup(self, field: Field[Any], lookup_name: str) -> Lookup:
+        if lookup_name not in ("exact", "iexact"):
+            raise ValueError(f"Cannot use None as a query value ({field.name}__{lookup_name}).")
+        return LOOKUPS["isnull"](field, True)
+
+    # -- annotations ---------------------------------------------------------------------------
+
+    def add_annotation(self, name: str, expression: Any) -> None:
+        """Add ``name=expression``, resolved; an aggregate makes the query group as Django's."""
+        if not isinstance(expression, Expression):
+            raise TypeError(f"QuerySet.annotate() received non-expression(s): {expression!r:.60}.")
+        meta = self.model._meta
+        if name == "pk" or meta.has_field(name) or name in meta.related_objects:
+            raise ValueError(f"The annotation '{name}' conflicts with a field on the model.")
+        resolved = expression.resolve(self)
+        if resolved.has_aggregate:  # Django's group_by = True, or set_group_by() after values()
+            self.group_by = "row" if self.values_select is None else "values"
+        if name in self.annotations:  # an ordering names it, and Django resolves names late
+            self.order_by = tuple(_rebound(item, name, resolved) for item in self.order_by)
+        self.annotations[name] = resolved
+        if self.values_select is not None and name not in self.values_select:
+            self.values_select += (name,)
+
+    def group_keys(self, ordering: tuple[str | OrderBy, ...]) -> list[Expression]:
+        """Return the GROUP BY expressions: selected fields and annotations, then the ordering's.
+
+        As Django: the selected fields and non-aggregate annotations, and what an explicit
+        ``order_by()`` names (an annotation left out of ``values()`` too).
+        """
+        keys: dict[str, Expression] = {}
+        for name in self.values_select or ():
+            source = self.annotations.get(name)
+            if source is None:
+                key: Expression = Col(path_field(self.model, name, what="select"))
+            elif source.has_aggregate:
+                continue
+            else:
+                key = Ref(name, source)
+            keys.setdefault(repr(key), key)
+        selected = set(self.values_select or ())
+        for item in ordering:
+            if isinstance(item, str):
+                key = Col(path_field(self.model, item.lstrip("-"), what="order by"))
+            elif item.expression.has_aggregate:
+                continue
+            elif isinstance(item.expression, Ref) and item.expression.name in selected:
+                continue  # a reference to a selected annotation groups nothing more
+            else:
+                key = item.expression
+            keys.setdefault(repr(key), key)
+        return list(keys.values())
+
+    def outer(self) -> Query:
+        """Return a scope over this query's results, as Django's subquery for ``aggregate()``.
+
+        Its annotations are the values the rows hold, whatever computed them.
+        """
+        outer = Query(self.model)
+        outer.annotations = {name: Column(name, e) for name, e in self.annotations.items()}
+        return outer
+
+    def resolve_name(self, name: str, *, allow_joins: bool = True) -> Expression:
+        """Return what ``F(name)`` stands for: an annotation (``Ref``) or a field (``Col``)."""
+        if name in self.annotations:
+            return Ref(name, self.annotations[name])
+        if LOOKUP_SEP in name:
+            if not allow_joins:
+                raise FieldError("Joined field references are not permitted in this query.")
+            raise FieldError(
+                f"Cannot resolve {name!r} in an expression on {self.model._meta.label}: an "
+                "expression reads the row's own fields (the API cannot join)."
+            )
+        return Col(self.model._meta.get_field(name))
+
+    def resolve_aggregate(self, aggregate: Aggregate) -> Expression:
+        """Resolve an aggregate's source and ``filter``: the own rows, or a reverse relation's."""
+        source = aggregate.source
+        if isinstance(source, F) and source.name not in self.annotations:
+            head, _, rest = source.name.partition(LOOKUP_SEP)
+            relation = self.model._meta.related_objects.get(head)
+            if relation is not None:
+                return self._related_aggregate(aggregate, relation, head, rest)
+        condition = None if aggregate.filter is None else self.resolve(aggregate.filter)
+        return aggregate.resolved(source.resolve(self), condition)
+
+    def _related_aggregate(
+        self, aggregate: Aggregate, relation: ForeignKey, prefix: str, rest: str
+    ) -> Expression:
+        """Resolve ``Sum("sales_invoices__amount")``: over the rows pointing at each object."""
+        assert relation.model is not None
+        related = Query(relation.model)
+        related.default_ordering = False
+        source = F(rest or "pk").resolve(related)
+        condition = None
+        if aggregate.filter is not None:
+            condition = related.resolve(_strip(aggregate.filter, prefix, self.model._meta.label))
+        return aggregate.resolved(source, condition, (relation, related))
 
     def pk_value(self) -> Any:
         """Return the id of a top-level ``id=…`` condition, or ``None``."""
@@ -133,32 +277,40 @@ class Query:
 
     # -- ordering ------------------------------------------------------------------------------
 
-    def add_ordering(self, *names: str) -> None:
+    def add_ordering(self, *names: str | Expression | OrderBy) -> None:
         """Replace the ordering; no names clears it, the model's default included."""
         self.order_by = tuple(self._order_name(name) for name in names)
         self.default_ordering = bool(names)
 
-    def _order_name(self, name: str) -> str:
+    def _order_name(self, name: str | Expression | OrderBy) -> str | OrderBy:
+        if isinstance(name, Expression):
+            name = name.asc()
+        if isinstance(name, OrderBy):
+            return _simple_order(name.resolve(self))
         if not isinstance(name, str) or name == "?":
             raise FieldError(f"Cannot order {self.model._meta.label} by {name!r}.")
         desc = name.startswith("-")
+        if (bare := name.lstrip("-")) in self.annotations:
+            return OrderBy(Ref(bare, self.annotations[bare]), descending=desc)
         field = path_field(self.model, name.lstrip("-"), what="order by")
         return f"-{field.name}" if desc else field.name
 
     @property
     def related_ordering(self) -> bool:
         """Return whether the ordering reads fields of related rows (``debtor__name``)."""
-        return any(LOOKUP_SEP in name for name in self.ordering)
+        return any(isinstance(name, str) and LOOKUP_SEP in name for name in self.ordering)
 
     @property
-    def ordering(self) -> tuple[str, ...]:
+    def ordering(self) -> tuple[str | OrderBy, ...]:
         """Return the effective ordering, with ``reverse()`` applied."""
         names = self.order_by
         if not names and self.default_ordering:
             names = tuple(self._order_name(name) for name in self.model._meta.ordering)
-        if self.standard_ordering:
-            return names
-        return tuple(name[1:] if name.startswith("-") else f"-{name}" for name in names)
+        return names if self.standard_ordering else _reversed(names)
+
+    def explicit_ordering(self) -> tuple[str | OrderBy, ...]:
+        """Return the ordering given to ``order_by()``: a GROUP BY query ignores Meta.ordering."""
+        return self.order_by if self.standard_ordering else _reversed(self.order_by)
 
     # -- deferred fields ---------------------------------------------------------------------
 
@@ -223,3 +375,48 @@ def _param_value(name: str, value: Any) -> str:
     if isinstance(value, str | int):
         return str(value)
     raise QueryError(f"Server parameter {name!r} takes a str, int or bool, not {value!r:.40}.")
+
+
+def _reversed(names: tuple[str | OrderBy, ...]) -> tuple[str | OrderBy, ...]:
+    return tuple(
+        name.reversed()
+        if isinstance(name, OrderBy)
+        else name[1:]
+        if name.startswith("-")
+        else f"-{name}"
+        for name in names
+    )
+
+
+def _rebound(item: str | OrderBy, name: str, source: Expression) -> str | OrderBy:
+    """Return an ordering by annotation ``name`` reading its new expression ``source``."""
+    ref = item.expression if isinstance(item, OrderBy) else None
+    if isinstance(item, OrderBy) and isinstance(ref, Ref) and ref.name == name:
+        return item.rebind(Ref(name, source))
+    return item
+
+
+def _simple_order(order: OrderBy) -> str | OrderBy:
+    """Return a plain field ordering as its name (the server may order by it), else as is."""
+    if isinstance(order.expression, Col) and order.nulls_first is order.nulls_last is None:
+        name = order.expression.field.name
+        return f"-{name}" if order.descending else name
+    return order
+
+
+def _strip(q: Q, prefix: str, label: str) -> Q:
+    """Return the filter of a related aggregate with the relation's prefix taken off its names."""
+    children: list[Q | tuple[str, Any]] = []
+    for child in q.children:
+        if isinstance(child, Q):
+            children.append(_strip(child, prefix, label))
+            continue
+        key, value = child
+        head, _, rest = key.partition(LOOKUP_SEP)
+        if head != prefix or not rest:
+            raise FieldError(
+                f"The filter of an aggregate over {label}.{prefix} names that relation's "
+                f"fields ({prefix}__<field>=...), not {key!r}."
+            )
+        children.append((rest, value))
+    return Q(*children, _connector=q.connector, _negated=q.negated)

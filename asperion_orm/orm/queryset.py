@@ -6,19 +6,25 @@ the session resolved when they run (``using()`` or the active ``with client.tena
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import functools
 import itertools
 from collections import namedtuple
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Generic, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, Literal, ParamSpec, Self, cast, overload
+
+from typing_extensions import TypeVar
 
 from asperion_orm.exceptions import FieldError, NotFound, NotSupportedError
+from asperion_orm.orm.aggregates import Aggregate, Count, Star
 from asperion_orm.orm.combine import combine, distinct_rows, row_key
+from asperion_orm.orm.expressions import AnnotationField, Col, Expression, OrderBy, Ref
 from asperion_orm.orm.fetcher import Fetcher
 from asperion_orm.orm.fields import Date, DateTime, Field, ForeignKey
+from asperion_orm.orm.grouping import aggregate_rows
 from asperion_orm.orm.lookups import LOOKUP_SEP
-from asperion_orm.orm.planner import Plan, order_rows, plan
+from asperion_orm.orm.planner import Plan, joining, order_rows, ordering_columns, plan
 from asperion_orm.orm.q import Q
 from asperion_orm.orm.query import Query
 from asperion_orm.orm.related_rows import (
@@ -31,6 +37,7 @@ from asperion_orm.orm.related_rows import (
     sort_rows,
 )
 from asperion_orm.orm.relations import Explainer, Resolver, has_related
+from asperion_orm.orm.rows import RowReader
 from asperion_orm.orm.truncate import (
     DATE_KINDS,
     DATETIME_KINDS,
@@ -64,6 +71,8 @@ __all__ = [
 ]
 
 M = TypeVar("M", bound="Model")
+R = TypeVar("R", default=M)
+"""What the QuerySet yields: the model, or ``values()`` dicts, ``values_list()`` tuples..."""
 P = ParamSpec("P")
 T = TypeVar("T")
 Raw = dict[str, Any]
@@ -101,8 +110,11 @@ class ModelIterable(RowIterable):
     def __iter__(self) -> Iterator[Any]:
         model, session = self.queryset.model, self.session
         deferred = _deferred(model._meta, self.plan)
+        annotations = list(self.queryset.query.annotations)
         # Each row was parsed for this query alone, so the instance may keep it uncopied.
-        return (model._adopt(raw, session, deferred) for raw in self.rows)
+        if not annotations:
+            return (model._adopt(raw, session, deferred) for raw in self.rows)
+        return (_annotated(model._adopt(raw, session, deferred), annotations) for raw in self.rows)
 
 
 class ValuesIterable(RowIterable):
@@ -175,7 +187,7 @@ def _unpickle_row(names: tuple[str, ...], values: tuple[Any, ...]) -> Any:
     return named_row(*names)(*values)
 
 
-class QuerySet(Generic[M]):
+class QuerySet(Generic[M, R]):
     """A lazy query over one model's API resource."""
 
     def __init__(
@@ -195,6 +207,12 @@ class QuerySet(Generic[M]):
         # dates()/datetimes(): (kind, descending, tzinfo or None for the client's, datetimes)
         self._dates: tuple[str, bool, dt.tzinfo | None, bool] = ("day", False, None, False)
 
+    if TYPE_CHECKING:  # set by the manager module, which builds on this one
+
+        @classmethod
+        def as_manager(cls) -> Self:
+            """Return a manager with this class's methods, typed as this class (see there)."""
+
     def __getstate__(self) -> dict[str, Any]:
         """Evaluate, as Django does, and pickle the results and query but never the session."""
         self._fetch_all()
@@ -208,7 +226,7 @@ class QuerySet(Generic[M]):
             return f"<QuerySet {self._result_cache!r}>"
         return f"<QuerySet {self.model.__name__}: {str(self.query).splitlines()[0]}>"
 
-    def _chain(self) -> QuerySet[M]:
+    def _chain(self) -> Self:
         """Return a copy to change; the copy has no results yet."""
         clone = object.__new__(type(self))  # copy.copy() without its generic protocol
         clone.__dict__.update(self.__dict__)
@@ -218,21 +236,21 @@ class QuerySet(Generic[M]):
 
     # -- chainable methods ---------------------------------------------------------------------
 
-    def all(self) -> QuerySet[M]:
+    def all(self) -> Self:
         """Return a copy of this QuerySet."""
         return self._chain()
 
-    def filter(self, *args: Q, **kwargs: Any) -> QuerySet[M]:
+    def filter(self, *args: Q, **kwargs: Any) -> Self:
         """Return rows matching every condition (``Q`` objects and keyword lookups)."""
         self._not_support_combined_queries("filter")
         return self._filter(Q(*args, **kwargs))
 
-    def exclude(self, *args: Q, **kwargs: Any) -> QuerySet[M]:
+    def exclude(self, *args: Q, **kwargs: Any) -> Self:
         """Return rows not matching the conditions taken together."""
         self._not_support_combined_queries("exclude")
         return self._filter(~Q(*args, **kwargs))
 
-    def complex_filter(self, filter_obj: Q | Mapping[str, Any]) -> QuerySet[M]:
+    def complex_filter(self, filter_obj: Q | Mapping[str, Any]) -> Self:
         """Filter by a ``Q`` object or a dict of keyword lookups (Django's ``complex_filter``)."""
         if isinstance(filter_obj, Q):
             return self.filter(filter_obj)
@@ -240,22 +258,25 @@ class QuerySet(Generic[M]):
             return self.filter(**filter_obj)
         raise TypeError(f"complex_filter() takes a Q object or a dict, not {filter_obj!r:.40}.")
 
-    def _filter(self, q: Q) -> QuerySet[M]:
+    def _filter(self, q: Q) -> Self:
         if self.query.is_sliced:
             raise TypeError("Cannot filter a query once a slice has been taken.")
         clone = self._chain()
         clone.query.add_q(q)
         return clone
 
-    def order_by(self, *names: str) -> QuerySet[M]:
-        """Order by the named fields (``-name`` descending); no names clears the ordering."""
+    def order_by(self, *names: str | Expression | OrderBy) -> Self:
+        """Order by fields, annotations or expressions; no names clears the ordering.
+
+        ``"-name"`` is descending; ``F("x").desc(nulls_last=True)`` places NULLs explicitly.
+        """
         if self.query.is_sliced:
             raise TypeError("Cannot reorder a query once a slice has been taken.")
         clone = self._chain()
         clone.query.add_ordering(*names)
         return clone
 
-    def reverse(self) -> QuerySet[M]:
+    def reverse(self) -> Self:
         """Reverse the ordering."""
         if self.query.is_sliced:
             raise TypeError("Cannot reverse a query once a slice has been taken.")
@@ -263,7 +284,7 @@ class QuerySet(Generic[M]):
         clone.query.standard_ordering = not clone.query.standard_ordering
         return clone
 
-    def only(self, *names: str) -> QuerySet[M]:
+    def only(self, *names: str) -> Self:
         """Ask the server only for these fields (``fields=``); reading another loads it.
 
         As in Django, the others are deferred: the first read of one loads them all with one
@@ -277,7 +298,7 @@ class QuerySet(Generic[M]):
         clone.query.add_immediate_loading(self._field_names(names))
         return clone
 
-    def defer(self, *names: str | None) -> QuerySet[M]:
+    def defer(self, *names: str | None) -> Self:
         """Leave these fields out of ``fields=``; reading one loads it. ``defer(None)`` clears."""
         self._not_support_combined_queries("defer")
         self._check_model_rows("defer")
@@ -303,7 +324,7 @@ class QuerySet(Generic[M]):
         if self._iterable_class is not ModelIterable:
             raise TypeError(f"Cannot call {method}() after .values() or .values_list()")
 
-    def distinct(self, *field_names: str) -> QuerySet[M]:
+    def distinct(self, *field_names: str) -> Self:
         """Drop duplicate rows: of ``values()``/``values_list()`` tuples (instances are unique).
 
         As in Django, the fields of the ordering count too: ``values("city").distinct()``
@@ -322,11 +343,17 @@ class QuerySet(Generic[M]):
         clone.query.distinct = True
         return clone
 
-    def values(self, *names: str) -> QuerySet[Any]:
+    def values(self, *names: str) -> QuerySet[M, dict[str, Any]]:
         """Yield dicts of Python values instead of model instances."""
         return self._rows_as(ValuesIterable, names)
 
-    def values_list(self, *names: str, flat: bool = False, named: bool = False) -> QuerySet[Any]:
+    @overload
+    def values_list(
+        self, *names: str, flat: Literal[False] = ..., named: Literal[False] = ...
+    ) -> QuerySet[M, tuple[Any, ...]]: ...
+    @overload
+    def values_list(self, *names: str, flat: bool = ..., named: bool = ...) -> QuerySet[M, Any]: ...
+    def values_list(self, *names: str, flat: bool = False, named: bool = False) -> QuerySet[M, Any]:
         """Yield tuples of values, namedtuples ``Row`` (``named``) or bare values (``flat``)."""
         if flat and named:
             raise TypeError("'flat' and 'named' can't be used together.")
@@ -339,7 +366,7 @@ class QuerySet(Generic[M]):
             kind = FlatValuesListIterable if flat else NamedValuesListIterable
         return self._rows_as(kind, names)
 
-    def dates(self, field_name: str, kind: str, order: str = "ASC") -> QuerySet[Any]:
+    def dates(self, field_name: str, kind: str, order: str = "ASC") -> QuerySet[M, dt.date]:
         """Yield the distinct dates of a field truncated to ``kind``, sorted by ``order``.
 
         ``kind`` is ``year``, ``month``, ``week`` (the Monday) or ``day``; a datetime field is
@@ -351,7 +378,7 @@ class QuerySet(Generic[M]):
 
     def datetimes(
         self, field_name: str, kind: str, order: str = "ASC", tzinfo: dt.tzinfo | None = None
-    ) -> QuerySet[Any]:
+    ) -> QuerySet[M, dt.datetime]:
         """Yield the distinct datetimes of a field truncated to ``kind``, aware, sorted.
 
         ``kind`` adds ``hour``, ``minute`` and ``second`` to those of ``dates()``; values are
@@ -384,22 +411,53 @@ class QuerySet(Generic[M]):
     def _rows_as(self, kind: type[RowIterable], names: Sequence[str]) -> QuerySet[Any]:
         clone: QuerySet[Any] = self._chain()
         fields = self._fields(names) if names else self._all_fields()
+        if not names:  # values() yields the annotations too
+            fields.update(self._fields(self.query.annotations))
         clone._iterable_class = kind
         clone._row_fields = tuple(fields.values())
         clone._row_keys = tuple(fields)
+        clone.query.values_select = tuple(fields)
         clone._select_related = ()
         # A field of related rows needs the key of the first relation (``debtorId``).
-        only = (f.hops[0].name if isinstance(f, PathField) else f.name for f in fields.values())
+        only = (
+            f.hops[0].name if isinstance(f, PathField) else f.name
+            for f in fields.values()
+            if not isinstance(f, AnnotationField)
+        )
         clone.query.only = tuple(dict.fromkeys(only))
         return clone
 
     def _fields(self, names: Iterable[str]) -> dict[str, Field[Any]]:
-        return {name: path_field(self.model, name, what="select") for name in names}
+        annotations = self.query.annotations
+        return {
+            name: Ref(name, annotations[name]).field
+            if name in annotations
+            else path_field(self.model, name, what="select")
+            for name in names
+        }
+
+    def annotate(self, *args: Expression, **kwargs: Expression) -> Self:
+        """Add computed values: expressions per row, aggregates per group (Django's rules).
+
+        On model rows each row is its own group (``Sum("sales_invoices__amount_incl_vat")``
+        aggregates its related rows, fetched in batched requests); after ``values(...)`` the
+        rows group by the selected fields (``GROUP BY``). A positional aggregate is named as
+        Django names it (``Sum("x")`` is ``x__sum``).
+        """
+        annotations = _named("annotate", args, kwargs)
+        clone = self._chain()
+        for name, expression in annotations.items():
+            clone.query.add_annotation(name, expression)
+        if clone._iterable_class is not ModelIterable:
+            added = clone._fields(name for name in annotations if name not in self._row_keys)
+            clone._row_fields += tuple(added.values())
+            clone._row_keys += tuple(added)
+        return clone
 
     def _all_fields(self) -> dict[str, Field[Any]]:
         return {field.attname: field for field in self.model._meta.fields.values()}
 
-    def prefetch_related(self, *names: str) -> QuerySet[M]:
+    def prefetch_related(self, *names: str) -> Self:
         """Load these relations for every result in batched requests (no N+1)."""
         self._not_support_combined_queries("prefetch_related")
         for name in names:
@@ -408,7 +466,7 @@ class QuerySet(Generic[M]):
         clone._prefetch = (*self._prefetch, *names) if names else ()
         return clone
 
-    def select_related(self, *names: str | None) -> QuerySet[M]:
+    def select_related(self, *names: str | None) -> Self:
         """Load these forward foreign keys with the rows: one batched request per relation.
 
         ``select_related("debtor", "debtor__payment_condition")``; no names follows every
@@ -427,19 +485,19 @@ class QuerySet(Generic[M]):
         clone._select_related = tuple(dict.fromkeys([*self._select_related, *paths]))
         return clone
 
-    def using(self, session: Session | None) -> QuerySet[M]:
+    def using(self, session: Session | None) -> Self:
         """Run against ``session`` instead of the active one."""
         clone = self._chain()
         clone._session = session
         return clone
 
-    def cache(self, enabled: bool = True, *, ttl: float | None = None) -> QuerySet[M]:
+    def cache(self, enabled: bool = True, *, ttl: float | None = None) -> Self:
         """Turn the response cache off, or set its lifetime for this query."""
         clone = self._chain()
         clone._use_cache, clone._ttl = enabled, ttl
         return clone
 
-    def with_params(self, **params: str | int | bool) -> QuerySet[M]:
+    def with_params(self, **params: str | int | bool) -> Self:
         """Send server parameters that are not filters (``ActiveState="All"``) on every request.
 
         Names must not clash with paging, ordering or a field's filter parameters.
@@ -448,7 +506,7 @@ class QuerySet(Generic[M]):
         clone.query.add_params(params)
         return clone
 
-    def none(self) -> QuerySet[M]:
+    def none(self) -> Self:
         """Return a QuerySet that matches nothing and never sends a request."""
         clone = self._chain()
         clone.query.set_empty()
@@ -456,34 +514,34 @@ class QuerySet(Generic[M]):
 
     # -- what the API cannot do ----------------------------------------------------------------
 
-    def select_for_update(self, *args: Any, **kwargs: Any) -> QuerySet[M]:
+    def select_for_update(self, *args: Any, **kwargs: Any) -> Self:
         """Refuse: the API has no transactions or row locks."""
         raise NotSupportedError(
             "select_for_update() is not supported: the API has no transactions or row locks. "
             "Read, change and save(); the last write wins."
         )
 
-    def raw(self, *args: Any, **kwargs: Any) -> QuerySet[M]:
+    def raw(self, *args: Any, **kwargs: Any) -> Self:
         """Refuse: the API takes no SQL."""
         raise NotSupportedError(
             "raw() is not supported: the API takes no SQL. Use filter() and with_params(), or "
             "session.get(path, params) for a request the models do not cover."
         )
 
-    def extra(self, *args: Any, **kwargs: Any) -> QuerySet[M]:
+    def extra(self, *args: Any, **kwargs: Any) -> Self:
         """Refuse: the API takes no SQL."""
         raise NotSupportedError(
             "extra() is not supported: the API takes no SQL. Use filter() with Q objects and "
             "order_by() on fields."
         )
 
-    def server_only(self) -> QuerySet[M]:
+    def server_only(self) -> Self:
         """Raise ``QueryError`` instead of evaluating any step locally."""
         clone = self._chain()
         clone.query.server_only = True
         return clone
 
-    def union(self, *other_qs: QuerySet[Any], all: bool = False) -> QuerySet[M]:  # noqa: A002
+    def union(self, *other_qs: QuerySet[Any], all: bool = False) -> QuerySet[M, R]:  # noqa: A002
         """Return the rows of this query or any other (``all=True`` keeps duplicates).
 
         Every query runs on its own (concurrently); the rows are combined here by id (by the
@@ -498,7 +556,7 @@ class QuerySet(Generic[M]):
             return rest[0] if len(rest) == 1 else rest[0]._combinator_query("union", rest[1:], all)
         return self._combinator_query("union", other_qs, all)
 
-    def intersection(self, *other_qs: QuerySet[Any]) -> QuerySet[M]:
+    def intersection(self, *other_qs: QuerySet[Any]) -> QuerySet[M, R]:
         """Return the rows this query and every other one match (combined here by id)."""
         self._check_combinable("intersection", other_qs)
         if self.query.empty:
@@ -508,14 +566,14 @@ class QuerySet(Generic[M]):
                 return other
         return self._combinator_query("intersection", other_qs, False)
 
-    def difference(self, *other_qs: QuerySet[Any]) -> QuerySet[M]:
+    def difference(self, *other_qs: QuerySet[Any]) -> Self:
         """Return the rows of this query that no other one matches (combined here by id)."""
         self._check_combinable("difference", other_qs)
         if self.query.empty:
             return self
         return self._combinator_query("difference", other_qs, False)
 
-    def __and__(self, other: QuerySet[M]) -> QuerySet[M]:
+    def __and__(self, other: QuerySet[M, R]) -> QuerySet[M, R]:
         """Return the rows both queries match (Django's ``qs1 & qs2``): one query, AND."""
         self._check_operand(other, "&")
         if self.query.empty:
@@ -526,7 +584,7 @@ class QuerySet(Generic[M]):
         combined.query.where = combined.query.where.add(other.query.where)
         return combined
 
-    def __or__(self, other: QuerySet[M]) -> QuerySet[M]:
+    def __or__(self, other: QuerySet[M, R]) -> QuerySet[M, R]:
         """Return the rows either query matches (Django's ``qs1 | qs2``): one query, OR."""
         self._check_operand(other, "|")
         if self.query.empty:
@@ -541,7 +599,7 @@ class QuerySet(Generic[M]):
             combined.query.where = Where()
         return combined
 
-    def __xor__(self, other: QuerySet[M]) -> QuerySet[M]:
+    def __xor__(self, other: QuerySet[M]) -> Self:
         """Refuse ``qs1 ^ qs2``: say how to write it."""
         raise NotSupportedError(
             "The ^ operator on QuerySets is not supported: use qs1.filter(Q(a) ^ Q(b)) "
@@ -578,7 +636,7 @@ class QuerySet(Generic[M]):
 
     def _combinator_query(
         self, kind: str, other_qs: Sequence[QuerySet[Any]], keep_all: bool
-    ) -> QuerySet[M]:
+    ) -> Self:
         clone = self._chain()
         clone.query.combined = (self.query, *(other.query for other in other_qs))
         clone.query.combinator, clone.query.combinator_all = kind, keep_all
@@ -595,12 +653,12 @@ class QuerySet(Generic[M]):
 
     @property
     def ordered(self) -> bool:
-        """Return whether the results have a defined order (always, for ``none()``: Django)."""
+        """Return whether the results have a defined order (groups ignore Meta.ordering; always,
+        for ``none()``: Django)."""
         if self._iterable_class is DatesIterable or self.query.empty:
             return True
-        return bool(self.query.order_by) or (
-            self.query.default_ordering and bool(self.model._meta.ordering)
-        )
+        default = self.query.default_ordering and bool(self.model._meta.ordering)
+        return bool(self.query.order_by) or (default and self.query.group_by != "values")
 
     def explain(self) -> str:
         """Describe the requests and local steps this query would run, without any I/O.
@@ -619,7 +677,7 @@ class QuerySet(Generic[M]):
             by = "id" if self._iterable_class is ModelIterable else "the selected values"
             lines.append(f"local: combine by {by}" + (", keep duplicates" if self._all() else ""))
             if self.query.ordering:
-                lines.append(f"local: order by {', '.join(self.query.ordering)}")
+                lines.append(f"local: order by {', '.join(map(str, self.query.ordering))}")
         else:
             lines = [whole._explain_rows(session)]
             if self._iterable_class is DatesIterable:
@@ -636,14 +694,18 @@ class QuerySet(Generic[M]):
         zone = DEFAULT_TIME_ZONE if session is None else session.time_zone
         explainer = Explainer(lambda query: self._plan(session, query), zone)
         query = explainer.query(self.query)
-        lines = [self._plan(session, _server_part(query, whole=True)).explain()]
+        grouped = query.group_by == "values"  # groups are ordered here, after the related rows
+        rows = self._plan(session, query if grouped else _server_part(query, whole=True))
+        lines = rows.explain().splitlines()
         paths = self._paths(query)
         selected = [select_hops(self.model, name) for name in self._select_related]
         if paths or selected:
-            lines.append("then the related rows, one batched request per relation:")
-            lines += describe(paths, selected)
-        if query.related_ordering:
-            lines.append(f"local: order by {', '.join(query.ordering)}")
+            at = next((i for i, line in enumerate(lines) if line.startswith("local:")), None)
+            at = at if grouped and at is not None else len(lines)
+            related = ["then the related rows, one batched request per relation:"]
+            lines[at:at] = [*related, *describe(paths, selected)]
+        if query.related_ordering and not grouped:
+            lines.append(f"local: order by {', '.join(map(str, query.ordering))}")
             if query.is_sliced:
                 high = "" if query.high_mark is None else query.high_mark
                 lines.append(f"local: slice [{query.low_mark}:{high}]")
@@ -664,7 +726,7 @@ class QuerySet(Generic[M]):
 
     # -- METHODS THAT CALL THE API -------------------------------------------------------------
 
-    def __iter__(self) -> Iterator[M]:
+    def __iter__(self) -> Iterator[R]:
         self._fetch_all()
         assert self._result_cache is not None
         return iter(self._result_cache)
@@ -678,6 +740,10 @@ class QuerySet(Generic[M]):
         self._fetch_all()
         return bool(self._result_cache)
 
+    @overload
+    def __getitem__(self, key: int) -> R: ...
+    @overload
+    def __getitem__(self, key: slice) -> Self: ...
     def __getitem__(self, key: int | slice) -> Any:
         _check_index(key)
         if self._result_cache is not None:
@@ -702,7 +768,7 @@ class QuerySet(Generic[M]):
             self._prefetch_into(rows, session)
             self._result_cache = rows
 
-    def iterator(self, chunk_size: int | None = None) -> Iterator[Any]:
+    def iterator(self, chunk_size: int | None = None) -> Iterator[R]:
         """Stream results page by page (``chunk_size`` rows a page) without caching them.
 
         Neither this QuerySet nor the response cache keeps the pages, so memory stays flat
@@ -729,10 +795,27 @@ class QuerySet(Generic[M]):
             items = self._iterable_class(self, session, whole, plan)
             return itertools.islice(items, self.query.low_mark, self.query.high_mark)
         query, plan = self._checked_plan(session, whole=True)
+        paths = self._paths(query)
+        if plan.grouping is not None and paths:
+            groups = self._groups_with_paths(plan, paths, session)
+            return iter(self._iterable_class(self, session, groups, plan))
         rows: Iterable[Raw] = self._fetcher(session, plan, chunk_size).rows()
-        if paths := self._paths(query):
+        if paths:
             rows = self._with_paths(list(rows), paths, query, session)
         return iter(self._iterable_class(self, session, rows, plan))
+
+    def _groups_with_paths(self, plan: Plan, paths: list[PathField], session: Session) -> list[Raw]:
+        """Group by fields of related rows: read the rows, copy those fields in, then group."""
+        assert plan.grouping is not None
+        every = dataclasses.replace(plan, grouping=None, low=0, high=None)  # the slice takes groups
+        rows = list(self._fetcher(session, every).rows())
+        attach(
+            rows, paths, lambda model, ids, names: self._related_rows(model, ids, names, session)
+        )
+        groups = list(plan.grouping.rows(iter(rows)))
+        if plan.grouping.ordering:
+            groups = sort_rows(groups, plan.grouping.ordering, self.model)
+        return groups[plan.low : plan.high]
 
     # Distinct values, dates and combined queries need every row before the slice is taken.
 
@@ -743,7 +826,7 @@ class QuerySet(Generic[M]):
             bool(self.query.combinator) or distinct_values or self._iterable_class is DatesIterable
         )
 
-    def _unsliced(self) -> QuerySet[M]:
+    def _unsliced(self) -> Self:
         clone = self._chain()
         clone.query.clear_limits()
         return clone
@@ -761,17 +844,27 @@ class QuerySet(Generic[M]):
 
     def _distinct_fields(self) -> list[Field[Any]]:
         """Return what makes rows distinct: the selected fields and those of the ordering."""
-        meta = self.model._meta
-        ordering = [
-            path_field(meta.model, n.lstrip("-"), what="order by") for n in self.query.ordering
-        ]
-        return list(dict.fromkeys([*self._row_fields, *ordering]))
+        return list(dict.fromkeys([*self._row_fields, *self._ordering_fields()]))
+
+    def _ordering_fields(self) -> list[Field[Any]]:
+        """Return the fields the ordering reads (an annotation's value, for an annotation)."""
+        found: list[Field[Any]] = []
+        for item in self.query.ordering:
+            if isinstance(item, str):
+                found.append(path_field(self.model, item.lstrip("-"), what="order by"))
+            elif isinstance(item.expression, Ref):
+                found.append(item.expression.field)
+            else:
+                found.extend(item.expression.columns())
+        return found
 
     def _parts(self) -> list[QuerySet[Any]]:
         """Return the combined queries, each asking for the fields this query needs."""
         wanted = self.query.only
         if wanted:
-            wanted = tuple(dict.fromkeys([*wanted, *(n.lstrip("-") for n in self.query.ordering)]))
+            model_fields = self.model._meta.fields.values()
+            read = [f.name for f in self._ordering_fields() if f in model_fields]
+            wanted = tuple(dict.fromkeys([*wanted, *read]))
         parts = []
         for query in self.query.combined:
             part: QuerySet[Any] = QuerySet(self.model, query.clone(), self._session)
@@ -816,11 +909,60 @@ class QuerySet(Generic[M]):
             counted = self if self.query.is_sliced else self.order_by()
             return sum(1 for _ in counted._iterate(self._resolve_session()))
         session = self._resolve_session()
-        plan = self._checked_plan(session)[1]
+        query, plan = self._checked_plan(session)
+        if plan.grouping is not None and self._paths(query):
+            return sum(1 for _ in self._iterate(session))
         fetcher = self._fetcher(session, plan)
         if plan.empty or plan.checked_here:
             return sum(1 for _ in fetcher.rows())
         return _clip(fetcher.total(), plan.low, plan.high)
+
+    def aggregate(self, *args: Aggregate, **kwargs: Aggregate) -> dict[str, Any]:
+        """Return ``{name: value}`` of aggregates over the rows, computed as they stream.
+
+        The requests ask only for the fields the aggregates read; ``Count("id")`` alone is
+        ``count()``: one ``MetaOnly`` request when the server can count.
+        """
+        aggregates = _named("aggregate", args, kwargs)
+        for name, aggregate in aggregates.items():
+            if not isinstance(aggregate, Expression) or not aggregate.has_aggregate:
+                raise TypeError(f"{name} is not an aggregate expression")
+        if not aggregates:
+            return {}
+        whole = self.query.group_by is not None or self.query.is_sliced
+        scope = self.query.outer() if whole else self.query
+        resolved = {name: _resolved_aggregate(a, scope, whole) for name, a in aggregates.items()}
+        clone = self._chain()
+        if not whole:  # otherwise aggregate the groups or the slice, as Django's subquery
+            clone.query.add_ordering()
+            read = (f.name for aggregate in resolved.values() for f in aggregate.columns())
+            clone.query.only = tuple(dict.fromkeys(["id", *read]))
+        if all(clone._counts_rows(a) for a in resolved.values()):
+            return dict.fromkeys(resolved, clone.count())
+        session = self._resolve_session()
+        query, plan = clone._checked_plan(session, whole=whole)
+        plan = joining(plan, query, list(resolved.values()))
+        if plan.grouping is not None and (paths := clone._paths(query)):
+            rows: Iterable[Raw] = clone._groups_with_paths(plan, paths, session)
+        else:
+            rows = clone._fetcher(session, plan).rows()
+            if query.related_ordering and (paths := clone._paths(query)):
+                # A slice ordered by related fields: order and slice here, as iterating does.
+                rows = clone._with_paths(list(rows), paths, query, session)
+        return aggregate_rows(rows, resolved, session.time_zone)
+
+    def _counts_rows(self, aggregate: Aggregate) -> bool:
+        """Tell whether an aggregate is the number of rows (``Count("*")``, ``Count("id")``)."""
+        source = aggregate.source
+        pk = self.model._meta.pk
+        counted = isinstance(source, Star) or (isinstance(source, Col) and source.field is pk)
+        return (
+            isinstance(aggregate, Count)
+            and counted
+            and aggregate.condition is None
+            and self.query.group_by != "values"
+            and not self.query.annotations
+        )
 
     def exists(self) -> bool:
         """Return whether any row matches: one ``pageSize=1`` request when the server can tell.
@@ -845,17 +987,17 @@ class QuerySet(Generic[M]):
             return _clip(fetcher.total(), plan.low, plan.high) > 0
         return bool(fetcher.get(plan.page(plan.low + 1, 1))["_data"])
 
-    def first(self) -> M | None:
+    def first(self) -> R | None:
         """Return the first row (by id when unordered), or ``None``."""
         queryset = self if self.ordered else self.order_by("id")
         return next(iter(queryset[:1]), None)
 
-    def last(self) -> M | None:
+    def last(self) -> R | None:
         """Return the last row (by id when unordered), or ``None``."""
         queryset = self.reverse() if self.ordered else self.order_by("-id")
         return next(iter(queryset[:1]), None)
 
-    def get(self, *args: Q, **kwargs: Any) -> M:
+    def get(self, *args: Q, **kwargs: Any) -> R:
         """Return the one matching row; ``get(pk=…)`` is ``GET /path/id``."""
         if self.query.combinator and (args or kwargs):
             raise NotSupportedError(
@@ -869,6 +1011,7 @@ class QuerySet(Generic[M]):
             and not clone.query.is_sliced
             and clone._iterable_class is ModelIterable
             and not has_related(clone.query.where)
+            and not clone.query.annotations
         ):
             return clone._get_by_pk(pk)
         if not clone.query.is_sliced:
@@ -876,7 +1019,7 @@ class QuerySet(Generic[M]):
             clone.query.set_limits(high=MAX_GET_RESULTS)
         return clone._one(list(clone))
 
-    def _get_by_pk(self, pk: Any) -> M:
+    def _get_by_pk(self, pk: Any) -> R:
         session = self._resolve_session()
         plan = self._plan(session)
         if plan.empty:  # an id the API cannot hold (2**40, "1.5"), or none()
@@ -893,7 +1036,7 @@ class QuerySet(Generic[M]):
         self._prefetch_into(rows, session)
         return rows[0]  # type: ignore[no-any-return]
 
-    def _one(self, rows: list[Any]) -> M:
+    def _one(self, rows: list[Any]) -> R:
         if not rows:
             raise self._does_not_exist()
         if len(rows) > 1:
@@ -906,19 +1049,19 @@ class QuerySet(Generic[M]):
     def _does_not_exist(self) -> Exception:
         return self.model.DoesNotExist(f"{self.model.__name__} matching query does not exist.")
 
-    def latest(self, *fields: str) -> M:
+    def latest(self, *fields: str) -> R:
         """Return the last object by ``fields`` (or ``Meta.get_latest_by``): one ``pageSize=1``."""
         if self.query.is_sliced:
             raise TypeError("Cannot change a query once a slice has been taken.")
         return self.reverse()._earliest(*fields)
 
-    def earliest(self, *fields: str) -> M:
+    def earliest(self, *fields: str) -> R:
         """Return the first object by ``fields`` (or ``Meta.get_latest_by``): one ``pageSize=1``."""
         if self.query.is_sliced:
             raise TypeError("Cannot change a query once a slice has been taken.")
         return self._earliest(*fields)
 
-    def _earliest(self, *fields: str) -> M:
+    def _earliest(self, *fields: str) -> R:
         order_by = fields or self.model._meta.get_latest_by
         if not order_by:
             raise ValueError(
@@ -965,7 +1108,7 @@ class QuerySet(Generic[M]):
                 f"in_bulk()'s field_name must be a unique field but {field_name!r} isn't."
             )
         if id_list is None:
-            rows: Iterable[M] = self._chain()
+            rows: Iterable[Any] = self._chain()
         else:
             values = list(id_list)
             if not values:
@@ -1044,7 +1187,7 @@ class QuerySet(Generic[M]):
         Callable values in ``defaults`` are called only when the object is created.
         """
         try:
-            return self.get(**kwargs), False
+            return self._model_get(kwargs), False
         except self.model.DoesNotExist:
             return self.create(**_resolved(self._create_params(defaults, kwargs))), True
 
@@ -1062,7 +1205,7 @@ class QuerySet(Generic[M]):
         update = dict(defaults or {})
         self.model._meta.check_settable(update)
         try:
-            obj = self.get(**kwargs)
+            obj = self._model_get(kwargs)
         except self.model.DoesNotExist:
             creating = update if create_defaults is None else create_defaults
             return self.create(**_resolved(self._create_params(creating, kwargs))), True
@@ -1070,6 +1213,10 @@ class QuerySet(Generic[M]):
             setattr(obj, name, value)
         obj.save(update_fields=list(update), using=self._resolve_session())
         return obj, False
+
+    def _model_get(self, kwargs: Mapping[str, Any]) -> M:
+        """Return the one object matching ``kwargs`` (typed as the model, as Django's stubs)."""
+        return cast("M", self.get(**kwargs))
 
     def _create_params(
         self, defaults: Mapping[str, Any] | None, kwargs: Mapping[str, Any]
@@ -1085,18 +1232,36 @@ class QuerySet(Generic[M]):
         return params
 
     def update(self, **kwargs: Any) -> int:
-        """PATCH ``kwargs`` onto every matching object; return how many were changed."""
+        """PATCH ``kwargs`` onto every matching object; return how many were changed.
+
+        A value may be an expression of the object's own fields (``F("x") + 1``): each object
+        gets the value computed from what it holds.
+        """
         self.model._meta.check_writable()
         self._not_support_combined_queries("update")
         self.model._meta.check_settable(kwargs)
+        computed = {k: self._update_expression(v) for k, v in kwargs.items() if _is_expr(v)}
+        plain = {name: value for name, value in kwargs.items() if name not in computed}
         probe = self.model.from_api({})
-        for name, value in kwargs.items():
+        for name, value in plain.items():
             setattr(probe, name, value)
-        probe._clean(kwargs)
+        probe._clean(plain)
         session = self._resolve_session()
-        objs = list(self.using(session))
-        session.each(lambda obj: _patch(obj, kwargs, session), objs)
+        objs: list[Any] = list(self.using(session))
+        zone = session.time_zone
+
+        def patch(obj: M) -> None:
+            _patch(obj, _values_for(obj, plain, computed, zone), session)
+
+        session.each(patch, objs)
         return len(objs)
+
+    def _update_expression(self, value: Expression) -> Expression:
+        query = Query(self.model)
+        resolved = value.resolve(query, allow_joins=False)
+        if resolved.has_aggregate:
+            raise FieldError("Aggregate functions are not allowed in this query.")
+        return resolved
 
     def delete(self) -> tuple[int, dict[str, int]]:
         """DELETE every matching object; return Django's ``(count, {label: count})``."""
@@ -1105,24 +1270,24 @@ class QuerySet(Generic[M]):
             raise TypeError("Cannot use 'limit' or 'offset' with delete().")
         self.model._meta.check_writable()
         session = self._resolve_session()
-        objs = list(self.using(session))
+        objs: list[Any] = list(self.using(session))
         session.each(lambda obj: obj.delete(using=session), objs)
         return len(objs), {self.model.__name__: len(objs)}
 
     # -- async twins (Django's names): the sync method on the session's async worker threads ---
 
-    def __aiter__(self) -> AsyncIterator[M]:
+    def __aiter__(self) -> AsyncIterator[R]:
         """Evaluate once, off the event loop, then yield from the result cache (as Django)."""
         return self._async_results()
 
-    async def _async_results(self) -> AsyncIterator[M]:
+    async def _async_results(self) -> AsyncIterator[R]:
         if self._result_cache is None:
             await self._async(self._fetch_all)
         assert self._result_cache is not None
         for obj in self._result_cache:
             yield obj
 
-    async def aiterator(self, chunk_size: int | None = None) -> AsyncIterator[Any]:
+    async def aiterator(self, chunk_size: int | None = None) -> AsyncIterator[R]:
         """Stream results as ``iterator()`` does, a page at a time, off the event loop."""
         if chunk_size is not None and chunk_size <= 0:
             raise ValueError("Chunk size must be strictly positive.")
@@ -1138,7 +1303,7 @@ class QuerySet(Generic[M]):
         finally:
             rows.close()
 
-    async def aget(self, *args: Q, **kwargs: Any) -> M:
+    async def aget(self, *args: Q, **kwargs: Any) -> R:
         return await self._async(self.get, *args, **kwargs)
 
     async def acount(self) -> int:
@@ -1150,16 +1315,16 @@ class QuerySet(Generic[M]):
     async def acontains(self, obj: Any) -> bool:
         return await self._async(self.contains, obj)
 
-    async def afirst(self) -> M | None:
+    async def afirst(self) -> R | None:
         return await self._async(self.first)
 
-    async def alast(self) -> M | None:
+    async def alast(self) -> R | None:
         return await self._async(self.last)
 
-    async def alatest(self, *fields: str) -> M:
+    async def alatest(self, *fields: str) -> R:
         return await self._async(self.latest, *fields)
 
-    async def aearliest(self, *fields: str) -> M:
+    async def aearliest(self, *fields: str) -> R:
         return await self._async(self.earliest, *fields)
 
     async def ain_bulk(
@@ -1231,13 +1396,17 @@ class QuerySet(Generic[M]):
         plan = self._plan(session, query)
         if not plan.empty:
             plan.check_local(strict=self.query.server_only or session.strict)
-        if query.related_ordering:
+        if query.related_ordering and query.group_by != "values":  # groups are ordered here
             plan = self._plan(session, _server_part(query, whole=whole))
         return query, plan
 
     def _paths(self, query: Query) -> list[PathField]:
         """Return the fields of related rows that values() and the ordering read."""
-        ordering = [path_field(self.model, n.lstrip("-"), what="order by") for n in query.ordering]
+        ordering = [
+            path_field(self.model, n.lstrip("-"), what="order by")
+            for n in query.ordering
+            if isinstance(n, str)
+        ]
         fields = [f for f in (*self._row_fields, *ordering) if isinstance(f, PathField)]
         return list({field.name: field for field in fields}.values())
 
@@ -1327,14 +1496,66 @@ class QuerySet(Generic[M]):
             obj._state.related[f"{field.related_name}+"] = groups[obj.pk]
 
 
+def _named(method: str, args: Sequence[Any], kwargs: dict[str, Any]) -> dict[str, Any]:
+    """Return positional and keyword expressions by name (``Sum("x")`` is ``x__sum``)."""
+    named: dict[str, Any] = {}
+    for arg in args:
+        try:
+            alias = arg.default_alias
+        except (AttributeError, TypeError):
+            what = "aggregates" if method == "aggregate" else "annotations"
+            raise TypeError(f"Complex {what} require an alias.") from None
+        if alias in kwargs:
+            raise ValueError(
+                f"The named annotation '{alias}' conflicts with the default name for another "
+                "annotation."
+            )
+        named[alias] = arg
+    named.update(kwargs)
+    return named
+
+
+def _resolved_aggregate(aggregate: Aggregate, scope: Query, whole: bool) -> Aggregate:
+    resolved = aggregate.resolve(scope)
+    assert isinstance(resolved, Aggregate)
+    if whole and resolved.relation is not None:
+        raise NotSupportedError(
+            f"aggregate() over groups or a slice cannot reach across "
+            f"{resolved.relation.related_name!r}: aggregate the QuerySet before grouping or "
+            "slicing it."
+        )
+    return resolved
+
+
+def _is_expr(value: Any) -> bool:
+    return isinstance(value, Expression)
+
+
+def _values_for(
+    obj: Any, plain: dict[str, Any], computed: dict[str, Expression], zone: Any
+) -> dict[str, Any]:
+    """Return the values to PATCH onto ``obj``: the plain ones, and expressions evaluated."""
+    reader = RowReader(obj._state.raw, zone)
+    return {**plain, **{name: e.evaluate(reader) for name, e in computed.items()}}
+
+
+def _annotated(obj: Any, names: list[str]) -> Any:
+    """Move the annotations out of the instance's raw row into attributes, as Django sets them."""
+    raw = obj._state.raw
+    for name in names:
+        obj.__dict__[name] = raw.pop(Ref.prefix + name, None)
+    for key in [key for key in raw if key.startswith("#")]:
+        del raw[key]
+    return obj
+
+
 def _server_part(query: Query, *, whole: bool) -> Query:
     """Return ``query`` without an order across relations (and, with ``whole``, its slice)."""
     if not query.related_ordering:
         return query
     clone = query.clone()
     if clone.only:  # the fields the order reads still come
-        ordering = (name.lstrip("-").partition(LOOKUP_SEP)[0] for name in query.ordering)
-        clone.only = tuple(dict.fromkeys([*clone.only, *ordering]))
+        clone.only = tuple(dict.fromkeys([*clone.only, *ordering_columns(query.ordering)]))
     clone.add_ordering()
     if whole and not clone.empty:
         clone.low_mark, clone.high_mark = 0, None

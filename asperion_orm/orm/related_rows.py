@@ -8,12 +8,15 @@ the raw row under its path, where ``PathField`` reads it.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
 from asperion_orm.exceptions import FieldError
+from asperion_orm.orm.expressions import OrderBy
 from asperion_orm.orm.fields import Field, ForeignKey
 from asperion_orm.orm.lookups import LOOKUP_SEP
+from asperion_orm.orm.planner import expression_key
 from asperion_orm.orm.relations import check_path
 
 if TYPE_CHECKING:
@@ -79,11 +82,14 @@ def attach(rows: list[Raw], fields: Iterable[PathField], fetch: Fetch) -> None:
                 row[field.api_name] = None if match is None else match.get(inner)
 
 
-def sort_rows(rows: list[Raw], ordering: Iterable[str], model: type[Model]) -> list[Raw]:
-    """Sort rows by fields and paths (``None`` first ascending), ties by id ascending."""
+def sort_rows(rows: list[Raw], ordering: Iterable[str | OrderBy], model: type[Model]) -> list[Raw]:
+    """Sort rows by fields, paths and expressions (``None`` first ascending), ties by id."""
     pk = model._meta.pk
     rows = sorted(rows, key=lambda row: _sort_key(pk.to_python(row.get(pk.api_name))))
     for name in reversed(list(ordering)):
+        if isinstance(name, OrderBy):
+            rows.sort(key=expression_key(name, dt.UTC), reverse=name.descending)
+            continue
         field = path_field(model, name.lstrip("-"), what="order by")
         rows.sort(
             key=lambda row: _sort_key(field.to_python(row.get(field.api_name))),

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, cast
 
 from asperion_orm.exceptions import FieldError
 from asperion_orm.orm import fields
+from asperion_orm.orm.expressions import Col
 from asperion_orm.orm.fields import Field
 from asperion_orm.orm.lookups import FROM, LOOKUP_SEP, LOOKUPS, TO, Lookup, lookups_for
 
@@ -412,3 +413,25 @@ def _none_lookup(lhs: Field[Any], lookup_name: str) -> str:
     if lookup_name not in ("exact", "iexact"):
         raise ValueError(f"Cannot use None as a query value ({lhs.name}__{lookup_name}).")
     return "isnull"
+
+
+class TransformedCol(Col):
+    """A field of the query's model seen through transforms (``date__year`` beside an ``F()``)."""
+
+    def __init__(self, field: Field[Any], transforms: Sequence[Transform]) -> None:
+        super().__init__(field)
+        self.transforms = tuple(transforms)
+
+    def __repr__(self) -> str:
+        return f"F({self.transforms[-1].field.name})"
+
+    def evaluate(self, value_of: RowReader) -> Any:
+        value = value_of(self.field)
+        for transform in self.transforms:
+            if value is None:
+                return None
+            value = transform(value, value_of.time_zone)
+        return value
+
+    def output_field(self) -> Field[Any]:
+        return self.transforms[-1].field

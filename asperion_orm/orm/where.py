@@ -49,9 +49,19 @@ class Where:
 
     def matches(self, value_of: ValueOf) -> bool:
         """Return whether a row satisfies the tree (``value_of`` reads a field of the row)."""
-        results = (_match(child, value_of) for child in self.children)
-        hit = all(results) if self.connector == Q.AND else any(results)
-        return hit != self.negated
+        return self.truth(value_of) is True
+
+    def truth(self, value_of: ValueOf) -> bool | None:
+        """Return the tree's value in SQL's three-valued logic (``None``: unknown)."""
+        decisive = self.connector != Q.AND  # the value that settles the node: False for AND
+        unknown = False
+        for child in self.children:
+            result = _match(child, value_of)
+            if result is None:
+                unknown = True
+            elif result is decisive:
+                return decisive != self.negated
+        return None if unknown else (not decisive) != self.negated
 
     def shape(self) -> str:
         """Return the tree with field and lookup names but without values."""
@@ -71,10 +81,11 @@ class Where:
             yield from child.lookups() if isinstance(child, Where) else (child,)
 
 
-def _match(node: Where | Lookup, value_of: ValueOf) -> bool:
+def _match(node: Where | Lookup, value_of: ValueOf) -> bool | None:
     if isinstance(node, Where):
-        return node.matches(value_of)
-    return node.evaluate(value_of)
+        return node.truth(value_of)
+    result = node.evaluate(value_of)
+    return result if result is None else bool(result)
 
 
 def single(node: Where) -> Where | Lookup:

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any, ClassVar, Never
 
 from asperion_orm.orm import fields
+from asperion_orm.orm.manager import RelatedManager
 from asperion_orm.orm.model import Model
+
+if TYPE_CHECKING:
+    from asperion_orm.resources.purchases import PurchaseInvoice
 
 __all__ = ["Administration", "ApprovalRoute"]
 
@@ -18,14 +22,16 @@ class Administration(Model):
     keeps working.
     """
 
-    id = fields.Integer(read_only=True)
-    name = fields.String(max_length=100, read_only=True)
-    city = fields.String(max_length=60, read_only=True)
-    vat_number = fields.String(max_length=20, read_only=True)
-    chamber_of_commerce_number = fields.String(max_length=20, read_only=True)
-    currency_code = fields.String(max_length=3, read_only=True)
-    approval_routing_required = fields.Boolean(read_only=True)
-    is_default = fields.Boolean(read_only=True)
+    id: fields.Integer[int | None, Never] = fields.Integer(read_only=True)
+    name: fields.String[str | None, Never] = fields.String(max_length=100, read_only=True)
+    city: fields.String[str | None, Never] = fields.String(max_length=60, read_only=True)
+    vat_number: fields.String[str | None, Never] = fields.String(max_length=20, read_only=True)
+    chamber_of_commerce_number: fields.String[str | None, Never] = fields.String(
+        max_length=20, read_only=True
+    )
+    currency_code: fields.String[str | None, Never] = fields.String(max_length=3, read_only=True)
+    approval_routing_required: fields.Boolean[bool | None, Never] = fields.Boolean(read_only=True)
+    is_default: fields.Boolean[bool | None, Never] = fields.Boolean(read_only=True)
 
     class Meta:
         path = "administrations"
@@ -60,10 +66,12 @@ class Administration(Model):
 class ApprovalRoute(Model):
     """An approval route; required on purchase invoices where approval routing is on."""
 
-    id = fields.Integer(read_only=True)
-    name = fields.String(max_length=100, read_only=True)
-    description = fields.String(max_length=200, read_only=True)
-    active = fields.Boolean(read_only=True)
+    id: fields.Integer[int | None, Never] = fields.Integer(read_only=True)
+    name: fields.String[str | None, Never] = fields.String(max_length=100, read_only=True)
+    description: fields.String[str | None, Never] = fields.String(max_length=200, read_only=True)
+    active: fields.Boolean[bool | None, Never] = fields.Boolean(read_only=True)
+
+    purchase_invoices: ClassVar[RelatedManager[PurchaseInvoice]]
 
     class Meta:
         path = "approvalroutes"

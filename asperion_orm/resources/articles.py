@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from decimal import Decimal
+from typing import Never
+
 from asperion_orm.orm import fields
 from asperion_orm.orm.model import Model
 from asperion_orm.resources._managers import ActiveManager, AllRowsManager
@@ -19,19 +23,21 @@ class Article(Model):
     Relations (``line.article``, ``prefetch_related("article")``) follow ``all_objects``.
     """
 
-    id = fields.Integer(read_only=True)
-    code = fields.String(max_length=20, required=True, null=False)
-    description = fields.String(max_length=100, required=True, null=False)
-    sales_type = fields.ForeignKey(SalesType, related_name="articles", required=True, null=False)
-    unit = fields.String(max_length=10)
-    price = fields.Decimal(places=2)
-    purchase_price = fields.Decimal(places=2)
-    current_stock = fields.Decimal(places=2, read_only=True)
-    active = fields.Boolean(null=False, default=True)
-    created_date = fields.DateTime(read_only=True)
-    changed_date = fields.DateTime(read_only=True)
+    id: fields.Integer[int | None, Never] = fields.Integer(read_only=True)
+    code: fields.String[str] = fields.String(max_length=20, required=True, null=False)
+    description: fields.String[str] = fields.String(max_length=100, required=True, null=False)
+    sales_type: fields.ForeignKey[SalesType] = fields.ForeignKey(
+        SalesType, related_name="articles", required=True, null=False
+    )
+    unit: fields.String[str | None] = fields.String(max_length=10)
+    price: fields.Decimal[Decimal | None] = fields.Decimal(places=2)
+    purchase_price: fields.Decimal[Decimal | None] = fields.Decimal(places=2)
+    current_stock: fields.Decimal[Decimal | None, Never] = fields.Decimal(places=2, read_only=True)
+    active: fields.Boolean[bool] = fields.Boolean(null=False, default=True)
+    created_date: fields.DateTime[dt.datetime | None, Never] = fields.DateTime(read_only=True)
+    changed_date: fields.DateTime[dt.datetime | None, Never] = fields.DateTime(read_only=True)
 
-    sales_type_id: int | None
+    sales_type_id: int | None = None  # ForeignKey puts the raw id here
 
     objects: ActiveManager[Article] = ActiveManager()
     all_objects: AllRowsManager[Article] = AllRowsManager()

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import enum
 import os
+from decimal import Decimal
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO, Never
 
 from asperion_orm.orm import fields
 from asperion_orm.orm.model import Model
@@ -49,30 +51,32 @@ class SalesInvoiceLine(Model):
     ``vat_amount`` left out is worked out by the API from the VAT code's percentage.
     """
 
-    id = fields.Integer(read_only=True)
-    description = fields.String(max_length=200)
-    amount = fields.Decimal(places=2, required=True, null=False)
-    ledger_account = fields.ForeignKey(LedgerAccount, required=True, null=False)
-    vat_code = fields.ForeignKey(VatCode, api_name="vatCode")
-    vat_amount = fields.Decimal(places=2)
-    cost_center = fields.ForeignKey(CostCenter)
-    cost_unit = fields.ForeignKey(CostUnit)
+    id: fields.Integer[int | None, Never] = fields.Integer(read_only=True)
+    description: fields.String[str | None] = fields.String(max_length=200)
+    amount: fields.Decimal[Decimal] = fields.Decimal(places=2, required=True, null=False)
+    ledger_account: fields.ForeignKey[LedgerAccount] = fields.ForeignKey(
+        LedgerAccount, required=True, null=False
+    )
+    vat_code: fields.ForeignKey[VatCode | None] = fields.ForeignKey(VatCode, api_name="vatCode")
+    vat_amount: fields.Decimal[Decimal | None] = fields.Decimal(places=2)
+    cost_center: fields.ForeignKey[CostCenter | None] = fields.ForeignKey(CostCenter)
+    cost_unit: fields.ForeignKey[CostUnit | None] = fields.ForeignKey(CostUnit)
 
-    ledger_account_id: int | None
-    vat_code_id: str | None
-    cost_center_id: int | None
-    cost_unit_id: int | None
+    ledger_account_id: int | None = None  # ForeignKey puts the raw id here
+    vat_code_id: str | None = None  # ForeignKey puts the raw id here
+    cost_center_id: int | None = None  # ForeignKey puts the raw id here
+    cost_unit_id: int | None = None  # ForeignKey puts the raw id here
 
 
 class InvoiceFile(Model):
     """A file attached to a sales invoice (``SalesInvoice.files``, ``SalesInvoice.attach``)."""
 
-    id = fields.String(read_only=True)
-    name = fields.String(max_length=255, read_only=True)
-    type = fields.String(max_length=100, read_only=True)
-    extension = fields.String(max_length=20, read_only=True)
-    size = fields.Integer(read_only=True)
-    created_on = fields.DateTime(read_only=True)
+    id: fields.String[str | None, Never] = fields.String(read_only=True)
+    name: fields.String[str | None, Never] = fields.String(max_length=255, read_only=True)
+    type: fields.String[str | None, Never] = fields.String(max_length=100, read_only=True)
+    extension: fields.String[str | None, Never] = fields.String(max_length=20, read_only=True)
+    size: fields.Integer[int | None, Never] = fields.Integer(read_only=True)
+    created_on: fields.DateTime[dt.datetime | None, Never] = fields.DateTime(read_only=True)
 
 
 class SalesInvoice(Model):
@@ -85,27 +89,45 @@ class SalesInvoice(Model):
     ``SalesInvoiceHeader``.
     """
 
-    id = fields.Integer(read_only=True)
-    invoice_number = fields.String(max_length=20)
-    date = fields.Date(required=True, null=False)
-    description = fields.String(max_length=200)
-    debtor = fields.ForeignKey(Debtor, related_name="sales_invoices", required=True, null=False)
-    debtor_customer_number = fields.String(max_length=20, read_only=True)
-    journal = fields.ForeignKey(Journal, related_name="sales_invoices")
-    bookyear = fields.Integer()
-    bookperiod = fields.Integer()
-    status = fields.Choice(list(InvoiceStatus), null=False, default=InvoiceStatus.CONCEPT)
-    payment_condition = fields.ForeignKey(PaymentCondition, related_name="sales_invoices")
-    payment_due_date = fields.Date()
-    amount_excl_vat = fields.Decimal(places=2, read_only=True)
-    vat_amount = fields.Decimal(places=2, read_only=True)
-    amount_incl_vat = fields.Decimal(places=2, read_only=True)
-    lines = fields.Lines(SalesInvoiceLine, required=True, null=False)
-    files = fields.Nested(InvoiceFile, many=True, read_only=True)
+    id: fields.Integer[int | None, Never] = fields.Integer(read_only=True)
+    invoice_number: fields.String[str | None] = fields.String(max_length=20)
+    date: fields.Date[dt.date] = fields.Date(required=True, null=False)
+    description: fields.String[str | None] = fields.String(max_length=200)
+    debtor: fields.ForeignKey[Debtor] = fields.ForeignKey(
+        Debtor, related_name="sales_invoices", required=True, null=False
+    )
+    debtor_customer_number: fields.String[str | None, Never] = fields.String(
+        max_length=20, read_only=True
+    )
+    journal: fields.ForeignKey[Journal | None] = fields.ForeignKey(
+        Journal, related_name="sales_invoices"
+    )
+    bookyear: fields.Integer[int | None] = fields.Integer()
+    bookperiod: fields.Integer[int | None] = fields.Integer()
+    status: fields.Choice[Any] = fields.Choice(
+        list(InvoiceStatus), null=False, default=InvoiceStatus.CONCEPT
+    )
+    payment_condition: fields.ForeignKey[PaymentCondition | None] = fields.ForeignKey(
+        PaymentCondition, related_name="sales_invoices"
+    )
+    payment_due_date: fields.Date[dt.date | None] = fields.Date()
+    amount_excl_vat: fields.Decimal[Decimal | None, Never] = fields.Decimal(
+        places=2, read_only=True
+    )
+    vat_amount: fields.Decimal[Decimal | None, Never] = fields.Decimal(places=2, read_only=True)
+    amount_incl_vat: fields.Decimal[Decimal | None, Never] = fields.Decimal(
+        places=2, read_only=True
+    )
+    lines: fields.Lines[list[SalesInvoiceLine]] = fields.Lines(
+        SalesInvoiceLine, required=True, null=False
+    )
+    files: fields.Nested[list[InvoiceFile] | None, Never] = fields.Nested(
+        InvoiceFile, many=True, read_only=True
+    )
 
-    debtor_id: int | None
-    journal_id: str | None
-    payment_condition_id: int | None
+    debtor_id: int | None = None  # ForeignKey puts the raw id here
+    journal_id: str | None = None  # ForeignKey puts the raw id here
+    payment_condition_id: int | None = None  # ForeignKey puts the raw id here
 
     class Meta:
         path = "salesinvoiceswithlines"
@@ -186,25 +208,33 @@ class SalesInvoiceHeader(Model):
     the lines.
     """
 
-    id = fields.Integer(read_only=True)
-    invoice_number = fields.String(max_length=20, read_only=True)
-    date = fields.Date(read_only=True)
-    description = fields.String(max_length=200, read_only=True)
-    debtor = fields.ForeignKey(Debtor, read_only=True)
-    debtor_customer_number = fields.String(max_length=20, read_only=True)
-    journal = fields.ForeignKey(Journal, read_only=True)
-    bookyear = fields.Integer(read_only=True)
-    bookperiod = fields.Integer(read_only=True)
-    status = fields.Choice(list(InvoiceStatus), read_only=True)
-    payment_condition = fields.ForeignKey(PaymentCondition, read_only=True)
-    payment_due_date = fields.Date(read_only=True)
-    amount_excl_vat = fields.Decimal(places=2, read_only=True)
-    vat_amount = fields.Decimal(places=2, read_only=True)
-    amount_incl_vat = fields.Decimal(places=2, read_only=True)
+    id: fields.Integer[int | None, Never] = fields.Integer(read_only=True)
+    invoice_number: fields.String[str | None, Never] = fields.String(max_length=20, read_only=True)
+    date: fields.Date[dt.date | None, Never] = fields.Date(read_only=True)
+    description: fields.String[str | None, Never] = fields.String(max_length=200, read_only=True)
+    debtor: fields.ForeignKey[Debtor | None, Never] = fields.ForeignKey(Debtor, read_only=True)
+    debtor_customer_number: fields.String[str | None, Never] = fields.String(
+        max_length=20, read_only=True
+    )
+    journal: fields.ForeignKey[Journal | None, Never] = fields.ForeignKey(Journal, read_only=True)
+    bookyear: fields.Integer[int | None, Never] = fields.Integer(read_only=True)
+    bookperiod: fields.Integer[int | None, Never] = fields.Integer(read_only=True)
+    status: fields.Choice[Any, Never] = fields.Choice(list(InvoiceStatus), read_only=True)
+    payment_condition: fields.ForeignKey[PaymentCondition | None, Never] = fields.ForeignKey(
+        PaymentCondition, read_only=True
+    )
+    payment_due_date: fields.Date[dt.date | None, Never] = fields.Date(read_only=True)
+    amount_excl_vat: fields.Decimal[Decimal | None, Never] = fields.Decimal(
+        places=2, read_only=True
+    )
+    vat_amount: fields.Decimal[Decimal | None, Never] = fields.Decimal(places=2, read_only=True)
+    amount_incl_vat: fields.Decimal[Decimal | None, Never] = fields.Decimal(
+        places=2, read_only=True
+    )
 
-    debtor_id: int | None
-    journal_id: str | None
-    payment_condition_id: int | None
+    debtor_id: int | None = None  # ForeignKey puts the raw id here
+    journal_id: str | None = None  # ForeignKey puts the raw id here
+    payment_condition_id: int | None = None  # ForeignKey puts the raw id here
 
     class Meta:
         path = "salesinvoices"
@@ -243,11 +273,11 @@ class SalesInvoiceHeader(Model):
 class SalesOrderLine(Model):
     """One line of a sales order; its quantity is taken off the article's stock."""
 
-    article = fields.ForeignKey(Article, required=True, null=False)
-    description = fields.String(max_length=200)
-    quantity = fields.Decimal(places=2, required=True, null=False)
-    price = fields.Decimal(places=2)
-    article_id: int | None
+    article: fields.ForeignKey[Article] = fields.ForeignKey(Article, required=True, null=False)
+    description: fields.String[str | None] = fields.String(max_length=200)
+    quantity: fields.Decimal[Decimal] = fields.Decimal(places=2, required=True, null=False)
+    price: fields.Decimal[Decimal | None] = fields.Decimal(places=2)
+    article_id: int | None = None  # ForeignKey puts the raw id here
 
 
 class SalesOrderWithLines(Model):
@@ -257,16 +287,20 @@ class SalesOrderWithLines(Model):
     listing, reading, changing or deleting one raises ``ConfigurationError`` before any request.
     """
 
-    id = fields.Integer(read_only=True)
-    debtor = fields.ForeignKey(Debtor, required=True, null=False)
-    order_date = fields.Date(required=True, null=False)
-    reference = fields.String(max_length=50)
-    description = fields.String(max_length=200)
-    lines = fields.Lines(SalesOrderLine, required=True, null=False)
-    amount_excl_vat = fields.Decimal(places=2, read_only=True)
-    created_date = fields.DateTime(read_only=True)
+    id: fields.Integer[int | None, Never] = fields.Integer(read_only=True)
+    debtor: fields.ForeignKey[Debtor] = fields.ForeignKey(Debtor, required=True, null=False)
+    order_date: fields.Date[dt.date] = fields.Date(required=True, null=False)
+    reference: fields.String[str | None] = fields.String(max_length=50)
+    description: fields.String[str | None] = fields.String(max_length=200)
+    lines: fields.Lines[list[SalesOrderLine]] = fields.Lines(
+        SalesOrderLine, required=True, null=False
+    )
+    amount_excl_vat: fields.Decimal[Decimal | None, Never] = fields.Decimal(
+        places=2, read_only=True
+    )
+    created_date: fields.DateTime[dt.datetime | None, Never] = fields.DateTime(read_only=True)
 
-    debtor_id: int | None
+    debtor_id: int | None = None  # ForeignKey puts the raw id here
 
     class Meta:
         path = "SalesOrderWithLines"

@@ -327,7 +327,61 @@ def _reverse(model: str) -> st.SearchStrategy[Step]:
     return st.just(Step("reverse()", lambda qs, ns: qs.reverse()))
 
 
-STEPS: list[Callable[[str], st.SearchStrategy[Step]]] = [_filter, _order_by, _reverse]
+SMALL = st.sampled_from([-3, 0, 2, 5, 150])
+EXPRESSIONS: dict[
+    str, list[tuple[str, Callable[[SimpleNamespace], Any], st.SearchStrategy[Any]]]
+] = {
+    "Debtor": [('F("id") % 7', lambda ns: ns.F("id") % 7, SMALL)],
+    "Invoice": [
+        ('F("amount_incl_vat") * 2', lambda ns: ns.F("amount_incl_vat") * 2, SMALL | AMOUNTS),
+        (
+            'F("amount_incl_vat") - F("status")',
+            lambda ns: ns.F("amount_incl_vat") - ns.F("status"),
+            SMALL | AMOUNTS,
+        ),
+        ('-F("status") / 2', lambda ns: -ns.F("status") / 2, SMALL),
+    ],
+    "Article": [
+        ('F("purchase_price") * 3', lambda ns: ns.F("purchase_price") * 3, SMALL | AMOUNTS),
+        (
+            'F("price") + Value(Decimal("0.5"))',
+            lambda ns: ns.F("price") + ns.Value(Decimal("0.5")),
+            SMALL | AMOUNTS,
+        ),
+    ],
+}
+"""Per model: the expressions ``annotate(x=...)`` steps draw, with the values to compare."""
+
+
+def _annotate(model: str) -> st.SearchStrategy[Step]:
+    """``annotate(x=<expression>)``, then perhaps a filter, exclude or order_by on ``x``.
+
+    An integer expression is compared with integers: a ``Decimal`` for an integer is refused
+    by the library's integer fields, where Django truncates it (a difference kept elsewhere).
+    """
+    then = st.sampled_from(["", "filter", "exclude", "order_by"])
+
+    def step(drawn: tuple[tuple[str, Callable[[SimpleNamespace], Any]], str, Any]) -> Step:
+        (text, make), after, value = drawn
+
+        def apply(qs: Any, ns: SimpleNamespace) -> Any:
+            qs = qs.annotate(x=make(ns))
+            if after == "order_by":
+                return qs.order_by("-x", "id")
+            return getattr(qs, after)(x__gt=value) if after else qs
+
+        tail = {"": "", "order_by": ".order_by('-x', 'id')"}.get(
+            after, f".{after}(x__gt={value!r})"
+        )
+        return Step(f"annotate(x={text}){tail}", apply)
+
+    expressions = st.sampled_from(EXPRESSIONS[model]).flatmap(
+        lambda e: st.tuples(st.just((e[0], e[1])), then, e[2])
+    )
+    return expressions.map(step)
+
+
+STEPS: list[Callable[[str], st.SearchStrategy[Step]]] = [_filter, _order_by, _reverse, _annotate]
 """Steps drawn before the slice and the terminal, as functions of the model name."""
 
 
@@ -371,6 +425,86 @@ def _terminals(model: str) -> st.SearchStrategy[Step]:
             )
         ),
     )
+
+
+AGGREGATES: dict[str, list[tuple[str, Callable[[SimpleNamespace], Any]]]] = {
+    "Debtor": [
+        ('Count("id")', lambda ns: ns.Count("id")),
+        ('Count("city")', lambda ns: ns.Count("city")),
+        ('Count("city", distinct=True)', lambda ns: ns.Count("city", distinct=True)),
+        ('Max("name")', lambda ns: ns.Max("name")),
+        ('Min("date_added")', lambda ns: ns.Min("date_added")),
+        (
+            'Count("id", filter=Q(blocked=True))',
+            lambda ns: ns.Count("id", filter=ns.Q(blocked=True)),
+        ),
+    ],
+    "Invoice": [
+        ('Sum("amount_incl_vat")', lambda ns: ns.Sum("amount_incl_vat")),
+        ('Count("id")', lambda ns: ns.Count("id")),
+        ('Count("debtor", distinct=True)', lambda ns: ns.Count("debtor", distinct=True)),
+        ('Max("date")', lambda ns: ns.Max("date")),
+        ('Min("amount_incl_vat", default=0)', lambda ns: ns.Min("amount_incl_vat", default=0)),
+        ('Avg("status")', lambda ns: ns.Avg("status")),
+        (
+            'Sum("amount_incl_vat", filter=Q(status=1))',
+            lambda ns: ns.Sum("amount_incl_vat", filter=ns.Q(status=1)),
+        ),
+        ('Sum(F("amount_incl_vat") * 2)', lambda ns: ns.Sum(ns.F("amount_incl_vat") * 2)),
+    ],
+    "Article": [
+        ('Sum("price")', lambda ns: ns.Sum("price")),
+        ('Max("purchase_price")', lambda ns: ns.Max("purchase_price")),
+        ('Min("price")', lambda ns: ns.Min("price")),
+        ('Count("purchase_price")', lambda ns: ns.Count("purchase_price")),
+        ('Sum("price", distinct=True)', lambda ns: ns.Sum("price", distinct=True)),
+        ('Max(F("price") * 2)', lambda ns: ns.Max(ns.F("price") * 2)),
+    ],
+}
+"""Per model: the aggregates ``aggregate()`` and ``annotate()`` terminals draw from.
+
+SQLite computes decimal arithmetic in floating point (``500.01 - 500.00`` is
+``0.00999999999999091`` there): expressions here stay exact in binary (sums of cents, doubling).
+"""
+
+GROUPS: dict[str, list[str]] = {
+    "Debtor": ["city", "blocked", "payment_condition"],
+    "Invoice": ["status", "debtor", "payment_condition", "date"],
+    "Article": ["price", "code"],
+}
+"""Per model: the fields ``values(...).annotate(...)`` groups by."""
+
+
+def _aggregates(
+    model: str,
+) -> st.SearchStrategy[list[tuple[str, Callable[[SimpleNamespace], Any]]]]:
+    return st.lists(st.sampled_from(AGGREGATES[model]), min_size=1, max_size=3, unique=True)
+
+
+def _aggregate_terminals(model: str) -> st.SearchStrategy[Step]:
+    """``aggregate(a0=..., a1=...)``, and ``values(field).annotate(...)`` (GROUP BY)."""
+
+    def aggregate(chosen: list[tuple[str, Callable[[SimpleNamespace], Any]]]) -> Step:
+        text = ", ".join(f"a{i}={name}" for i, (name, _) in enumerate(chosen))
+        return _call(
+            f"aggregate({text})",
+            lambda qs, ns: qs.aggregate(
+                **{f"a{i}": make(ns) for i, (_, make) in enumerate(chosen)}
+            ),
+        )
+
+    def group(pair: tuple[str, list[tuple[str, Callable[[SimpleNamespace], Any]]]]) -> Step:
+        field, chosen = pair
+        text = ", ".join(f"a{i}={name}" for i, (name, _) in enumerate(chosen))
+        return _call(
+            f"values({field!r}).annotate({text})",
+            lambda qs, ns: qs.values(field).annotate(
+                **{f"a{i}": make(ns) for i, (_, make) in enumerate(chosen)}
+            ),
+        )
+
+    groups = st.tuples(st.sampled_from(GROUPS[model]), _aggregates(model))
+    return _aggregates(model).map(aggregate) | groups.map(group)
 
 
 def _index(queryset: Any, index: int) -> Any:
@@ -442,8 +576,15 @@ def _method_terminals(model: str) -> st.SearchStrategy[Step]:
     )
 
 
-TERMINALS: list[Callable[[str], st.SearchStrategy[Step]]] = [_terminals, _method_terminals]
+TERMINALS: list[Callable[[str], st.SearchStrategy[Step]]] = [
+    _terminals,
+    _aggregate_terminals,
+    _method_terminals,
+]
 """The last call of a chain, as functions of the model name."""
+
+
+COMBINATORS = ("union", "intersection", "difference")
 
 
 def chains(model: str) -> st.SearchStrategy[Chain]:
@@ -463,6 +604,10 @@ def chains(model: str) -> st.SearchStrategy[Chain]:
             end = len(drawn)
             at = draw(st.just(end) | st.integers(ordered[0] + 1, end))
             drawn.insert(at, draw(_slice()))
-        return Chain(model, (*drawn, draw(terminals)))
+        terminal = draw(terminals)
+        if any(f".{name}(" in terminal.text for name in COMBINATORS):
+            # SQLite refuses a compound query whose parts select different columns.
+            drawn = [step for step in drawn if not step.text.startswith("annotate(")]
+        return Chain(model, (*drawn, terminal))
 
     return chain()

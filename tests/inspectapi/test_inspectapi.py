@@ -196,7 +196,10 @@ def test_envelopes_string_keys_enums_aliases_and_views(tmp_path: Path) -> None:
     assert isinstance(pages, fields.Lines) and pages.required
     assert set(pages.nested_model._meta.fields) == {"number", "words"}
     assert shelf._meta.related_objects == {"books": key}  # the view adds no reverse accessor
-    assert "pages = fields.Lines(BookPage, required=True, null=False)" in source
+    assert (
+        "pages: fields.Lines[list[BookPage]] = fields.Lines(BookPage, required=True, null=False)"
+        in source
+    )
 
 
 def test_swagger_2_yaml(tmp_path: Path) -> None:

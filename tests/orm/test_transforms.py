@@ -640,3 +640,19 @@ def test_regular_expressions_run_here_in_both_text_match_modes(
     queryset = Debtor.objects.filter(**conditions).values_list("id", flat=True)
     with assert_requests(1 if wanted else 3):  # 250 debtors, or the 14 in Gouda
         assert sorted(queryset) == expected
+
+
+@pytest.mark.filterwarnings("ignore::asperion_orm.LocalEvaluationWarning")
+def test_a_transform_compared_with_an_f_expression_reads_both_per_row(
+    asperion_sandbox: Sandbox, shared_session: Session
+) -> None:
+    from asperion_orm import F
+
+    rows = asperion_sandbox.state.rows(shared_session.tenant, "salesinvoices")
+    same = {r["id"] for r in rows if int(r["date"][:4]) == r["bookyear"]}
+    later = {r["id"] for r in rows if int(r["date"][8:10]) > r["bookperiod"]}
+    assert later and len(later) < len(rows)  # the data holds both kinds of row
+    years = SalesInvoice.objects.filter(date__year=F("bookyear")).values_list("id", flat=True)
+    assert set(years) == same
+    found = SalesInvoice.objects.filter(date__day__gt=F("bookperiod")).values_list("id", flat=True)
+    assert set(found) == later
