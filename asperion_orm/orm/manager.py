@@ -167,6 +167,9 @@ class BaseManager(Generic[M]):
     def extra(self, *args: Any, **kwargs: Any) -> QuerySet[M]:
         return self.get_queryset().extra(*args, **kwargs)
 
+    def alias(self, *args: Any, **kwargs: Any) -> QuerySet[M]:
+        return self.get_queryset().alias(*args, **kwargs)
+
     def prefetch_related(self, *names: str) -> QuerySet[M]:
         return self.get_queryset().prefetch_related(*names)
 

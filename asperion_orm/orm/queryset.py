@@ -535,6 +535,13 @@ class QuerySet(Generic[M, R]):
             "order_by() on fields."
         )
 
+    def alias(self, *args: Any, **kwargs: Any) -> Self:
+        """Refuse: nothing is computed by the server, so an alias costs what an annotation does."""
+        raise NotSupportedError(
+            "alias() is not supported: the API computes nothing, so an alias would cost what an "
+            "annotation costs. Use annotate() and leave the value out of values() if unwanted."
+        )
+
     def server_only(self) -> Self:
         """Raise ``QueryError`` instead of evaluating any step locally."""
         clone = self._chain()

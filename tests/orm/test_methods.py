@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 import asperion_orm as asp
-from asperion_orm import NotSupportedError, Q, fields
+from asperion_orm import Count, NotSupportedError, Q, fields
 from asperion_orm.exceptions import FieldError
 from asperion_orm.resources import Country, Debtor, SalesInvoiceHeader
 from asperion_orm.session import Session
@@ -392,6 +392,20 @@ def test_what_the_api_cannot_do_names_the_alternative(
             Debtor.objects.raw("SELECT 1")
         with pytest.raises(NotSupportedError, match="takes no SQL"):
             Debtor.objects.all().extra(where=["1=1"])
+        with pytest.raises(NotSupportedError, match=r"Use annotate\(\)"):
+            Debtor.objects.alias(n=Count("sales_invoices"))
+
+
+def test_every_public_django_queryset_method_exists_here() -> None:
+    from django.db.models.query import QuerySet as DjangoQuerySet
+
+    from asperion_orm import QuerySet
+
+    names = {name for name in dir(DjangoQuerySet) if not name.startswith("_")}
+    missing = names - {name for name in dir(QuerySet) if not name.startswith("_")}
+    # ``db`` names a database connection, ``resolve_expression`` is for SQL subqueries, and
+    # ``query`` is set on each instance.
+    assert missing <= {"db", "resolve_expression", "query"}
 
 
 def test_complex_filter_takes_a_q_or_a_dict(shared_session: Session) -> None:
