@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from asperion_orm.exceptions import FieldError, QueryError
+from asperion_orm.exceptions import FieldError, NotSupportedError, QueryError
 from asperion_orm.orm.expression_lookups import AnnotationLookup, ExpressionLookup
 from asperion_orm.orm.expressions import (
     Col,
@@ -154,6 +154,33 @@ class Query:
 
     # -- annotations ---------------------------------------------------------------------------
 
+    def check_filtered_relations(self, resolved: Expression) -> None:
+        """Refuse an aggregate over a relation an earlier ``filter()`` crossed.
+
+        Django reuses that filter's join, so the aggregate reads only the related rows the
+        filter matched; the related rows here are read whole. An aggregate with its own
+        ``filter=`` says which related rows it reads, and is taken as written.
+        """
+        from asperion_orm.orm.aggregates import Aggregate
+
+        relations = {
+            node.relation.related_name
+            for node in resolved.walk()
+            if isinstance(node, Aggregate) and node.relation is not None and node.condition is None
+        }
+        for lookup in self.where.lookups():
+            path = getattr(lookup, "path", None)
+            if not getattr(lookup, "many", False) or not isinstance(path, str):
+                continue
+            name = path.split(LOOKUP_SEP)[0]
+            if name in relations:
+                raise NotSupportedError(
+                    f"An aggregate over {name!r} after a filter() across {name!r}: Django would "
+                    "aggregate only the related rows that filter matched. Say so in the "
+                    f"aggregate, e.g. Sum('{name}__...', filter=Q({name}__...)), and keep the "
+                    "filter() for the rows it selects."
+                )
+
     def add_annotation(self, name: str, expression: Any) -> None:
         """Add ``name=expression``, resolved; an aggregate makes the query group as Django's."""
         if not isinstance(expression, Expression):
@@ -162,6 +189,7 @@ class Query:
         if name == "pk" or meta.has_field(name) or name in meta.related_objects:
             raise ValueError(f"The annotation '{name}' conflicts with a field on the model.")
         resolved = expression.resolve(self)
+        self.check_filtered_relations(resolved)
         if resolved.has_aggregate:  # Django's group_by = True, or set_group_by() after values()
             self.group_by = "row" if self.values_select is None else "values"
         if name in self.annotations:  # an ordering names it, and Django resolves names late

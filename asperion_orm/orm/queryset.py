@@ -1525,6 +1525,7 @@ def _named(method: str, args: Sequence[Any], kwargs: dict[str, Any]) -> dict[str
 def _resolved_aggregate(aggregate: Aggregate, scope: Query, whole: bool) -> Aggregate:
     resolved = aggregate.resolve(scope)
     assert isinstance(resolved, Aggregate)
+    scope.check_filtered_relations(resolved)
     if whole and resolved.relation is not None:
         raise NotSupportedError(
             f"aggregate() over groups or a slice cannot reach across "

@@ -244,6 +244,20 @@ RELATED = [
         ),
     ),
     case(
+        "related-after-a-filter-on-the-relation-with-the-same-filter",
+        lambda ns: (
+            ns.Debtor.objects.filter(sales_invoices__status=1)
+            .annotate(
+                open=ns.Sum(
+                    "sales_invoices__amount_incl_vat", filter=ns.Q(sales_invoices__status=1)
+                )
+            )
+            .distinct()
+            .order_by("id")
+            .values_list("id", "open")
+        ),
+    ),
+    case(
         "related-having",
         lambda ns: (
             ns.Debtor.objects.annotate(n=ns.Count("sales_invoices")).filter(n=0).order_by("id")

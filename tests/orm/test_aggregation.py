@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 
 from asperion_orm import Avg, Count, F, Max, Min, Q, Sum, Value
-from asperion_orm.exceptions import FieldError, QueryError
+from asperion_orm.exceptions import FieldError, NotSupportedError, QueryError
 from asperion_orm.resources import Article, Debtor, SalesInvoice
 from asperion_orm.session import Session
 from asperion_orm.testing.sandbox import Sandbox
@@ -480,3 +480,17 @@ def test_aggregate_of_a_slice_ordered_across_a_relation_takes_the_ordered_rows(
         "total": sum(row["id"] for row in ordered[3:]),
         "n": len(ordered) - 3,
     }
+
+
+def test_an_aggregate_over_a_relation_an_earlier_filter_crossed_says_how_to_write_it(
+    shared_session: Session, assert_requests: Counter
+) -> None:
+    # Django would aggregate only the invoices the filter matched (it reuses the join).
+    with assert_requests(0), pytest.raises(NotSupportedError, match="filter=Q\\(sales_invoices"):
+        Debtor.objects.filter(sales_invoices__status=1).annotate(n=Count("sales_invoices"))
+    with assert_requests(0), pytest.raises(NotSupportedError, match="only the related rows"):
+        Debtor.objects.filter(sales_invoices__status=1).aggregate(Sum("sales_invoices__id"))
+    # After annotate() the filter is a new join in Django too, and one with filter= is explicit.
+    Debtor.objects.annotate(n=Count("sales_invoices")).filter(sales_invoices__status=1)
+    opened = Q(sales_invoices__status=1)
+    Debtor.objects.filter(opened).annotate(n=Count("sales_invoices", filter=opened))
