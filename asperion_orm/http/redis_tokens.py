@@ -22,7 +22,7 @@ from typing import Any
 
 from asperion_orm.exceptions import ConfigurationError, TokenStoreUnavailable
 from asperion_orm.http.redis_connect import RedisLike, connect, describe, redis_errors
-from asperion_orm.http.tokens import Token
+from asperion_orm.http.tokens import Token, hold_reentrant
 
 __all__ = ["Encryption", "RedisTokenStore"]
 
@@ -120,20 +120,8 @@ class RedisTokenStore:
     @contextlib.contextmanager
     def lock(self) -> Iterator[None]:
         """Hold the refresh lock of this key across threads, processes and hosts."""
-        with self._thread_lock:
-            if self._depth:
-                self._depth += 1
-                try:
-                    yield
-                finally:
-                    self._depth -= 1
-                return
-            with self._redis_lock():
-                self._depth = 1
-                try:
-                    yield
-                finally:
-                    self._depth = 0
+        with hold_reentrant(self, self._redis_lock):
+            yield
 
     def claim(self, refresh_token: str) -> bool:
         """Reserve ``refresh_token`` for one refresh by the lock holder.

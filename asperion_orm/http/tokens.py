@@ -18,7 +18,7 @@ import stat
 import threading
 import time
 import uuid
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import asdict, dataclass, field, replace
 from glob import escape as glob_escape
 from pathlib import Path
@@ -27,12 +27,46 @@ from typing import Any, Protocol, runtime_checkable
 from asperion_orm._files import write_atomic
 from asperion_orm.exceptions import ConfigurationError
 
-__all__ = ["ClaimingTokenStore", "FileTokenStore", "MemoryTokenStore", "Token", "TokenStore"]
+__all__ = [
+    "ClaimingTokenStore",
+    "FileTokenStore",
+    "MemoryTokenStore",
+    "Token",
+    "TokenStore",
+    "hold_reentrant",
+]
 
 _MIN_LEEWAY = 5.0
 _MAX_LEEWAY = 600.0
 _VISIBLE_ASCII = re.compile(r"[\x21-\x7e]+")
 _LOG_IN_AGAIN = "log in again (`asperion login`, or Client.fetch_token()) or remove the file"
+
+
+@contextlib.contextmanager
+def hold_reentrant(
+    owner: Any, outer: Callable[[], contextlib.AbstractContextManager[Any]]
+) -> Iterator[None]:
+    """Hold ``owner``'s thread lock, re-entrant, and ``outer()`` at the outermost level only.
+
+    The stores' refresh locks share this: the threads of a process take turns on
+    ``owner._thread_lock`` (an ``RLock``), and only the outermost level takes the lock that
+    spans processes (a file lock, a Redis lock, a locked database row). ``owner._depth``
+    counts the levels.
+    """
+    with owner._thread_lock:
+        if owner._depth:
+            owner._depth += 1
+            try:
+                yield
+            finally:
+                owner._depth -= 1
+            return
+        with outer():
+            owner._depth = 1
+            try:
+                yield
+            finally:
+                owner._depth = 0
 
 
 @dataclass(frozen=True)
@@ -217,20 +251,8 @@ class FileTokenStore:
     @contextlib.contextmanager
     def lock(self) -> Iterator[None]:
         """Hold the thread lock and, at the outermost level, the ``fcntl`` file lock."""
-        with self._thread_lock:
-            if self._depth:
-                self._depth += 1
-                try:
-                    yield
-                finally:
-                    self._depth -= 1
-                return
-            with self._file_lock():
-                self._depth = 1
-                try:
-                    yield
-                finally:
-                    self._depth = 0
+        with hold_reentrant(self, self._file_lock):
+            yield
 
     @contextlib.contextmanager
     def _file_lock(self, *, wait: bool = True) -> Iterator[bool]:

@@ -19,7 +19,7 @@ from django.utils import timezone
 
 from asperion_orm.contrib.django.models import StoredToken
 from asperion_orm.exceptions import ConfigurationError
-from asperion_orm.http.tokens import Token
+from asperion_orm.http.tokens import Token, hold_reentrant
 
 __all__ = ["DatabaseTokenStore"]
 
@@ -71,21 +71,14 @@ class DatabaseTokenStore:
     @contextlib.contextmanager
     def lock(self) -> Iterator[None]:
         """Hold the thread lock and, at the outermost level, a transaction locking the row."""
-        with self._thread_lock:
-            if self._depth:
-                self._depth += 1
-                try:
-                    yield
-                finally:
-                    self._depth -= 1
-                return
-            with transaction.atomic(using=self.using):
-                self._lock_row()
-                self._depth = 1
-                try:
-                    yield
-                finally:
-                    self._depth = 0
+        with hold_reentrant(self, self._row_lock):
+            yield
+
+    @contextlib.contextmanager
+    def _row_lock(self) -> Iterator[None]:
+        with transaction.atomic(using=self.using):
+            self._lock_row()
+            yield
 
     def _lock_row(self) -> None:
         """Lock the grant's row (creating it), taking SQLite's write lock before any read."""
