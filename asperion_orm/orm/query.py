@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from asperion_orm.exceptions import FieldError, NotSupportedError, QueryError
+from asperion_orm.orm.aggregates import Aggregate
 from asperion_orm.orm.expression_lookups import AnnotationLookup, ExpressionLookup
 from asperion_orm.orm.expressions import (
     Col,
@@ -22,12 +23,11 @@ from asperion_orm.orm.lookups import LOOKUP_SEP, LOOKUPS, Exact, Lookup, lookups
 from asperion_orm.orm.planner import plan
 from asperion_orm.orm.q import Q
 from asperion_orm.orm.related_rows import path_field
-from asperion_orm.orm.relations import merge_related, related_lookup
+from asperion_orm.orm.relations import Related, merge_related, related_lookup
 from asperion_orm.orm.transforms import TransformedCol, make_lookup, parse_key
 from asperion_orm.orm.where import Where, single
 
 if TYPE_CHECKING:
-    from asperion_orm.orm.aggregates import Aggregate
     from asperion_orm.orm.model import Model
 
 __all__ = ["Query"]
@@ -161,18 +161,15 @@ class Query:
         filter matched; the related rows here are read whole. An aggregate with its own
         ``filter=`` says which related rows it reads, and is taken as written.
         """
-        from asperion_orm.orm.aggregates import Aggregate
-
         relations = {
             node.relation.related_name
             for node in resolved.walk()
             if isinstance(node, Aggregate) and node.relation is not None and node.condition is None
         }
         for lookup in self.where.lookups():
-            path = getattr(lookup, "path", None)
-            if not getattr(lookup, "many", False) or not isinstance(path, str):
+            if not isinstance(lookup, Related) or not lookup.many:
                 continue
-            name = path.split(LOOKUP_SEP)[0]
+            name = lookup.path.split(LOOKUP_SEP)[0]
             if name in relations:
                 raise NotSupportedError(
                     f"An aggregate over {name!r} after a filter() across {name!r}: Django would "
