@@ -113,6 +113,10 @@ class Field(Generic[T, G, S]):
         self.model: type[Model] | None = None
         self._mm = self.marshmallow_field()
         self._unchanged = _unchanged_by(self._mm)
+        # Reading an attribute may test the raw value itself when no subclass converts it.
+        kind = type(self)
+        plain = kind.load is Field.load and kind.to_python is Field.to_python
+        self._direct = self._unchanged if plain else None
 
     def marshmallow_field(self) -> mm.Field[Any]:
         """Return the marshmallow field that does the conversions."""
@@ -207,12 +211,17 @@ class Field(Generic[T, G, S]):
     def __get__(self, instance: Model | None, owner: Any) -> Self | G:
         if instance is None:
             return self
-        value: G = instance._state.value(self)
+        # The hot path: a loaded, unchanged instance and a value the API sends as Python has it.
+        if instance._values is None and self._direct is not None:
+            value: G = instance._raw.get(self.api_name)  # type: ignore[assignment]
+            if value is None or self._direct(value):
+                return value
+        value = instance._value(self)
         return value
 
     def __set__(self, instance: Model, value: S) -> None:
         self.check_settable()
-        instance._state.set(self, None if value is None else self.normalize(value))
+        instance._set(self, None if value is None else self.normalize(value))
 
     def check_settable(self) -> None:
         """Refuse an assignment to a field the API sets (``AttributeError``, as a property)."""
@@ -1367,13 +1376,13 @@ class ForeignKey(Field[Any, G, S]):
     def __get__(self, instance: Model | None, owner: Any) -> Self | G:
         if instance is None:
             return self
-        value: G = instance._state.related_object(self)
+        value: G = instance._related_object(self)
         return value
 
     def __set__(self, instance: Model, value: S) -> None:
         self.check_settable()
-        instance._state.set(self, None if value is None else self.normalize(value))
-        instance._state.related[self.name] = value
+        instance._set(self, None if value is None else self.normalize(value))
+        instance._related_cache()[self.name] = value
 
 
 class ForeignKeyId:
@@ -1389,9 +1398,10 @@ class ForeignKeyId:
     def __get__(self, instance: Model | None, owner: Any) -> Any:
         if instance is None:
             return self
-        return instance._state.value(self.field)
+        return instance._value(self.field)
 
     def __set__(self, instance: Model, value: Any) -> None:
         self.field.check_settable()
-        instance._state.set(self.field, None if value is None else self.field.normalize(value))
-        instance._state.related.pop(self.field.name, None)
+        instance._set(self.field, None if value is None else self.field.normalize(value))
+        if instance._related:
+            instance._related.pop(self.field.name, None)
