@@ -17,6 +17,7 @@ import enum
 import math
 import warnings
 from collections.abc import Callable, Sequence
+from functools import cached_property
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, Literal, Never, Self, overload
 
 import marshmallow
@@ -113,14 +114,21 @@ class Field(Generic[T, G, S]):
         self.model: type[Model] | None = None
         self._mm = self.marshmallow_field()
         self._unchanged = _unchanged_by(self._mm)
-        # Reading an attribute may test the raw value itself when no subclass converts it.
-        kind = type(self)
-        plain = kind.load is Field.load and kind.to_python is Field.to_python
-        self._direct = self._unchanged if plain else None
 
     def marshmallow_field(self) -> mm.Field[Any]:
         """Return the marshmallow field that does the conversions."""
         return mm.Raw()
+
+    @cached_property
+    def _direct(self) -> Callable[[Any], bool] | None:
+        """Return the test for raw values that are the Python value, unless a subclass converts.
+
+        Reading an attribute (``__get__``) and ``values_list()`` return such a value from the
+        row as it is, without the calls through ``load`` and ``to_python``.
+        """
+        kind = type(self)
+        plain = kind.load is Field.load and kind.to_python is Field.to_python
+        return self._unchanged if plain else None
 
     def __set_name__(self, owner: type[Model], name: str) -> None:
         self.name = self.attname = name
