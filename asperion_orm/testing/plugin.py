@@ -1,7 +1,7 @@
 """pytest fixtures for code under test against the sandbox.
 
-Fixtures: ``asperion_sandbox``, ``asperion_user``, ``asperion_client``, ``asperion_tenant``
-and ``asperion_session``.
+Fixtures: ``asperion_sandbox``, ``asperion_user``, ``asperion_client``, ``asperion_tenant``,
+``asperion_session``, and ``asperion_vcr`` for pytest-recording's ``@pytest.mark.vcr``.
 
 Registered through the ``pytest11`` entry point. Nothing starts unless a test asks for one of
 these fixtures; the sandbox then runs once per test session, and its knobs (faults, latency,
