@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 from flask import Flask, g
+from werkzeug.exceptions import NotFound
 
 from asperion_orm.contrib import flask as extension
 from asperion_orm.contrib.django import conf as django_conf
@@ -112,7 +113,7 @@ def test_the_extension_gives_the_client_and_the_session(
         assert asperion.client is app.extensions["asperion"].client
         app.preprocess_request()
         assert asperion.session.tenant == first
-    with app.test_request_context("/whoami"), pytest.raises(Exception, match="404"):
+    with app.test_request_context("/whoami"), pytest.raises(NotFound, match="names no"):
         app.preprocess_request()
         asperion.session  # noqa: B018
 
