@@ -13,8 +13,12 @@ from contextlib import AbstractContextManager
 from decimal import Decimal
 from typing import Any
 
+import pytest
+
+from asperion_orm.exceptions import ValidationError
 from asperion_orm.orm import fields as fields_module
 from asperion_orm.orm import model as model_module
+from asperion_orm.orm.iterables import reader
 from asperion_orm.resources import Debtor
 from asperion_orm.session import Session
 
@@ -136,3 +140,14 @@ def test_state_tells_a_new_object_from_a_loaded_one() -> None:
     assert new._state.adding and not loaded._state.adding
     assert new._state.changed == {"name", "active"} and loaded._state.changed == frozenset()
     assert loaded._changed is None  # asking does not make the set
+
+
+def test_plain_values_are_read_as_sent_and_others_still_convert_and_check() -> None:
+    name = SampleDebtor._meta.fields["name"]
+    text = "Bakker BV"
+    for read in (reader(name, None), lambda row: SampleDebtor.from_api(row).name):
+        assert read({"name": text}) is text and read({}) is None
+        with pytest.raises(ValidationError, match="name"):
+            read({"name": "x" * 101})  # longer than max_length: marshmallow's error, as before
+    limit = reader(SampleDebtor._meta.fields["credit_limit"], None)
+    assert limit({"creditLimit": Decimal("5")}) == Decimal("5.00")
