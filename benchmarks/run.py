@@ -99,16 +99,17 @@ emulator, which serves one request at a time under one lock and spends most of i
 encoding JSON.
 
 Issue 18, the ORM side (models, values_list, plans), measured on 2026-11-29 with `run.py
---only models values iterator`, before (main) and after, load average 6-8 from other
-processes throughout (wall times moved by 30 % between runs; client CPU and memory held):
+--only models values iterator`, twice before (main) and twice after, load average 4-9 from
+other processes throughout: wall times moved by up to 40 % between runs ((b) took 0.66 to
+1.31 s), client CPU and memory held. Ranges are the two runs:
 
 | target | before | after |
 |---|--:|--:|
-| models reading 3 fields, client CPU ORM/(b) (<= 1.2x) | 1.55x (25.4 us a row) | 1.35x (21.6 us) |
-| models reading 3 fields, wall ORM/(b) (<= 1.2x) | 1.17x | 1.21x |
+| models, 3 fields read, client CPU ORM/(b) (<= 1.2x) | 1.54-1.55x (25 us a row) | 1.32-1.35x (21) |
+| models, 3 fields read, wall ORM/(b) (<= 1.2x) | 1.06-1.17x | 1.14-1.21x |
 | list(qs) of 20,000 models, memory / the dicts (<= 1.25x) | 1.26x (585 B a model) | 1.06x (145 B) |
-| values_list, wall ORM/(c) (<= 1.0x) | 1.26x (CPU 1.40x) | 1.24x (CPU 1.30x) |
-| iterator() over 100,000 rows, peak RSS (< 10 MiB) | 5.7 MiB | 6.0 MiB |
+| values_list, wall ORM/(c) (<= 1.0x) | 1.24-1.26x (CPU 1.28-1.40x) | 1.20-1.24x (CPU 1.28-1.30x) |
+| iterator() over 100,000 rows, peak RSS (< 10 MiB) | 5.7-5.9 MiB | 6.0 MiB |
 
 - Models (`orm/model.py`, `orm/fields.py`): cProfile of the models scenario put most of the
   ORM's own time in `_adopt` and `ModelState.__init__`, where the cyclic GC ran: three
@@ -120,8 +121,10 @@ processes throughout (wall times moved by 30 % between runs; client CPU and memo
   be shared (a cache of decoded rows), so an instance copies it before its first change.
   Decoded pages to models, reading 3 fields, in one process: 219 -> 146 ms CPU for 20,000
   (the plain `json.loads` loop: 117 ms), collections 156 -> 78, memory 585 -> 145 bytes a
-  model beyond its row. What remains of the CPU gap to (b) is mostly the wire side, about
-  0.4 ms a page: the worker hand-off, the retry policy, storing the page in the cache.
+  model beyond its row. Of the ~5 us a row still between the ORM and (b) in client CPU,
+  about 1.5 us is building and reading the models; the rest is the wire side: the 200 pages
+  sent one by one through the session cost ~7 % more CPU than through `requests` alone,
+  storing them in the response cache ~27 ms, and the worker threads' hand-offs the rest.
 - values()/values_list() (`orm/iterables.py`): one reader per field returns such plain values
   without the calls through `load()` and `to_python()`: 20,000 `(id, name)` tuples from
   decoded rows 18 -> 10 ms. The wall ratio is the session's paging, not the rows.
