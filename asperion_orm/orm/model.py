@@ -122,15 +122,6 @@ class ModelState:
         """Return the names of the fields assigned since loading (or since creation)."""
         return frozenset(self._instance._changed or ())
 
-    @property
-    def related(self) -> dict[str, Any]:
-        """Return the related objects loaded so far, by foreign key (or reverse) name."""
-        return self._instance._related_cache()
-
-    def value(self, field: Field[Any]) -> Any:
-        """Return a field's Python value."""
-        return self._instance._value(field)
-
 
 # For type checkers (PEP 681): a model's annotated fields are its constructor's keyword
 # arguments, of the types their descriptors take (``Debtor(nmae="x")`` is an error).
