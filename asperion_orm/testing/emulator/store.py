@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 from collections import OrderedDict
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -17,6 +17,7 @@ __all__ = ["COMPARISONS", "Administration", "Query", "Store", "Table", "present"
 
 Row = dict[str, Any]
 VIEW_CACHE_SIZE = 32
+FRAGMENT_SHAPES = 8
 
 COMPARISONS: dict[str, Callable[[str, str], bool]] = {
     "contains": lambda value, needle: needle in value,
@@ -110,6 +111,9 @@ class Table:
         )
         self.version = 0
         self._views: OrderedDict[Query, list[Any]] = OrderedDict()
+        self._fragments: OrderedDict[Hashable, dict[Any, str]] = OrderedDict()
+        self.encodes = 0
+        """How many rows :meth:`encoded` has encoded (not answered from its cache)."""
 
     def select(self, query: Query) -> list[Any]:
         """Return the ids matching ``query`` in its order (a cached list: do not change it)."""
@@ -134,9 +138,36 @@ class Table:
             ids.sort(key=_sort_key(name, self.rows), reverse=descending)
         return ids
 
-    def _changed(self) -> None:
+    def encoded(
+        self, shape: Hashable, ids: Iterable[Any], encode: Callable[[Row], str]
+    ) -> list[str]:
+        """Return ``encode(row)`` for the rows ``ids``, cached per ``shape`` until they change.
+
+        ``shape`` names everything besides the row that the text depends on (the resource
+        shown, the fields chosen, the base URL); a write forgets the text of the rows it
+        touched. Only the ``FRAGMENT_SHAPES`` shapes used last are kept.
+        """
+        cache = self._fragments.get(shape)
+        if cache is None:
+            cache = self._fragments[shape] = {}
+            if len(self._fragments) > FRAGMENT_SHAPES:
+                self._fragments.popitem(last=False)
+        else:
+            self._fragments.move_to_end(shape)
+        found = []
+        for row_id in ids:
+            text = cache.get(row_id)
+            if text is None:
+                text = cache[row_id] = encode(self.rows[row_id])
+                self.encodes += 1
+            found.append(text)
+        return found
+
+    def _changed(self, row_id: Any = None) -> None:
         self.version += 1
         self._views.clear()
+        for cache in self._fragments.values():
+            cache.pop(row_id, None)
 
     def insert(self, row: Row) -> Row:
         """Store ``row`` under the next id (its lines under the next line ids); return it."""
@@ -147,7 +178,7 @@ class Table:
             if items is not None and "id" in items.fields and row.get(name):
                 row[name] = [self._numbered(line) for line in row[name]]
         self.rows[row["id"]] = row
-        self._changed()
+        self._changed(row["id"])
         return row
 
     def _numbered(self, line: Row) -> Row:
@@ -157,12 +188,12 @@ class Table:
     def replace(self, row: Row) -> None:
         """Store a changed row under its id."""
         self.rows[row["id"]] = row
-        self._changed()
+        self._changed(row["id"])
 
     def delete(self, row_id: Any) -> None:
         """Remove a row."""
         del self.rows[row_id]
-        self._changed()
+        self._changed(row_id)
 
     def ids(self) -> list[Any]:
         """Return all ids in ascending order."""
