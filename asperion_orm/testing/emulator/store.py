@@ -103,12 +103,18 @@ class Table:
         if resource.string_ids:
             rows = sorted(rows, key=lambda row: str(row["id"]))
         self.rows: dict[Any, Row] = {row["id"]: row for row in rows}
-        numbers = [key for key in self.rows if isinstance(key, int)]
+        numbers = (key for key in self.rows if isinstance(key, int))
         self.next_id = max(numbers, default=resource.first_id - 1) + 1
-        self.next_line_id = 1 + max(
-            (line.get("id") or 0 for row in self.rows.values() for line in _lines(resource, row)),
-            default=0,
-        )
+        self.next_line_id = 1
+        if resource.envelopes:  # a table without lines need not look at its 100,000 rows
+            self.next_line_id += max(
+                (
+                    line.get("id") or 0
+                    for row in self.rows.values()
+                    for line in _lines(resource, row)
+                ),
+                default=0,
+            )
         self.version = 0
         self._views: OrderedDict[Query, list[Any]] = OrderedDict()
         self._fragments: OrderedDict[Hashable, dict[Any, str]] = OrderedDict()
