@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import requests
 
 from asperion_orm.testing import Sandbox
+from asperion_orm.testing.emulator import fragments
+from asperion_orm.testing.emulator.fragments import FragmentCache
 
 
 def _page(
@@ -90,3 +93,22 @@ def test_fields_views_and_hosts_are_cached_apart(
     view = _page(sandbox, http, asperion_tenant, "salesinvoices", pageSize=3)
     lines = _page(sandbox, http, asperion_tenant, "salesinvoiceswithlines", pageSize=3)
     assert "lines" not in view["_data"][0] and "lines" in lines["_data"][0]
+
+
+def test_the_cache_keeps_few_shapes_and_starts_again_past_its_budget() -> None:
+    rows = {n: {"id": n, "text": "x" * 1000} for n in range(1, 41)}
+    cache = FragmentCache()
+    for shape in range(fragments.SHAPES + 1):  # the first shape is the least recently used
+        cache.texts(shape, [1], rows, json.dumps)
+    cache.texts(fragments.SHAPES, [1], rows, json.dumps)
+    assert cache.encodes == fragments.SHAPES + 1  # the last shape was kept
+    cache.texts(0, [1], rows, json.dumps)
+    assert cache.encodes == fragments.SHAPES + 2  # the first one was not
+    small = FragmentCache(budget=10_000)  # room for nine of these rows
+    assert small.texts("all", list(rows), rows, json.dumps) == [
+        json.dumps(r) for r in rows.values()
+    ]
+    small.texts("all", [37, 40], rows, json.dumps)
+    assert small.encodes == 40  # the last rows are kept
+    small.texts("all", [1], rows, json.dumps)
+    assert small.encodes == 41  # the first ones made room for them

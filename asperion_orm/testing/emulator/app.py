@@ -179,7 +179,7 @@ class EmulatorState:
     def rows_encoded(self, admin: int, resource: str) -> int:
         """Return how many of a table's rows list pages encoded rather than took from the cache."""
         with self.lock:
-            return self._table(admin, resource).encodes
+            return self._table(admin, resource).fragments.encodes
 
     def rows(self, admin: int, resource: str) -> list[dict[str, Any]]:
         """Return copies of a resource's rows, in id order, as the API shows them."""

@@ -11,13 +11,13 @@ from decimal import Decimal
 from typing import Any, Protocol
 
 from asperion_orm.testing.emulator import data
+from asperion_orm.testing.emulator.fragments import FragmentCache
 from asperion_orm.testing.emulator.spec import Errors, Field, Resource, Spec, format_datetime
 
 __all__ = ["COMPARISONS", "Administration", "Query", "Store", "Table", "present"]
 
 Row = dict[str, Any]
 VIEW_CACHE_SIZE = 32
-FRAGMENT_SHAPES = 8
 
 COMPARISONS: dict[str, Callable[[str, str], bool]] = {
     "contains": lambda value, needle: needle in value,
@@ -117,9 +117,7 @@ class Table:
             )
         self.version = 0
         self._views: OrderedDict[Query, list[Any]] = OrderedDict()
-        self._fragments: OrderedDict[Hashable, dict[Any, str]] = OrderedDict()
-        self.encodes = 0
-        """How many rows :meth:`encoded` has encoded (not answered from its cache)."""
+        self.fragments = FragmentCache()
 
     def select(self, query: Query) -> list[Any]:
         """Return the ids matching ``query`` in its order (a cached list: do not change it)."""
@@ -151,29 +149,14 @@ class Table:
 
         ``shape`` names everything besides the row that the text depends on (the resource
         shown, the fields chosen, the base URL); a write forgets the text of the rows it
-        touched. Only the ``FRAGMENT_SHAPES`` shapes used last are kept.
+        touched.
         """
-        cache = self._fragments.get(shape)
-        if cache is None:
-            cache = self._fragments[shape] = {}
-            if len(self._fragments) > FRAGMENT_SHAPES:
-                self._fragments.popitem(last=False)
-        else:
-            self._fragments.move_to_end(shape)
-        found = []
-        for row_id in ids:
-            text = cache.get(row_id)
-            if text is None:
-                text = cache[row_id] = encode(self.rows[row_id])
-                self.encodes += 1
-            found.append(text)
-        return found
+        return self.fragments.texts(shape, ids, self.rows, encode)
 
     def _changed(self, row_id: Any = None) -> None:
         self.version += 1
         self._views.clear()
-        for cache in self._fragments.values():
-            cache.pop(row_id, None)
+        self.fragments.forget(row_id)
 
     def insert(self, row: Row) -> Row:
         """Store ``row`` under the next id (its lines under the next line ids); return it."""
