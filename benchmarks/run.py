@@ -125,6 +125,7 @@ def main() -> None:
         section = _emulator_section()
         print(section)
         text += f"\n## The emulator\n\n{emulator_targets.SUMMARY}\n\n{section}\n"
+        text += f"\n### Before and after\n\n{emulator_targets.FIXES}"
     args.output.write_text(text)
     print(f"wrote {args.output} in {time.perf_counter() - started:.0f} s", file=sys.stderr)
 
