@@ -5,9 +5,11 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Mapping
+from datetime import datetime, timedelta
 
 import pytest
 
+from asperion_orm.testing.emulator import data
 from asperion_orm.testing.emulator.app import EmulatorState
 
 # Computed with the generators as they were before they were rewritten for speed: a change to
@@ -46,3 +48,12 @@ def test_the_stamps_read_as_iso_datetimes_in_utc() -> None:
     added = [row["dateAdded"] for row in rows]
     assert all(len(stamp) == 24 and stamp.endswith(".000Z") for stamp in added)
     assert min(added) >= "2024-01-01T08:00:00.000Z" and max(added) < "2026-01-01T08:00:00.000Z"
+
+
+@pytest.mark.parametrize(
+    "seconds",
+    [0, 1, 59, 3599, 3600, 16 * 3600 - 1, 16 * 3600, 10**7 + 7, 2 * 365 * 86400 - 1, 10**8],
+)
+def test_a_stamp_is_the_epoch_plus_the_seconds(seconds: int) -> None:
+    moment = datetime(2024, 1, 1, 8, 0) + timedelta(seconds=seconds)
+    assert data._stamp(seconds) == moment.isoformat(timespec="milliseconds") + "Z"

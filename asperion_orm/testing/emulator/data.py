@@ -259,8 +259,10 @@ def _stamp(seconds: int) -> str:
 @functools.cache
 def _stamp_tables() -> tuple[list[str], list[str]]:
     """Return the stamps' text up to the hour (``2024-01-01T08``) and after it (``:00:00.000Z``)."""
+    first = NAIVE_EPOCH.hour  # hour n of the span is hour first + n of the epoch's day
     span = (SPAN_SECONDS + STAMP_LAG_SECONDS) // 3600 + 1
-    hours = [(NAIVE_EPOCH + timedelta(hours=n)).isoformat(timespec="hours") for n in range(span)]
+    days = [(NAIVE_EPOCH.date() + timedelta(days=n)).isoformat() for n in range(span // 24 + 2)]
+    hours = [f"{days[(first + n) // 24]}T{(first + n) % 24:02d}" for n in range(span)]
     in_hour = [f":{minute:02d}:{second:02d}.000Z" for minute in range(60) for second in range(60)]
     return hours, in_hour
 
