@@ -29,36 +29,36 @@ def _page(
 
 
 def test_a_repeated_page_encodes_no_row_again(
-    asperion_sandbox: Sandbox, authorized_http: requests.Session, asperion_tenant: int
+    asperion_sandbox: Sandbox, authorized_http: requests.Session, sandbox_tenant: int
 ) -> None:
     state = asperion_sandbox.state
-    first = _page(asperion_sandbox, authorized_http, asperion_tenant, "debtors", pageSize=5)
-    encoded = state.rows_encoded(asperion_tenant, "debtors")
-    again = _page(asperion_sandbox, authorized_http, asperion_tenant, "debtors", pageSize=5)
-    assert state.rows_encoded(asperion_tenant, "debtors") == encoded
+    first = _page(asperion_sandbox, authorized_http, sandbox_tenant, "debtors", pageSize=5)
+    encoded = state.rows_encoded(sandbox_tenant, "debtors")
+    again = _page(asperion_sandbox, authorized_http, sandbox_tenant, "debtors", pageSize=5)
+    assert state.rows_encoded(sandbox_tenant, "debtors") == encoded
     assert again["_data"] == first["_data"] and len(first["_data"]) == 5
-    other = _page(asperion_sandbox, authorized_http, asperion_tenant, "debtors", pageSize=5, page=2)
-    assert state.rows_encoded(asperion_tenant, "debtors") == encoded + 5
+    other = _page(asperion_sandbox, authorized_http, sandbox_tenant, "debtors", pageSize=5, page=2)
+    assert state.rows_encoded(sandbox_tenant, "debtors") == encoded + 5
     assert {row["id"] for row in other["_data"]}.isdisjoint(row["id"] for row in first["_data"])
 
 
 def test_a_write_through_the_api_shows_in_the_next_page(
-    asperion_sandbox: Sandbox, authorized_http: requests.Session, asperion_tenant: int
+    asperion_sandbox: Sandbox, authorized_http: requests.Session, sandbox_tenant: int
 ) -> None:
     sandbox, state = asperion_sandbox, asperion_sandbox.state
-    first = _page(sandbox, authorized_http, asperion_tenant, "debtors", pageSize=5)
+    first = _page(sandbox, authorized_http, sandbox_tenant, "debtors", pageSize=5)
     changed = first["_data"][2]
     response = authorized_http.patch(
         changed["_meta"]["self"],
         json={"city": "Harderwijk"},
-        headers={"X-Tenant-Id": str(asperion_tenant)},
+        headers={"X-Tenant-Id": str(sandbox_tenant)},
         verify=sandbox.ca_bundle,
         timeout=5,
     )
     assert response.status_code == 200, response.text
-    encoded = state.rows_encoded(asperion_tenant, "debtors")
-    after = _page(sandbox, authorized_http, asperion_tenant, "debtors", pageSize=5)
-    assert state.rows_encoded(asperion_tenant, "debtors") == encoded + 1  # only the changed row
+    encoded = state.rows_encoded(sandbox_tenant, "debtors")
+    after = _page(sandbox, authorized_http, sandbox_tenant, "debtors", pageSize=5)
+    assert state.rows_encoded(sandbox_tenant, "debtors") == encoded + 1  # only the changed row
     assert after["_data"][2]["city"] == "Harderwijk"
     assert [row for i, row in enumerate(after["_data"]) if i != 2] == [
         row for i, row in enumerate(first["_data"]) if i != 2
@@ -66,32 +66,32 @@ def test_a_write_through_the_api_shows_in_the_next_page(
 
 
 def test_a_change_outside_the_api_and_a_delete_show_in_the_next_page(
-    asperion_sandbox: Sandbox, authorized_http: requests.Session, asperion_tenant: int
+    asperion_sandbox: Sandbox, authorized_http: requests.Session, sandbox_tenant: int
 ) -> None:
     sandbox, state = asperion_sandbox, asperion_sandbox.state
-    first = _page(sandbox, authorized_http, asperion_tenant, "debtors", pageSize=4)
+    first = _page(sandbox, authorized_http, sandbox_tenant, "debtors", pageSize=4)
     ids = [row["id"] for row in first["_data"]]
-    state.change_row(asperion_tenant, "debtors", ids[0], name="Fietsenmaker Anders")
-    state.delete_row(asperion_tenant, "debtors", ids[1])
-    after = _page(sandbox, authorized_http, asperion_tenant, "debtors", pageSize=4)
+    state.change_row(sandbox_tenant, "debtors", ids[0], name="Fietsenmaker Anders")
+    state.delete_row(sandbox_tenant, "debtors", ids[1])
+    after = _page(sandbox, authorized_http, sandbox_tenant, "debtors", pageSize=4)
     assert after["_data"][0]["name"] == "Fietsenmaker Anders"
     assert ids[1] not in [row["id"] for row in after["_data"]]
 
 
 def test_fields_views_and_hosts_are_cached_apart(
-    asperion_sandbox: Sandbox, authorized_http: requests.Session, asperion_tenant: int
+    asperion_sandbox: Sandbox, authorized_http: requests.Session, sandbox_tenant: int
 ) -> None:
     sandbox, http = asperion_sandbox, authorized_http
-    full = _page(sandbox, http, asperion_tenant, "debtors", pageSize=3)
-    narrow = _page(sandbox, http, asperion_tenant, "debtors", pageSize=3, fields="id,name")
+    full = _page(sandbox, http, sandbox_tenant, "debtors", pageSize=3)
+    narrow = _page(sandbox, http, sandbox_tenant, "debtors", pageSize=3, fields="id,name")
     assert [set(row) for row in narrow["_data"]] == [{"id", "name", "_meta"}] * 3
     assert len(full["_data"][0]) > 3
     host = {"Host": f"localhost:{sandbox.port}"}
-    local = _page(sandbox, http, asperion_tenant, "debtors", pageSize=3, headers=host)
+    local = _page(sandbox, http, sandbox_tenant, "debtors", pageSize=3, headers=host)
     assert local["_data"][0]["_meta"]["self"].startswith(f"https://localhost:{sandbox.port}/v1/")
     assert full["_data"][0]["_meta"]["self"].startswith(f"https://127.0.0.1:{sandbox.port}/v1/")
-    view = _page(sandbox, http, asperion_tenant, "salesinvoices", pageSize=3)
-    lines = _page(sandbox, http, asperion_tenant, "salesinvoiceswithlines", pageSize=3)
+    view = _page(sandbox, http, sandbox_tenant, "salesinvoices", pageSize=3)
+    lines = _page(sandbox, http, sandbox_tenant, "salesinvoiceswithlines", pageSize=3)
     assert "lines" not in view["_data"][0] and "lines" in lines["_data"][0]
 
 
