@@ -1,6 +1,6 @@
 """Benchmark the ORM against plain ``requests`` over the emulator; write ``RESULTS.md``.
 
-Run: ``python benchmarks/run.py [--runs 7] [--only models values workers async ...]
+Run: ``python benchmarks/run.py [--runs 7] [--only models values workers async emulator ...]
 [--output PATH]``
 (``make bench``). Every scenario runs through (a) the ORM, (b) the page-by-page loop a user
 writes with ``requests`` and (c) a hand-tuned ``requests`` client; see ``scenarios.py``.
@@ -14,6 +14,7 @@ import time
 from pathlib import Path
 
 import async_overhead
+import emulator_targets
 import workers
 from clients import orm_client
 from emulator import Emulator
@@ -140,9 +141,9 @@ def main() -> None:
     args = _arguments()
     chosen = [s for s in SCENARIOS if not args.only or s.key in args.only]
     alone = {"workers": workers.measure, "async": async_overhead.measure}
-    if args.only and set(args.only) <= set(alone):  # these need no data sets
+    if args.only and set(args.only) <= {*alone, "emulator"}:  # these need no data sets
         for key in args.only:
-            print(alone[key]().describe())
+            print(_emulator_section() if key == "emulator" else alone[key]().describe())
         return
     load, started = load_average(), time.perf_counter()
     with Emulator(DATASETS) as emulator:
@@ -163,8 +164,18 @@ def main() -> None:
         figure = async_overhead.measure().describe()
         print(figure)
         text += f"\n## Async overhead\n\n{async_overhead.SUMMARY}\n\n- {figure}\n"
+    if not args.only or "emulator" in args.only:
+        section = _emulator_section()
+        print(section)
+        text += f"\n## The emulator\n\n{emulator_targets.SUMMARY}\n\n{section}\n"
+        text += f"\n### Before and after\n\n{emulator_targets.FIXES}"
     args.output.write_text(text)
     print(f"wrote {args.output} in {time.perf_counter() - started:.0f} s", file=sys.stderr)
+
+
+def _emulator_section() -> str:
+    """Measure the emulator's targets; return their markdown lines."""
+    return "\n".join(target.line() for target in emulator_targets.measure())
 
 
 def _arguments() -> argparse.Namespace:
