@@ -112,14 +112,15 @@ other processes throughout: wall times moved by up to 40 % between runs ((b) too
 | values_list, wall ORM/(c) (<= 1.0x) | 1.24-1.26x (CPU 1.28-1.40x) | 1.20-1.24x (CPU 1.28-1.30x) |
 | iterator() over 100,000 rows, peak RSS (< 10 MiB) | 5.7-5.9 MiB | 6.0 MiB |
 
-- Models (`orm/model.py`, `orm/fields.py`): cProfile of the models scenario put most of the
-  ORM's own time in `_adopt` and `ModelState.__init__`, where the cyclic GC ran: three
-  objects a row (the instance, its `ModelState`, a values dict) set off 156 young-generation
-  collections per 20,000 rows. An instance now keeps its row in `__slots__` (no state object,
-  no `__dict__` unless a subclass sets attributes of its own); the values dict, change set
-  and related cache are made when first needed, and a value the API sends as Python has it
-  (a `str` within its length, an `int`, a `bool`) is read from the row itself. The row may
-  be shared (a cache of decoded rows), so an instance copies it before its first change.
+- Models (`orm/storage.py`, `orm/model.py`, `orm/fields.py`): cProfile of the models
+  scenario put most of the ORM's own time in `_adopt` and `ModelState.__init__`, where the
+  cyclic GC ran: three objects a row (the instance, its `ModelState`, a values dict) set off
+  156 young-generation collections per 20,000 rows. An instance now keeps its row in
+  `__slots__` (no state object, no `__dict__` unless a subclass sets attributes of its own);
+  the values dict, change set and related cache are made when first needed, and a value the
+  API sends as Python has it (a `str` within its length, an `int`, a `bool`) is read from
+  the row itself. The row may be shared (a cache of decoded rows), so an instance copies it
+  before its first change.
   Decoded pages to models, reading 3 fields, in one process: 219 -> 146 ms CPU for 20,000
   (the plain `json.loads` loop: 117 ms), collections 156 -> 78, memory 585 -> 145 bytes a
   model beyond its row. Of the ~5 us a row still between the ORM and (b) in client CPU,
