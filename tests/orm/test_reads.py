@@ -280,7 +280,7 @@ def test_iterator_over_100_000_rows_keeps_memory_bounded(
     asperion_sandbox: Sandbox, asperion_client: Any
 ) -> None:
     tenant = asperion_sandbox.add_administration(records={"debtors": 100_000})
-    limit = asperion_client.max_concurrency + 1  # pages in flight besides the one being read
+    limit = 2 * asperion_client.max_concurrency + 1  # pages ahead besides the one being read
     with asperion_client.tenant(tenant):
         stream = Debtor.objects.iterator()
         first = weakref.ref(next(stream))
