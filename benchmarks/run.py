@@ -1,6 +1,6 @@
 """Benchmark the ORM against plain ``requests`` over the emulator; write ``RESULTS.md``.
 
-Run: ``python benchmarks/run.py [--runs 7] [--only models values workers async ...]
+Run: ``python benchmarks/run.py [--runs 7] [--only models values workers async import ...]
 [--output PATH]``
 (``make bench``). Every scenario runs through (a) the ORM, (b) the page-by-page loop a user
 writes with ``requests`` and (c) a hand-tuned ``requests`` client; see ``scenarios.py``.
@@ -14,6 +14,7 @@ import time
 from pathlib import Path
 
 import async_overhead
+import import_time
 import workers
 from clients import orm_client
 from emulator import Emulator
@@ -99,10 +100,14 @@ def main() -> None:
     """Run the selected scenarios, print the table and write RESULTS.md."""
     args = _arguments()
     chosen = [s for s in SCENARIOS if not args.only or s.key in args.only]
-    alone = {"workers": workers.measure, "async": async_overhead.measure}
+    alone = {
+        "workers": lambda: workers.measure().describe(),
+        "async": lambda: async_overhead.measure().describe(),
+        "import": _import_lines,
+    }
     if args.only and set(args.only) <= set(alone):  # these need no data sets
         for key in args.only:
-            print(alone[key]().describe())
+            print(alone[key]())
         return
     load, started = load_average(), time.perf_counter()
     with Emulator(DATASETS) as emulator:
@@ -123,8 +128,17 @@ def main() -> None:
         figure = async_overhead.measure().describe()
         print(figure)
         text += f"\n## Async overhead\n\n{async_overhead.SUMMARY}\n\n- {figure}\n"
+    if not args.only or "import" in args.only:
+        lines = _import_lines()
+        print(lines)
+        text += f"\n## Import time\n\n{import_time.SUMMARY}\n\n{lines}\n"
     args.output.write_text(text)
     print(f"wrote {args.output} in {time.perf_counter() - started:.0f} s", file=sys.stderr)
+
+
+def _import_lines() -> str:
+    """Measure the import time targets; return their markdown lines."""
+    return "\n".join(target.line() for target in import_time.measure())
 
 
 def _arguments() -> argparse.Namespace:
