@@ -60,6 +60,7 @@ __all__ = [
     "joining",
     "ordering_columns",
     "plan",
+    "server_part",
     "window_pages",
 ]
 
@@ -694,3 +695,16 @@ def expression_key(order: OrderBy, time_zone: dt.tzinfo) -> Any:
         return null if value is None else (1, value)
 
     return key
+
+
+def server_part(query: Query, *, whole: bool) -> Query:
+    """Return ``query`` without an order across relations (and, with ``whole``, its slice)."""
+    if not query.related_ordering:
+        return query
+    clone = query.clone()
+    if clone.only:  # the fields the order reads still come
+        clone.only = tuple(dict.fromkeys([*clone.only, *ordering_columns(query.ordering)]))
+    clone.add_ordering()
+    if whole and not clone.empty:
+        clone.low_mark, clone.high_mark = 0, None
+    return clone

@@ -8,67 +8,62 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import functools
 import itertools
-from collections import namedtuple
-from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Generic, Literal, ParamSpec, Self, cast, overload
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Generic, Literal, ParamSpec, Self, overload
 
 from typing_extensions import TypeVar
 
 from asperion_orm.exceptions import FieldError, NotFound, NotSupportedError
 from asperion_orm.orm.aggregates import Aggregate, Count, Star
-from asperion_orm.orm.combine import combine, distinct_rows, row_key
+from asperion_orm.orm.async_methods import AsyncMethods
+from asperion_orm.orm.combinators import CombinatorMethods
+from asperion_orm.orm.combine import distinct_rows, row_key
+from asperion_orm.orm.explaining import ExplainMethods
 from asperion_orm.orm.expressions import AnnotationField, Col, Expression, OrderBy, Ref
 from asperion_orm.orm.fetcher import Fetcher
-from asperion_orm.orm.fields import Date, DateTime, Field, ForeignKey
+from asperion_orm.orm.fields import Date, DateTime, Field
 from asperion_orm.orm.grouping import aggregate_rows
+from asperion_orm.orm.iterables import (
+    DatesIterable,
+    FlatValuesListIterable,
+    ModelIterable,
+    NamedValuesListIterable,
+    RowIterable,
+    ValuesIterable,
+    ValuesListIterable,
+)
 from asperion_orm.orm.lookups import LOOKUP_SEP
-from asperion_orm.orm.planner import Plan, joining, order_rows, ordering_columns, plan
+from asperion_orm.orm.planner import Plan, joining, plan, server_part
 from asperion_orm.orm.q import Q
 from asperion_orm.orm.query import Query
+from asperion_orm.orm.refusals import Refusals
+from asperion_orm.orm.related_loading import RelatedLoading
 from asperion_orm.orm.related_rows import (
     PathField,
     attach,
-    describe,
     forward_paths,
     path_field,
     select_hops,
     sort_rows,
 )
-from asperion_orm.orm.relations import Explainer, Resolver, has_related
-from asperion_orm.orm.rows import RowReader
+from asperion_orm.orm.relations import Resolver, has_related
 from asperion_orm.orm.truncate import (
     DATE_KINDS,
     DATETIME_KINDS,
-    local_date,
-    trunc_date,
-    trunc_datetime,
 )
-from asperion_orm.orm.where import Where, field_reader, single
+from asperion_orm.orm.where import field_reader
+from asperion_orm.orm.writes import WriteMethods
 from asperion_orm.session import (
     DEFAULT_BASE_URL,
-    DEFAULT_TIME_ZONE,
     Session,
     current_session,
-    current_session_or_none,
 )
 
 if TYPE_CHECKING:
     from asperion_orm.orm.model import Model
-    from asperion_orm.orm.options import Options
 
-__all__ = [
-    "AsyncRows",
-    "DatesIterable",
-    "FlatValuesListIterable",
-    "ModelIterable",
-    "NamedValuesListIterable",
-    "QuerySet",
-    "RowIterable",
-    "ValuesIterable",
-    "ValuesListIterable",
-]
+__all__ = ["QuerySet"]
 
 M = TypeVar("M", bound="Model")
 R = TypeVar("R", default=M)
@@ -79,115 +74,16 @@ Raw = dict[str, Any]
 
 MAX_GET_RESULTS = 21
 
-# -- ROW SHAPES: what a QuerySet yields for each raw row ----------------------------------------
 
-
-class RowIterable:
-    """Turn the raw rows of a query into what the QuerySet yields (Django's ``ModelIterable``)."""
-
-    def __init__(
-        self, queryset: QuerySet[Any], session: Session, rows: Iterable[Raw], plan: Plan | None
-    ) -> None:
-        self.queryset = queryset
-        self.session = session
-        self.rows = rows
-        self.plan = plan
-
-    def __iter__(self) -> Iterator[Any]:
-        raise NotImplementedError
-
-
-class RawIterable(RowIterable):
-    """Yield the raw rows themselves (for fetching related rows' fields)."""
-
-    def __iter__(self) -> Iterator[Any]:
-        return iter(self.rows)
-
-
-class ModelIterable(RowIterable):
-    """Yield a model instance per row (fields left out by ``only()`` are deferred)."""
-
-    def __iter__(self) -> Iterator[Any]:
-        model, session = self.queryset.model, self.session
-        deferred = _deferred(model._meta, self.plan)
-        annotations = list(self.queryset.query.annotations)
-        # Each row was parsed for this query alone, so the instance may keep it uncopied.
-        if not annotations:
-            return (model._adopt(raw, session, deferred) for raw in self.rows)
-        return (_annotated(model._adopt(raw, session, deferred), annotations) for raw in self.rows)
-
-
-class ValuesIterable(RowIterable):
-    """Yield a dict of Python values per row (``values()``)."""
-
-    def __iter__(self) -> Iterator[Any]:
-        keys, fields, session = self.queryset._row_keys, self.queryset._row_fields, self.session
-        pairs = list(zip(keys, fields, strict=True))
-        for raw in self.rows:
-            yield {key: field.load(raw.get(field.api_name), session) for key, field in pairs}
-
-
-class ValuesListIterable(RowIterable):
-    """Yield a tuple of Python values per row (``values_list()``)."""
-
-    def __iter__(self) -> Iterator[Any]:
-        fields, session = self.queryset._row_fields, self.session
-        return (tuple(f.load(raw.get(f.api_name), session) for f in fields) for raw in self.rows)
-
-
-class FlatValuesListIterable(RowIterable):
-    """Yield one Python value per row (``values_list(name, flat=True)``)."""
-
-    def __iter__(self) -> Iterator[Any]:
-        field, session = self.queryset._row_fields[0], self.session
-        return (field.load(raw.get(field.api_name), session) for raw in self.rows)
-
-
-class NamedValuesListIterable(RowIterable):
-    """Yield a namedtuple ``Row`` per row (``values_list(..., named=True)``)."""
-
-    def __iter__(self) -> Iterator[Any]:
-        fields, session = self.queryset._row_fields, self.session
-        row = named_row(*self.queryset._row_keys)
-        return (row(*(f.load(raw.get(f.api_name), session) for f in fields)) for raw in self.rows)
-
-
-class DatesIterable(RowIterable):
-    """Yield the distinct truncated dates (or datetimes) of one field, sorted (``dates()``)."""
-
-    def __iter__(self) -> Iterator[Any]:
-        field, session = self.queryset._row_fields[0], self.session
-        kind, descending, tz, as_datetime = self.queryset._dates
-        descending = descending == self.queryset.query.standard_ordering  # reverse() flips it
-        zone = tz or session.time_zone
-        found: set[dt.date] = set()
-        for raw in self.rows:
-            value = field.load(raw.get(field.api_name), session)
-            if value is None:
-                continue
-            if as_datetime:
-                found.add(trunc_datetime(value, kind, zone))
-            else:
-                found.add(trunc_date(local_date(value, zone), kind))
-        return iter(sorted(found, reverse=descending))
-
-
-@functools.lru_cache
-def named_row(*names: str) -> Any:
-    """Return the ``Row`` namedtuple class of ``names``, picklable as Django's."""
-    base = namedtuple("Row", names)  # type: ignore[misc]
-
-    def __reduce__(self: tuple[Any, ...]) -> tuple[Any, ...]:
-        return _unpickle_row, (names, tuple(self))
-
-    return type("Row", (base,), {"__reduce__": __reduce__, "__slots__": ()})
-
-
-def _unpickle_row(names: tuple[str, ...], values: tuple[Any, ...]) -> Any:
-    return named_row(*names)(*values)
-
-
-class QuerySet(Generic[M, R]):
+class QuerySet(
+    ExplainMethods[M, R],
+    CombinatorMethods[M, R],
+    RelatedLoading[M, R],
+    WriteMethods[M, R],
+    AsyncMethods[M, R],
+    Refusals,
+    Generic[M, R],
+):
     """A lazy query over one model's API resource."""
 
     def __init__(
@@ -512,151 +408,11 @@ class QuerySet(Generic[M, R]):
         clone.query.set_empty()
         return clone
 
-    # -- what the API cannot do ----------------------------------------------------------------
-
-    def select_for_update(self, *args: Any, **kwargs: Any) -> Self:
-        """Refuse: the API has no transactions or row locks."""
-        raise NotSupportedError(
-            "select_for_update() is not supported: the API has no transactions or row locks. "
-            "Read, change and save(); the last write wins."
-        )
-
-    def raw(self, *args: Any, **kwargs: Any) -> Self:
-        """Refuse: the API takes no SQL."""
-        raise NotSupportedError(
-            "raw() is not supported: the API takes no SQL. Use filter() and with_params(), or "
-            "session.get(path, params) for a request the models do not cover."
-        )
-
-    def extra(self, *args: Any, **kwargs: Any) -> Self:
-        """Refuse: the API takes no SQL."""
-        raise NotSupportedError(
-            "extra() is not supported: the API takes no SQL. Use filter() with Q objects and "
-            "order_by() on fields."
-        )
-
-    def alias(self, *args: Any, **kwargs: Any) -> Self:
-        """Refuse: nothing is computed by the server, so an alias costs what an annotation does."""
-        raise NotSupportedError(
-            "alias() is not supported: the API computes nothing, so an alias would cost what an "
-            "annotation costs. Use annotate() and leave the value out of values() if unwanted."
-        )
-
     def server_only(self) -> Self:
         """Raise ``QueryError`` instead of evaluating any step locally."""
         clone = self._chain()
         clone.query.server_only = True
         return clone
-
-    def union(self, *other_qs: QuerySet[Any], all: bool = False) -> QuerySet[M, R]:  # noqa: A002
-        """Return the rows of this query or any other (``all=True`` keeps duplicates).
-
-        Every query runs on its own (concurrently); the rows are combined here by id (by the
-        selected values after ``values()``). Then only ``order_by()``, slices and the methods
-        that read are allowed, as in Django.
-        """
-        self._check_combinable("union", other_qs)
-        if self.query.empty and not self.query.combinator:
-            rest = [qs for qs in other_qs if not qs.query.empty]
-            if not rest:
-                return self
-            return rest[0] if len(rest) == 1 else rest[0]._combinator_query("union", rest[1:], all)
-        return self._combinator_query("union", other_qs, all)
-
-    def intersection(self, *other_qs: QuerySet[Any]) -> QuerySet[M, R]:
-        """Return the rows this query and every other one match (combined here by id)."""
-        self._check_combinable("intersection", other_qs)
-        if self.query.empty:
-            return self
-        for other in other_qs:
-            if other.query.empty:
-                return other
-        return self._combinator_query("intersection", other_qs, False)
-
-    def difference(self, *other_qs: QuerySet[Any]) -> Self:
-        """Return the rows of this query that no other one matches (combined here by id)."""
-        self._check_combinable("difference", other_qs)
-        if self.query.empty:
-            return self
-        return self._combinator_query("difference", other_qs, False)
-
-    def __and__(self, other: QuerySet[M, R]) -> QuerySet[M, R]:
-        """Return the rows both queries match (Django's ``qs1 & qs2``): one query, AND."""
-        self._check_operand(other, "&")
-        if self.query.empty:
-            return self
-        if other.query.empty:
-            return other
-        combined = self._chain()
-        combined.query.where = combined.query.where.add(other.query.where)
-        return combined
-
-    def __or__(self, other: QuerySet[M, R]) -> QuerySet[M, R]:
-        """Return the rows either query matches (Django's ``qs1 | qs2``): one query, OR."""
-        self._check_operand(other, "|")
-        if self.query.empty:
-            return other
-        if other.query.empty:
-            return self
-        combined = self._chain()
-        either = (self.query.where, other.query.where)
-        if all(either):  # one side without conditions matches every row
-            combined.query.where = Where((Where(tuple(map(single, either)), Q.OR),))
-        else:
-            combined.query.where = Where()
-        return combined
-
-    def __xor__(self, other: QuerySet[M]) -> Self:
-        """Refuse ``qs1 ^ qs2``: say how to write it."""
-        raise NotSupportedError(
-            "The ^ operator on QuerySets is not supported: use qs1.filter(Q(a) ^ Q(b)) "
-            "spelled out, (qs1 | qs2) minus (qs1 & qs2), or qs1.union(qs2).difference(qs1 & qs2)."
-        )
-
-    def _check_operand(self, other: Any, operator: str) -> None:
-        """Refuse what Django's ``&`` and ``|`` refuse."""
-        if not isinstance(other, QuerySet):
-            raise TypeError(f"Cannot use {operator} operator with {type(other).__name__}.")
-        if self.query.combinator or other.query.combinator:
-            raise TypeError(f"Cannot use {operator} operator with combined queryset.")
-        if other.model._meta is not self.model._meta:
-            raise TypeError("Cannot combine queries on two different base models.")
-        if self.query.is_sliced or other.query.is_sliced:
-            # Django filters by the slice as a subquery; the API has none to send.
-            raise NotSupportedError(
-                f"Cannot use {operator} with a sliced query: the API cannot filter by a slice. "
-                "Use union() or intersection(), or filter(pk__in=[...]) with the slice's ids."
-            )
-        if self.query.distinct != other.query.distinct:
-            raise TypeError("Cannot combine a unique query with a non-unique query.")
-
-    def _check_combinable(self, kind: str, other_qs: Sequence[QuerySet[Any]]) -> None:
-        for other in other_qs:
-            if not isinstance(other, QuerySet):
-                raise TypeError(f"{kind}() takes QuerySets, not {other!r:.40}.")
-            if other.model._meta is not self.model._meta:
-                raise NotSupportedError(
-                    f"{kind}() combines QuerySets of one model; {self.model._meta.label} and "
-                    f"{other.model._meta.label} are different API resources. Evaluate them "
-                    "apart and combine the lists."
-                )
-
-    def _combinator_query(
-        self, kind: str, other_qs: Sequence[QuerySet[Any]], keep_all: bool
-    ) -> Self:
-        clone = self._chain()
-        clone.query.combined = (self.query, *(other.query for other in other_qs))
-        clone.query.combinator, clone.query.combinator_all = kind, keep_all
-        clone.query.clear_limits()
-        clone.query.add_ordering()
-        clone.query.where = Where()
-        return clone
-
-    def _not_support_combined_queries(self, method: str) -> None:
-        if self.query.combinator:
-            raise NotSupportedError(
-                f"Calling QuerySet.{method}() after {self.query.combinator}() is not supported."
-            )
 
     @property
     def ordered(self) -> bool:
@@ -666,57 +422,6 @@ class QuerySet(Generic[M, R]):
             return True
         default = self.query.default_ordering and bool(self.model._meta.ordering)
         return bool(self.query.order_by) or (default and self.query.group_by != "values")
-
-    def explain(self) -> str:
-        """Describe the requests and local steps this query would run, without any I/O.
-
-        Inner queries of lookups across relations come first, in the order they run.
-        """
-        session = self._session or current_session_or_none()
-        if not self._whole():
-            return self._explain_rows(session)
-        whole = self._unsliced()
-        if self.query.combinator:
-            lines = [f"{self.query.combinator} of {len(self.query.combined)} queries:"]
-            for number, part in enumerate(whole._parts(), 1):
-                steps = part._explain_rows(session).splitlines()
-                lines += [f"  query {number}: {steps[0]}", *(f"    {s}" for s in steps[1:])]
-            by = "id" if self._iterable_class is ModelIterable else "the selected values"
-            lines.append(f"local: combine by {by}" + (", keep duplicates" if self._all() else ""))
-            if self.query.ordering:
-                lines.append(f"local: order by {', '.join(map(str, self.query.ordering))}")
-        else:
-            lines = [whole._explain_rows(session)]
-            if self._iterable_class is DatesIterable:
-                lines.append(f"local: truncate to {self._dates[0]}, distinct, sort")
-            else:
-                lines.append("local: distinct rows (the selected and ordering fields)")
-        low, high = self.query.low_mark, self.query.high_mark
-        if low or high is not None:
-            lines.append(f"local: slice [{low}:{'' if high is None else high}]")
-        return "\n".join(lines)
-
-    def _explain_rows(self, session: Session | None) -> str:
-        """Describe the requests of the rows: inner queries first, related rows after."""
-        zone = DEFAULT_TIME_ZONE if session is None else session.time_zone
-        explainer = Explainer(lambda query: self._plan(session, query), zone)
-        query = explainer.query(self.query)
-        grouped = query.group_by == "values"  # groups are ordered here, after the related rows
-        rows = self._plan(session, query if grouped else _server_part(query, whole=True))
-        lines = rows.explain().splitlines()
-        paths = self._paths(query)
-        selected = [select_hops(self.model, name) for name in self._select_related]
-        if paths or selected:
-            at = next((i for i, line in enumerate(lines) if line.startswith("local:")), None)
-            at = at if grouped and at is not None else len(lines)
-            related = ["then the related rows, one batched request per relation:"]
-            lines[at:at] = [*related, *describe(paths, selected)]
-        if query.related_ordering and not grouped:
-            lines.append(f"local: order by {', '.join(map(str, query.ordering))}")
-            if query.is_sliced:
-                high = "" if query.high_mark is None else query.high_mark
-                lines.append(f"local: slice [{query.low_mark}:{high}]")
-        return explainer.outer("\n".join(lines))
 
     def _plan(self, session: Session | None, query: Query | None = None) -> Plan:
         self.model._meta.check_readable()
@@ -864,47 +569,6 @@ class QuerySet(Generic[M, R]):
             else:
                 found.extend(item.expression.columns())
         return found
-
-    def _parts(self) -> list[QuerySet[Any]]:
-        """Return the combined queries, each asking for the fields this query needs."""
-        wanted = self.query.only
-        if wanted:
-            model_fields = self.model._meta.fields.values()
-            read = [f.name for f in self._ordering_fields() if f in model_fields]
-            wanted = tuple(dict.fromkeys([*wanted, *read]))
-        parts = []
-        for query in self.query.combined:
-            part: QuerySet[Any] = QuerySet(self.model, query.clone(), self._session)
-            part._use_cache, part._ttl = self._use_cache, self._ttl
-            part._iterable_class, part._row_fields = self._iterable_class, self._row_fields
-            if query.combinator is None:
-                part.query.only = wanted
-            parts.append(part)
-        return parts
-
-    def _combined_rows(self, session: Session) -> tuple[Plan, Iterator[Raw]]:
-        parts = self._parts()
-        plans = [part._checked_plan(session)[1] for part in parts if not part.query.combinator]
-        results: list[list[Raw]] = [[] for _ in parts]
-
-        def read(index: int) -> None:
-            part = parts[index]
-            if part.query.combinator:
-                results[index] = list(part._whole_rows(session)[1])
-            else:
-                plan = part._checked_plan(session)[1]
-                results[index] = list(part._fetcher(session, plan).rows())
-
-        session.each(read, range(len(parts)))
-        fields = self._row_fields if self._iterable_class is not ModelIterable else ()
-        key = row_key(fields or (self.model._meta.pk,))
-        rows = combine(self.query.combinator or "union", results, key, self._all())
-        if self.query.ordering:
-            rows = order_rows(rows, self.query.ordering, self.model._meta)
-        return (plans[0] if plans else self._plan(session)), iter(rows)
-
-    def _all(self) -> bool:
-        return self.query.combinator == "union" and self.query.combinator_all
 
     def count(self) -> int:
         """Return the number of rows: one ``MetaOnly`` request when the server can count."""
@@ -1123,271 +787,6 @@ class QuerySet(Generic[M, R]):
             rows = self.filter(**{f"{field.name}__in": values})
         return {getattr(obj, field_name): obj for obj in rows}
 
-    # -- writes --------------------------------------------------------------------------------
-
-    def create(self, **kwargs: Any) -> M:
-        """Create an object with a POST and return it as the API answered."""
-        obj = self.model(**kwargs)
-        obj.save(using=self._resolve_session())
-        return obj
-
-    def bulk_create(self, objs: Sequence[M], *, concurrency: int | None = None) -> list[M]:
-        """POST every new object, up to ``concurrency`` at a time; all are validated first."""
-        self.model._meta.check_writable(adding=True)
-        for obj in objs:
-            obj._clean(obj._state.changed)
-        session = self._resolve_session()
-        session.each(lambda obj: obj.save(using=session), objs, concurrency)
-        return list(objs)
-
-    def bulk_update(
-        self, objs: Iterable[M], fields: Sequence[str], batch_size: int | None = None
-    ) -> int:
-        """PATCH ``fields`` of every object (concurrently); return how many objects matched.
-
-        Every object is checked before the first request. As in Django, the objects are not
-        reloaded, an object the API no longer has is not counted, and within a batch of
-        ``batch_size`` objects the first of several with one id wins.
-        """
-        if batch_size is not None and batch_size <= 0:
-            raise ValueError("Batch size must be a positive integer.")
-        if not fields:
-            raise ValueError("Field names must be given to bulk_update().")
-        items = tuple(objs)
-        if any(obj.pk is None for obj in items):
-            raise ValueError("All bulk_update() objects must have a primary key set.")
-        names = self._bulk_update_fields(fields)
-        if not items:
-            return 0
-        self.model._meta.check_writable()
-        session = self._resolve_session()
-        for obj in items:
-            obj._session_for(session)
-            obj._clean(names)
-        size = batch_size or len(items)
-        return sum(
-            _patch_batch(items[start : start + size], names, session)
-            for start in range(0, len(items), size)
-        )
-
-    def _bulk_update_fields(self, fields: Sequence[str]) -> list[str]:
-        meta = self.model._meta
-        names = []
-        for name in fields:
-            if name in meta.related_objects:
-                raise ValueError("bulk_update() can only be used with concrete fields.")
-            field = meta.get_field(name)
-            if field is meta.pk:
-                raise ValueError("bulk_update() cannot be used with primary key fields.")
-            if field.read_only:
-                raise ValueError(
-                    f"bulk_update() cannot change {meta.label}.{field.name}: the API sets it."
-                )
-            names.append(field.name)
-        return list(dict.fromkeys(names))
-
-    def get_or_create(
-        self, defaults: Mapping[str, Any] | None = None, **kwargs: Any
-    ) -> tuple[M, bool]:
-        """Return ``(object, False)`` if it exists, else create it and return ``(object, True)``.
-
-        Callable values in ``defaults`` are called only when the object is created.
-        """
-        try:
-            return self._model_get(kwargs), False
-        except self.model.DoesNotExist:
-            return self.create(**_resolved(self._create_params(defaults, kwargs))), True
-
-    def update_or_create(
-        self,
-        defaults: Mapping[str, Any] | None = None,
-        create_defaults: Mapping[str, Any] | None = None,
-        **kwargs: Any,
-    ) -> tuple[M, bool]:
-        """Update the matching object with ``defaults`` (PATCH), or create it.
-
-        A new object gets ``create_defaults`` instead when given (Django 5.0); callable values
-        are called only when used.
-        """
-        update = dict(defaults or {})
-        self.model._meta.check_settable(update)
-        try:
-            obj = self._model_get(kwargs)
-        except self.model.DoesNotExist:
-            creating = update if create_defaults is None else create_defaults
-            return self.create(**_resolved(self._create_params(creating, kwargs))), True
-        for name, value in _resolved(update).items():
-            setattr(obj, name, value)
-        obj.save(update_fields=list(update), using=self._resolve_session())
-        return obj, False
-
-    def _model_get(self, kwargs: Mapping[str, Any]) -> M:
-        """Return the one object matching ``kwargs`` (typed as the model, as Django's stubs)."""
-        return cast("M", self.get(**kwargs))
-
-    def _create_params(
-        self, defaults: Mapping[str, Any] | None, kwargs: Mapping[str, Any]
-    ) -> dict[str, Any]:
-        """Return what a create would get (Django's ``_extract_model_params``), checked."""
-        params = {**_plain(dict(kwargs)), **(defaults or {})}
-        if invalid := sorted(name for name in params if not self.model._meta.has_field(name)):
-            raise FieldError(
-                f"Invalid field name(s) for model {self.model._meta.label}: '"
-                + "', '".join(invalid)
-                + "'."
-            )
-        return params
-
-    def update(self, **kwargs: Any) -> int:
-        """PATCH ``kwargs`` onto every matching object; return how many were changed.
-
-        A value may be an expression of the object's own fields (``F("x") + 1``): each object
-        gets the value computed from what it holds.
-        """
-        self.model._meta.check_writable()
-        self._not_support_combined_queries("update")
-        self.model._meta.check_settable(kwargs)
-        computed = {k: self._update_expression(v) for k, v in kwargs.items() if _is_expr(v)}
-        plain = {name: value for name, value in kwargs.items() if name not in computed}
-        probe = self.model.from_api({})
-        for name, value in plain.items():
-            setattr(probe, name, value)
-        probe._clean(plain)
-        session = self._resolve_session()
-        objs: list[Any] = list(self.using(session))
-        zone = session.time_zone
-
-        def patch(obj: M) -> None:
-            _patch(obj, _values_for(obj, plain, computed, zone), session)
-
-        session.each(patch, objs)
-        return len(objs)
-
-    def _update_expression(self, value: Expression) -> Expression:
-        query = Query(self.model)
-        resolved = value.resolve(query, allow_joins=False)
-        if resolved.has_aggregate:
-            raise FieldError("Aggregate functions are not allowed in this query.")
-        return resolved
-
-    def delete(self) -> tuple[int, dict[str, int]]:
-        """DELETE every matching object; return Django's ``(count, {label: count})``."""
-        self._not_support_combined_queries("delete")
-        if self.query.is_sliced:
-            raise TypeError("Cannot use 'limit' or 'offset' with delete().")
-        self.model._meta.check_writable()
-        session = self._resolve_session()
-        objs: list[Any] = list(self.using(session))
-        session.each(lambda obj: obj.delete(using=session), objs)
-        return len(objs), {self.model.__name__: len(objs)}
-
-    # -- async twins (Django's names): the sync method on the session's async worker threads ---
-
-    def __aiter__(self) -> AsyncIterator[R]:
-        """Evaluate once, off the event loop, then yield from the result cache (as Django)."""
-        return self._async_results()
-
-    async def _async_results(self) -> AsyncIterator[R]:
-        if self._result_cache is None:
-            await self._async(self._fetch_all)
-        assert self._result_cache is not None
-        for obj in self._result_cache:
-            yield obj
-
-    async def aiterator(self, chunk_size: int | None = None) -> AsyncIterator[R]:
-        """Stream results as ``iterator()`` does, a page at a time, off the event loop."""
-        if chunk_size is not None and chunk_size <= 0:
-            raise ValueError("Chunk size must be strictly positive.")
-        size = chunk_size or self.model._meta.max_page_size
-        rows = AsyncRows(self, chunk_size)
-        try:
-            while True:
-                batch = await self._async(rows.next_batch, size)
-                for obj in batch:
-                    yield obj
-                if len(batch) < size:
-                    return
-        finally:
-            rows.close()
-
-    async def aget(self, *args: Q, **kwargs: Any) -> R:
-        return await self._async(self.get, *args, **kwargs)
-
-    async def acount(self) -> int:
-        return await self._async(self.count)
-
-    async def aexists(self) -> bool:
-        return await self._async(self.exists)
-
-    async def acontains(self, obj: Any) -> bool:
-        return await self._async(self.contains, obj)
-
-    async def afirst(self) -> R | None:
-        return await self._async(self.first)
-
-    async def alast(self) -> R | None:
-        return await self._async(self.last)
-
-    async def alatest(self, *fields: str) -> R:
-        return await self._async(self.latest, *fields)
-
-    async def aearliest(self, *fields: str) -> R:
-        return await self._async(self.earliest, *fields)
-
-    async def ain_bulk(
-        self, id_list: Iterable[Any] | None = None, *, field_name: str = "pk"
-    ) -> dict[Any, M]:
-        return await self._async(self.in_bulk, id_list, field_name=field_name)
-
-    async def aaggregate(self, *args: Any, **kwargs: Any) -> dict[str, Any]:
-        aggregate: Callable[..., dict[str, Any]] = getattr(self, "aggregate")  # noqa: B009
-        return await self._async(aggregate, *args, **kwargs)
-
-    async def aexplain(self) -> str:
-        """Return ``explain()``: it sends nothing, so it runs here."""
-        return self.explain()
-
-    async def acreate(self, **kwargs: Any) -> M:
-        return await self._async(self.create, **kwargs)
-
-    async def aget_or_create(
-        self, defaults: Mapping[str, Any] | None = None, **kwargs: Any
-    ) -> tuple[M, bool]:
-        return await self._async(self.get_or_create, defaults, **kwargs)
-
-    async def aupdate_or_create(
-        self,
-        defaults: Mapping[str, Any] | None = None,
-        create_defaults: Mapping[str, Any] | None = None,
-        **kwargs: Any,
-    ) -> tuple[M, bool]:
-        return await self._async(self.update_or_create, defaults, create_defaults, **kwargs)
-
-    async def abulk_create(self, objs: Sequence[M], *, concurrency: int | None = None) -> list[M]:
-        return await self._async(self.bulk_create, objs, concurrency=concurrency)
-
-    async def abulk_update(
-        self, objs: Iterable[M], fields: Sequence[str], batch_size: int | None = None
-    ) -> int:
-        return await self._async(self.bulk_update, objs, fields, batch_size)
-
-    async def aupdate(self, **kwargs: Any) -> int:
-        return await self._async(self.update, **kwargs)
-
-    async def adelete(self) -> tuple[int, dict[str, int]]:
-        return await self._async(self.delete)
-
-    async def _async(self, function: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
-        """Await ``function`` on the session's async worker threads.
-
-        Without a session the call cannot reach the API: it runs here, to raise
-        ``NoSessionError`` or answer from what it already holds.
-        """
-        session = self._session or current_session_or_none()
-        if session is None:
-            return function(*args, **kwargs)
-        return await session.run(function, *args, **kwargs)
-
     # -- helpers of the methods above ----------------------------------------------------------
 
     def _resolve_session(self) -> Session:
@@ -1404,55 +803,8 @@ class QuerySet(Generic[M, R]):
         if not plan.empty:
             plan.check_local(strict=self.query.server_only or session.strict)
         if query.related_ordering and query.group_by != "values":  # groups are ordered here
-            plan = self._plan(session, _server_part(query, whole=whole))
+            plan = self._plan(session, server_part(query, whole=whole))
         return query, plan
-
-    def _paths(self, query: Query) -> list[PathField]:
-        """Return the fields of related rows that values() and the ordering read."""
-        ordering = [
-            path_field(self.model, n.lstrip("-"), what="order by")
-            for n in query.ordering
-            if isinstance(n, str)
-        ]
-        fields = [f for f in (*self._row_fields, *ordering) if isinstance(f, PathField)]
-        return list({field.name: field for field in fields}.values())
-
-    def _with_paths(
-        self, rows: list[Raw], paths: list[PathField], query: Query, session: Session
-    ) -> list[Raw]:
-        """Copy the related rows' fields into ``rows``; order and slice by them if asked."""
-        attach(
-            rows, paths, lambda model, ids, names: self._related_rows(model, ids, names, session)
-        )
-        if query.related_ordering:
-            rows = sort_rows(rows, query.ordering, self.model)[query.low_mark : query.high_mark]
-        if self._iterable_class is ModelIterable:
-            for row in rows:  # an instance keeps only the API's own fields
-                for path in paths:
-                    row.pop(path.api_name, None)
-        return rows
-
-    def _related_rows(
-        self, model: type[Model], ids: list[Any], names: tuple[str, ...], session: Session
-    ) -> dict[Any, Raw]:
-        """Return ``{id: raw row}`` of ``model`` with ``names``: one batched request."""
-        queryset = model._meta.base_manager.using(session).cache(self._use_cache, ttl=self._ttl)
-        queryset = queryset.filter(pk__in=ids).only(*names)
-        queryset._iterable_class = RawIterable
-        pk = model._meta.pk
-        return {pk.to_python(row.get(pk.api_name)): row for row in queryset}
-
-    def _select_into(self, objs: list[Any], session: Session) -> None:
-        """Load the ``select_related`` relations of ``objs``, one batched request each."""
-        if self._iterable_class is not ModelIterable or not objs:
-            return
-        for name in self._select_related:
-            level = objs
-            for field in select_hops(self.model, name):
-                if any(field.name not in obj._state.related for obj in level):
-                    self._prefetch_forward(field, level, session)
-                found = (obj._state.related[field.name] for obj in level)
-                level = list({id(obj): obj for obj in found if obj is not None}.values())
 
     def _resolved(self, session: Session) -> Query:
         """Return the query with its relation conditions run (inner queries, same session)."""
@@ -1462,45 +814,6 @@ class QuerySet(Generic[M, R]):
 
     def _fetcher(self, session: Session, plan: Plan, chunk_size: int | None = None) -> Fetcher:
         return Fetcher(session, plan, chunk_size=chunk_size, cache=self._use_cache, ttl=self._ttl)
-
-    def _relation(self, name: str) -> ForeignKey:
-        """Return the foreign key behind a prefetchable name (forward or ``related_name``)."""
-        meta = self.model._meta
-        field = meta.fields.get(name) or meta.related_objects.get(name)
-        if not isinstance(field, ForeignKey):
-            forward = [n for n, f in meta.fields.items() if isinstance(f, ForeignKey)]
-            choices = ", ".join(sorted([*forward, *meta.related_objects])) or "(none)"
-            raise FieldError(
-                f"Cannot prefetch {name!r} on {meta.label}: it is not a relation. "
-                f"Choices are: {choices}."
-            )
-        return field
-
-    def _prefetch_into(self, objs: list[Any], session: Session) -> None:
-        if self._iterable_class is not ModelIterable or not objs:
-            return
-        for name in self._prefetch:
-            field = self._relation(name)
-            if field.model is self.model and name == field.name:
-                self._prefetch_forward(field, objs, session)
-            else:
-                self._prefetch_reverse(field, objs, session)
-
-    def _prefetch_forward(self, field: ForeignKey, objs: list[Any], session: Session) -> None:
-        ids = {obj._state.value(field) for obj in objs} - {None}
-        manager = field.target._meta.base_manager
-        related = manager.using(session).cache(self._use_cache).in_bulk(ids)
-        for obj in objs:
-            obj._state.related[field.name] = related.get(obj._state.value(field))
-
-    def _prefetch_reverse(self, field: ForeignKey, objs: list[Any], session: Session) -> None:
-        assert field.model is not None
-        children = QuerySet(field.model, session=session).cache(self._use_cache)
-        groups: dict[Any, list[Any]] = {obj.pk: [] for obj in objs}
-        for child in children.filter(**{f"{field.name}__in": list(groups)}):
-            groups[child._state.value(field)].append(child)
-        for obj in objs:
-            obj._state.related[f"{field.related_name}+"] = groups[obj.pk]
 
 
 def _named(method: str, args: Sequence[Any], kwargs: dict[str, Any]) -> dict[str, Any]:
@@ -1535,50 +848,6 @@ def _resolved_aggregate(aggregate: Aggregate, scope: Query, whole: bool) -> Aggr
     return resolved
 
 
-def _is_expr(value: Any) -> bool:
-    return isinstance(value, Expression)
-
-
-def _values_for(
-    obj: Any, plain: dict[str, Any], computed: dict[str, Expression], zone: Any
-) -> dict[str, Any]:
-    """Return the values to PATCH onto ``obj``: the plain ones, and expressions evaluated."""
-    reader = RowReader(obj._state.raw, zone)
-    return {**plain, **{name: e.evaluate(reader) for name, e in computed.items()}}
-
-
-def _annotated(obj: Any, names: list[str]) -> Any:
-    """Move the annotations out of the instance's raw row into attributes, as Django sets them."""
-    raw = obj._state.raw
-    for name in names:
-        obj.__dict__[name] = raw.pop(Ref.prefix + name, None)
-    for key in [key for key in raw if key.startswith("#")]:
-        del raw[key]
-    return obj
-
-
-def _server_part(query: Query, *, whole: bool) -> Query:
-    """Return ``query`` without an order across relations (and, with ``whole``, its slice)."""
-    if not query.related_ordering:
-        return query
-    clone = query.clone()
-    if clone.only:  # the fields the order reads still come
-        clone.only = tuple(dict.fromkeys([*clone.only, *ordering_columns(query.ordering)]))
-    clone.add_ordering()
-    if whole and not clone.empty:
-        clone.low_mark, clone.high_mark = 0, None
-    return clone
-
-
-def _deferred(meta: Options, plan: Plan | None) -> frozenset[str]:
-    """Return the names of the fields a plan's ``fields=`` parameter leaves out."""
-    fetched = dict(plan.params).get("fields") if plan is not None else None
-    if fetched is None:
-        return frozenset()
-    api_names = set(fetched.split(","))
-    return frozenset(f.name for f in meta.fields.values() if f.api_name not in api_names)
-
-
 def _check_index(key: object) -> None:
     """Refuse what Django refuses: non-integer bounds and negative indexes (a step may be)."""
     bounds = (key.start, key.stop, key.step) if isinstance(key, slice) else (key,)
@@ -1594,62 +863,3 @@ def _check_index(key: object) -> None:
 def _clip(total: int, low: int, high: int | None) -> int:
     top = total if high is None else min(total, high)
     return max(0, top - low)
-
-
-def _plain(kwargs: dict[str, Any]) -> dict[str, Any]:
-    """Return the keyword arguments that name fields, not lookups (for create)."""
-    return {key: value for key, value in kwargs.items() if "__" not in key}
-
-
-def _resolved(values: Mapping[str, Any]) -> dict[str, Any]:
-    """Call the callable values (Django's ``resolve_callables``)."""
-    return {name: value() if callable(value) else value for name, value in values.items()}
-
-
-def _patch_batch(objs: Sequence[Any], names: list[str], session: Session) -> int:
-    """PATCH one batch of ``bulk_update()``: once per id, the first object of each; count them."""
-    unique: dict[Any, Any] = {}
-    for obj in objs:
-        unique.setdefault(obj.pk, obj)
-    matched: list[bool] = []
-    session.each(
-        lambda obj: matched.append(obj._patch_fields(names, session)), list(unique.values())
-    )
-    return sum(matched)
-
-
-def _patch(obj: Any, values: dict[str, Any], session: Session) -> None:
-    for name, value in values.items():
-        setattr(obj, name, value)
-    obj.save(update_fields=list(values), using=session)
-
-
-class AsyncRows:
-    """The sync ``iterator()`` of a QuerySet, read a batch at a time from worker threads.
-
-    The iterator is made on the first batch, in a worker thread too: making it may already
-    send requests (the inner queries of lookups across relations).
-    """
-
-    def __init__(self, queryset: QuerySet[Any], chunk_size: int | None) -> None:
-        self.queryset = queryset
-        self.chunk_size = chunk_size
-        self.rows: Iterator[Any] | None = None
-        self.running = False
-
-    def next_batch(self, size: int) -> list[Any]:
-        """Return the next ``size`` results (fewer at the end)."""
-        self.running = True
-        try:
-            if self.rows is None:
-                self.rows = self.queryset.iterator(self.chunk_size)
-            return list(itertools.islice(self.rows, size))
-        finally:
-            self.running = False
-
-    def close(self) -> None:
-        """Stop the pages still queued, unless a worker thread is reading (it stops itself)."""
-        close = getattr(self.rows, "close", None)
-        if close is not None and not self.running:
-            close()
-        self.rows = None

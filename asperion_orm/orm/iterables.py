@@ -1,0 +1,161 @@
+"""What a QuerySet yields for each raw row: models, dicts, tuples, flat values, dates.
+
+Each ``RowIterable`` turns the raw rows of one query into its results (Django's
+``ModelIterable`` and friends); the QuerySet picks one with ``values()``, ``values_list()``,
+``dates()``...
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+from collections import namedtuple
+from collections.abc import Iterable, Iterator
+from typing import TYPE_CHECKING, Any
+
+from asperion_orm.orm.expressions import Ref
+from asperion_orm.orm.truncate import local_date, trunc_date, trunc_datetime
+
+if TYPE_CHECKING:
+    from asperion_orm.orm.options import Options
+    from asperion_orm.orm.planner import Plan
+    from asperion_orm.orm.queryset import QuerySet
+    from asperion_orm.session import Session
+
+__all__ = [
+    "DatesIterable",
+    "FlatValuesListIterable",
+    "ModelIterable",
+    "NamedValuesListIterable",
+    "RawIterable",
+    "RowIterable",
+    "ValuesIterable",
+    "ValuesListIterable",
+    "named_row",
+]
+
+Raw = dict[str, Any]
+
+
+class RowIterable:
+    """Turn the raw rows of a query into what the QuerySet yields (Django's ``ModelIterable``)."""
+
+    def __init__(
+        self, queryset: QuerySet[Any], session: Session, rows: Iterable[Raw], plan: Plan | None
+    ) -> None:
+        self.queryset = queryset
+        self.session = session
+        self.rows = rows
+        self.plan = plan
+
+    def __iter__(self) -> Iterator[Any]:
+        raise NotImplementedError
+
+
+class RawIterable(RowIterable):
+    """Yield the raw rows themselves (for fetching related rows' fields)."""
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(self.rows)
+
+
+class ModelIterable(RowIterable):
+    """Yield a model instance per row (fields left out by ``only()`` are deferred)."""
+
+    def __iter__(self) -> Iterator[Any]:
+        model, session = self.queryset.model, self.session
+        deferred = _deferred(model._meta, self.plan)
+        annotations = list(self.queryset.query.annotations)
+        # Each row was parsed for this query alone, so the instance may keep it uncopied.
+        if not annotations:
+            return (model._adopt(raw, session, deferred) for raw in self.rows)
+        return (_annotated(model._adopt(raw, session, deferred), annotations) for raw in self.rows)
+
+
+class ValuesIterable(RowIterable):
+    """Yield a dict of Python values per row (``values()``)."""
+
+    def __iter__(self) -> Iterator[Any]:
+        keys, fields, session = self.queryset._row_keys, self.queryset._row_fields, self.session
+        pairs = list(zip(keys, fields, strict=True))
+        for raw in self.rows:
+            yield {key: field.load(raw.get(field.api_name), session) for key, field in pairs}
+
+
+class ValuesListIterable(RowIterable):
+    """Yield a tuple of Python values per row (``values_list()``)."""
+
+    def __iter__(self) -> Iterator[Any]:
+        fields, session = self.queryset._row_fields, self.session
+        return (tuple(f.load(raw.get(f.api_name), session) for f in fields) for raw in self.rows)
+
+
+class FlatValuesListIterable(RowIterable):
+    """Yield one Python value per row (``values_list(name, flat=True)``)."""
+
+    def __iter__(self) -> Iterator[Any]:
+        field, session = self.queryset._row_fields[0], self.session
+        return (field.load(raw.get(field.api_name), session) for raw in self.rows)
+
+
+class NamedValuesListIterable(RowIterable):
+    """Yield a namedtuple ``Row`` per row (``values_list(..., named=True)``)."""
+
+    def __iter__(self) -> Iterator[Any]:
+        fields, session = self.queryset._row_fields, self.session
+        row = named_row(*self.queryset._row_keys)
+        return (row(*(f.load(raw.get(f.api_name), session) for f in fields)) for raw in self.rows)
+
+
+class DatesIterable(RowIterable):
+    """Yield the distinct truncated dates (or datetimes) of one field, sorted (``dates()``)."""
+
+    def __iter__(self) -> Iterator[Any]:
+        field, session = self.queryset._row_fields[0], self.session
+        kind, descending, tz, as_datetime = self.queryset._dates
+        descending = descending == self.queryset.query.standard_ordering  # reverse() flips it
+        zone = tz or session.time_zone
+        found: set[dt.date] = set()
+        for raw in self.rows:
+            value = field.load(raw.get(field.api_name), session)
+            if value is None:
+                continue
+            if as_datetime:
+                found.add(trunc_datetime(value, kind, zone))
+            else:
+                found.add(trunc_date(local_date(value, zone), kind))
+        return iter(sorted(found, reverse=descending))
+
+
+@functools.lru_cache
+def named_row(*names: str) -> Any:
+    """Return the ``Row`` namedtuple class of ``names``, picklable as Django's."""
+    base = namedtuple("Row", names)  # type: ignore[misc]
+
+    def __reduce__(self: tuple[Any, ...]) -> tuple[Any, ...]:
+        return _unpickle_row, (names, tuple(self))
+
+    return type("Row", (base,), {"__reduce__": __reduce__, "__slots__": ()})
+
+
+def _unpickle_row(names: tuple[str, ...], values: tuple[Any, ...]) -> Any:
+    return named_row(*names)(*values)
+
+
+def _deferred(meta: Options, plan: Plan | None) -> frozenset[str]:
+    """Return the names of the fields a plan's ``fields=`` parameter leaves out."""
+    fetched = dict(plan.params).get("fields") if plan is not None else None
+    if fetched is None:
+        return frozenset()
+    api_names = set(fetched.split(","))
+    return frozenset(f.name for f in meta.fields.values() if f.api_name not in api_names)
+
+
+def _annotated(obj: Any, names: list[str]) -> Any:
+    """Move the annotations out of the instance's raw row into attributes, as Django sets them."""
+    raw = obj._state.raw
+    for name in names:
+        obj.__dict__[name] = raw.pop(Ref.prefix + name, None)
+    for key in [key for key in raw if key.startswith("#")]:
+        del raw[key]
+    return obj
