@@ -15,6 +15,7 @@ caller changes reaches the cache. Its size is still counted by the encoded body.
 
 from __future__ import annotations
 
+import functools
 import json
 import sys
 import threading
@@ -236,6 +237,17 @@ class MemoryCacheStore:
             return int(self._cache.currsize)
 
 
+@functools.lru_cache(maxsize=4096)
+def _namespace(base_url: str, tenant: int, resource: str) -> str:
+    return json.dumps([base_url, tenant, resource])
+
+
+@functools.lru_cache(maxsize=4096)
+def _opening(scope: tuple[str | int, ...], namespace: str) -> str:
+    """Return ``[*scope, namespace,`` as JSON: the start of every key in that scope."""
+    return json.dumps([*scope, namespace])[:-1] + ","
+
+
 class ResponseCache:
     """Keys, invalidation and single flight over a ``CacheStore``."""
 
@@ -249,7 +261,7 @@ class ResponseCache:
     @staticmethod
     def namespace(base_url: str, tenant: int, resource: str) -> str:
         """Return the invalidation namespace of a tenant's resource (shared by all users)."""
-        return json.dumps([base_url, tenant, resource.lower()])
+        return _namespace(base_url, tenant, resource.lower())
 
     def key(
         self,
@@ -258,10 +270,14 @@ class ResponseCache:
         path: str,
         params: Sequence[tuple[str, str]],
     ) -> str:
-        """Return the cache key: scope (who, where), path, sorted params and generation."""
+        """Return the cache key: scope (who, where), namespace, path, sorted params, generation.
+
+        One JSON array, its first part (the same for every request of a session and resource)
+        encoded once.
+        """
         generation = self.store.generation(namespace)
         pairs = sorted((str(k), str(v)) for k, v in params)
-        return json.dumps([*scope, path, pairs, namespace, generation])
+        return _opening(tuple(scope), namespace) + json.dumps([path, pairs, generation])[1:]
 
     def invalidate(self, namespace: str) -> None:
         """Orphan every entry of ``namespace`` (after a write)."""
