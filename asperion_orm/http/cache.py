@@ -75,12 +75,14 @@ class Decoded:
 
     def __init__(self, value: Any) -> None:
         self._plans = _row_plans(value)
-        self.value = value
-        self.value = self.copy()
+        self.value = self._copied(value)
 
     def copy(self) -> Any:
         """Return a copy the caller may change: no dict or list in it is shared."""
-        value, plans = self.value, self._plans
+        return self._copied(self.value)
+
+    def _copied(self, value: Any) -> Any:
+        plans = self._plans
         if plans is None:
             return _copy_json(value)
         return {
