@@ -95,13 +95,18 @@ emulator, which serves one request at a time under one lock and spends most of i
 encoding JSON.
 
 Issue 18, the wire and session side, measured on 2026-11-29 with `run.py --only wide cached
-uncached import`, before (main) and after, load average 5-7 from other processes throughout:
+uncached import`, before (main) and after, load average 5-7 from other processes throughout
+(the 1-minute load at the start of each run in brackets):
 
 | target | before | after |
 |---|--:|--:|
-| 200 pages at 30 ms latency, 16 concurrent, ORM/(c) (<= 1.1x) | 1.58x | 0.98x |
-| repeated 20-row query, uncached / cached ORM time (>= 25x) | 8.2x | 8.0x |
-| `import asperion_orm` / `import requests` (<= 1.5x) | 2.32x | 1.28-1.42x |
+| 200 pages at 30 ms, 16 concurrent, ORM/(c) (<= 1.1x) | 1.58x (6.8) | 0.98x (5.0), 1.46x (6.4) |
+| repeated 20-row query, uncached / cached ORM time (>= 25x) | 8.2x (6.8) | 6.6-8.0x (5-6.4) |
+| `import asperion_orm` / `import requests` (<= 1.5x) | 2.32x (6.0) | 1.24-1.42x (6-6.4) |
+
+At a load of 6 and more both clients are bound by CPU rather than by round trips, so the
+16-concurrent scenario then measures the ORM's work per row (parsing decimals, building
+instances, storing each page in the cache), not head-of-line blocking.
 
 - Head-of-line blocking (`session.py`): `get_many` refilled its window of `max_concurrency`
   only when the consumer took a page, so workers idled behind a slow oldest page or a busy
