@@ -10,11 +10,17 @@ from __future__ import annotations
 
 import shutil
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import django
 import pytest
 from django.conf import settings
+
+if TYPE_CHECKING:
+    from asperion_orm.client import Client
+    from asperion_orm.testing.sandbox import Sandbox
 
 _DJANGO_DIR = Path(tempfile.mkdtemp(prefix="asperion-tests-django-"))
 
@@ -45,3 +51,15 @@ if not settings.configured:
 def pytest_unconfigure(config: pytest.Config) -> None:
     """Remove the temporary database of the Django app tests."""
     shutil.rmtree(_DJANGO_DIR, ignore_errors=True)
+
+
+@pytest.fixture
+def sandbox_user_client(asperion_sandbox: Sandbox) -> Iterator[Client]:
+    """Return a client logged in as the sandbox user.
+
+    The plugin's ``asperion_client`` is this test's own user, who reaches ``asperion_tenant``
+    only; the sandbox user reaches the seeded administrations and every one made by
+    ``add_administration()`` without ``users``.
+    """
+    with asperion_sandbox.client() as client:
+        yield client

@@ -15,6 +15,9 @@ fresh emulator. Before anything is written, every value that could grant access 
 a stable placeholder (``REDACTED_ACCESS_TOKEN_1``): a replayed token response hands the client
 placeholder tokens, and requests are matched on method, path, sorted query, tenant header and
 language, never on ``Authorization``.
+
+pytest-recording's own ``@pytest.mark.vcr`` works the same way through the ``asperion_vcr``
+fixture, which records against a fresh emulator and scrubs with the same rules.
 """
 
 from __future__ import annotations
@@ -52,6 +55,7 @@ __all__ = [
     "Scrubber",
     "asperion_cassette",
     "asperion_cassette_dir",
+    "asperion_vcr",
     "cassette_session",
     "emulator_client",
     "is_placeholder",
@@ -791,6 +795,68 @@ def cassette_session(
         yield session
 
 
+_VCR_SCRUBBER = pytest.StashKey[Scrubber]()
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """Give a test that takes ``asperion_vcr`` a scrubber, and pytest-recording its settings.
+
+    The settings go on a ``vcr`` marker of the test, which pytest-recording prefers to the
+    ``vcr_config`` fixture and to class or module markers (keyword arguments of the test's own
+    ``@pytest.mark.vcr(...)`` still win). They must be in place before its ``vcr`` fixture
+    starts the cassette, which is before any fixture of ours runs.
+    """
+    if "asperion_vcr" not in getattr(item, "fixturenames", ()):
+        return
+    if not item.config.pluginmanager.hasplugin("recording"):
+        return  # the fixture says which extra installs pytest-recording
+    scrubber = item.stash[_VCR_SCRUBBER] = Scrubber()
+    item.add_marker(pytest.mark.vcr(**vcr_config(scrubber)))
+
+
+@pytest.fixture
+def asperion_vcr(request: pytest.FixtureRequest) -> Iterator[CassetteSession]:
+    """Run a ``@pytest.mark.vcr`` test against a fresh emulator, or replay its cassette.
+
+    pytest-recording's ``--record-mode`` decides: a cassette it will write is recorded against
+    a fresh emulator whose secrets and origin the scrubber knows before the first request; one
+    it only reads is replayed with the network blocked. Yields a :class:`CassetteSession`.
+    """
+    _vcr()
+    if not request.config.pluginmanager.hasplugin("recording"):
+        raise ModuleNotFoundError(
+            "asperion_vcr needs pytest-recording: pip install 'asperion_orm[cassettes]'."
+        )
+    cassette = request.getfixturevalue("vcr")
+    name = request.getfixturevalue("default_cassette_name")
+    path = Path(request.getfixturevalue("vcr_cassette_dir")) / f"{name}.yaml"
+    recording = not cassette.write_protected
+    if recording and cassette.rewound:
+        pytest.fail(_not_from_scratch(path, request.node.nodeid), pytrace=False)
+    if not recording and not path.exists():
+        pytest.fail(_missing(path, request.node.nodeid), pytrace=False)
+    scrubber = request.node.stash[_VCR_SCRUBBER]
+    with ExitStack() as stack:
+        server: Sandbox | None = None
+        blocked: list[str] = []
+        if recording:
+            server = stack.enter_context(_recording_sandbox({}, scrubber))
+        else:
+            blocked = stack.enter_context(network_blocked())
+        session = CassetteSession(path, recording, cassette, scrubber, server, blocked)
+        stack.callback(session.close)
+        yield session
+
+
+def _not_from_scratch(path: Path, nodeid: str) -> str:
+    return (
+        f"Cassette {path} already holds interactions, and a recording's tokens are "
+        "placeholders that a live emulator cannot continue. Record it again from scratch:\n"
+        f'    pytest "{nodeid}" --record-mode=rewrite'
+    )
+
+
 @contextmanager
 def _recording_sandbox(options: Mapping[str, Any], scrubber: Scrubber) -> Iterator[Sandbox]:
     """Start a fresh emulator with a frozen clock; teach the scrubber its secrets and host."""
@@ -835,7 +901,8 @@ def pytest_runtest_makereport(
     report = yield
     item.stash.setdefault(_REPORTS, {})[report.when] = report
     fixtures = getattr(item, "fixturenames", ())
-    if report.failed and "asperion_cassette" in fixtures and _is_mismatch(call):
+    uses_cassette = "asperion_cassette" in fixtures or "asperion_vcr" in fixtures
+    if report.failed and uses_cassette and _is_mismatch(call):
         report.sections.append(
             (
                 "asperion cassette",

@@ -1,12 +1,17 @@
 """pytest fixtures for code under test against the sandbox.
 
-Fixtures: ``asperion_sandbox``, ``asperion_client``, ``asperion_tenant``, ``asperion_session``,
-and ``asperion_user`` with ``asperion_user_client`` (a user who sees ``asperion_tenant`` only).
+Fixtures: ``asperion_sandbox``, ``asperion_user``, ``asperion_client``, ``asperion_tenant``,
+``asperion_session``, and ``asperion_vcr`` for pytest-recording's ``@pytest.mark.vcr``.
 
 Registered through the ``pytest11`` entry point. Nothing starts unless a test asks for one of
 these fixtures; the sandbox then runs once per test session, and its knobs (faults, latency,
-rate limit, token lifetime) are restored after every test that used it. To give the
-administration other data, override ``asperion_tenant`` in a conftest or test module;
+rate limit, token lifetime) are restored after every test that used it.
+
+Each test gets its own user: ``asperion_client`` is logged in as ``asperion_user``, and
+``asperion_tenant`` is an administration made for that user alone, so
+``asperion_client.administrations()`` lists only it and code that loops over administrations
+is tested in isolation. To give the administration other data, override ``asperion_tenant`` in
+a conftest or test module with ``add_administration(..., users=[asperion_user])``;
 ``asperion_session`` follows it.
 """
 
@@ -58,36 +63,37 @@ def _asperion_sandbox_reset(request: pytest.FixtureRequest) -> Iterator[None]:
 
 
 @pytest.fixture
-def asperion_client(asperion_sandbox: Sandbox) -> Client:
-    """Return a client authorized against the sandbox through the code flow."""
-    return asperion_sandbox.client()
-
-
-@pytest.fixture
 def asperion_user(asperion_sandbox: Sandbox) -> str:
-    """Return a user made for this test, who reaches only ``asperion_tenant``."""
+    """Return a user made for this test, who reaches only the administrations made for it."""
     return asperion_sandbox.add_user()
 
 
 @pytest.fixture
-def asperion_user_client(asperion_sandbox: Sandbox, asperion_user: str) -> Client:
-    """Return a client logged in as this test's user.
+def asperion_client(asperion_sandbox: Sandbox, asperion_user: str) -> Client:
+    """Return a client logged in as this test's user through the code flow.
 
-    Its ``administrations()`` lists ``asperion_tenant`` only, so code that loops over a
-    user's administrations is tested in isolation from every other test.
+    Its ``administrations()`` lists ``asperion_tenant`` only (when the test asks for it): the
+    sandbox user's administrations are reached with ``asperion_sandbox.client()``.
     """
     return asperion_sandbox.client(user=asperion_user)
 
 
 @pytest.fixture
 def asperion_tenant(asperion_sandbox: Sandbox, asperion_user: str) -> int:
-    """Return a fresh administration with a little data, for the sandbox and this test's user."""
-    users = [asperion_sandbox.username, asperion_user]
-    return asperion_sandbox.add_administration(records=SMALL_RECORDS, users=users)
+    """Return a fresh administration with a little data that only this test's user reaches."""
+    return asperion_sandbox.add_administration(records=SMALL_RECORDS, users=[asperion_user])
 
 
 @pytest.fixture
-def asperion_session(asperion_client: Client, asperion_tenant: int) -> Iterator[Session]:
+def asperion_session(
+    asperion_sandbox: Sandbox, asperion_client: Client, asperion_user: str, asperion_tenant: int
+) -> Iterator[Session]:
     """Activate the session of ``asperion_tenant`` on ``asperion_client`` for the test."""
+    if asperion_user not in asperion_sandbox.users_of(asperion_tenant):
+        pytest.fail(
+            f"asperion_tenant {asperion_tenant} is not reachable by this test's user: create it "
+            "with asperion_sandbox.add_administration(..., users=[asperion_user]).",
+            pytrace=False,
+        )
     with asperion_client.tenant(asperion_tenant) as session:
         yield session

@@ -286,6 +286,12 @@ class Sandbox:
             name, records=records, users=users, approval_required=approval_required
         )
 
+    def users_of(self, administration: int) -> frozenset[str]:
+        """Return the names of the users who reach ``administration`` (empty when unknown)."""
+        with self.state.lock:
+            found = self.state.store.administrations.get(administration)
+            return frozenset(found.users) if found is not None else frozenset()
+
     def add_user(self) -> str:
         """Create another user, who reaches only the administrations made for it; its name.
 

@@ -22,6 +22,7 @@ from requests.adapters import BaseAdapter
 from requests.structures import CaseInsensitiveDict
 
 from asperion_orm import Client, MemoryTokenStore, RetryPolicy, Token
+from asperion_orm.testing.plugin import SMALL_RECORDS
 
 # -- secrets: every test registers what it must never see in a log ------------------------
 
@@ -324,3 +325,10 @@ def sandbox_client(
     for client in clients:
         secrets_seen.add_token(client.token_store.load())
         client.close()
+
+
+@pytest.fixture
+def asperion_tenant(asperion_sandbox: Any, asperion_user: str) -> int:
+    """Override the plugin's: these tests also reach the administration as the sandbox user."""
+    users = [asperion_sandbox.username, asperion_user]
+    return asperion_sandbox.add_administration(records=SMALL_RECORDS, users=users)

@@ -76,3 +76,9 @@ def authorized_http(asperion_sandbox: Sandbox, http: requests.Session) -> reques
     tokens = code_flow(asperion_sandbox, http=http)
     http.headers["Authorization"] = f"Bearer {tokens['access_token']}"
     return http
+
+
+@pytest.fixture
+def sandbox_tenant(asperion_sandbox: Sandbox) -> int:
+    """Return a fresh administration of the sandbox user (``asperion_tenant``: the test user's)."""
+    return asperion_sandbox.add_administration(records={"debtors": 20})

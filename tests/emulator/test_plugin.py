@@ -9,7 +9,9 @@ from pathlib import Path
 
 import pytest
 
+from asperion_orm.client import Client
 from asperion_orm.exceptions import PermissionDenied
+from asperion_orm.testing.sandbox import Sandbox
 
 INNER_TESTS = """
 import sys
@@ -70,8 +72,8 @@ import pytest
 
 
 @pytest.fixture
-def asperion_tenant(asperion_sandbox):
-    return asperion_sandbox.add_administration(records={"debtors": 3})
+def asperion_tenant(asperion_sandbox, asperion_user):
+    return asperion_sandbox.add_administration(records={"debtors": 3}, users=[asperion_user])
 
 
 def test_the_session_follows_an_overridden_tenant(asperion_session, asperion_tenant):
@@ -79,48 +81,88 @@ def test_the_session_follows_an_overridden_tenant(asperion_session, asperion_ten
     assert asperion_session.get("debtors", [("MetaOnly", "true")])["_meta"]["totalCount"] == 3
 """
 
+UNREACHABLE_OVERRIDE_TESTS = """
+import pytest
+
+
+@pytest.fixture
+def asperion_tenant(asperion_sandbox):
+    return asperion_sandbox.add_administration(records={"debtors": 3})  # the sandbox user's
+
+
+def test_an_override_the_tests_user_cannot_reach(asperion_session):
+    pass
+"""
+
+ISOLATION_TESTS = """
+from asperion_orm.exceptions import PermissionDenied
+from asperion_orm.resources import Debtor
+
+seen = {}
+
+
+def test_first_writes_in_its_administration(asperion_sandbox, asperion_client, asperion_session):
+    assert [(e.method, e.path) for e in asperion_sandbox.request_log] == [
+        ("POST", "/connect/authorize"),  # this test's user signs in through the login form
+        ("POST", "/connect/token"),
+    ]
+    assert [admin.id for admin in asperion_client.administrations()] == [asperion_session.tenant]
+    seen["tenant"] = asperion_session.tenant
+    Debtor.objects.create(name="Alleen van de eerste test")
+
+
+def test_second_sees_only_its_own(asperion_sandbox, asperion_client, asperion_tenant):
+    assert [admin.id for admin in asperion_client.administrations()] == [asperion_tenant]
+    assert asperion_tenant != seen["tenant"]
+    with asperion_client.tenant(asperion_tenant):
+        assert not Debtor.objects.filter(name="Alleen van de eerste test").exists()
+    try:
+        asperion_client.tenant(seen["tenant"]).get("debtors")
+    except PermissionDenied:
+        pass
+    else:
+        raise AssertionError("the second test's user reached the first test's administration")
+    assert asperion_sandbox.users_of(seen["tenant"]) != asperion_sandbox.users_of(asperion_tenant)
+    assert asperion_sandbox.username not in asperion_sandbox.users_of(asperion_tenant)
+"""
+
+
+def run_inner(tmp_path: Path, *modules: str) -> subprocess.CompletedProcess[str]:
+    """Run test modules (file name: source) in a separate pytest with the plugin."""
+    return subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:randomly",
+         "-W", "error", *modules],
+        cwd=tmp_path, capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+
 
 def test_plugin_fixtures_in_a_separate_run(tmp_path: Path) -> None:
     (tmp_path / "test_inner.py").write_text(textwrap.dedent(INNER_TESTS))
     (tmp_path / "test_override.py").write_text(textwrap.dedent(OVERRIDE_TESTS))
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pytest",
-            "-q",
-            "-p",
-            "no:cacheprovider",
-            "-p",
-            "no:randomly",
-            "-W",
-            "error",
-            str(tmp_path / "test_inner.py"),
-            str(tmp_path / "test_override.py"),
-        ],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    result = run_inner(tmp_path, "test_inner.py", "test_override.py")
     assert result.returncode == 0, result.stdout + result.stderr
     assert "6 passed" in result.stdout
 
 
-def test_each_tests_user_sees_only_its_administration(
-    asperion_sandbox, asperion_user_client, asperion_tenant
-):
-    assert [admin.id for admin in asperion_user_client.administrations()] == [asperion_tenant]
-    other = asperion_sandbox.add_administration(users=[asperion_sandbox.username])
-    assert [admin.id for admin in asperion_user_client.administrations()] == [asperion_tenant]
+def test_each_test_sees_only_its_own_administration(tmp_path: Path) -> None:
+    (tmp_path / "test_isolation.py").write_text(textwrap.dedent(ISOLATION_TESTS))
+    result = run_inner(tmp_path, "test_isolation.py")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "2 passed" in result.stdout
+
+
+def test_an_override_the_tests_user_cannot_reach_says_how_to_make_it(tmp_path: Path) -> None:
+    (tmp_path / "test_unreachable.py").write_text(textwrap.dedent(UNREACHABLE_OVERRIDE_TESTS))
+    result = run_inner(tmp_path, "test_unreachable.py")
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "add_administration(..., users=[asperion_user])" in result.stdout
+    assert "1 error" in result.stdout
+
+
+def test_the_client_is_this_tests_user(
+    asperion_sandbox: Sandbox, asperion_client: Client, asperion_user: str, asperion_tenant: int
+) -> None:
+    assert [admin.id for admin in asperion_client.administrations()] == [asperion_tenant]
+    assert asperion_sandbox.users_of(asperion_tenant) == {asperion_user}
     with pytest.raises(PermissionDenied):
-        asperion_user_client.tenant(other).get("debtors")
-
-
-def test_another_tests_user_sees_another_administration(
-    asperion_user_client, asperion_tenant, asperion_client
-):
-    mine = [admin.id for admin in asperion_user_client.administrations()]
-    assert mine == [asperion_tenant]
-    assert asperion_tenant in [admin.id for admin in asperion_client.administrations()]
+        asperion_client.tenant(asperion_sandbox.tenants[0]).get("debtors")

@@ -82,14 +82,14 @@ def drip_to_token(asperion_sandbox: Sandbox) -> Iterator[Drip]:
 def test_a_dripped_token_request_does_not_stall_other_clients(
     asperion_sandbox: Sandbox,
     authorized_http: requests.Session,
-    asperion_tenant: int,
+    sandbox_tenant: int,
     drip_to_token: Drip,
 ) -> None:
     started = time.monotonic()
     for _ in range(3):
         response = authorized_http.get(
             f"{asperion_sandbox.base_url}/debtors",
-            headers={"X-Tenant-Id": str(asperion_tenant)},
+            headers={"X-Tenant-Id": str(sandbox_tenant)},
             verify=asperion_sandbox.ca_bundle,
             timeout=5,
         )
@@ -202,14 +202,14 @@ def silent_connections(port: int, count: int) -> Iterator[list[socket.socket]]:
 
 
 def test_forty_silent_connections_do_not_delay_the_sandbox(
-    asperion_sandbox: Sandbox, authorized_http: requests.Session, asperion_tenant: int
+    asperion_sandbox: Sandbox, authorized_http: requests.Session, sandbox_tenant: int
 ) -> None:
     with silent_connections(asperion_sandbox.port, 40):
         started = time.monotonic()
         authorized_http.close()  # a new connection, with its own handshake
         response = authorized_http.get(
             f"{asperion_sandbox.base_url}/debtors",
-            headers={"X-Tenant-Id": str(asperion_tenant)},
+            headers={"X-Tenant-Id": str(sandbox_tenant)},
             verify=asperion_sandbox.ca_bundle,
             timeout=(5, 5),
         )

@@ -1,4 +1,4 @@
-"""The Flask extension example: a ``g``-scoped session per request, ended in teardown."""
+"""The Flask example on the package's extension: a ``g``-scoped session per request."""
 
 from __future__ import annotations
 
@@ -18,8 +18,17 @@ Example = Callable[[str], ModuleType]
 
 
 @pytest.fixture
-def app(example: Example, client: asp.Client) -> Flask:
-    app: Flask = example("flask_app").create_app(client)
+def app(example: Example, private_sandbox: Sandbox, client: asp.Client) -> Flask:
+    sandbox = private_sandbox
+    config = {
+        "CLIENT_ID": sandbox.client_id,
+        "CLIENT_SECRET": sandbox.client_secret,
+        "REDIRECT_URI": sandbox.redirect_uri,
+        "BASE_URL": sandbox.base_url,
+        "IDENTITY_URL": sandbox.identity_url,
+        "CA_BUNDLE": sandbox.ca_bundle,
+    }
+    app: Flask = example("flask_app").create_app(config, client)
     return app
 
 
@@ -52,7 +61,7 @@ def test_each_request_gets_the_session_its_url_names(
         second,
     ]
     assert browser.get("/health").json == {"ok": True}
-    assert browser.get("/tenants/0/debtors").status_code == 404
+    assert browser.get("/tenants/0/debtors").status_code == 400  # not an administration id
     with pytest.raises(NoSessionError):
         asp.Session.current()  # ended in teardown: nothing leaks into the caller
 

@@ -25,9 +25,9 @@ def shared_tenant(asperion_sandbox: Sandbox) -> int:
 
 
 @pytest.fixture
-def shared_session(asperion_client: Client, shared_tenant: int) -> Iterator[Session]:
+def shared_session(sandbox_user_client: Client, shared_tenant: int) -> Iterator[Session]:
     """Activate a session on the shared administration (fresh client, so a cold cache)."""
-    with asperion_client.tenant(shared_tenant) as active:
+    with sandbox_user_client.tenant(shared_tenant) as active:
         yield active
 
 

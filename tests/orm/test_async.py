@@ -126,16 +126,16 @@ def test_async_calls_without_a_session_raise_before_any_request(
 
 
 def test_async_with_tenant_is_seen_by_its_own_task_only(
-    asperion_client: Client,
+    sandbox_user_client: Client,
     asperion_sandbox: Sandbox,
     shared_tenant: int,
-    asperion_tenant: int,
 ) -> None:
+    asperion_tenant = asperion_sandbox.add_administration(records={"debtors": 20})
     expected = {t: len(_debtors(asperion_sandbox, t)) for t in (shared_tenant, asperion_tenant)}
     assert expected[shared_tenant] != expected[asperion_tenant]
 
     async def count_in(tenant: int) -> tuple[int, int]:
-        async with asperion_client.tenant(tenant) as session:
+        async with sandbox_user_client.tenant(tenant) as session:
             await asyncio.sleep(0)  # let the other task enter its block
             counted = await Debtor.objects.acount()
             assert Session.current() is session

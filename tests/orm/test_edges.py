@@ -371,8 +371,8 @@ def edge_tenant(asperion_sandbox: Sandbox) -> int:
 
 
 @pytest.fixture
-def edge_session(asperion_client: Client, edge_tenant: int) -> Iterator[Session]:
-    with asperion_client.tenant(edge_tenant) as active:
+def edge_session(sandbox_user_client: Client, edge_tenant: int) -> Iterator[Session]:
+    with sandbox_user_client.tenant(edge_tenant) as active:
         yield active
 
 

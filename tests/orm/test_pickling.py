@@ -27,16 +27,16 @@ def secrets(sandbox: Sandbox, client: Client) -> list[bytes]:
 
 
 def test_pickled_instances_and_querysets_hold_no_session_or_secret(
-    asperion_sandbox: Sandbox, asperion_client: Client, shared_tenant: int
+    asperion_sandbox: Sandbox, sandbox_user_client: Client, shared_tenant: int
 ) -> None:
-    with asperion_client.tenant(shared_tenant):
+    with sandbox_user_client.tenant(shared_tenant):
         debtor = Debtor.objects.order_by("id")[0]
         invoice = SalesInvoice.objects.order_by("id")[0]
         assert invoice.lines  # nested objects remember the session too
         queryset = Debtor.objects.filter(id__lte=debtor.pk + 4)
         rows = Debtor.objects.values_list("id", "city", named=True).order_by("id")[:3]
         data = pickle.dumps((debtor, invoice, queryset, rows))
-    for secret in secrets(asperion_sandbox, asperion_client):
+    for secret in secrets(asperion_sandbox, sandbox_user_client):
         assert secret not in data
     assert b"Session" not in data and b"Client" not in data
     debtor2, invoice2, queryset2, rows2 = pickle.loads(data)
@@ -49,9 +49,9 @@ def test_pickled_instances_and_querysets_hold_no_session_or_secret(
 
 
 def test_an_unpickled_object_asks_for_a_session_when_it_needs_one(
-    asperion_client: Client, shared_tenant: int, assert_requests: Counter
+    sandbox_user_client: Client, shared_tenant: int, assert_requests: Counter
 ) -> None:
-    with asperion_client.tenant(shared_tenant):
+    with sandbox_user_client.tenant(shared_tenant):
         debtor = Debtor.objects.only("name").order_by("id")[0]
         queryset = Debtor.objects.filter(id__lte=debtor.pk + 2)
         expected = [d.pk for d in queryset.all()]
@@ -63,7 +63,7 @@ def test_an_unpickled_object_asks_for_a_session_when_it_needs_one(
         debtor2.city  # noqa: B018  # deferred: loading it needs a session
     with pytest.raises(NoSessionError):
         queryset2.filter(id__gte=1).count()
-    with asperion_client.tenant(shared_tenant):
+    with sandbox_user_client.tenant(shared_tenant):
         with assert_requests(1):
             city = debtor2.city
         assert city == Debtor.objects.cache(False).get(pk=debtor.pk).city
@@ -71,24 +71,27 @@ def test_an_unpickled_object_asks_for_a_session_when_it_needs_one(
 
 
 def test_an_unpickled_object_stays_in_its_administration(
-    asperion_sandbox: Sandbox, asperion_client: Client, shared_tenant: int
+    asperion_sandbox: Sandbox, sandbox_user_client: Client, shared_tenant: int
 ) -> None:
-    with asperion_client.tenant(shared_tenant):
+    with sandbox_user_client.tenant(shared_tenant):
         debtor = Debtor.objects.order_by("id")[0]
     copy = pickle.loads(pickle.dumps(debtor))
     other = asperion_sandbox.add_administration(records={"debtors": 1})
     copy.city = "Elders"
-    with asperion_client.tenant(other), pytest.raises(ConfigurationError, match="administration"):
+    with (
+        sandbox_user_client.tenant(other),
+        pytest.raises(ConfigurationError, match="administration"),
+    ):
         copy.save()
 
 
 def test_pickling_an_unevaluated_queryset_evaluates_it_as_django(
-    asperion_client: Client, shared_tenant: int, assert_requests: Counter
+    sandbox_user_client: Client, shared_tenant: int, assert_requests: Counter
 ) -> None:
     queryset = Debtor.objects.filter(id__lte=10003)
     with pytest.raises(NoSessionError):
         pickle.dumps(queryset)
-    with asperion_client.tenant(shared_tenant), assert_requests(1):
+    with sandbox_user_client.tenant(shared_tenant), assert_requests(1):
         data = pickle.dumps(queryset)
     with assert_requests(0):
         assert [d.pk for d in pickle.loads(data)] == [10001, 10002, 10003]

@@ -186,10 +186,10 @@ def plan_chunks(queryset: Any) -> tuple[Any, ...]:
 
 
 def test_prefetch_loads_related_objects_in_one_batch(
-    asperion_sandbox: Sandbox, asperion_client: Any, assert_requests: Counter
+    asperion_sandbox: Sandbox, sandbox_user_client: Any, assert_requests: Counter
 ) -> None:
     tenant = asperion_sandbox.add_administration(records={"debtors": 40, "salesinvoices": 500})
-    with asperion_client.tenant(tenant), assert_requests(5 + 1):
+    with sandbox_user_client.tenant(tenant), assert_requests(5 + 1):
         invoices = list(SalesInvoice.objects.prefetch_related("debtor"))
         assert len({invoice.debtor.pk for invoice in invoices}) == 40
     assert [e.path for e in asperion_sandbox.requests(path="/v1/*")].count("/v1/debtors") == 1
@@ -299,11 +299,11 @@ def test_only_fetches_fewer_fields(shared_session: Session) -> None:
 
 @pytest.mark.slow
 def test_iterator_over_100_000_rows_keeps_memory_bounded(
-    asperion_sandbox: Sandbox, asperion_client: Any
+    asperion_sandbox: Sandbox, sandbox_user_client: Any
 ) -> None:
     tenant = asperion_sandbox.add_administration(records={"debtors": 100_000})
-    limit = 2 * asperion_client.max_concurrency + 1  # pages ahead besides the one being read
-    with asperion_client.tenant(tenant):
+    limit = 2 * sandbox_user_client.max_concurrency + 1  # pages ahead besides the one being read
+    with sandbox_user_client.tenant(tenant):
         stream = Debtor.objects.iterator()
         first = weakref.ref(next(stream))
         for consumed in itertools.count(2):
@@ -360,10 +360,10 @@ def test_no_session_says_what_to_do() -> None:
 
 
 def test_using_another_tenant(
-    asperion_sandbox: Sandbox, asperion_client: Any, shared_tenant: int
+    asperion_sandbox: Sandbox, sandbox_user_client: Any, shared_tenant: int
 ) -> None:
-    other = asperion_client.tenant(asperion_sandbox.tenants[0])
-    with asperion_client.tenant(shared_tenant):
+    other = sandbox_user_client.tenant(asperion_sandbox.tenants[0])
+    with sandbox_user_client.tenant(shared_tenant):
         assert Debtor.objects.using(other).count() == asperion_sandbox.state.count(
             other.tenant, "debtors"
         )

@@ -311,12 +311,12 @@ def test_count_exists_first_slices_and_iterator_resolve_first(
 
 
 def test_inner_queries_run_in_the_outer_querysets_tenant(
-    asperion_sandbox: Sandbox, asperion_client: Any, shared_tenant: int
+    asperion_sandbox: Sandbox, sandbox_user_client: Any, shared_tenant: int
 ) -> None:
     other = asperion_sandbox.add_administration(records={"debtors": 5, "salesinvoices": 5})
-    with asperion_client.tenant(other):
+    with sandbox_user_client.tenant(other):
         queryset = SalesInvoice.objects.filter(debtor__name__isnull=False)
-    with asperion_client.tenant(shared_tenant) as shared:
+    with sandbox_user_client.tenant(shared_tenant) as shared:
         found = list(queryset.using(shared))
     assert len(found) == len(asperion_sandbox.state.rows(shared_tenant, "salesinvoiceswithlines"))
     assert {e.tenant for e in asperion_sandbox.requests(path="/v1/debtors")} == {shared_tenant}
@@ -400,10 +400,10 @@ def test_what_cannot_cross_a_relation_says_so() -> None:
 
 
 def test_select_related_loads_forward_keys_in_one_request_per_relation(
-    asperion_sandbox: Sandbox, asperion_client: Any, assert_requests: Counter
+    asperion_sandbox: Sandbox, sandbox_user_client: Any, assert_requests: Counter
 ) -> None:
     tenant = asperion_sandbox.add_administration(records={"debtors": 40, "salesinvoices": 150})
-    with asperion_client.tenant(tenant) as session:
+    with sandbox_user_client.tenant(tenant) as session:
         debtors = {d["id"]: d for d in rows(asperion_sandbox, session, "debtors")}
         conditions = {c["id"]: c for c in rows(asperion_sandbox, session, "paymentconditions")}
         queryset = SalesInvoice.objects.select_related("debtor", "debtor__payment_condition")

@@ -116,9 +116,9 @@ def test_client_side_validation_sends_nothing(
 
 
 def test_local_messages_follow_the_clients_language(
-    asperion_sandbox: Sandbox, asperion_tenant: int
+    asperion_sandbox: Sandbox, asperion_user: str, asperion_tenant: int
 ) -> None:
-    dutch = asperion_sandbox.client(language="nl-NL")
+    dutch = asperion_sandbox.client(user=asperion_user, language="nl-NL")
     asperion_sandbox.clear_log()
     with dutch.tenant(asperion_tenant), pytest.raises(ValidationError) as caught:
         Debtor.objects.create(name="x" * 101)
@@ -179,10 +179,10 @@ def test_read_only_resources_refuse_writes_before_sending(
 
 
 def test_an_instance_refuses_another_tenants_session(
-    asperion_sandbox: Sandbox, asperion_client: Any, asperion_session: Session
+    asperion_sandbox: Sandbox, asperion_client: Any, asperion_user: str, asperion_session: Session
 ) -> None:
     debtor = Debtor.objects.create(name="Eigen")
-    other = asperion_client.tenant(asperion_sandbox.tenants[0])
+    other = asperion_client.tenant(asperion_sandbox.add_administration(users=[asperion_user]))
     debtor.name = "Vreemd"
     with pytest.raises(ConfigurationError, match="belongs to administration"):
         debtor.save(using=other)

@@ -123,8 +123,9 @@ def test_every_read_goes_to_the_probed_administration(
 
 
 def test_with_allow_writes_one_create_and_one_delete_go_to_the_named_administration(
-    asperion_sandbox: Sandbox, probed_tenant: int, asperion_tenant: int
+    asperion_sandbox: Sandbox, probed_tenant: int
 ) -> None:
+    asperion_tenant = asperion_sandbox.add_administration(records={"debtors": 20})
     before = asperion_sandbox.state.count(asperion_tenant, "debtors")
     with asperion_sandbox.client() as client:
         asperion_sandbox.clear_log()

@@ -85,7 +85,7 @@ def test_list_and_get_administrations(asperion_session: Session, asperion_tenant
     ids = [admin.pk for admin in model.objects.all()]
     assert asperion_tenant in ids
     admin = model.objects.get(pk=asperion_tenant)
-    assert admin.is_default is False
+    assert admin.is_default is True  # the only administration of this test's user
     assert admin.approval_routing_required is False
     assert admin.currency_code == "EUR"
 

@@ -93,9 +93,9 @@ def test_an_unsaved_invoice_cannot_take_a_file(
 
 
 def test_attach_stays_in_the_invoices_administration(
-    asperion_sandbox: Sandbox, asperion_client: Client, invoice: SalesInvoice
+    asperion_sandbox: Sandbox, sandbox_user_client: Client, invoice: SalesInvoice
 ) -> None:
-    other = asperion_client.tenant(asperion_sandbox.tenants[0])
+    other = sandbox_user_client.tenant(asperion_sandbox.tenants[0])
     asperion_sandbox.clear_log()
     with pytest.raises(ConfigurationError, match="belongs to administration"):
         invoice.attach(io.BytesIO(PDF), filename="x.pdf", using=other)

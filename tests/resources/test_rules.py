@@ -182,12 +182,12 @@ def test_sales_order_needs_lines_before_sending(
 
 
 @pytest.fixture
-def approval_session(asperion_sandbox: Sandbox, asperion_client: Client) -> Session:
+def approval_session(asperion_sandbox: Sandbox, sandbox_user_client: Client) -> Session:
     """Return a session on a fresh administration that requires approval routes."""
     tenant = asperion_sandbox.add_administration(
         records={"creditors": 2, "purchaseinvoices": 1}, approval_required=True
     )
-    return asperion_client.tenant(tenant)
+    return sandbox_user_client.tenant(tenant)
 
 
 def test_purchase_invoice_without_route_fails_where_routing_is_required(
@@ -217,9 +217,9 @@ def test_purchase_invoice_without_route_is_fine_elsewhere(asperion_session: Sess
 
 
 def test_the_seeded_approval_administration_requires_routes(
-    asperion_client: Client, asperion_sandbox: Sandbox
+    sandbox_user_client: Client, asperion_sandbox: Sandbox
 ) -> None:
-    admins = {a.pk: a for a in asperion_client.administrations()}
+    admins = {a.pk: a for a in sandbox_user_client.administrations()}
     assert all(isinstance(a, Administration) for a in admins.values())
     assert admins[asperion_sandbox.tenants[0]].is_default is True
     assert admins[asperion_sandbox.tenants[0]]["isDefault"] is True
@@ -316,9 +316,11 @@ def test_validate_only_is_checked_by_the_server_and_creates_nothing(
 
 
 def test_a_lines_foreign_key_is_read_through_the_invoices_tenant(
-    asperion_sandbox: Sandbox, asperion_client: Client, asperion_tenant: int
+    asperion_sandbox: Sandbox, asperion_client: Client, asperion_user: str, asperion_tenant: int
 ) -> None:
-    other = asperion_sandbox.add_administration(records={"ledgeraccounts": 5})
+    other = asperion_sandbox.add_administration(
+        records={"ledgeraccounts": 5}, users=[asperion_user]
+    )
     mine = asperion_client.tenant(asperion_tenant)
     line = SalesInvoice.objects.using(mine).order_by("id")[0].lines[0]
     (row,) = SalesInvoice.objects.using(mine).order_by("id").values("lines")[:1]

@@ -49,9 +49,9 @@ class FlakyTarget(MemoryTarget):
 
 
 @pytest.fixture
-def asperion_tenant(asperion_sandbox: Sandbox) -> int:
+def asperion_tenant(asperion_sandbox: Sandbox, asperion_user: str) -> int:
     """Override the plugin's: a fresh administration with 45 journal entries (and their log)."""
-    return asperion_sandbox.add_administration(records=RECORDS)
+    return asperion_sandbox.add_administration(records=RECORDS, users=[asperion_user])
 
 
 def source(sandbox: Sandbox, tenant: int) -> dict[int, dict[str, Any]]:
