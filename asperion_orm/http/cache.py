@@ -162,8 +162,9 @@ class MemoryCacheStore:
     ``TTLCache`` drops everything older than ``max_ttl`` and evicts least recently used
     entries once ``max_bytes`` is reached. An entry counts what it holds in memory (key, body,
     Python objects and the cache's bookkeeping), not only the length of its body; a decoded
-    entry counts as its encoded body would. ``get`` reads raw entries, ``get_decoded`` decoded
-    ones.
+    entry counts as its encoded body would, though its objects take about three times that (a
+    page of 100 debtors: 80 KB of JSON, 244 KB decoded). ``get`` reads raw entries,
+    ``get_decoded`` decoded ones.
     """
 
     def __init__(
