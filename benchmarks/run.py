@@ -1,7 +1,7 @@
 """Benchmark the ORM against plain ``requests`` over the emulator; write ``RESULTS.md``.
 
-Run: ``python benchmarks/run.py [--runs 7] [--only models values workers async import ...]
-[--output PATH]``
+Run: ``python benchmarks/run.py [--runs 7] [--only models values workers async emulator
+import ...] [--output PATH]``
 (``make bench``). Every scenario runs through (a) the ORM, (b) the page-by-page loop a user
 writes with ``requests`` and (c) a hand-tuned ``requests`` client; see ``scenarios.py``.
 """
@@ -14,6 +14,7 @@ import time
 from pathlib import Path
 
 import async_overhead
+import emulator_targets
 import import_time
 import workers
 from clients import orm_client
@@ -140,6 +141,7 @@ def main() -> None:
     alone = {
         "workers": lambda: workers.measure().describe(),
         "async": lambda: async_overhead.measure().describe(),
+        "emulator": _emulator_section,
         "import": _import_lines,
     }
     if args.only and set(args.only) <= set(alone):  # these need no data sets
@@ -165,12 +167,22 @@ def main() -> None:
         figure = async_overhead.measure().describe()
         print(figure)
         text += f"\n## Async overhead\n\n{async_overhead.SUMMARY}\n\n- {figure}\n"
+    if not args.only or "emulator" in args.only:
+        section = _emulator_section()
+        print(section)
+        text += f"\n## The emulator\n\n{emulator_targets.SUMMARY}\n\n{section}\n"
+        text += f"\n### Before and after\n\n{emulator_targets.FIXES}"
     if not args.only or "import" in args.only:
         lines = _import_lines()
         print(lines)
         text += f"\n## Import time\n\n{import_time.SUMMARY}\n\n{lines}\n"
     args.output.write_text(text)
     print(f"wrote {args.output} in {time.perf_counter() - started:.0f} s", file=sys.stderr)
+
+
+def _emulator_section() -> str:
+    """Measure the emulator's targets; return their markdown lines."""
+    return "\n".join(target.line() for target in emulator_targets.measure())
 
 
 def _import_lines() -> str:

@@ -170,6 +170,15 @@ def test_request_log_entries(
     assert entry.params == [("page", "2"), ("Id", "1"), ("Id", "2"), ("access_token", "[redacted]")]
     assert entry.url.startswith(f"https://127.0.0.1:{server.port}/v1/x?page=2&Id=1&Id=2")
     assert "tok-SECRET" not in repr(middleware.request_log)
+    assert "tok-SECRET" not in repr(vars(entry))  # not even in the text it parses lazily
+
+
+def test_a_secret_spelled_in_percent_escapes_is_redacted(tiny_app: TinyApp) -> None:
+    middleware = SandboxMiddleware(tiny_app)
+    WSGIClient(middleware).get("/v1/x?Api%4Bey=k3y-SECRET&code=NL&state=open")
+    [entry] = middleware.request_log
+    assert entry.params == [("ApiKey", "[redacted]"), ("code", "NL"), ("state", "open")]
+    assert "k3y-SECRET" not in repr(vars(entry)) + entry.url
 
 
 def test_request_log_tenant_falls_back_to_the_header() -> None:

@@ -46,6 +46,7 @@ from cheroot import errors as cheroot_errors
 from cheroot import server as cheroot_server
 from cheroot import wsgi as cheroot_wsgi
 from cheroot.ssl import Adapter
+from cheroot.workers import threadpool
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import WSGIApplication
@@ -528,6 +529,24 @@ class _Connection(cheroot_server.HTTPConnection):
                 sock.settimeout(self.server.timeout)
 
 
+class _ThreadPool(threadpool.ThreadPool):
+    """cheroot's worker pool, checking a new worker is running every millisecond.
+
+    cheroot sleeps 100 ms whenever a worker it just started has not yet run; on a busy
+    machine that happened at almost every start and was most of a sandbox's start-up time.
+    """
+
+    def grow(self, amount: int) -> None:
+        """Start ``amount`` more workers (up to the maximum) and wait until each runs."""
+        threads: list[threadpool.WorkerThread] = self._threads  # type: ignore[attr-defined]
+        budget = max(self.max - len(threads), 0)
+        workers = [self._spawn_worker() for _ in range(min(amount, budget))]  # type: ignore[attr-defined]
+        for worker in workers:
+            while not worker.ready:
+                time.sleep(0.001)
+        threads.extend(workers)
+
+
 class _CherootServer(cheroot_wsgi.Server):
     """cheroot's WSGI server with the gateway, connection class and quiet log above."""
 
@@ -545,6 +564,8 @@ class _CherootServer(cheroot_wsgi.Server):
         """Build the server and install the resetting gateway."""
         super().__init__(*args, **kwargs)
         self.gateway = _Gateway
+        pool = self.requests
+        self.requests = _ThreadPool(self, min=pool.min, max=pool.max)
 
     def error_log(self, msg: str = "", level: int = 20, traceback: bool = False) -> None:
         """Send cheroot's messages to logging; only app errors above debug level."""

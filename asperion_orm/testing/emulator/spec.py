@@ -78,6 +78,15 @@ class Resource:
     upload_methods: tuple[str, ...] = ()
     storage: str = ""
     query_params: frozenset[str] = field(default=frozenset())
+    envelopes: tuple[str, ...] = field(default=(), init=False)
+    """The fields answered as an embedded ``_data``/``_meta`` envelope (read per row: kept)."""
+    by_lower: dict[str, Field] = field(default_factory=dict, init=False)
+    """The fields by lower-case name, as query parameters name them."""
+
+    def __post_init__(self) -> None:
+        envelopes = tuple(name for name, fld in self.fields.items() if fld.kind == "envelope")
+        object.__setattr__(self, "envelopes", envelopes)
+        object.__setattr__(self, "by_lower", {n.lower(): f for n, f in self.fields.items()})
 
     @property
     def fields(self) -> dict[str, Field]:
@@ -99,11 +108,6 @@ class Resource:
     def string_ids(self) -> bool:
         """Tell whether the ids are strings (journals, VAT codes) rather than integers."""
         return self.fields["id"].kind == "string"
-
-    @property
-    def envelopes(self) -> tuple[str, ...]:
-        """Return the fields answered as an embedded ``_data``/``_meta`` envelope."""
-        return tuple(name for name, fld in self.fields.items() if fld.kind == "envelope")
 
 
 @dataclass(frozen=True, slots=True)

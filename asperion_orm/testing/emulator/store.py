@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import random
 from collections import OrderedDict
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any, Protocol
 
 from asperion_orm.testing.emulator import data
+from asperion_orm.testing.emulator.fragments import FragmentCache
 from asperion_orm.testing.emulator.spec import Errors, Field, Resource, Spec, format_datetime
 
 __all__ = ["COMPARISONS", "Administration", "Query", "Store", "Table", "present"]
@@ -102,14 +103,21 @@ class Table:
         if resource.string_ids:
             rows = sorted(rows, key=lambda row: str(row["id"]))
         self.rows: dict[Any, Row] = {row["id"]: row for row in rows}
-        numbers = [key for key in self.rows if isinstance(key, int)]
+        numbers = (key for key in self.rows if isinstance(key, int))
         self.next_id = max(numbers, default=resource.first_id - 1) + 1
-        self.next_line_id = 1 + max(
-            (line.get("id") or 0 for row in self.rows.values() for line in _lines(resource, row)),
-            default=0,
-        )
+        self.next_line_id = 1
+        if resource.envelopes:  # a table without lines need not look at its 100,000 rows
+            self.next_line_id += max(
+                (
+                    line.get("id") or 0
+                    for row in self.rows.values()
+                    for line in _lines(resource, row)
+                ),
+                default=0,
+            )
         self.version = 0
         self._views: OrderedDict[Query, list[Any]] = OrderedDict()
+        self.fragments = FragmentCache()
 
     def select(self, query: Query) -> list[Any]:
         """Return the ids matching ``query`` in its order (a cached list: do not change it)."""
@@ -134,9 +142,21 @@ class Table:
             ids.sort(key=_sort_key(name, self.rows), reverse=descending)
         return ids
 
-    def _changed(self) -> None:
+    def encoded(
+        self, shape: Hashable, ids: Iterable[Any], encode: Callable[[Row], str]
+    ) -> list[str]:
+        """Return ``encode(row)`` for the rows ``ids``, cached per ``shape`` until they change.
+
+        ``shape`` names everything besides the row that the text depends on (the resource
+        shown, the fields chosen, the base URL); a write forgets the text of the rows it
+        touched.
+        """
+        return self.fragments.texts(shape, ids, self.rows, encode)
+
+    def _changed(self, row_id: Any = None) -> None:
         self.version += 1
         self._views.clear()
+        self.fragments.forget(row_id)
 
     def insert(self, row: Row) -> Row:
         """Store ``row`` under the next id (its lines under the next line ids); return it."""
@@ -147,7 +167,7 @@ class Table:
             if items is not None and "id" in items.fields and row.get(name):
                 row[name] = [self._numbered(line) for line in row[name]]
         self.rows[row["id"]] = row
-        self._changed()
+        self._changed(row["id"])
         return row
 
     def _numbered(self, line: Row) -> Row:
@@ -157,12 +177,12 @@ class Table:
     def replace(self, row: Row) -> None:
         """Store a changed row under its id."""
         self.rows[row["id"]] = row
-        self._changed()
+        self._changed(row["id"])
 
     def delete(self, row_id: Any) -> None:
         """Remove a row."""
         del self.rows[row_id]
-        self._changed()
+        self._changed(row_id)
 
     def ids(self) -> list[Any]:
         """Return all ids in ascending order."""
