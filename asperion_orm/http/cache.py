@@ -8,9 +8,10 @@ ages out. Concurrent misses of one key make one request (single flight).
 ``CacheStore`` is the storage interface: ``MemoryCacheStore`` (a ``cachetools.TTLCache``
 bounded in bytes, behind a lock) ships here; a shared store such as Redis implements the same
 four methods (``GET``/``SETEX`` for entries, ``INCR`` for generations) and keeps raw JSON.
-The memory store also keeps decoded answers (``DecodedStore``), so a hit costs no JSON decoding:
-each hit gets a copy of its own (dicts and lists new, the immutable values shared), so nothing a
-caller changes reaches the cache. Its size is still counted by the encoded body.
+The memory store also keeps small answers decoded (``DecodedStore``, up to
+``DECODED_MAX_BYTES``), so such a hit costs no JSON decoding: each hit gets a copy of its own
+(dicts and lists new, the immutable values shared), so nothing a caller changes reaches the
+cache. Its size is still counted by the encoded body.
 """
 
 from __future__ import annotations
@@ -28,6 +29,17 @@ from cachetools import TTLCache
 __all__ = ["CacheStore", "DecodedStore", "MemoryCacheStore", "ResponseCache"]
 
 T = TypeVar("T")
+
+DECODED_MAX_BYTES = 32 * 1024
+DECODED_MAX_ROWS = 50
+"""The largest answer kept decoded: 32 KiB of JSON, 50 rows; a larger one is kept raw.
+
+Decoding is most of a hit on a small answer (a ``get()``, a count, a short list), while a hit
+on a full page (100 rows, as scans read) is mostly building its rows into instances. Kept
+decoded, a page takes about three times its encoded size, and its dicts are objects the
+garbage collector walks again and again: a scan of 20,000 debtors whose 200 pages were kept
+decoded ran ~20 % longer than one whose pages were kept raw.
+"""
 
 # What the ``TTLCache`` keeps per entry besides the key and the entry itself: a slot in each of
 # its three dicts (values, sizes, expiry links, with their spare capacity) and one link node.
@@ -240,6 +252,14 @@ class MemoryCacheStore:
             return int(self._cache.currsize)
 
 
+def _small(body: bytes, parsed: Any) -> bool:
+    """Tell whether an answer is small enough to keep decoded (see ``DECODED_MAX_BYTES``)."""
+    rows = parsed.get("_data") if type(parsed) is dict else None
+    return len(body) <= DECODED_MAX_BYTES and not (
+        type(rows) is list and len(rows) > DECODED_MAX_ROWS
+    )
+
+
 @functools.lru_cache(maxsize=4096)
 def _namespace(base_url: str, tenant: int, resource: str) -> str:
     return json.dumps([base_url, tenant, resource])
@@ -293,13 +313,14 @@ class ResponseCache:
         """
         if self._decoded is not None:
             found = self._decoded.get_decoded(key)
-            return None if found is None else cast(T, found.copy())
+            if found is not None:
+                return cast(T, found.copy())
         body = self.store.get(key)
         return None if body is None else parse(body)
 
     def _keep(self, key: str, body: bytes, parsed: Any, ttl: float) -> None:
-        """Store an answer: decoded (a copy, the caller keeps ``parsed``) or raw."""
-        if self._decoded is not None:
+        """Store an answer: decoded (a copy, the caller keeps ``parsed``) when small, else raw."""
+        if self._decoded is not None and _small(body, parsed):
             self._decoded.set_decoded(key, body, Decoded(parsed), ttl)
         else:
             self.store.set(key, body, ttl)

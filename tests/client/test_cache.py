@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from asperion_orm import CacheStore, Client, MemoryCacheStore
-from asperion_orm.http.cache import Decoded, ResponseCache
+from asperion_orm.http.cache import DECODED_MAX_BYTES, DECODED_MAX_ROWS, Decoded, ResponseCache
 
 from .conftest import FakeClock, FakeServer, Reply
 
@@ -187,6 +187,18 @@ def test_a_hit_in_the_memory_store_decodes_nothing(answer: dict[str, object]) ->
     assert cache.fetch("k", lambda: (body, {}), parse) == answer
     assert cache.peek("k", parse) == answer
     assert parse.calls == 0
+
+
+@pytest.mark.parametrize(
+    ("rows", "text"), [(DECODED_MAX_ROWS + 1, ""), (3, "x" * DECODED_MAX_BYTES)]
+)
+def test_a_large_answer_is_kept_raw_and_decoded_on_each_hit(rows: int, text: str) -> None:
+    cache, parse = ResponseCache(MemoryCacheStore(), ttl=60), CountingParser()
+    page = {"_data": [{"id": n, "name": text} for n in range(rows)], "_meta": {}}
+    body = json.dumps(page).encode()
+    cache.fetch("k", lambda: (body, json.loads(body)), parse)
+    assert cache.fetch("k", lambda: (body, {}), parse) == page
+    assert parse.calls == 1
 
 
 def test_a_hit_in_a_raw_store_decodes_its_body() -> None:
