@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import functools
+import itertools
+import operator
 import random
-from collections.abc import Callable, Iterator, Mapping, Sequence
+import sys
+from array import array
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 __all__ = [
     "GENERATORS",
@@ -24,6 +28,8 @@ __all__ = [
 ]
 
 Row = dict[str, Any]
+_T = TypeVar("_T")
+_U = TypeVar("_U")
 CENT = Decimal("0.01")
 NAIVE_EPOCH = datetime(2024, 1, 1, 8, 0)
 SPAN_SECONDS = 2 * 365 * 24 * 3600
@@ -278,27 +284,75 @@ def _money(rng: random.Random, low: float, high: float) -> Decimal:
 
 
 _MAILBOXES = ("info", "administratie", "facturen")
+POOL = 1 << 16
+"""Every pool of row values has this many entries, so one 16-bit draw picks from it."""
+_KEEP_CHANGE = round(0.8 * POOL)  # a draw below this: the row has a dateLastChange
+
+
+def _spread(values: Sequence[_T], size: int = POOL) -> list[_T]:
+    """Repeat ``values`` to ``size`` entries, each ``size // len(values)`` times or once more."""
+    return (list(values) * (size // len(values) + 1))[:size]
+
+
+def _some(values: Sequence[_T], share: float, other: _U) -> list[_T | _U]:
+    """Return a pool: ``share`` of it cycles through ``values``, the rest is ``other``."""
+    count = round(share * POOL)
+    return [*_spread(values, count), *[other] * (POOL - count)]
+
+
+def _draws(rng: random.Random, columns: int, size: int, typecode: str = "H") -> list[array[int]]:
+    """Return ``columns`` columns of ``size`` uniform draws (16 bits, or 32 for ``"I"``).
+
+    One call into the RNG for all of them: ``randbytes`` is little-endian, the array native.
+    """
+    values = array(typecode)
+    values.frombytes(rng.randbytes(columns * size * values.itemsize))
+    if sys.byteorder == "big":
+        values.byteswap()
+    return [values[column::columns] for column in range(columns)]
+
+
+def _pick(pool: Sequence[_T], draws: Iterable[int]) -> list[_T]:
+    """Look each draw up in ``pool`` (16-bit draws in a pool of ``POOL`` entries), at C speed.
+
+    A whole column at a time: interleaving twenty look-ups per row cost twice as much.
+    """
+    return list(map(pool.__getitem__, draws))
+
+
+def _below(limit: int, draws: Iterable[int]) -> Iterator[int]:
+    """Map 32-bit draws to ``range(limit)``; the bias is ``limit / 2**32`` at most."""
+    return map(operator.mod, draws, itertools.repeat(limit))
+
+
+_Who = tuple[str, str, str, str | None, str | None, str | None]
+_Place = tuple[str, str | None, str, str]
+_Contact = tuple[str, str | None, str | None]
+_Terms = tuple[bool, str, str | None, str | None, bool, bool]
 
 
 @dataclass(frozen=True)
 class _Pools:
-    """Fixed pools the relation generator picks from (built once, from a fixed seed)."""
+    """Pools of ``POOL`` entries the relation generator picks from (built once, fixed seed).
 
-    names: list[tuple[str, str, bool]]  # name, e-mail domain, is a company
-    people: list[str]
-    addresses: list[str]
-    postcodes: list[str]
+    An optional field's values hold None in the share of entries where the field is empty,
+    so one draw decides both whether it is filled and with what. Fields that do not depend
+    on each other share a pool of tuples, each part drawn on its own when the pool is built:
+    one look-up per row fills four fields.
+    """
+
+    who: list[_Who]  # name, e-mail, kind (B: company, P: person), attention of, CoC, VAT number
     accounts: list[tuple[str, str, str]]  # IBAN, BIC, BBAN
+    places: list[_Place]  # address, post box, post code, city
+    contacts: list[_Contact]  # phone, fax, mobile
+    terms: list[_Terms]  # direct debit, payment method, comments, trait, blocked, no reminder
 
 
 @functools.cache
 def _pools() -> _Pools:
-    """Return the pools of names, contacts, addresses, post codes and bank accounts.
-
-    Picking from pools keeps 100,000 rows within a second or two; the pools are built once
-    from a fixed seed, so they never change the determinism of the data.
-    """
+    """Return the pools; built once per process from a fixed seed (~0.1-0.2 s)."""
     rng = random.Random(0)  # noqa: S311 (fixed pool, not a secret)
+    random_ = rng.random
     people = [f"{first} {last}" for first in FIRST_NAMES for last in SURNAMES]
     companies = [
         f"{trade} {last[:1].upper()}{last[1:]} {form}".strip()
@@ -306,89 +360,159 @@ def _pools() -> _Pools:
         for last in SURNAMES
         for form in FORMS
     ]
-    names = [(name, _slug(name), True) for name in companies]
-    names += [(name, _slug(name), False) for name in people]
-    addresses = [f"{street} {number}" for street in STREETS for number in range(1, 120)]
-    postcodes = [_postal_code(rng) for _ in range(5000)]
+    names = [(name, _slug(name), "B") for name in companies]
+    names += [(name, _slug(name), "P") for name in people]
+    cocs = [f"{10000000 + int(random_() * 90000000)}" for _ in range(4096)]
+    vats = [f"NL{100000000 + int(random_() * 900000000)}B{1 + int(random_() * 99):02d}"
+            for _ in range(4096)]  # fmt: skip
+    mailboxes = [tuple(f"{box}@{domain}.nl" for box in _MAILBOXES) for _, domain, _ in names]
+    box_draws, contact_draws = _draws(rng, 2, POOL, "I")
+    who: list[_Who] = [
+        (name, emails[box], kind, contact, coc, vat)
+        if kind == "B"
+        else (name, emails[box], kind, None, None, None)
+        for (name, _, kind), emails, box, contact, coc, vat in zip(
+            _spread(names),
+            _spread(mailboxes),
+            _below(len(_MAILBOXES), box_draws),
+            _pick(people, _below(len(people), contact_draws)),
+            _spread(cocs),
+            _spread(vats),
+            strict=True,
+        )
+    ]
     accounts = []
-    for _ in range(5000):
-        bank, bic = BANKS[int(rng.random() * len(BANKS))]
-        account = f"{int(rng.random() * 10**10):010d}"
+    for _ in range(4096):
+        bank, bic = BANKS[int(random_() * len(BANKS))]
+        account = f"{int(random_() * 10**10):010d}"
         accounts.append((iban(bank, account), bic, bank + account))
-    return _Pools(names, people, addresses, postcodes, accounts)
+    phones = [f"0{10 + int(random_() * 70)}-{1000000 + int(random_() * 9000000)}"
+              for _ in range(4096)]  # fmt: skip
+    mobiles = [f"06-{10000000 + int(random_() * 90000000)}" for _ in range(4096)]
+    boxes = [f"Postbus {100 + int(random_() * 9000)}" for _ in range(512)]
+    draws = iter(_draws(rng, 13, POOL))
+    places = zip(
+        _pick(_spread([f"{street} {number}" for street in STREETS for number in range(1, 120)]),
+              next(draws)),
+        _pick(_some(boxes, 0.05, None), next(draws)),
+        _pick(_spread([_postal_code(rng) for _ in range(4096)]), next(draws)),
+        _pick(_spread(CITIES), next(draws)),
+        strict=True,
+    )  # fmt: skip
+    contacts = zip(
+        _pick(_spread(phones), next(draws)),
+        _pick(_some(phones[::-1], 0.1, None), next(draws)),
+        _pick(_some(mobiles, 0.5, None), next(draws)),
+        strict=True,
+    )
+    payments = _pick(_some([(True, "INCASSO")], 0.3, (False, "OVERBOEKING")), next(draws))
+    terms = zip(
+        payments,
+        _pick(_some(COMMENTS, 0.1, None), next(draws)),
+        _pick(_some(CHARACTERISTICS, 0.3, None), next(draws)),
+        _pick(_some([True], 0.03, False), next(draws)),
+        _pick(_some([True], 0.05, False), next(draws)),
+        strict=True,
+    )
+    return _Pools(
+        who=who,
+        accounts=_spread(accounts),
+        places=list(places),
+        contacts=list(contacts),
+        terms=[
+            (debit, method, comment, trait, blocked, quiet)
+            for (debit, method), comment, trait, blocked, quiet in terms
+        ],
+    )
+
+
+def _stamps_of(hours: Iterable[int], draws: Iterable[int]) -> list[str]:
+    """Return the stamps of hours of the span and 32-bit draws of a second in the hour."""
+    text, in_hour = _stamp_tables()
+    seconds = map(in_hour.__getitem__, _below(3600, draws))
+    return list(map(operator.add, map(text.__getitem__, hours), seconds))
 
 
 def _relations(ctx: Context, number: str, kind: str) -> Iterator[Row]:
-    """Yield Dutch companies and people with address, bank account and registrations.
+    """Return Dutch companies and people with address, bank account and registrations.
 
-    The pools, their sizes and the RNG are bound once: this loop makes 100,000 debtors, and
-    every value is drawn in the order the row lists it (the data depends on that order).
+    Column by column: two calls into the RNG draw every number the rows need, each column is
+    a look-up of its draws in a pool at C speed, and one loop makes the rows from the
+    columns (100,000 debtors in half the time of drawing value by value, and about twice the
+    time of building as many dicts of constants). The same seed gives the same rows.
     """
-    random_, pools = ctx.rng.random, _pools()
-    hours, in_hour = _stamp_tables()
-    names, accounts, addresses = pools.names, pools.accounts, pools.addresses
-    people, postcodes = pools.people, pools.postcodes
-    n_names, n_accounts, n_addresses = len(names), len(accounts), len(addresses)
-    n_people, n_postcodes, n_cities = len(people), len(postcodes), len(CITIES)
-    n_comments, n_traits = len(COMMENTS), len(CHARACTERISTICS)
+    pools, size, first = _pools(), ctx.size, ctx.first_id
+    who, account, place, contact, terms, conditions_drawn, keep = _draws(ctx.rng, 7, size)
+    hour, second, lag, later = _draws(ctx.rng, 4, size, "I")
     conditions = ctx.ids("paymentconditions")
-    n_conditions = len(conditions)
-    first = ctx.first_id - 1001
-    for row_id in ctx.id_range():
-        name, domain, company = names[int(random_() * n_names)]
-        iban_, bic, bban = accounts[int(random_() * n_accounts)]
-        direct_debit = random_() < 0.3
-        created = int(random_() * SPAN_SECONDS)  # as _stamps draws them, inlined
-        hour, second = divmod(created, 3600)
-        added = hours[hour] + in_hour[second]
-        hour, second = divmod(created + int(random_() * STAMP_LAG_SECONDS), 3600)
-        changed = hours[hour] + in_hour[second]
-        yield {
-            "id": row_id,
-            "name": name,
-            number: str(row_id - first),
-            "address": addresses[int(random_() * n_addresses)],
-            "addressLine2": f"Postbus {int(random_() * 9000) + 100}" if random_() < 0.05 else None,
-            "addressLine3": None,
-            "attentionTo": people[int(random_() * n_people)] if company else None,
-            "postCode": postcodes[int(random_() * n_postcodes)],
-            "city": CITIES[int(random_() * n_cities)],
-            "countryCode": "NL",
-            "phoneNumber": f"0{10 + int(random_() * 70)}-{1000000 + int(random_() * 9000000)}",
-            "faxNumber": (
-                f"0{10 + int(random_() * 70)}-{1000000 + int(random_() * 9000000)}"
-                if random_() < 0.1
-                else None
-            ),
-            "mobileNumber": (
-                f"06-{10000000 + int(random_() * 90000000)}" if random_() < 0.5 else None
-            ),
-            "emailAddress": f"{_MAILBOXES[int(random_() * 3)]}@{domain}.nl",
-            "iban": iban_,
-            "bic": bic,
-            "bban": bban,
-            "directDebit": direct_debit,
-            "cocNumber": f"{10000000 + int(random_() * 90000000)}" if company else None,
-            "vatNumber": (
-                f"NL{100000000 + int(random_() * 900000000)}B{1 + int(random_() * 99):02d}"
-                if company
-                else None
-            ),
-            kind: "B" if company else "P",
-            "paymentConditionId": (
-                conditions[int(random_() * n_conditions)] if n_conditions else None
-            ),
-            "paymentMethodId": "INCASSO" if direct_debit else "OVERBOEKING",
-            "comments": COMMENTS[int(random_() * n_comments)] if random_() < 0.1 else None,
-            "characteristic4": (
-                CHARACTERISTICS[int(random_() * n_traits)] if random_() < 0.3 else None
-            ),
-            "characteristic5": None,
-            "blocked": random_() < 0.03,
-            "noReminder": random_() < 0.05,
-            "dateAdded": added,
-            "dateLastChange": changed if random_() < 0.8 else None,
-        }
+    added_hours = list(_below(SPAN_SECONDS // 3600, hour))
+    # A change comes 1 to 2159 hours after its row's hour, at a second of its own: it is
+    # always later than the row's creation, by less than STAMP_LAG_SECONDS.
+    lags = map(operator.add, _below(STAMP_LAG_SECONDS // 3600 - 1, lag), itertools.repeat(1))
+    changed_hours = map(operator.add, added_hours, lags)
+    columns = zip(
+        range(first, first + size),
+        list(map(str, range(1001, 1001 + size))),
+        _pick(pools.who, who),
+        _pick(pools.accounts, account),
+        _pick(pools.places, place),
+        _pick(pools.contacts, contact),
+        _pick(pools.terms, terms),
+        _pick(_spread(conditions) if conditions else [None] * POOL, conditions_drawn),
+        _stamps_of(added_hours, second),
+        _stamps_of(changed_hours, later),
+        keep,
+        strict=True,
+    )
+    # Copying a dict of the row's keys and setting the values is a quarter cheaper than a
+    # 30-key literal, which CPython builds key by key, growing the dict three times.
+    template: Row = {
+        "id": None, "name": None, number: None, "address": None, "addressLine2": None,
+        "addressLine3": None, "attentionTo": None, "postCode": None, "city": None,
+        "countryCode": "NL", "phoneNumber": None, "faxNumber": None, "mobileNumber": None,
+        "emailAddress": None, "iban": None, "bic": None, "bban": None, "directDebit": None,
+        "cocNumber": None, "vatNumber": None, kind: None, "paymentConditionId": None,
+        "paymentMethodId": None, "comments": None, "characteristic4": None,
+        "characteristic5": None, "blocked": None, "noReminder": None, "dateAdded": None,
+        "dateLastChange": None,
+    }  # fmt: skip
+    rows: list[Row] = []
+    copy, append = template.copy, rows.append
+    for (row_id, text, (name, email, letter, attention, coc, vat), (iban_, bic, bban),
+         (street, box, code, town), (phone, fax, mobile),
+         (debit, method, comment, trait, blocked, quiet), condition, added, changed,
+         keep_) in columns:  # fmt: skip
+        row = copy()
+        row["id"] = row_id
+        row["name"] = name
+        row[number] = text
+        row["address"] = street
+        row["addressLine2"] = box
+        row["attentionTo"] = attention
+        row["postCode"] = code
+        row["city"] = town
+        row["phoneNumber"] = phone
+        row["faxNumber"] = fax
+        row["mobileNumber"] = mobile
+        row["emailAddress"] = email
+        row["iban"] = iban_
+        row["bic"] = bic
+        row["bban"] = bban
+        row["directDebit"] = debit
+        row["cocNumber"] = coc
+        row["vatNumber"] = vat
+        row[kind] = letter
+        row["paymentConditionId"] = condition
+        row["paymentMethodId"] = method
+        row["comments"] = comment
+        row["characteristic4"] = trait
+        row["blocked"] = blocked
+        row["noReminder"] = quiet
+        row["dateAdded"] = added
+        if keep_ < _KEEP_CHANGE:
+            row["dateLastChange"] = changed
+        append(row)
+    return iter(rows)
 
 
 def _debtors(ctx: Context) -> Iterator[Row]:
@@ -568,7 +692,7 @@ def _status(rng: random.Random, day: date) -> int:
 
 def _sales_invoices(ctx: Context) -> Iterator[Row]:
     rng, rates = ctx.rng, vat_rates(ctx.rows("vatcodes"))
-    debtors = {row["id"]: row for row in ctx.rows("debtors")}
+    debtors = dict(zip(ctx.ids("debtors"), ctx.rows("debtors"), strict=True))
     numbers: dict[int, int] = {}
     next_line = 1
     days = sorted(_invoice_date(rng) for _ in ctx.id_range())  # numbered in date order

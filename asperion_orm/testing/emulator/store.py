@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import operator
 import random
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping
@@ -100,10 +101,13 @@ class Table:
 
     def __init__(self, resource: Resource, rows: Iterable[Row]) -> None:
         self.resource = resource
+        rows = sorted(rows, key=lambda row: str(row["id"])) if resource.string_ids else list(rows)
+        self.rows: dict[Any, Row] = dict(
+            zip(map(operator.itemgetter("id"), rows), rows, strict=True)
+        )
+        numbers: Iterable[Any] = self.rows  # integer ids: max() over the keys at C speed
         if resource.string_ids:
-            rows = sorted(rows, key=lambda row: str(row["id"]))
-        self.rows: dict[Any, Row] = {row["id"]: row for row in rows}
-        numbers = (key for key in self.rows if isinstance(key, int))
+            numbers = (key for key in self.rows if isinstance(key, int))
         self.next_id = max(numbers, default=resource.first_id - 1) + 1
         self.next_line_id = 1
         if resource.envelopes:  # a table without lines need not look at its 100,000 rows
