@@ -11,7 +11,6 @@ to ``watch()``, which cancels them with the call.
 
 from __future__ import annotations
 
-import asyncio
 import contextvars
 import functools
 import threading
@@ -90,6 +89,8 @@ async def run_sync(
     When the awaiting task is cancelled, the call's queued requests are cancelled and no
     further request is sent; a request already on the wire ends on its own.
     """
+    import asyncio  # loaded by whoever awaits this; a sync-only program never imports it
+
     cancellation = Cancellation()
     context = contextvars.copy_context()
     context.run(_CANCELLATION.set, cancellation)

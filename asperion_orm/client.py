@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import zoneinfo
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from requests.adapters import BaseAdapter
 
@@ -25,8 +25,10 @@ from asperion_orm.http.transport import (
     Transport,
     check_header_name,
 )
-from asperion_orm.resources.administration import Administration
 from asperion_orm.session import DEFAULT_TIME_ZONE, AccountSession, Session
+
+if TYPE_CHECKING:
+    from asperion_orm.resources.administration import Administration
 
 __all__ = ["ENVIRONMENTS", "Client"]
 
@@ -118,6 +120,9 @@ class Client(HttpClient):
 
     def administrations(self) -> list[Administration]:
         """Return every administration the user can reach, as ``Administration`` models."""
+        # Imported here: it loads every resource model, which a client does not need until now.
+        from asperion_orm.resources.administration import Administration
+
         account = AccountSession(self)
         return list(Administration.objects.using(account).cache(False))
 

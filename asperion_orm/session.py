@@ -53,6 +53,15 @@ DEFAULT_TIME_ZONE: dt.tzinfo = ZoneInfo("Europe/Amsterdam")
 MAX_TENANT = 2**31 - 1
 """The largest administration id: the API's ids are 32-bit integers."""
 
+READ_AHEAD = 2
+"""``get_many`` keeps up to this many requests per worker ahead of its consumer.
+
+One window of ``max_concurrency`` would leave workers idle whenever the oldest page is slow or
+the consumer is busy with one; twice that keeps every worker busy and bounds what is held. A
+client of one request at a time (``max_concurrency=1``) asks nothing ahead: a page is asked only
+once the consumer took the one before, so a short page is the last one asked.
+"""
+
 Params = Sequence[tuple[str, str]]
 T = TypeVar("T")
 P = ParamSpec("P")
@@ -248,8 +257,9 @@ class Session:
     ) -> Generator[dict[str, Any], None, None]:
         """Run GETs concurrently (up to ``client.max_concurrency``), yielding in input order.
 
-        ``calls`` is consumed lazily: at most ``max_concurrency`` requests are ahead of the
-        consumer, so memory does not grow with the input.
+        ``calls`` is consumed lazily, and at most ``READ_AHEAD * max_concurrency`` requests are
+        ahead of the consumer: the workers stay busy while the consumer reads a page or waits
+        for a slow one, and memory does not grow with the input.
         """
         pending = iter(calls)
         head = list(itertools.islice(pending, 2))
@@ -257,10 +267,12 @@ class Session:
             yield self.get(*head[0], cache=cache, ttl=ttl)
             return
         window: deque[Future[dict[str, Any]]] = deque()
+        workers = self.client.max_concurrency
+        ahead = READ_AHEAD * workers if workers > 1 else 1
         try:
             for path, params in itertools.chain(head, pending):
                 window.append(self._submit(path, params, cache, ttl))
-                if len(window) >= self.client.max_concurrency:
+                if len(window) >= ahead:
                     yield window.popleft().result()
             while window:
                 yield window.popleft().result()

@@ -23,7 +23,7 @@ from requests.adapters import HTTPAdapter
 
 from asperion_orm import Client
 
-__all__ = ["PAGE_SIZE", "PlainClient", "TunedClient", "orm_client"]
+__all__ = ["PAGE_SIZE", "THREADS", "PlainClient", "TunedClient", "orm_client"]
 
 PAGE_SIZE = 100
 THREADS = 8
@@ -93,13 +93,18 @@ class PlainClient:
 
 
 class TunedClient(PlainClient):
-    """(c) A hand-tuned client: page size 100, the remaining pages fetched by a thread pool."""
+    """(c) A hand-tuned client: page size 100, the remaining pages fetched by a thread pool.
 
-    def __init__(self, info: Mapping[str, Any], token: str, tenant: int) -> None:
+    ``threads`` (8 unless a scenario says otherwise) is the ORM's ``max_concurrency``.
+    """
+
+    def __init__(
+        self, info: Mapping[str, Any], token: str, tenant: int, threads: int = THREADS
+    ) -> None:
         super().__init__(info, token, tenant)
-        adapter = HTTPAdapter(pool_connections=1, pool_maxsize=THREADS)
+        adapter = HTTPAdapter(pool_connections=1, pool_maxsize=threads)
         self.http.mount("https://", adapter)
-        self.pool = ThreadPoolExecutor(THREADS)
+        self.pool = ThreadPoolExecutor(threads)
 
     def close(self) -> None:
         """Stop the threads and close the connections."""

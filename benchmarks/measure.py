@@ -121,9 +121,9 @@ class _Version:
 
 def _runner(scenario: Scenario, approach: str, ctx: Context) -> Callable[[], Any]:
     if approach == "orm":
-        session = ctx.session(scenario.dataset)
+        session = ctx.session(scenario.dataset, scenario.concurrency)
         return lambda: scenario.orm(session, ctx)
-    http = ctx.requests_client(approach, scenario.dataset)
+    http = ctx.requests_client(approach, scenario.dataset, scenario.concurrency)
     return lambda: scenario.raw(http, ctx)
 
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from clients import PAGE_SIZE, PlainClient, TunedClient
+from clients import PAGE_SIZE, THREADS, PlainClient, TunedClient, orm_client
 from emulator import Emulator
 
 from asperion_orm import Client, Sum
@@ -40,6 +40,8 @@ SLICE = slice(15_050, 15_150)
 REPEAT_CITY = "Utrecht"
 REPEAT_ROWS = 20
 LATENCY = 0.05
+WIDE_LATENCY = 0.03
+WIDE = 16
 ZERO = Decimal(0)
 
 
@@ -52,29 +54,43 @@ class Context:
     cache_store: MemoryCacheStore
     token: str
     plain: dict[str, PlainClient] = field(default_factory=dict)
-    tuned: dict[str, TunedClient] = field(default_factory=dict)
+    tuned: dict[tuple[str, int], TunedClient] = field(default_factory=dict)
     ids: list[int] = field(default_factory=list)
+    wider: dict[int, Client] = field(default_factory=dict)
 
-    def session(self, dataset: str) -> Session:
-        """Return the ORM session of a data set's administration."""
-        return self.client.tenant(self.emulator.tenant(dataset))
+    def session(self, dataset: str, concurrency: int = 0) -> Session:
+        """Return the ORM session of a data set's administration.
 
-    def requests_client(self, kind: str, dataset: str) -> RequestsClient:
+        ``concurrency`` other than the default 8 is a client of its own with that
+        ``max_concurrency`` (made once, sharing the cache store).
+        """
+        client = self.client
+        if concurrency and concurrency != client.max_concurrency:
+            if concurrency not in self.wider:
+                self.wider[concurrency] = orm_client(
+                    self.emulator.info, cache_store=self.cache_store, max_concurrency=concurrency
+                )
+            client = self.wider[concurrency]
+        return client.tenant(self.emulator.tenant(dataset))
+
+    def requests_client(self, kind: str, dataset: str, threads: int = 0) -> RequestsClient:
         """Return the plain or tuned ``requests`` client of a data set (made once)."""
-        made: dict[str, Any] = self.plain if kind == "plain" else self.tuned
-        if dataset not in made:
-            kind_class = PlainClient if kind == "plain" else TunedClient
-            made[dataset] = kind_class(
-                self.emulator.info, self.token, self.emulator.tenant(dataset)
-            )
-        client: RequestsClient = made[dataset]
-        return client
+        info, tenant = self.emulator.info, self.emulator.tenant(dataset)
+        if kind == "plain":
+            if dataset not in self.plain:
+                self.plain[dataset] = PlainClient(info, self.token, tenant)
+            return self.plain[dataset]
+        key = (dataset, threads or THREADS)
+        if key not in self.tuned:
+            self.tuned[key] = TunedClient(info, self.token, tenant, threads=key[1])
+        return self.tuned[key]
 
     def close(self) -> None:
         """Close every client."""
         for http in [*self.plain.values(), *self.tuned.values()]:
             http.close()
-        self.client.close()
+        for client in [self.client, *self.wider.values()]:
+            client.close()
 
 
 @dataclass(frozen=True)
@@ -91,6 +107,7 @@ class Scenario:
     subprocess_memory: bool = False
     kept_memory: bool = False
     key: str = ""
+    concurrency: int = 0  # the ORM's max_concurrency and (c)'s threads; 0: the default, 8
 
 
 # -- the queries -------------------------------------------------------------------------------
@@ -297,6 +314,9 @@ SCENARIOS = [
              raw_repeat, one, latency=LATENCY, key="uncached50"),
     Scenario("40 pages at 50 ms latency", "pages", orm_models, raw_models, pages_of("pages"),
              latency=LATENCY, key="latency"),
+    Scenario(f"200 pages at 30 ms latency, {WIDE} concurrent", "debtors", orm_models,
+             raw_models, pages_of("debtors"), latency=WIDE_LATENCY, key="wide",
+             concurrency=WIDE),
     Scenario("iterator() over 100,000 rows", "big", orm_iterator, raw_iterator,
              pages_of("big"), subprocess_memory=True, key="iterator"),
     Scenario('values("debtor").annotate(total=Sum(...)) over 20,000 invoices', "sales",

@@ -1,4 +1,4 @@
-"""The response cache: raw JSON of GETs, keyed so no user or tenant ever sees another's data.
+"""The response cache: GET answers, keyed so no user or tenant ever sees another's data.
 
 A key holds the API base URL, client id, user identity, tenant, language, path, sorted query
 parameters and the generation of the (tenant, resource) it reads. A write to a resource bumps
@@ -7,23 +7,39 @@ ages out. Concurrent misses of one key make one request (single flight).
 
 ``CacheStore`` is the storage interface: ``MemoryCacheStore`` (a ``cachetools.TTLCache``
 bounded in bytes, behind a lock) ships here; a shared store such as Redis implements the same
-four methods (``GET``/``SETEX`` for entries, ``INCR`` for generations).
+four methods (``GET``/``SETEX`` for entries, ``INCR`` for generations) and keeps raw JSON.
+The memory store also keeps small answers decoded (``DecodedStore``, up to
+``DECODED_MAX_BYTES``), so such a hit costs no JSON decoding: each hit gets a copy of its own
+(dicts and lists new, the immutable values shared), so nothing a caller changes reaches the
+cache. Its size is still counted by the encoded body.
 """
 
 from __future__ import annotations
 
+import functools
 import json
 import sys
 import threading
 import time
-from collections.abc import Callable, Sequence
-from typing import NamedTuple, Protocol, TypeVar, runtime_checkable
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any, NamedTuple, Protocol, TypeVar, cast, runtime_checkable
 
 from cachetools import TTLCache
 
-__all__ = ["CacheStore", "MemoryCacheStore", "ResponseCache"]
+__all__ = ["CacheStore", "DecodedStore", "MemoryCacheStore", "ResponseCache"]
 
 T = TypeVar("T")
+
+DECODED_MAX_BYTES = 32 * 1024
+DECODED_MAX_ROWS = 50
+"""The largest answer kept decoded: 32 KiB of JSON, 50 rows; a larger one is kept raw.
+
+Decoding is most of a hit on a small answer (a ``get()``, a count, a short list), while a hit
+on a full page (100 rows, as scans read) is mostly building its rows into instances. Kept
+decoded, a page takes about three times its encoded size, and its dicts are objects the
+garbage collector walks again and again: a scan of 20,000 debtors whose 200 pages were kept
+decoded ran ~20 % longer than one whose pages were kept raw.
+"""
 
 # What the ``TTLCache`` keeps per entry besides the key and the entry itself: a slot in each of
 # its three dicts (values, sizes, expiry links, with their spare capacity) and one link node.
@@ -48,9 +64,96 @@ class CacheStore(Protocol):
         """Advance the generation of ``namespace``, orphaning its older entries."""
 
 
+@runtime_checkable
+class DecodedStore(Protocol):
+    """A store that can also keep answers decoded (in process), so a hit is not parsed again."""
+
+    def get_decoded(self, key: str) -> Decoded | None:
+        """Return the decoded answer stored under ``key`` if it has not expired."""
+
+    def set_decoded(self, key: str, value: bytes, decoded: Decoded, ttl: float) -> None:
+        """Store the decoded form of ``value`` (sized as ``value``) for ``ttl`` seconds."""
+
+
+class Decoded:
+    """A decoded JSON answer kept in a cache: a copy of what it is given, copied on every hit.
+
+    Where the dicts and lists inside a list page's rows are is found once, when the answer is
+    stored, so a hit copies each row with ``dict.copy`` and only those containers besides
+    (a row's ``_meta``, an invoice's lines). Anything else is copied all the way down.
+    """
+
+    __slots__ = ("_plans", "value")
+
+    def __init__(self, value: Any) -> None:
+        self._plans = _row_plans(value)
+        self.value = self._copied(value)
+
+    def copy(self) -> Any:
+        """Return a copy the caller may change: no dict or list in it is shared."""
+        return self._copied(self.value)
+
+    def _copied(self, value: Any) -> Any:
+        plans = self._plans
+        if plans is None:
+            return _copy_json(value)
+        return {
+            k: _copy_rows(v, plans) if k == "_data" else _copy_json(v) for k, v in value.items()
+        }
+
+
+_CONTAINERS = frozenset({dict, list})
+
+RowPlan = tuple[tuple[str, bool], ...]
+"""The keys of a row that hold a dict or list, each with whether that holds none itself."""
+
+
+def _copy_json(value: Any) -> Any:
+    """Return decoded JSON with every dict and list new (strings, numbers are immutable)."""
+    if type(value) is dict:
+        return {k: _copy_json(v) if type(v) in _CONTAINERS else v for k, v in value.items()}
+    if type(value) is list:
+        return [_copy_json(v) if type(v) in _CONTAINERS else v for v in value]
+    return value
+
+
+def _row_plans(value: Any) -> list[RowPlan] | None:
+    """Return each row's plan when ``value`` is a list answer (rows of objects), else ``None``."""
+    rows = value.get("_data") if type(value) is dict else None
+    if type(rows) is not list or not all(type(row) is dict for row in rows):
+        return None
+    shapes: dict[RowPlan, RowPlan] = {}  # rows of one shape share one plan
+    plans = []
+    for row in rows:
+        plan = tuple(
+            [
+                (k, _CONTAINERS.isdisjoint(map(type, _items(v))))
+                for k, v in row.items()
+                if type(v) in _CONTAINERS
+            ]
+        )
+        plans.append(shapes.setdefault(plan, plan))
+    return plans
+
+
+def _items(container: dict[str, Any] | list[Any]) -> Iterable[Any]:
+    return container.values() if type(container) is dict else container
+
+
+def _copy_rows(rows: list[dict[str, Any]], plans: list[RowPlan]) -> list[dict[str, Any]]:
+    """Copy the rows of a list answer by their plans."""
+    fresh = []
+    for row, plan in zip(rows, plans, strict=True):
+        copy = row.copy()
+        for key, flat in plan:
+            copy[key] = row[key].copy() if flat else _copy_json(row[key])
+        fresh.append(copy)
+    return fresh
+
+
 class _Entry(NamedTuple):
     expires_at: float
-    body: bytes
+    body: bytes | Decoded
     size: int  # the bytes this entry holds in memory, key included (see ``_footprint``)
 
 
@@ -70,7 +173,10 @@ class MemoryCacheStore:
     Entries carry their own expiry so a call may ask for a shorter TTL than ``max_ttl``; the
     ``TTLCache`` drops everything older than ``max_ttl`` and evicts least recently used
     entries once ``max_bytes`` is reached. An entry counts what it holds in memory (key, body,
-    Python objects and the cache's bookkeeping), not only the length of its body.
+    Python objects and the cache's bookkeeping), not only the length of its body; a decoded
+    entry counts as its encoded body would, though its objects take about three times that (a
+    page of 100 debtors: 80 KB of JSON, 244 KB decoded). ``get`` reads raw entries,
+    ``get_decoded`` decoded ones.
     """
 
     def __init__(
@@ -92,17 +198,33 @@ class MemoryCacheStore:
         return f"MemoryCacheStore(max_bytes={self.max_bytes}, entries={len(self._cache)})"
 
     def get(self, key: str) -> bytes | None:
-        """Return a live entry's body."""
+        """Return a live raw entry's body."""
+        body = self._live(key)
+        return body if isinstance(body, bytes) else None
+
+    def set(self, key: str, value: bytes, ttl: float) -> None:
+        """Store an entry; one larger than the whole cache is silently not stored."""
+        self._store(key, value, value, ttl)
+
+    def get_decoded(self, key: str) -> Decoded | None:
+        """Return a live decoded entry."""
+        body = self._live(key)
+        return body if isinstance(body, Decoded) else None
+
+    def set_decoded(self, key: str, value: bytes, decoded: Decoded, ttl: float) -> None:
+        """Store the decoded form of ``value``, counted as ``value``'s size."""
+        self._store(key, decoded, value, ttl)
+
+    def _live(self, key: str) -> bytes | Decoded | None:
         with self._lock:
             entry = self._cache.get(key)
         if entry is None or entry.expires_at <= self._timer():
             return None
         return entry.body
 
-    def set(self, key: str, value: bytes, ttl: float) -> None:
-        """Store an entry; one larger than the whole cache is silently not stored."""
+    def _store(self, key: str, body: bytes | Decoded, encoded: bytes, ttl: float) -> None:
         expires_at = self._timer() + min(ttl, self.max_ttl)
-        entry = _Entry(expires_at, value, _footprint(key, expires_at, value))
+        entry = _Entry(expires_at, body, _footprint(key, expires_at, encoded))
         if ttl <= 0 or entry.size > self.max_bytes:
             return
         with self._lock:
@@ -130,19 +252,39 @@ class MemoryCacheStore:
             return int(self._cache.currsize)
 
 
+def _small(body: bytes, parsed: Any) -> bool:
+    """Tell whether an answer is small enough to keep decoded (see ``DECODED_MAX_BYTES``)."""
+    rows = parsed.get("_data") if type(parsed) is dict else None
+    return len(body) <= DECODED_MAX_BYTES and not (
+        type(rows) is list and len(rows) > DECODED_MAX_ROWS
+    )
+
+
+@functools.lru_cache(maxsize=4096)
+def _namespace(base_url: str, tenant: int, resource: str) -> str:
+    return json.dumps([base_url, tenant, resource])
+
+
+@functools.lru_cache(maxsize=4096)
+def _opening(scope: tuple[str | int, ...], namespace: str) -> str:
+    """Return ``[*scope, namespace,`` as JSON: the start of every key in that scope."""
+    return json.dumps([*scope, namespace])[:-1] + ","
+
+
 class ResponseCache:
     """Keys, invalidation and single flight over a ``CacheStore``."""
 
     def __init__(self, store: CacheStore, ttl: float) -> None:
         self.store = store
         self.ttl = ttl
+        self._decoded = store if isinstance(store, DecodedStore) else None
         self._inflight: set[str] = set()
         self._cond = threading.Condition()
 
     @staticmethod
     def namespace(base_url: str, tenant: int, resource: str) -> str:
         """Return the invalidation namespace of a tenant's resource (shared by all users)."""
-        return json.dumps([base_url, tenant, resource.lower()])
+        return _namespace(base_url, tenant, resource.lower())
 
     def key(
         self,
@@ -151,19 +293,37 @@ class ResponseCache:
         path: str,
         params: Sequence[tuple[str, str]],
     ) -> str:
-        """Return the cache key: scope (who, where), path, sorted params and generation."""
+        """Return the cache key: scope (who, where), namespace, path, sorted params, generation.
+
+        One JSON array, its first part (the same for every request of a session and resource)
+        encoded once.
+        """
         generation = self.store.generation(namespace)
         pairs = sorted((str(k), str(v)) for k, v in params)
-        return json.dumps([*scope, path, pairs, namespace, generation])
+        return _opening(tuple(scope), namespace) + json.dumps([path, pairs, generation])[1:]
 
     def invalidate(self, namespace: str) -> None:
         """Orphan every entry of ``namespace`` (after a write)."""
         self.store.bump(namespace)
 
     def peek(self, key: str, parse: Callable[[bytes], T]) -> T | None:
-        """Return the parsed cached body for ``key``, or ``None`` when it is not cached."""
+        """Return the parsed cached body for ``key``, or ``None`` when it is not cached.
+
+        A store that keeps decoded answers hands out a copy, and ``parse`` is not called.
+        """
+        if self._decoded is not None:
+            found = self._decoded.get_decoded(key)
+            if found is not None:
+                return cast(T, found.copy())
         body = self.store.get(key)
         return None if body is None else parse(body)
+
+    def _keep(self, key: str, body: bytes, parsed: Any, ttl: float) -> None:
+        """Store an answer: decoded (a copy, the caller keeps ``parsed``) when small, else raw."""
+        if self._decoded is not None and _small(body, parsed):
+            self._decoded.set_decoded(key, body, Decoded(parsed), ttl)
+        else:
+            self.store.set(key, body, ttl)
 
     def fetch(
         self,
@@ -176,20 +336,20 @@ class ResponseCache:
 
         ``load`` returns the raw body and its parsed form, and raises for errors and for
         anything that may not be cached (another tenant's data, a malformed body), so only
-        a body that parsed is stored; ``parse`` reads a stored body.
+        a body that parsed is stored; ``parse`` reads a stored raw body.
         """
         with self._cond:
             while True:
-                body = self.store.get(key)
-                if body is not None:
-                    return parse(body)
+                found = self.peek(key, parse)
+                if found is not None:
+                    return found
                 if key not in self._inflight:
                     self._inflight.add(key)
                     break
                 self._cond.wait()
         try:
             body, parsed = load()
-            self.store.set(key, body, self.ttl if ttl is None else ttl)
+            self._keep(key, body, parsed, self.ttl if ttl is None else ttl)
             return parsed
         finally:
             with self._cond:

@@ -12,7 +12,6 @@ import re
 import threading
 import time
 import unicodedata
-import uuid
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -426,9 +425,14 @@ def _request_id() -> str:
     """Return a random version-4 UUID (hex) to correlate a request's attempts in logs.
 
     It is no secret, so ``random`` serves: ``uuid.uuid4()`` reads ``os.urandom``, which lets
-    go of the GIL and, with pages arriving on several threads, waits to get it back.
+    go of the GIL and, with pages arriving on several threads, waits to get it back. The bits
+    are set as ``uuid.UUID(int=..., version=4)`` sets them, without importing ``uuid`` (and,
+    through it, ``platform``) for that alone.
     """
-    return uuid.UUID(int=random.getrandbits(128), version=4).hex
+    bits = random.getrandbits(128)
+    bits = (bits & ~(0xC000 << 48)) | (0x8000 << 48)  # the RFC 4122 variant
+    bits = (bits & ~(0xF000 << 64)) | (4 << 76)  # version 4
+    return f"{bits:032x}"
 
 
 def _check_arguments(client_id: str, max_concurrency: int, timeout: tuple[float, float]) -> None:

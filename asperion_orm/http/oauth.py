@@ -1,9 +1,10 @@
 """OAuth2 for the client: the authorization-code flow with PKCE, and rotation-safe refresh.
 
-authlib builds the authorization URL and talks to the token endpoint. Refreshing is serialised
-through the token store's lock, and the store is re-read once the lock is held: whoever waited
-adopts the token another thread or process already rotated, so a one-time refresh token is
-spent exactly once. A refreshed token is saved before it is used.
+authlib builds the authorization URL and talks to the token endpoint; it is imported when
+first needed (``token_endpoint.py``), since a client with a valid stored token never needs it.
+Refreshing is serialised through the token store's lock, and the store is re-read once the lock
+is held: whoever waited adopts the token another thread or process already rotated, so a
+one-time refresh token is spent exactly once. A refreshed token is saved before it is used.
 """
 
 from __future__ import annotations
@@ -15,14 +16,11 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import requests
-from authlib.common.security import generate_token
-from authlib.integrations.base_client import OAuthError
-from authlib.integrations.requests_client.oauth2_session import OAuth2Auth, OAuth2ClientAuth
-from authlib.oauth2.client import OAuth2Client
+from authlib.common.security import generate_token  # authlib's light part: no JOSE, no crypto
 
 from asperion_orm import _json
 from asperion_orm._log import RequestInfo, ResponseInfo, log_attempt, logger, redact_text
@@ -37,6 +35,9 @@ from asperion_orm.http.retry import Attempt, RetryPolicy, Verdict, decide
 from asperion_orm.http.tokens import ClaimingTokenStore, Token, TokenStore, now
 from asperion_orm.http.transport import request_timeout
 
+if TYPE_CHECKING:
+    from asperion_orm.http.token_endpoint import OAuthError, TokenEndpoint
+
 __all__ = ["MAX_LIFETIME", "OAuth", "is_bearer_token"]
 
 DEFAULT_SCOPE = "asperion-api offline_access"
@@ -50,15 +51,6 @@ _LOGIN_AGAIN = (
     "Send the user through login again: redirect to client.authorization_url() and call "
     "client.fetch_token(code=..., state=...) with the code from the redirect."
 )
-
-
-class _TokenEndpoint(OAuth2Client):  # type: ignore[misc]
-    """authlib's protocol client bound to our ``requests.Session`` (no session of its own)."""
-
-    client_auth_class = OAuth2ClientAuth
-    token_auth_class = OAuth2Auth
-    oauth_error_class = OAuthError
-    SESSION_REQUEST_PARAMS = ("timeout", "allow_redirects")
 
 
 class OAuth:
@@ -80,17 +72,18 @@ class OAuth:
     ) -> None:
         self.authorize_endpoint = f"{identity_url}/connect/authorize"
         self.token_endpoint = f"{identity_url}/connect/token"
-        self._endpoint = _TokenEndpoint(
-            http,
-            client_id=client_id,
-            client_secret=client_secret,
-            token_endpoint_auth_method="client_secret_post",
-            scope=scope,
-            redirect_uri=redirect_uri,
-            code_challenge_method="S256",
-        )
-        for answer in ("access_token_response", "refresh_token_response"):
-            self._endpoint.register_compliance_hook(answer, _checked_token_answer)
+        self._client_secret = client_secret
+        self._endpoint_options = {
+            "session": http,
+            "client_id": client_id,
+            "client_secret": client_secret,
+            "token_endpoint_auth_method": "client_secret_post",
+            "scope": scope,
+            "redirect_uri": redirect_uri,
+            "code_challenge_method": "S256",
+        }
+        self._made_endpoint: TokenEndpoint | None = None
+        self._endpoint_lock = threading.Lock()
         self._store = store
         self._retry = retry
         self._timeout = timeout
@@ -102,15 +95,30 @@ class OAuth:
     def __repr__(self) -> str:
         return f"OAuth(token_endpoint={self.token_endpoint!r}, store={self._store!r})"
 
+    @property
+    def _endpoint(self) -> TokenEndpoint:
+        """Return authlib's client for the token endpoint, made (and authlib imported) once."""
+        with self._endpoint_lock:
+            if self._made_endpoint is None:
+                # Imported here, not at the top: authlib is most of the library's import time.
+                from asperion_orm.http.token_endpoint import TokenEndpoint
+
+                endpoint = TokenEndpoint(**self._endpoint_options)
+                for answer in ("access_token_response", "refresh_token_response"):
+                    endpoint.register_compliance_hook(answer, _checked_token_answer)
+                self._made_endpoint = endpoint
+            return self._made_endpoint
+
     # -- authorization-code flow ----------------------------------------------------------
 
     def authorization_url(
         self, state: str | None = None, pkce: bool = True, *, code_verifier: str | None = None
     ) -> str:
         """Return the login URL; the PKCE verifier (random if not given) waits for fetch_token."""
+        endpoint = self._endpoint
         state = state or generate_token(30)
         verifier = (code_verifier or generate_token(64)) if pkce else None
-        url, _ = self._endpoint.create_authorization_url(
+        url, _ = endpoint.create_authorization_url(
             self.authorize_endpoint, state=state, code_verifier=verifier
         )
         with self._pending_lock:
@@ -174,7 +182,7 @@ class OAuth:
         """Return what no message may quote: the client secret and the tokens in use."""
         token = self._token
         held = (token.access_token, token.refresh_token) if token is not None else ()
-        return (self._endpoint.client_secret, *held)
+        return (self._client_secret, *held)
 
     def identity(self) -> str:
         """Return a stable id for the authorized user's grant (never a token)."""
@@ -280,9 +288,10 @@ class OAuth:
         self, call: Callable[[], Mapping[str, Any]], secrets_in_play: tuple[str, ...], number: int
     ) -> Attempt:
         """Make one token request; an OAuth error answer raises, the rest is judged."""
+        oauth_error: type[OAuthError] = self._endpoint.oauth_error_class
         try:
             return Attempt(Verdict.DONE, value=dict(call()), number=number)
-        except OAuthError as exc:
+        except oauth_error as exc:
             logger.debug("POST %s -> OAuth error %s", self._token_path, exc.error)
             raise _oauth_error(exc, secrets_in_play) from None
         except requests.HTTPError as exc:

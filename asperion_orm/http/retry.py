@@ -33,13 +33,19 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import requests
 import urllib3.exceptions
-from tenacity import RetryCallState, Retrying, retry_if_result
 
+from asperion_orm._lazy import LazyModule
 from asperion_orm.aio import check_cancelled
+
+if TYPE_CHECKING:
+    import tenacity
+    from tenacity import RetryCallState
+else:
+    tenacity = LazyModule("tenacity")  # imported by the first request, not by the library
 
 __all__ = [
     "Attempt",
@@ -254,8 +260,8 @@ class RetryPolicy:
             if on_retry is not None:
                 on_retry(_last(state), state.upcoming_sleep)
 
-        retrying = Retrying(
-            retry=retry_if_result(lambda result: result.verdict is Verdict.RETRY),
+        retrying = tenacity.Retrying(
+            retry=tenacity.retry_if_result(lambda result: result.verdict is Verdict.RETRY),
             wait=wait,
             stop=stop,
             sleep=self.sleep,

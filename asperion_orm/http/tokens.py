@@ -14,10 +14,10 @@ import json
 import math
 import os
 import re
+import secrets
 import stat
 import threading
 import time
-import uuid
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import asdict, dataclass, field, replace
 from glob import escape as glob_escape
@@ -69,6 +69,11 @@ def hold_reentrant(
                 owner._depth = 0
 
 
+def _new_grant_id() -> str:
+    """Return a random id for a new grant: 32 hex digits from ``os.urandom``, as uuid4 had."""
+    return secrets.token_hex(16)
+
+
 @dataclass(frozen=True)
 class Token:
     """An access/refresh token pair; its repr never shows either token."""
@@ -79,7 +84,7 @@ class Token:
     lifetime: float
     token_type: str = "Bearer"
     scope: str | None = None
-    grant_id: str = field(default_factory=lambda: uuid.uuid4().hex)
+    grant_id: str = field(default_factory=_new_grant_id)
 
     @classmethod
     def from_response(
@@ -100,7 +105,7 @@ class Token:
             lifetime=lifetime,
             token_type=str(data.get("token_type") or "Bearer"),
             scope=data.get("scope"),
-            grant_id=previous.grant_id if previous else uuid.uuid4().hex,
+            grant_id=previous.grant_id if previous else _new_grant_id(),
         )
 
     @property

@@ -20,11 +20,9 @@ from collections.abc import Callable, Sequence
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, Literal, Never, Self, overload
 
-import marshmallow
-from marshmallow import fields as mm
-from marshmallow import validate as mv
 from typing_extensions import TypeVar
 
+from asperion_orm._lazy import LazyModule
 from asperion_orm.exceptions import ValidationError
 from asperion_orm.orm.messages import display_name, message
 from asperion_orm.orm.scales import (
@@ -38,8 +36,18 @@ from asperion_orm.orm.scales import (
 from asperion_orm.orm.stack import caller_level
 
 if TYPE_CHECKING:
+    import marshmallow
+    from marshmallow import fields as mm
+    from marshmallow import validate as mv
+
     from asperion_orm.orm.model import Model
     from asperion_orm.session import Session
+else:
+    # Imported when a field first converts or validates a value: marshmallow's validators take
+    # longer to import than the ORM itself, and declaring models needs none of it.
+    marshmallow = LazyModule("marshmallow")
+    mm = LazyModule("marshmallow.fields")
+    mv = LazyModule("marshmallow.validate")
 
 __all__ = [
     "Boolean",
@@ -112,8 +120,16 @@ class Field(Generic[T, G, S]):
         self.attname = ""
         self.api_name = api_name or ""
         self.model: type[Model] | None = None
-        self._mm = self.marshmallow_field()
-        self._unchanged = _unchanged_by(self._mm)
+
+    @cached_property
+    def _mm(self) -> mm.Field[Any]:
+        """Return the marshmallow field, made on first use (then a plain attribute)."""
+        return self.marshmallow_field()
+
+    @cached_property
+    def _unchanged(self) -> Callable[[Any], bool] | None:
+        """Return the test for raw values ``to_python`` returns as they are (see below)."""
+        return _unchanged_by(self._mm)
 
     def marshmallow_field(self) -> mm.Field[Any]:
         """Return the marshmallow field that does the conversions."""

@@ -118,6 +118,7 @@ class FakeServer(BaseAdapter):
         self.requests: list[requests.PreparedRequest] = []
         self.kwargs: list[dict[str, Any]] = []
         self.routes: list[tuple[str, re.Pattern[str], Handler]] = []
+        self.concurrent: set[Handler] = set()
         self.script: list[Reply | BaseException] = []
         self.lock = threading.Lock()
         self.issued = 0
@@ -127,9 +128,17 @@ class FakeServer(BaseAdapter):
         self.route("POST", r"/connect/token", self._token)
         self.route("*", r"/v1/.*", self._default_api)
 
-    def route(self, method: str, pattern: str, handler: Handler) -> None:
-        """Answer ``method`` requests whose path matches ``pattern`` (newest route wins)."""
+    def route(
+        self, method: str, pattern: str, handler: Handler, *, concurrent: bool = False
+    ) -> None:
+        """Answer ``method`` requests whose path matches ``pattern`` (newest route wins).
+
+        Handlers answer one request at a time, unless ``concurrent`` (then they lock for
+        themselves).
+        """
         self.routes.insert(0, (method, re.compile(pattern), handler))
+        if concurrent:
+            self.concurrent.add(handler)
 
     def then(self, *replies: Reply | BaseException) -> None:
         """Queue answers for the next API requests, before the routes apply."""
@@ -149,6 +158,8 @@ class FakeServer(BaseAdapter):
             self.requests.append(request)
             self.kwargs.append(kwargs)
             reply = self._answer(request)
+        if callable(reply):  # a concurrent handler
+            reply = reply(request)
         if isinstance(reply, BaseException):
             raise reply
         return _response(request, reply)
@@ -156,13 +167,14 @@ class FakeServer(BaseAdapter):
     def close(self) -> None:
         """Nothing to close."""
 
-    def _answer(self, request: requests.PreparedRequest) -> Reply | BaseException:
+    def _answer(self, request: requests.PreparedRequest) -> Reply | BaseException | Handler:
+        """Return the answer, or the handler to call outside the lock."""
         path = urlsplit(str(request.url)).path
         if self.script and path.startswith("/v1/"):
             return self.script.pop(0)
         for method, pattern, handler in self.routes:
             if method in ("*", request.method) and pattern.fullmatch(path):
-                return handler(request)
+                return handler if handler in self.concurrent else handler(request)
         return Reply(404, {"title": "Not Found"})
 
     def _token(self, request: requests.PreparedRequest) -> Reply:

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import json
 import tracemalloc
 from collections.abc import Callable
+from typing import Any
 
 import pytest
 
 from asperion_orm import CacheStore, Client, MemoryCacheStore
-from asperion_orm.http.cache import ResponseCache
+from asperion_orm.http.cache import DECODED_MAX_BYTES, DECODED_MAX_ROWS, Decoded, ResponseCache
 
 from .conftest import FakeClock, FakeServer, Reply
 
@@ -153,3 +155,86 @@ def test_another_store_can_replace_the_memory_one(
     session.get("debtors")
     assert len(fake.api_requests()) == 3 and len(store.entries) == 2
     assert all("secret" not in key for key in store.entries)
+
+
+# -- decoded answers: a hit is not parsed again, and hands out a copy of its own ----------------
+
+
+class CountingParser:
+    """A body parser that counts its calls (what a hit would spend on JSON decoding)."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def __call__(self, body: bytes) -> object:
+        self.calls += 1
+        return json.loads(body)
+
+
+PAGE = {"_data": [{"id": 1, "name": "Ann"}, {"id": 2, "name": "Bo"}], "_meta": {"pageCount": 1}}
+NESTED = {"id": 1, "lines": [{"amount": "1.50", "tags": ["a"]}], "_meta": {"totalCount": 1}}
+ROWS = {
+    "_data": [{"id": 1, "_meta": {"self": "/1"}, "lines": [{"tags": ["a"]}]}, {"id": 2}],
+    "_meta": {"totalCount": 2},
+}
+
+
+@pytest.mark.parametrize("answer", [PAGE, NESTED, ROWS])
+def test_a_hit_in_the_memory_store_decodes_nothing(answer: dict[str, object]) -> None:
+    cache, parse = ResponseCache(MemoryCacheStore(), ttl=60), CountingParser()
+    body = json.dumps(answer).encode()
+    assert cache.fetch("k", lambda: (body, json.loads(body)), parse) == answer
+    assert cache.fetch("k", lambda: (body, {}), parse) == answer
+    assert cache.peek("k", parse) == answer
+    assert parse.calls == 0
+
+
+@pytest.mark.parametrize(
+    ("rows", "text"), [(DECODED_MAX_ROWS + 1, ""), (3, "x" * DECODED_MAX_BYTES)]
+)
+def test_a_large_answer_is_kept_raw_and_decoded_on_each_hit(rows: int, text: str) -> None:
+    cache, parse = ResponseCache(MemoryCacheStore(), ttl=60), CountingParser()
+    page = {"_data": [{"id": n, "name": text} for n in range(rows)], "_meta": {}}
+    body = json.dumps(page).encode()
+    cache.fetch("k", lambda: (body, json.loads(body)), parse)
+    assert cache.fetch("k", lambda: (body, {}), parse) == page
+    assert parse.calls == 1
+
+
+def test_a_hit_in_a_raw_store_decodes_its_body() -> None:
+    cache, parse = ResponseCache(DictStore(), ttl=60), CountingParser()
+    body = json.dumps(PAGE).encode()
+    cache.fetch("k", lambda: (body, json.loads(body)), parse)
+    assert cache.fetch("k", lambda: (body, {}), parse) == PAGE
+    assert parse.calls == 1
+
+
+@pytest.mark.parametrize("answer", [PAGE, NESTED, ROWS])
+def test_nothing_a_caller_changes_reaches_the_cached_answer(answer: dict[str, Any]) -> None:
+    cache, parse = ResponseCache(MemoryCacheStore(), ttl=60), CountingParser()
+    body = json.dumps(answer).encode()
+    loaded = cache.fetch("k", lambda: (body, json.loads(body)), parse)
+    for got in (loaded, cache.fetch("k", lambda: (body, {}), parse)):
+        _scribble(got)
+    assert cache.peek("k", parse) == answer
+
+
+def _scribble(value: Any) -> None:
+    """Change every dict and list inside decoded JSON, in place."""
+    if isinstance(value, dict):
+        for item in list(value.values()):
+            _scribble(item)
+        value["scribbled"] = True
+    elif isinstance(value, list):
+        for item in value:
+            _scribble(item)
+        value.append("scribbled")
+
+
+def test_a_decoded_entry_is_counted_by_its_encoded_size() -> None:
+    raw, decoded = MemoryCacheStore(), MemoryCacheStore()
+    body = json.dumps(PAGE).encode()
+    raw.set("k", body, ttl=60)
+    decoded.set_decoded("k", body, Decoded(PAGE), ttl=60)
+    assert raw.size == decoded.size > len(body)
+    assert decoded.get("k") is None and raw.get_decoded("k") is None  # each kind on its own

@@ -375,8 +375,58 @@ def test_get_many_reads_its_input_lazily(make_client: MakeClient, fake: FakeServ
     for _ in range(5):
         next(results)
     results.close()  # type: ignore[attr-defined]
-    assert len(consumed) <= 5 + 3
-    assert len(fake.api_requests()) <= 5 + 3
+    assert len(consumed) <= 5 + 2 * 3
+    assert len(fake.api_requests()) <= 5 + 2 * 3
+
+
+class _Gate:
+    """Pages after the first wait at a gate; it counts the requests waiting there at once."""
+
+    def __init__(self) -> None:
+        self.open = threading.Event()
+        self.changed = threading.Condition()
+        self.waiting = self.most = self.answered = 0
+
+    def __call__(self, request: requests.PreparedRequest) -> Reply:
+        page = int(str(request.url).rsplit("page=", 1)[1])
+        if page > 1:
+            with self.changed:
+                self.waiting += 1
+                self.most = max(self.most, self.waiting)
+                self.changed.notify_all()
+            self.open.wait(5)
+            with self.changed:
+                self.waiting -= 1
+                self.answered += 1
+                self.changed.notify_all()
+        return Reply(200, {"_data": [{"page": page}], "_meta": {"administrationId": 1}})
+
+    def until(self, condition: Callable[[], bool]) -> None:
+        with self.changed:
+            assert self.changed.wait_for(condition, 5)
+
+
+def test_get_many_keeps_every_worker_busy_while_the_consumer_holds_a_page(
+    make_client: MakeClient, fake: FakeServer
+) -> None:
+    session = make_client(max_concurrency=4).tenant(1)
+    gate = _Gate()
+    fake.route("GET", r"/v1/debtors", gate, concurrent=True)
+    consumed: list[int] = []
+
+    def calls() -> Iterator[tuple[str, list[tuple[str, str]]]]:
+        for n in range(1, 100):
+            consumed.append(n)
+            yield "debtors", [("page", str(n))]
+
+    results = session.get_many(calls())
+    assert next(results)["_data"] == [{"page": 1}]  # held: the consumer asks for no more
+    gate.until(lambda: gate.waiting == 4)  # every worker has a request in flight
+    gate.open.set()
+    gate.until(lambda: gate.answered == 2 * 4 - 1)  # the pages read ahead come in
+    assert gate.most == 4
+    assert len(consumed) == len(fake.api_requests()) == 2 * 4  # and no more than that
+    assert [body["_data"][0]["page"] for body in results] == list(range(2, 100))
 
 
 def test_get_many_raises_the_first_failure_in_order(

@@ -217,6 +217,28 @@ def test_the_same_query_again_is_served_from_the_cache(
         list(Debtor.objects.filter(city="Utrecht").cache(False))
 
 
+def test_nothing_done_to_a_cached_result_changes_the_next_one(
+    shared_session: Session, assert_requests: Counter
+) -> None:
+    utrecht = Debtor.objects.filter(city="Utrecht").order_by("id")
+    with assert_requests(2):
+        names = [debtor.name for debtor in utrecht]
+        invoice = SalesInvoice.objects.order_by("id").values("id", "lines")[0]
+    first = list(utrecht)
+    first[0].name = "changed"
+    row = utrecht.values("name")[0]
+    row["name"] = "changed"
+    invoice = SalesInvoice.objects.order_by("id").values("id", "lines")[0]
+    invoice["lines"][0].description = "changed"
+    invoice["lines"].append(invoice["lines"][0])
+    with assert_requests(0):
+        assert [debtor.name for debtor in utrecht.all()] == names
+        assert utrecht.values("name")[0]["name"] == names[0]
+        again = SalesInvoice.objects.order_by("id").values("id", "lines")[0]
+    assert len(again["lines"]) == len(invoice["lines"]) - 1
+    assert again["lines"][0].description != "changed"
+
+
 def test_results_are_cached_on_the_queryset(
     shared_session: Session, assert_requests: Counter
 ) -> None:
@@ -280,7 +302,7 @@ def test_iterator_over_100_000_rows_keeps_memory_bounded(
     asperion_sandbox: Sandbox, sandbox_user_client: Any
 ) -> None:
     tenant = asperion_sandbox.add_administration(records={"debtors": 100_000})
-    limit = sandbox_user_client.max_concurrency + 1  # pages in flight besides the one being read
+    limit = 2 * sandbox_user_client.max_concurrency + 1  # pages ahead besides the one being read
     with sandbox_user_client.tenant(tenant):
         stream = Debtor.objects.iterator()
         first = weakref.ref(next(stream))
