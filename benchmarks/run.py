@@ -185,6 +185,12 @@ other processes throughout: wall times moved by up to 40 % between runs ((b) too
   20-row query. `plan()` now remembers the plan of the last 256 query shapes, keyed only
   where the key is certainly exact (plain lookups on values of known types, by type and
   repr): planning that query 65-75 -> 16-22 us (timeit, best of 5).
+- Merged with the wire side and the faster emulator, on a quiet machine (load 0.3-2.6), the
+  models target is further off: 1.36x wall and 1.66x client CPU against (b), whose one-page-
+  at-a-time loop gained most from the faster emulator. (c) itself now spends 1.35-1.4x (b)'s
+  CPU: what is left is mostly reading pages on 8 threads (their hand-offs of the GIL), not
+  the rows. Against that main the models change still cuts the ORM's CPU by 8 % (0.59-0.60
+  -> 0.55 s a run) and its wall time from 1.31-1.44x to 1.22-1.23x (c).
 """
 
 
