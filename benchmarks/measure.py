@@ -35,11 +35,18 @@ class Result:
     peak_bytes: int
     peak_kind: str
     server_cpu: float
+    cpu_times: list[float]
+    kept_bytes: int
 
     @property
     def median(self) -> float:
         """Return the median wall time in seconds."""
         return statistics.median(self.times)
+
+    @property
+    def cpu(self) -> float:
+        """Return the median CPU time of this process (all its threads) in seconds."""
+        return statistics.median(self.cpu_times)
 
 
 def measure(scenario: Scenario, ctx: Context, runs: int) -> dict[str, Result]:
@@ -66,6 +73,7 @@ class _Version:
         self.scenario, self.approach, self.ctx = scenario, approach, ctx
         self.run = _runner(scenario, approach, ctx)
         self.times: list[float] = []
+        self.cpu_times: list[float] = []
         self.log: list[LoggedRequest] | None = None
         self.server_cpu = 0.0
 
@@ -89,9 +97,10 @@ class _Version:
         self.ctx.emulator.clear_log()
         gc.collect()
         server = self.ctx.emulator.cpu()
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.process_time()
         self.run()
         self.times.append(time.perf_counter() - started)
+        self.cpu_times.append(time.process_time() - cpu)
         if self.log is None:
             self.server_cpu = self.ctx.emulator.cpu() - server
             self.log = self.ctx.emulator.log()
@@ -102,9 +111,12 @@ class _Version:
             peak, kind = _probe(self.scenario, self.approach, self.ctx), "RSS"
         else:
             peak, kind = _traced_peak(self.run, self.prepare), "traced"
+        kept = _kept(self.run, self.prepare) if self.scenario.kept_memory else 0
         log = self.log or []
         longest = max((len(entry.url) for entry in log), default=0)
-        return Result(self.times, len(log), longest, peak, kind, self.server_cpu)
+        return Result(
+            self.times, len(log), longest, peak, kind, self.server_cpu, self.cpu_times, kept
+        )
 
 
 def _runner(scenario: Scenario, approach: str, ctx: Context) -> Callable[[], Any]:
@@ -125,6 +137,26 @@ def _traced_peak(run: Callable[[], Any], prepare: Callable[[], None]) -> int:
         return tracemalloc.get_traced_memory()[1]
     finally:
         tracemalloc.stop()
+
+
+def _kept(run: Callable[[], Any], prepare: Callable[[], None]) -> int:
+    """Return the memory a run's result holds: traced allocations still alive after the run.
+
+    The ORM's response cache is emptied before the count (``prepare``), so only the result
+    (the models and their rows, or the dicts) and what it refers to are counted.
+    """
+    prepare()
+    gc.collect()
+    tracemalloc.start()
+    try:
+        result = run()
+        prepare()
+        gc.collect()
+        kept = tracemalloc.get_traced_memory()[0]
+    finally:
+        tracemalloc.stop()
+    del result
+    return kept
 
 
 def _probe(scenario: Scenario, approach: str, ctx: Context) -> int:

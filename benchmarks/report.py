@@ -10,12 +10,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from measure import Result
-from scenarios import SCENARIOS, Scenario
+from scenarios import DATASETS, SCENARIOS, Scenario
 
 __all__ = ["load_average", "machine", "render", "table"]
 
 Results = Mapping[str, Mapping[str, Result]]
 MIB = 1024 * 1024
+MODELS = DATASETS["debtors"]["debtors"]
 
 
 def machine(load_at_start: float) -> str:
@@ -120,9 +121,10 @@ def targets(results: Results, promised: Mapping[str, int]) -> list[Target]:
     """Judge every target of the issue that the results cover."""
     found: list[Target] = []
     if "models" in results:
-        found.append(_ratio(results["models"], 1.5, "model iteration <= 1.5x the tuned client"))
+        found.append(_models(results["models"]))
+        found.append(_kept(results["models"]))
     if "values" in results:
-        found.append(_ratio(results["values"], 1.2, "values_list <= 1.2x the tuned client"))
+        found.append(_ratio(results["values"], 1.0, "values_list <= 1.0x the tuned client (c)"))
     if "latency" in results:
         found.append(_latency(results["latency"]))
     if "wide" in results:
@@ -140,7 +142,30 @@ def targets(results: Results, promised: Mapping[str, int]) -> list[Target]:
 
 def _ratio(result: Mapping[str, Result], limit: float, text: str) -> Target:
     value = result["orm"].median / result["tuned"].median
-    return Target(text, f"{value:.2f}x", value <= limit)
+    cpu = result["orm"].cpu / result["tuned"].cpu
+    return Target(text, f"{value:.2f}x (client CPU {cpu:.2f}x)", value <= limit)
+
+
+def _models(result: Mapping[str, Result]) -> Target:
+    """Judge model iteration against the plain loop (b), in wall time and in client CPU.
+
+    The ORM fetches pages concurrently and (b) does not, so wall time alone would hide the cost
+    of building models; the CPU this process spent (all its threads) shows it.
+    """
+    orm, plain = result["orm"], result["plain"]
+    wall, cpu = orm.median / plain.median, orm.cpu / plain.cpu
+    per_row = f"{orm.cpu / MODELS * 1e6:.1f} vs {plain.cpu / MODELS * 1e6:.1f} us a row"
+    figure = f"{wall:.2f}x wall, {cpu:.2f}x client CPU ({per_row})"
+    text = "iterating models reading 3 fields <= 1.2x the plain loop (b), wall and CPU"
+    return Target(text, figure, wall <= 1.2 and cpu <= 1.2)
+
+
+def _kept(result: Mapping[str, Result]) -> Target:
+    orm, plain = result["orm"].kept_bytes, result["plain"].kept_bytes
+    value = orm / plain if plain else 0.0
+    figure = f"{value:.2f}x ({_mib(orm)} vs {_mib(plain)}, {(orm - plain) / MODELS:.0f} B a model)"
+    text = "list(qs) of 20,000 models <= 1.25x the memory of the decoded dicts (b)"
+    return Target(text, figure, 0 < value <= 1.25)
 
 
 def _latency(result: Mapping[str, Result]) -> Target:
@@ -163,8 +188,8 @@ def _cache(results: Results) -> Target:
 
 
 def _memory(result: Result) -> Target:
-    text = "iterator() over 100,000 rows: peak < 50 MiB above the interpreter's baseline"
-    return Target(text, _mib(result.peak_bytes), result.peak_bytes < 50 * MIB)
+    text = "iterator() over 100,000 rows: peak < 10 MiB above the interpreter's baseline"
+    return Target(text, _mib(result.peak_bytes), result.peak_bytes < 10 * MIB)
 
 
 def _group_by(annotate: Result, loop: Result) -> Target:

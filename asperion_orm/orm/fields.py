@@ -135,6 +135,17 @@ class Field(Generic[T, G, S]):
         """Return the marshmallow field that does the conversions."""
         return mm.Raw()
 
+    @cached_property
+    def _direct(self) -> Callable[[Any], bool] | None:
+        """Return the test for raw values that are the Python value, unless a subclass converts.
+
+        Reading an attribute (``__get__``) and ``values_list()`` return such a value from the
+        row as it is, without the calls through ``load`` and ``to_python``.
+        """
+        kind = type(self)
+        plain = kind.load is Field.load and kind.to_python is Field.to_python
+        return self._unchanged if plain else None
+
     def __set_name__(self, owner: type[Model], name: str) -> None:
         self.name = self.attname = name
         self.api_name = self.api_name or camel_case(name)
@@ -224,12 +235,17 @@ class Field(Generic[T, G, S]):
     def __get__(self, instance: Model | None, owner: Any) -> Self | G:
         if instance is None:
             return self
-        value: G = instance._state.value(self)
+        # The hot path: a loaded, unchanged instance and a value the API sends as Python has it.
+        if instance._values is None and self._direct is not None:
+            value: G = instance._raw.get(self.api_name)  # type: ignore[assignment]
+            if value is None or self._direct(value):
+                return value
+        value = instance._value(self)
         return value
 
     def __set__(self, instance: Model, value: S) -> None:
         self.check_settable()
-        instance._state.set(self, None if value is None else self.normalize(value))
+        instance._set(self, None if value is None else self.normalize(value))
 
     def check_settable(self) -> None:
         """Refuse an assignment to a field the API sets (``AttributeError``, as a property)."""
@@ -1384,13 +1400,13 @@ class ForeignKey(Field[Any, G, S]):
     def __get__(self, instance: Model | None, owner: Any) -> Self | G:
         if instance is None:
             return self
-        value: G = instance._state.related_object(self)
+        value: G = instance._related_object(self)
         return value
 
     def __set__(self, instance: Model, value: S) -> None:
         self.check_settable()
-        instance._state.set(self, None if value is None else self.normalize(value))
-        instance._state.related[self.name] = value
+        instance._set(self, None if value is None else self.normalize(value))
+        instance._related_cache()[self.name] = value
 
 
 class ForeignKeyId:
@@ -1406,9 +1422,10 @@ class ForeignKeyId:
     def __get__(self, instance: Model | None, owner: Any) -> Any:
         if instance is None:
             return self
-        return instance._state.value(self.field)
+        return instance._value(self.field)
 
     def __set__(self, instance: Model, value: Any) -> None:
         self.field.check_settable()
-        instance._state.set(self.field, None if value is None else self.field.normalize(value))
-        instance._state.related.pop(self.field.name, None)
+        instance._set(self.field, None if value is None else self.field.normalize(value))
+        if instance._related:
+            instance._related.pop(self.field.name, None)

@@ -10,13 +10,14 @@ from __future__ import annotations
 import datetime as dt
 import functools
 from collections import namedtuple
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from asperion_orm.orm.expressions import Ref
 from asperion_orm.orm.truncate import local_date, trunc_date, trunc_datetime
 
 if TYPE_CHECKING:
+    from asperion_orm.orm.fields import Field
     from asperion_orm.orm.options import Options
     from asperion_orm.orm.planner import Plan
     from asperion_orm.orm.queryset import QuerySet
@@ -32,6 +33,7 @@ __all__ = [
     "ValuesIterable",
     "ValuesListIterable",
     "named_row",
+    "reader",
 ]
 
 Raw = dict[str, Any]
@@ -76,35 +78,35 @@ class ValuesIterable(RowIterable):
     """Yield a dict of Python values per row (``values()``)."""
 
     def __iter__(self) -> Iterator[Any]:
-        keys, fields, session = self.queryset._row_keys, self.queryset._row_fields, self.session
-        pairs = list(zip(keys, fields, strict=True))
+        keys, session = self.queryset._row_keys, self.session
+        readers = [reader(field, session) for field in self.queryset._row_fields]
+        pairs = list(zip(keys, readers, strict=True))
         for raw in self.rows:
-            yield {key: field.load(raw.get(field.api_name), session) for key, field in pairs}
+            yield {key: read(raw) for key, read in pairs}
 
 
 class ValuesListIterable(RowIterable):
     """Yield a tuple of Python values per row (``values_list()``)."""
 
     def __iter__(self) -> Iterator[Any]:
-        fields, session = self.queryset._row_fields, self.session
-        return (tuple(f.load(raw.get(f.api_name), session) for f in fields) for raw in self.rows)
+        readers = [reader(field, self.session) for field in self.queryset._row_fields]
+        return (tuple([read(raw) for read in readers]) for raw in self.rows)
 
 
 class FlatValuesListIterable(RowIterable):
     """Yield one Python value per row (``values_list(name, flat=True)``)."""
 
     def __iter__(self) -> Iterator[Any]:
-        field, session = self.queryset._row_fields[0], self.session
-        return (field.load(raw.get(field.api_name), session) for raw in self.rows)
+        return map(reader(self.queryset._row_fields[0], self.session), self.rows)
 
 
 class NamedValuesListIterable(RowIterable):
     """Yield a namedtuple ``Row`` per row (``values_list(..., named=True)``)."""
 
     def __iter__(self) -> Iterator[Any]:
-        fields, session = self.queryset._row_fields, self.session
+        readers = [reader(field, self.session) for field in self.queryset._row_fields]
         row = named_row(*self.queryset._row_keys)
-        return (row(*(f.load(raw.get(f.api_name), session) for f in fields)) for raw in self.rows)
+        return (row(*[read(raw) for read in readers]) for raw in self.rows)
 
 
 class DatesIterable(RowIterable):
@@ -125,6 +127,23 @@ class DatesIterable(RowIterable):
             else:
                 found.add(trunc_date(local_date(value, zone), kind))
         return iter(sorted(found, reverse=descending))
+
+
+def reader(field: Field[Any], session: Session) -> Callable[[Raw], Any]:
+    """Return a function reading ``field``'s Python value from a raw row.
+
+    A value the API sends as Python has it (``Field.__get__``'s hot path) is returned as is,
+    without the calls through ``load`` and ``to_python``.
+    """
+    name, direct, load = field.api_name, field._direct, field.load
+    if direct is None:
+        return lambda raw: load(raw.get(name), session)
+
+    def read(raw: Raw) -> Any:
+        value = raw.get(name)
+        return value if value is None or direct(value) else load(value, session)
+
+    return read
 
 
 @functools.lru_cache
@@ -153,7 +172,7 @@ def _deferred(meta: Options, plan: Plan | None) -> frozenset[str]:
 
 def _annotated(obj: Any, names: list[str]) -> Any:
     """Move the annotations out of the instance's raw row into attributes, as Django sets them."""
-    raw = obj._state.raw
+    raw = obj._owned_raw()  # the row may be shared: the instance takes a copy of its own
     for name in names:
         obj.__dict__[name] = raw.pop(Ref.prefix + name, None)
     for key in [key for key in raw if key.startswith("#")]:

@@ -418,9 +418,9 @@ class RelatedManager(Manager[M]):
         self.instance = instance
 
     def get_queryset(self) -> QuerySet[M]:
-        queryset = super().get_queryset().using(self.instance._state.session)
+        queryset = super().get_queryset().using(self.instance._session)
         queryset = queryset.filter(**{self.field.name: self.instance.pk})
-        prefetched = self.instance._state.related.get(f"{self.field.related_name}+")
+        prefetched = (self.instance._related or {}).get(f"{self.field.related_name}+")
         if prefetched is not None:
             queryset._result_cache = list(prefetched)
         return queryset

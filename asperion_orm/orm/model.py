@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import copy
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any, ClassVar, Protocol, Self, TypeVar, cast, dataclass_transform
 
 from asperion_orm import exceptions
@@ -19,6 +20,7 @@ from asperion_orm.orm.manager import ManagerDescriptor, contribute_managers
 from asperion_orm.orm.messages import DEFAULT_LANGUAGE, display_name, message
 from asperion_orm.orm.options import Options
 from asperion_orm.orm.registry import registry
+from asperion_orm.orm.storage import ModelState, Stored
 from asperion_orm.session import Session, current_session, current_session_or_none
 
 __all__ = ["Model", "ModelState"]
@@ -36,100 +38,21 @@ class Write(Protocol):
     ) -> dict[str, Any]: ...
 
 
-class ModelState:
-    """Per-instance bookkeeping: raw dict, converted values, changes, session, related cache."""
-
-    __slots__ = (
-        "_changed",
-        "_related",
-        "adding",
-        "deferred",
-        "loader",
-        "raw",
-        "session",
-        "tenant",
-        "values",
-    )
-
-    def __init__(
-        self, raw: dict[str, Any], *, adding: bool, session: Session | None = None
-    ) -> None:
-        self.raw = raw
-        self.adding = adding
-        self.session = session
-        # The administration the object came from; kept when a pickle drops the session.
-        self.tenant: int | None = None if session is None else session.tenant
-        self.values: dict[str, Any] = {}
-        # Made on first use: most loaded instances are only read, and each object costs.
-        self._changed: set[str] | None = None
-        self._related: dict[str, Any] | None = None
-        # Fields left out by only()/defer(): the first read of one loads them all (``loader``,
-        # the instance's ``refresh_from_db(fields=...)``).
-        self.deferred: frozenset[str] = frozenset()
-        self.loader: Callable[[Iterable[str]], None] | None = None
-
-    @property
-    def changed(self) -> set[str]:
-        """Return the names of the fields assigned since loading (or since creation)."""
-        if self._changed is None:
-            self._changed = set()
-        return self._changed
-
-    @property
-    def related(self) -> dict[str, Any]:
-        """Return the related objects loaded so far, by foreign key (or reverse) name."""
-        if self._related is None:
-            self._related = {}
-        return self._related
-
-    def __getstate__(self) -> dict[str, Any]:
-        """Pickle the data, never the session (its client holds tokens and locks)."""
-        state = {name: getattr(self, name) for name in self.__slots__}
-        state.update(session=None, loader=None)
-        return state
-
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        for name, value in state.items():
-            setattr(self, name, value)
-
-    def value(self, field: Field[Any]) -> Any:
-        """Return a field's Python value, converting the raw API value on first access."""
-        if field.name not in self.values:
-            if field.name in self.deferred:
-                self.load_deferred()
-            self.values[field.name] = field.load(self.raw.get(field.api_name), self.session)
-        return self.values[field.name]
-
-    def load_deferred(self) -> None:
-        """Load the fields ``only()``/``defer()`` left out, all with one request."""
-        assert self.loader is not None
-        self.loader(self.deferred)
-
-    def set(self, field: Field[Any], value: Any) -> None:
-        """Store a value assigned by the caller and mark the field changed (no longer deferred)."""
-        self.values[field.name] = value
-        self.changed.add(field.name)
-        if field.name in self.deferred:
-            self.deferred -= {field.name}
-
-    def related_object(self, field: ForeignKey) -> Any:
-        """Return the object a foreign key points at, loading it on first access."""
-        if field.name not in self.related:
-            pk = self.value(field)
-            queryset = field.target._meta.base_manager.using(self.session)
-            self.related[field.name] = None if pk is None else queryset.get(pk=pk)
-        return self.related[field.name]
+_PER_COPY = frozenset({"_values", "_changed", "_related"})  # a copy changes its own
 
 
 # For type checkers (PEP 681): a model's annotated fields are its constructor's keyword
 # arguments, of the types their descriptors take (``Debtor(nmae="x")`` is an error).
 @dataclass_transform(kw_only_default=True)
-class Model:
+class Model(Stored):
     """Base class of every resource: declare fields as class attributes and a ``Meta``.
 
     Annotate each field with its descriptor type (``name: fields.String[str] =
     fields.String(null=False)``) for type checkers to know the constructor's arguments.
+    A subclass may set attributes of its own: they go to a ``__dict__``, made on first use.
     """
+
+    __slots__ = ("__dict__", "__weakref__")
 
     _meta: ClassVar[Options]
     DoesNotExist: ClassVar[type[exceptions.DoesNotExist]] = exceptions.DoesNotExist
@@ -147,10 +70,10 @@ class Model:
         registry.register(cls)
 
     def __init__(self, **kwargs: Any) -> None:
-        self._state = ModelState({}, adding=True)
+        self._start({}, None, adding=True)
         for field in self._meta.fields.values():
             if (value := field.initial()) is not None:
-                self._state.set(field, field.normalize(value))
+                self._set(field, field.normalize(value))
         if unknown := [name for name in kwargs if not self._meta.has_field(name)]:
             raise TypeError(
                 f"{type(self).__name__}() got unexpected keyword arguments {unknown}; "
@@ -169,36 +92,103 @@ class Model:
     def _adopt(
         cls, raw: dict[str, Any], session: Session | None, deferred: frozenset[str] = frozenset()
     ) -> Self:
-        """Return an instance that keeps ``raw`` itself: for rows nobody else holds."""
+        """Return an instance that keeps ``raw`` itself, copying it only before a change."""
         instance = cls.__new__(cls)
-        instance._state = ModelState(raw, adding=False, session=session)
+        instance._start(raw, session, shared=True)
         if deferred:
             instance._defer(deferred)
         return instance
 
     def _defer(self, names: frozenset[str]) -> None:
         """Mark fields as not loaded: reading one fetches them (``GET /path/id``), as in Django."""
-        self._state.deferred = names
-        self._state.loader = self._load_deferred
+        self._deferred = names
+        if self._values is None:
+            self._values = {}  # fields read through _value(), which loads a deferred one
 
-    def _load_deferred(self, names: Iterable[str]) -> None:
-        self.refresh_from_db(fields=names)
+    def __getstate__(self) -> tuple[dict[str, Any] | None, dict[str, Any]]:
+        """Pickle the data and a subclass's own attributes, never the session.
 
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        self.__dict__.update(state)
-        if self._state.deferred:
-            self._state.loader = self._load_deferred
+        The session's client holds tokens and locks; an unpickled object keeps its tenant and
+        finds a session of that tenant when it next talks to the API.
+        """
+        extra, slots = self._stored_state()
+        return extra, {**slots, "_session": None, "_shared": False}
+
+    def __copy__(self) -> Self:
+        """Return a shallow copy that keeps the session; both copy the row before changing it."""
+        extra, slots = self._stored_state()
+        clone = type(self).__new__(type(self))
+        for name, value in slots.items():
+            setattr(clone, name, copy.copy(value) if name in _PER_COPY else value)
+        if extra:
+            clone.__dict__.update(extra)
+        self._shared = clone._shared = True
+        return clone
+
+    def _stored_state(self) -> tuple[dict[str, Any] | None, dict[str, Any]]:
+        """Return ``object``'s state of the instance: its ``__dict__`` (if any), its slots."""
+        state = super().__getstate__()
+        return cast("tuple[dict[str, Any] | None, dict[str, Any]]", state)
+
+    @property
+    def _state(self) -> ModelState:
+        """Return Django's ``_state`` (``adding``, ``session``...), a view of the instance."""
+        return ModelState(self)
 
     def get_deferred_fields(self) -> set[str]:
         """Return the attribute names of the fields not loaded yet (``only()``, ``defer()``)."""
-        return {self._meta.fields[name].attname for name in self._state.deferred}
+        return {self._meta.fields[name].attname for name in self._deferred}
+
+    # -- field storage (the descriptors in fields.py read and write through these) -------------
+
+    def _value(self, field: Field[Any]) -> Any:
+        """Return a field's Python value, converting the raw API value on first access.
+
+        A value the conversion returns unchanged (a ``str``, an ``int``) is read from the row
+        each time; one it made is kept, so that reads agree and in-place changes are seen.
+        """
+        name = field.name
+        values = self._values
+        if values is not None:
+            if name in values:
+                return values[name]
+            if name in self._deferred:
+                self.refresh_from_db(fields=self._deferred)
+                return self._value(field)
+        raw = self._raw.get(field.api_name)
+        value = field.load(raw, self._session)
+        if value is not raw:
+            if values is None:
+                values = self._values = {}
+            values[name] = value
+        return value
+
+    def _set(self, field: Field[Any], value: Any) -> None:
+        """Store a value assigned by the caller and mark the field changed (no longer deferred)."""
+        if self._values is None:
+            self._values = {}
+        self._values[field.name] = value
+        if self._changed is None:
+            self._changed = set()
+        self._changed.add(field.name)
+        if field.name in self._deferred:
+            self._deferred -= {field.name}
+
+    def _related_object(self, field: ForeignKey) -> Any:
+        """Return the object a foreign key points at, loading it on first access."""
+        related = self._related_cache()
+        if field.name not in related:
+            pk = self._value(field)
+            queryset = field.target._meta.base_manager.using(self._session)
+            related[field.name] = None if pk is None else queryset.get(pk=pk)
+        return related[field.name]
 
     # -- identity and display ------------------------------------------------------------------
 
     @property
     def pk(self) -> Any:
         """Return the primary key (``id``)."""
-        return self._state.value(self._meta.pk)
+        return self._value(self._meta.pk)
 
     def __repr__(self) -> str:
         label = next((n for n in NAME_LIKE if n in self._meta.fields), None)
@@ -220,7 +210,7 @@ class Model:
     def to_api(self, names: Iterable[str] | None = None) -> dict[str, Any]:
         """Return the JSON body of the writable fields (all, or the ones named)."""
         fields = self._fields_named(names) if names is not None else self._meta.writable_fields()
-        return {f.api_name: f.to_api(self._state.value(f)) for f in fields if not f.read_only}
+        return {f.api_name: f.to_api(self._value(f)) for f in fields if not f.read_only}
 
     def errors(
         self, names: Iterable[str] | None = None, *, language: str | None = None
@@ -235,17 +225,17 @@ class Model:
         fields = self._fields_named(names) if names is not None else self._meta.writable_fields()
         found: dict[str, list[str]] = {}
         for f in fields:
-            value = self._state.value(f)
+            value = self._value(f)
             if isinstance(f, Nested) and value is not None:
                 found.update(f.item_errors(value, language))
             else:
                 found[f.name] = f.validate(value, language)
-        if self._state.adding:
+        if self._adding:
             found.update(self._missing_required(language))
         return {name: messages for name, messages in found.items() if messages}
 
     def _language(self) -> str:
-        session = self._state.session or current_session_or_none()
+        session = self._session or current_session_or_none()
         return session.language if session is not None else DEFAULT_LANGUAGE
 
     def full_clean(
@@ -306,7 +296,7 @@ class Model:
             field = self._meta.get_field(field_name)
         except FieldError:
             return getattr(self, field_name)
-        return self._state.value(field)
+        return self._value(field)
 
     def _attribute_names(self, names: Iterable[str] | None) -> set[str]:
         if isinstance(names, str):
@@ -322,7 +312,7 @@ class Model:
         """Return Django's message for each ``Meta.unique`` value another object has."""
         errors: dict[str, list[str]] = {}
         for name in sorted(self._meta.unique - skipped):
-            value = self._state.value(self._meta.fields[name])
+            value = self._value(self._meta.fields[name])
             if value is None:
                 continue
             manager = self._meta.base_manager.using(self._session_for(using, action="read"))
@@ -333,14 +323,14 @@ class Model:
         return errors
 
     def _validate_remotely(self, using: Session | None) -> None:
-        if not self._state.adding:
+        if not self._adding:
             raise ConfigurationError(
                 f"This {type(self).__name__} exists already; the API validates new objects only "
                 "(validateOnly on a create). Save it to have the server check a change."
             )
         self._meta.check_writable(adding=True)
         session = self._session_for(using)
-        body = self._validated(self._state.changed)
+        body = self._validated(self._changed or ())
         try:
             session.validate(self._meta.check_path(), body)
         except ValidationError as exc:
@@ -350,7 +340,7 @@ class Model:
         return {
             field.name: [message(language, "required", field=display_name(field.api_name))]
             for field in self._meta.writable_fields()
-            if field.required and self._state.value(field) is None
+            if field.required and self._value(field) is None
         }
 
     def _fields_named(self, names: Iterable[str]) -> list[Field[Any]]:
@@ -358,7 +348,7 @@ class Model:
 
     def _load(self, raw: Mapping[str, Any], session: Session) -> None:
         """Take a fresh API body (after a read or write) and forget local changes."""
-        self._state = ModelState(dict(raw), adding=False, session=session)
+        self._start(dict(raw), session)
 
     # -- METHODS THAT CALL THE API -------------------------------------------------------------
 
@@ -378,10 +368,10 @@ class Model:
         if validate_only:
             self.full_clean(remote=True, using=using)
             return
-        self._meta.check_writable(adding=self._state.adding)
+        self._meta.check_writable(adding=self._adding)
         session = self._session_for(using)
-        if self._state.adding:
-            body = self._validated(self._state.changed)
+        if self._adding:
+            body = self._validated(self._changed or ())
             self._send(session, session.post, self._meta.check_path(), body)
         elif full:
             self._send(session, session.put, self._detail_path(session), self._validated(None))
@@ -391,9 +381,9 @@ class Model:
 
     def _changed_fields(self) -> set[str]:
         """Return the assigned fields, and those changed in place (``invoice.lines[0].price``)."""
-        return self._state.changed | {
+        return set(self._changed or ()) | {
             name
-            for name, value in self._state.values.items()
+            for name, value in (self._values or {}).items()
             if (field := self._meta.fields.get(name))
             and field.mutable
             and self._moved(field, value)
@@ -401,7 +391,7 @@ class Model:
 
     def _moved(self, field: Field[Any], value: Any) -> bool:
         """Return whether a value read from the API no longer serializes as it was read."""
-        pristine = field.to_python(self._state.raw.get(field.api_name))
+        pristine = field.to_python(self._raw.get(field.api_name))
         return bool(field.to_api(value) != field.to_api(pristine))
 
     def delete(self, *, using: Session | None = None) -> None:
@@ -409,8 +399,9 @@ class Model:
         self._meta.check_writable()
         session = self._session_for(using, action="deleted")
         session.delete(self._detail_path(session), invalidates=self._meta.invalidates)
-        self._state.raw.pop(self._meta.pk.api_name, None)
-        self._state.values.pop("id", None)
+        self._owned_raw().pop(self._meta.pk.api_name, None)
+        if self._values is not None:
+            self._values.pop("id", None)
 
     def refresh_from_db(
         self,
@@ -430,9 +421,9 @@ class Model:
         queryset = self._meta.base_manager.all() if from_queryset is None else from_queryset
         fresh = queryset.using(session).cache(False).get(pk=self.pk)
         if names is None:
-            self._load(fresh._state.raw, session)
+            self._load(fresh._raw, session)
         else:
-            self._reload(fresh._state.raw, names, session)
+            self._reload(fresh._raw, names, session)
 
     def _refreshable(self, fields: Iterable[str]) -> list[Field[Any]]:
         if isinstance(fields, str):
@@ -447,16 +438,17 @@ class Model:
 
     def _reload(self, raw: Mapping[str, Any], fields: list[Field[Any]], session: Session) -> None:
         """Take the named fields of a fresh API body; the others stay as they are."""
-        state = self._state
-        state.session, state.tenant = session, session.tenant
+        self._session, self._tenant = session, session.tenant
+        own = self._owned_raw()
         for field in fields:
-            state.raw[field.api_name] = raw.get(field.api_name)
-            state.values.pop(field.name, None)
-            state.changed.discard(field.name)
-            state.related.pop(field.name, None)
-        state.deferred -= {field.name for field in fields}
-        if not state.deferred:
-            state.loader = None
+            own[field.api_name] = raw.get(field.api_name)
+            if self._values:
+                self._values.pop(field.name, None)
+            if self._changed:
+                self._changed.discard(field.name)
+            if self._related:
+                self._related.pop(field.name, None)
+        self._deferred -= {field.name for field in fields}
 
     def _patch_fields(self, names: list[str], session: Session) -> bool:
         """PATCH the named fields only, keeping the rest as is; ``False`` when the object is gone.
@@ -472,10 +464,12 @@ class Model:
             return False
         except ValidationError as exc:
             raise ValidationError(self._rekeyed(exc.errors)) from exc
+        own = self._owned_raw()
         for name in names:
             field = self._meta.fields[name]
-            self._state.raw[field.api_name] = answer.get(field.api_name)
-            self._state.changed.discard(name)
+            own[field.api_name] = answer.get(field.api_name)
+            if self._changed:
+                self._changed.discard(name)
         return True
 
     # -- async twins (Django's names): the sync method on the session's async worker threads ---
@@ -514,7 +508,7 @@ class Model:
 
     def _async_session(self, using: Session | None) -> Session:
         """Return the session whose threads run an async twin (the sync method checks it)."""
-        return using or current_session(default=self._state.session)
+        return using or current_session(default=self._session)
 
     def _send(self, session: Session, method: Write, path: str, body: dict[str, Any]) -> None:
         try:
@@ -549,9 +543,8 @@ class Model:
 
     def _session_for(self, using: Session | None, action: str = "saved") -> Session:
         """Return the session to act through: never one of another administration."""
-        known = self._state.session
-        session = using or current_session(default=known)
-        tenant = self._state.tenant
+        session = using or current_session(default=self._session)
+        tenant = self._tenant
         if tenant is not None and tenant != session.tenant:
             raise ConfigurationError(
                 f"This {type(self).__name__} belongs to administration {tenant}; "

@@ -42,6 +42,7 @@ from asperion_orm.orm.grouping import (
 from asperion_orm.orm.lookups import EQUAL, LOOKUP_SEP, Exact, In, Lookup, render
 from asperion_orm.orm.q import Q
 from asperion_orm.orm.rows import RowReader
+from asperion_orm.orm.shapes import Memo, query_shape
 from asperion_orm.orm.stack import caller_level
 from asperion_orm.orm.transforms import Transformed
 from asperion_orm.orm.where import Where
@@ -282,13 +283,25 @@ def window_pages(low: int, high: int, max_size: int) -> tuple[int, int, int]:
 # -- building a plan ---------------------------------------------------------------------------
 
 
+# Plans of recent query shapes: a plan is a value, so queries of one shape share it.
+_PLANS = Memo(256)
+
+
 def plan(
     query: Query,
     base_url: str = DEFAULT_BASE_URL,
     capabilities: Capabilities = DEFAULT_CAPABILITIES,
     time_zone: dt.tzinfo = DEFAULT_TIME_ZONE,
 ) -> Plan:
-    """Split ``query`` into server requests, verification and local steps."""
+    """Split ``query`` into server requests, verification and local steps.
+
+    The plan of a query of a shape planned recently is the one made then (``query_shape``).
+    """
+    key = query_shape(query, base_url, capabilities, time_zone)
+    return _PLANS.get(key, lambda: _plan(query, base_url, capabilities, time_zone))
+
+
+def _plan(query: Query, base_url: str, capabilities: Capabilities, time_zone: dt.tzinfo) -> Plan:
     if query.group_by == "values":
         return _grouped(query, base_url, capabilities, time_zone)
     meta = query.model._meta

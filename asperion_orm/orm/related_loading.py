@@ -85,9 +85,9 @@ class RelatedLoading(Generic[M, R]):
         for name in self._select_related:
             level = objs
             for field in select_hops(self.model, name):
-                if any(field.name not in obj._state.related for obj in level):
+                if any(field.name not in (obj._related or ()) for obj in level):
                     self._prefetch_forward(field, level, session)
-                found = (obj._state.related[field.name] for obj in level)
+                found = (obj._related_cache()[field.name] for obj in level)
                 level = list({id(obj): obj for obj in found if obj is not None}.values())
 
     def _relation(self: QuerySet[M, R], name: str) -> ForeignKey:
@@ -116,11 +116,11 @@ class RelatedLoading(Generic[M, R]):
     def _prefetch_forward(
         self: QuerySet[M, R], field: ForeignKey, objs: list[Any], session: Session
     ) -> None:
-        ids = {obj._state.value(field) for obj in objs} - {None}
+        ids = {obj._value(field) for obj in objs} - {None}
         manager = field.target._meta.base_manager
         related = manager.using(session).cache(self._use_cache).in_bulk(ids)
         for obj in objs:
-            obj._state.related[field.name] = related.get(obj._state.value(field))
+            obj._related_cache()[field.name] = related.get(obj._value(field))
 
     def _prefetch_reverse(
         self: QuerySet[M, R], field: ForeignKey, objs: list[Any], session: Session
@@ -129,6 +129,6 @@ class RelatedLoading(Generic[M, R]):
         children = field.model._meta.base_manager.using(session).cache(self._use_cache)
         groups: dict[Any, list[Any]] = {obj.pk: [] for obj in objs}
         for child in children.filter(**{f"{field.name}__in": list(groups)}):
-            groups[child._state.value(field)].append(child)
+            groups[child._value(field)].append(child)
         for obj in objs:
-            obj._state.related[f"{field.related_name}+"] = groups[obj.pk]
+            obj._related_cache()[f"{field.related_name}+"] = groups[obj.pk]

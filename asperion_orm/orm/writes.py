@@ -48,7 +48,7 @@ class WriteMethods(Generic[M, R]):
         """POST every new object, up to ``concurrency`` at a time; all are validated first."""
         self.model._meta.check_writable(adding=True)
         for obj in objs:
-            obj._clean(obj._state.changed)
+            obj._clean(obj._changed or ())
         session = self._resolve_session()
         session.each(lambda obj: obj.save(using=session), objs, concurrency)
         return list(objs)
@@ -206,7 +206,7 @@ def _values_for(
     obj: Any, plain: dict[str, Any], computed: dict[str, Expression], zone: Any
 ) -> dict[str, Any]:
     """Return the values to PATCH onto ``obj``: the plain ones, and expressions evaluated."""
-    reader = RowReader(obj._state.raw, zone)
+    reader = RowReader(obj._raw, zone)
     return {**plain, **{name: e.evaluate(reader) for name, e in computed.items()}}
 
 

@@ -185,8 +185,10 @@ class SalesInvoice(Model):
             path, {"File": (name, content, content_type)}, invalidates=self._meta.invalidates
         )
         listed = {key: value for key, value in answer.items() if key != "_meta"}
-        self._state.raw["files"] = [*(self._state.raw.get("files") or []), listed]
-        self._state.values.pop("files", None)
+        raw = self._owned_raw()
+        raw["files"] = [*(raw.get("files") or []), listed]
+        if self._values is not None:
+            self._values.pop("files", None)
         return InvoiceFile.from_api(listed, session)
 
 

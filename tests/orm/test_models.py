@@ -80,11 +80,14 @@ def test_each_model_has_its_own_exceptions() -> None:
 
 def test_fields_convert_on_first_access_only() -> None:
     debtor = SampleDebtor.from_api(RAW)
-    assert debtor._state.values == {}
+    assert debtor._values is None
+    assert debtor.name == "Bakker BV" and debtor.active is True and debtor.email is None
+    assert debtor._values is None  # read from the row as the API sent them: nothing to keep
     assert debtor.credit_limit == Decimal("1500.50")
-    assert set(debtor._state.values) == {"credit_limit"}
+    assert set(debtor._values) == {"credit_limit"}
     assert debtor.created_date == dt.datetime(2024, 3, 1, 10, tzinfo=dt.UTC)
-    assert debtor.email is None and debtor.active is True
+    assert set(debtor._values) == {"credit_limit", "created_date"}
+    assert debtor.name == "Bakker BV" and set(debtor._values) == {"credit_limit", "created_date"}
 
 
 def test_repr_shows_id_and_name() -> None:

@@ -1,0 +1,123 @@
+"""``Stored``: how a model instance keeps its row; ``ModelState``, Django's view of it."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from asperion_orm.session import Session
+
+__all__ = ["ModelState", "Stored"]
+
+_NONE: frozenset[str] = frozenset()
+
+
+class Stored:
+    """An instance's storage, in slots: one object per row, with no ``__dict__`` made for it.
+
+    ``_raw`` is the API row itself, never copied on load: a field reads it directly, and only
+    values that a conversion made (a ``Decimal``, a datetime, nested objects) are kept, in
+    ``_values``. ``_values``, ``_changed`` and ``_related`` stay ``None`` until something
+    needs them, as most loaded instances are only read. The row may be shared with others (a
+    cache), so it is copied before the instance first changes it (``_owned_raw``).
+    """
+
+    __slots__ = (
+        "_adding",
+        "_changed",
+        "_deferred",
+        "_raw",
+        "_related",
+        "_session",
+        "_shared",
+        "_tenant",
+        "_values",
+    )
+
+    _adding: bool
+    _changed: set[str] | None
+    # Fields left out by only()/defer(): the first read of one loads them all.
+    _deferred: frozenset[str]
+    _raw: dict[str, Any]
+    _related: dict[str, Any] | None
+    _session: Session | None
+    _shared: bool
+    # The administration the object came from; kept when a pickle drops the session.
+    _tenant: int | None
+    _values: dict[str, Any] | None
+
+    def _start(
+        self, raw: dict[str, Any], session: Session | None, *, adding: bool = False,
+        shared: bool = False,
+    ) -> None:  # fmt: skip
+        """Set every slot: the instance holds ``raw``, and nothing else is made yet."""
+        self._raw = raw
+        self._shared = shared
+        self._session = session
+        self._tenant = None if session is None else session.tenant
+        self._adding = adding
+        self._values = None
+        self._changed = None
+        self._related = None
+        self._deferred = _NONE
+
+    def _owned_raw(self) -> dict[str, Any]:
+        """Return the raw row to change, copied first if others may hold it (copy-on-write)."""
+        if self._shared:
+            self._raw = dict(self._raw)
+            self._shared = False
+        return self._raw
+
+    def _related_cache(self) -> dict[str, Any]:
+        """Return the related objects loaded so far, by foreign key (or reverse) name."""
+        if self._related is None:
+            self._related = {}
+        return self._related
+
+
+class ModelState:
+    """Django's ``instance._state``: a view of an instance's bookkeeping, made when asked for.
+
+    ``adding`` tells a new object from a loaded one; ``session`` and ``tenant`` say where it
+    came from. The bookkeeping itself lives in the instance (``Stored``).
+    """
+
+    __slots__ = ("_instance",)
+
+    def __init__(self, instance: Stored) -> None:
+        self._instance = instance
+
+    @property
+    def adding(self) -> bool:
+        """Return whether the object is new (not saved yet)."""
+        return self._instance._adding
+
+    @adding.setter
+    def adding(self, value: bool) -> None:
+        self._instance._adding = value
+
+    @property
+    def session(self) -> Session | None:
+        """Return the session the object was loaded or saved through (``None`` once pickled)."""
+        return self._instance._session
+
+    @property
+    def tenant(self) -> int | None:
+        """Return the administration the object belongs to, if it came from one."""
+        return self._instance._tenant
+
+    @property
+    def raw(self) -> Mapping[str, Any]:
+        """Return the API row the object was loaded from (not to be changed)."""
+        return self._instance._raw
+
+    @property
+    def deferred(self) -> frozenset[str]:
+        """Return the names of the fields not loaded yet."""
+        return self._instance._deferred
+
+    @property
+    def changed(self) -> frozenset[str]:
+        """Return the names of the fields assigned since loading (or since creation)."""
+        return frozenset(self._instance._changed or ())
