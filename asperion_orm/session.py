@@ -20,7 +20,7 @@ import datetime as dt
 import itertools
 import sys
 from collections import deque
-from collections.abc import Callable, Generator, Iterable, Mapping, Sequence
+from collections.abc import Callable, Generator, Hashable, Iterable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from decimal import Decimal
 from types import FrameType, TracebackType
@@ -247,6 +247,27 @@ class Session:
         return self.client.cache.fetch(
             key, lambda: self._fetch(path, params), lambda body: self._checked(body, params), ttl
         )
+
+    def chosen_rows(
+        self,
+        path: str,
+        params: Params,
+        owner: object,
+        extra: Hashable,
+        choose: Callable[[dict[str, Any]], list[int] | None],
+        *,
+        ttl: float | None = None,
+    ) -> list[dict[str, Any]] | None:
+        """Return copies of the rows ``choose`` picks from a cached list answer, else ``None``.
+
+        What ``choose`` picked is kept with the cached answer under ``owner`` and ``extra``
+        (``ResponseCache.chosen_rows``), so a repeat only copies those rows. ``None``: not
+        cached (decoded), or ``choose`` could not tell from this answer; read it with ``get``.
+        """
+        if ttl == 0 or self.client.cache.ttl <= 0:
+            return None
+        key = self._key(path, params)
+        return self.client.cache.chosen_rows(key, owner, extra, choose)
 
     def get_many(
         self,

@@ -11,7 +11,10 @@ four methods (``GET``/``SETEX`` for entries, ``INCR`` for generations) and keeps
 The memory store also keeps small answers decoded (``DecodedStore``, up to
 ``DECODED_MAX_BYTES``), so such a hit costs no JSON decoding: each hit gets a copy of its own
 (dicts and lists new, the immutable values shared), so nothing a caller changes reaches the
-cache. Its size is still counted by the encoded body.
+cache. Its size is still counted by the encoded body. A caller that reads only some rows of
+a list answer, chosen by a check of its own (the QuerySet's local filter), may have the chosen
+row numbers kept with the entry (``ResponseCache.chosen_rows``): a repeat copies just those
+rows and does not run the check again. The entry still keeps rows, never the caller's objects.
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ import json
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Hashable, Iterable, Sequence
 from typing import Any, NamedTuple, Protocol, TypeVar, cast, runtime_checkable
 
 from cachetools import TTLCache
@@ -83,15 +86,40 @@ class Decoded:
     (a row's ``_meta``, an invoice's lines). Anything else is copied all the way down.
     """
 
-    __slots__ = ("_plans", "value")
+    __slots__ = ("_chosen", "_plans", "value")
 
     def __init__(self, value: Any) -> None:
         self._plans = _row_plans(value)
         self.value = self._copied(value)
+        self._chosen: dict[Hashable, tuple[object, list[int] | None]] = {}
 
     def copy(self) -> Any:
         """Return a copy the caller may change: no dict or list in it is shared."""
         return self._copied(self.value)
+
+    def chosen_rows(self, owner: object, extra: Hashable, choose: Choose) -> list[Any] | None:
+        """Return copies of the rows ``choose`` picks, or ``None`` where it picks none.
+
+        ``choose`` gets a copy of the answer and returns the numbers of the rows wanted (or
+        ``None``: the answer alone does not settle it); that is kept with the entry under
+        ``owner`` (compared by identity, so a value equal by accident never matches) and
+        ``extra``, so a repeat only copies the rows. Not a list answer: ``None``.
+        """
+        plans = self._plans
+        if plans is None:
+            return None
+        signature = (id(owner), extra)
+        kept = self._chosen.get(signature)
+        if kept is None or kept[0] is not owner:
+            if len(self._chosen) >= _CHOSEN_PER_ENTRY:
+                self._chosen.clear()
+            kept = (owner, choose(self.copy()))
+            self._chosen[signature] = kept
+        numbers = kept[1]
+        if numbers is None:
+            return None
+        rows = self.value["_data"]
+        return [_copy_row(rows[n], plans[n]) for n in numbers]
 
     def _copied(self, value: Any) -> Any:
         plans = self._plans
@@ -103,6 +131,10 @@ class Decoded:
 
 
 _CONTAINERS = frozenset({dict, list})
+_CHOSEN_PER_ENTRY = 8  # choices kept per entry: a few queries read the same page
+
+Choose = Callable[[Any], "list[int] | None"]
+"""Pick rows of a (copied) list answer by number; ``None`` when the answer cannot tell."""
 
 RowPlan = tuple[tuple[str, bool], ...]
 """The keys of a row that hold a dict or list, each with whether that holds none itself."""
@@ -142,13 +174,15 @@ def _items(container: dict[str, Any] | list[Any]) -> Iterable[Any]:
 
 def _copy_rows(rows: list[dict[str, Any]], plans: list[RowPlan]) -> list[dict[str, Any]]:
     """Copy the rows of a list answer by their plans."""
-    fresh = []
-    for row, plan in zip(rows, plans, strict=True):
-        copy = row.copy()
-        for key, flat in plan:
-            copy[key] = row[key].copy() if flat else _copy_json(row[key])
-        fresh.append(copy)
-    return fresh
+    return [_copy_row(row, plan) for row, plan in zip(rows, plans, strict=True)]
+
+
+def _copy_row(row: dict[str, Any], plan: RowPlan) -> dict[str, Any]:
+    """Copy one row of a list answer by its plan."""
+    copy = row.copy()
+    for key, flat in plan:
+        copy[key] = row[key].copy() if flat else _copy_json(row[key])
+    return copy
 
 
 class _Entry(NamedTuple):
@@ -280,6 +314,8 @@ class ResponseCache:
         self._decoded = store if isinstance(store, DecodedStore) else None
         self._inflight: set[str] = set()
         self._cond = threading.Condition()
+        self.choices = 0
+        """How many times ``chosen_rows`` ran a caller's ``choose`` (for tests, diagnostics)."""
 
     @staticmethod
     def namespace(base_url: str, tenant: int, resource: str) -> str:
@@ -317,6 +353,26 @@ class ResponseCache:
                 return cast(T, found.copy())
         body = self.store.get(key)
         return None if body is None else parse(body)
+
+    def chosen_rows(
+        self, key: str, owner: object, extra: Hashable, choose: Choose
+    ) -> list[Any] | None:
+        """Return copies of the rows ``choose`` picks from a decoded entry, else ``None``.
+
+        ``None`` also when ``key`` is not cached decoded: the caller then reads the answer the
+        usual way (``fetch``), which caches it. See ``Decoded.chosen_rows``.
+        """
+        if self._decoded is None:
+            return None
+        found = self._decoded.get_decoded(key)
+        if found is None:
+            return None
+
+        def counted(value: Any) -> list[int] | None:
+            self.choices += 1
+            return choose(value)
+
+        return found.chosen_rows(owner, extra, counted)
 
     def _keep(self, key: str, body: bytes, parsed: Any, ttl: float) -> None:
         """Store an answer: decoded (a copy, the caller keeps ``parsed``) when small, else raw."""

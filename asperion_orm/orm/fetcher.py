@@ -80,6 +80,13 @@ class Fetcher:
             return iter(())
         if plan.windowed:
             return self._annotated(self._window())
+        if self.cache and self.ttl != 0 and _first_page_settles(plan):
+            request = plan.page(1, self.page_size)
+            chosen = self.session.chosen_rows(
+                request.path, request.params, plan, self.page_size, self._chosen, ttl=self.ttl
+            )
+            if chosen is not None:
+                return iter(chosen)
         rows = self._scan()
         for where in (plan.verify, plan.local_where):
             if where:
@@ -96,6 +103,29 @@ class Fetcher:
         elif plan.local_order or plan.merged:
             rows = iter(order_rows(list(rows), plan.ordering, self.meta, plan.time_zone))
         return itertools.islice(rows, plan.low, plan.high)
+
+    def _chosen(self, head: Raw) -> list[int] | None:
+        """Return the numbers of page 1's rows the plan returns, if page 1 alone settles them.
+
+        The same steps as ``rows`` over a plan ``_first_page_settles`` admits: page 1's rows
+        checked locally, then the slice; ``None`` when more pages would be read.
+        """
+        plan, size = self.plan, self.page_size
+        rows = _PageCheck(
+            self.meta.pk.api_name, lambda n: plan.page(n, size), self.session.base_url
+        ).rows(head, 1)
+        wheres = [where for where in (plan.verify, plan.local_where) if where]
+        zone = plan.time_zone
+        kept = [
+            number
+            for number, row in enumerate(rows)
+            if all(where.matches(field_reader(row, zone)) for where in wheres)
+        ]
+        size = _server_page_size(head, len(rows), size)
+        last = len(rows) < size or _end_page(head, 1, size, None) <= 1
+        if not last and (plan.high is None or len(kept) < plan.high):
+            return None
+        return kept[plan.low : plan.high]
 
     def _annotated(self, rows: Iterator[Raw]) -> Iterator[Raw]:
         """Compute the plan's annotations for each row (related rows in batched requests)."""
@@ -243,6 +273,21 @@ class _PageCheck:
             status_code=200,
             request=RequestInfo("GET", redact_url(request.url(self.base_url))),
         )
+
+
+def _first_page_settles(plan: Plan) -> bool:
+    """Tell whether the plan's rows may come from its first page alone, once cached.
+
+    One chunk, and nothing after the local filter but the slice: no annotations, grouping or
+    local ordering (those read every row first).
+    """
+    return not (
+        plan.merged
+        or plan.annotator is not None
+        or plan.late_where
+        or plan.grouping is not None
+        or plan.local_order
+    )
 
 
 def _kept(rows: Iterator[Raw], where: Where, time_zone: dt.tzinfo) -> Iterator[Raw]:
