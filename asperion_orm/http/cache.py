@@ -305,6 +305,17 @@ def _opening(scope: tuple[str | int, ...], namespace: str) -> str:
     return json.dumps([*scope, namespace])[:-1] + ","
 
 
+def _encode_request(path: str, params: Iterable[tuple[Any, Any]]) -> str:
+    """Return ``"path", [sorted pairs], `` as JSON: the request's part of a key."""
+    pairs = sorted((str(k), str(v)) for k, v in params)
+    return json.dumps([path, pairs])[1:-1] + ", "
+
+
+_request_part = functools.lru_cache(maxsize=256)(_encode_request)
+"""``_encode_request`` remembered for the 256 latest requests (a repeated query's page); few,
+as their strings are not counted in the store's ``max_bytes``."""
+
+
 class ResponseCache:
     """Keys, invalidation and single flight over a ``CacheStore``."""
 
@@ -335,8 +346,12 @@ class ResponseCache:
         encoded once.
         """
         generation = self.store.generation(namespace)
-        pairs = sorted((str(k), str(v)) for k, v in params)
-        return _opening(tuple(scope), namespace) + json.dumps([path, pairs, generation])[1:]
+        opening = _opening(tuple(scope), namespace)
+        try:
+            request = _request_part(path, tuple(params))
+        except TypeError:  # parameters that are not hashable: encoded each time
+            request = _encode_request(path, params)
+        return f"{opening}{request}{json.dumps(generation)}]"
 
     def invalidate(self, namespace: str) -> None:
         """Orphan every entry of ``namespace`` (after a write)."""
