@@ -37,6 +37,7 @@ if TYPE_CHECKING:
 
     from asperion_orm.capabilities import Capabilities
     from asperion_orm.client import Client
+    from asperion_orm.http.cache import Choice
 
 __all__ = [
     "DEFAULT_BASE_URL",
@@ -238,14 +239,28 @@ class Session:
     # -- reads ----------------------------------------------------------------------------
 
     def get(
-        self, path: str, params: Params = (), *, cache: bool = True, ttl: float | None = None
+        self,
+        path: str,
+        params: Params = (),
+        *,
+        cache: bool = True,
+        ttl: float | None = None,
+        choice: Choice | None = None,
     ) -> dict[str, Any]:
-        """GET ``path`` for this tenant: the parsed body, envelope included (cached raw)."""
+        """GET ``path`` for this tenant: the parsed body, envelope included (cached raw).
+
+        ``choice``: what its ``choose`` picks from a list answer loaded now is kept with the
+        cached answer (see ``chosen_rows``).
+        """
         if not cache or ttl == 0 or self.client.cache.ttl <= 0:
             return self._fetch(path, params)[1]
         key = self._key(path, params)
         return self.client.cache.fetch(
-            key, lambda: self._fetch(path, params), lambda body: self._checked(body, params), ttl
+            key,
+            lambda: self._fetch(path, params),
+            lambda body: self._checked(body, params),
+            ttl,
+            choice,
         )
 
     def chosen_rows(

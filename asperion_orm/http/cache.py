@@ -121,6 +121,11 @@ class Decoded:
         rows = self.value["_data"]
         return [_copy_row(rows[n], plans[n]) for n in numbers]
 
+    def remember(self, owner: object, extra: Hashable, numbers: list[int] | None) -> None:
+        """Keep what a caller's ``choose`` picked from this very answer (see ``chosen_rows``)."""
+        if self._plans is not None:
+            self._chosen[(id(owner), extra)] = (owner, numbers)
+
     def _copied(self, value: Any) -> Any:
         plans = self._plans
         if plans is None:
@@ -135,6 +140,8 @@ _CHOSEN_PER_ENTRY = 8  # choices kept per entry: a few queries read the same pag
 
 Choose = Callable[[Any], "list[int] | None"]
 """Pick rows of a (copied) list answer by number; ``None`` when the answer cannot tell."""
+Choice = tuple[object, Hashable, Choose]
+"""``choose`` with the owner and extra its picks are kept under (``Decoded.chosen_rows``)."""
 
 RowPlan = tuple[tuple[str, bool], ...]
 """The keys of a row that hold a dict or list, each with whether that holds none itself."""
@@ -326,7 +333,7 @@ class ResponseCache:
         self._inflight: set[str] = set()
         self._cond = threading.Condition()
         self.choices = 0
-        """How many times ``chosen_rows`` ran a caller's ``choose`` (for tests, diagnostics)."""
+        """How many times a caller's ``choose`` ran on an answer (for tests, diagnostics)."""
 
     @staticmethod
     def namespace(base_url: str, tenant: int, resource: str) -> str:
@@ -389,10 +396,20 @@ class ResponseCache:
 
         return found.chosen_rows(owner, extra, counted)
 
-    def _keep(self, key: str, body: bytes, parsed: Any, ttl: float) -> None:
-        """Store an answer: decoded (a copy, the caller keeps ``parsed``) when small, else raw."""
+    def _keep(
+        self, key: str, body: bytes, parsed: Any, ttl: float, choice: Choice | None = None
+    ) -> None:
+        """Store an answer: decoded (a copy, the caller keeps ``parsed``) when small, else raw.
+
+        ``choice``: the rows a caller's ``choose`` picks from ``parsed`` are kept with it.
+        """
         if self._decoded is not None and _small(body, parsed):
-            self._decoded.set_decoded(key, body, Decoded(parsed), ttl)
+            entry = Decoded(parsed)
+            if choice is not None:
+                owner, extra, choose = choice
+                self.choices += 1
+                entry.remember(owner, extra, choose(parsed))
+            self._decoded.set_decoded(key, body, entry, ttl)
         else:
             self.store.set(key, body, ttl)
 
@@ -402,6 +419,7 @@ class ResponseCache:
         load: Callable[[], tuple[bytes, T]],
         parse: Callable[[bytes], T],
         ttl: float | None = None,
+        choice: Choice | None = None,
     ) -> T:
         """Return the parsed body for ``key``, calling ``load`` once however many ask at once.
 
@@ -420,7 +438,7 @@ class ResponseCache:
                 self._cond.wait()
         try:
             body, parsed = load()
-            self._keep(key, body, parsed, self.ttl if ttl is None else ttl)
+            self._keep(key, body, parsed, self.ttl if ttl is None else ttl, choice)
             return parsed
         finally:
             with self._cond:

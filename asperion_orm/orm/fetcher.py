@@ -81,13 +81,12 @@ class Fetcher:
         if plan.windowed:
             return self._annotated(self._window())
         if self.cache and self.ttl != 0 and _first_page_settles(plan):
-            request = plan.page(1, self.page_size)
-            chosen = self.session.chosen_rows(
-                request.path, request.params, plan, self.page_size, self._chosen, ttl=self.ttl
-            )
-            if chosen is not None:
-                return iter(chosen)
-        rows = self._scan()
+            found = self._first_page()
+            if isinstance(found, list):
+                return iter(found)
+            rows = self._following(found, 1, self.page_size)
+        else:
+            rows = self._scan()
         for where in (plan.verify, plan.local_where):
             if where:
                 rows = _kept(rows, where, plan.time_zone)
@@ -103,6 +102,34 @@ class Fetcher:
         elif plan.local_order or plan.merged:
             rows = iter(order_rows(list(rows), plan.ordering, self.meta, plan.time_zone))
         return itertools.islice(rows, plan.low, plan.high)
+
+    def _first_page(self) -> list[Raw] | Raw:
+        """Return the plan's rows when page 1 settles them, else page 1's answer to read on.
+
+        The rows page 1 gives are kept with its cached answer (``Session.chosen_rows``), so a
+        repeat copies those rows from the cache and checks none; a page loaded now has them
+        picked as it is stored.
+        """
+        request, size, session = self.plan.page(1, self.page_size), self.page_size, self.session
+        chosen = session.chosen_rows(
+            request.path, request.params, self.plan, size, self._chosen, ttl=self.ttl
+        )
+        if chosen is not None:
+            return chosen
+        picked: dict[int, list[int] | None] = {}
+
+        def choose(body: Raw) -> list[int] | None:
+            picked[id(body)] = numbers = self._chosen(body)
+            return numbers
+
+        head = session.get(
+            request.path, request.params, ttl=self.ttl, choice=(self.plan, size, choose)
+        )
+        numbers = picked[id(head)] if id(head) in picked else self._chosen(head)
+        if numbers is None:
+            return head
+        rows = head["_data"]
+        return [rows[number] for number in numbers]
 
     def _chosen(self, head: Raw) -> list[int] | None:
         """Return the numbers of page 1's rows the plan returns, if page 1 alone settles them.
