@@ -137,7 +137,7 @@ repeat is not met either: see the second point below for where a hit's time goes
   and doubled values_list's traced peak (6.0 to 13.5 MiB), so only answers up to 50 rows and
   32 KiB are kept decoded; full pages stay raw, as before (models 69.7 MiB, values_list
   6.3 MiB after).
-- Import time (`http/oauth.py`, `orm/fields.py`, `http/retry.py`, `aio.py`, `client.py`):
+- Import time (`http/oauth.py`, `orm/fields/`, `http/retry.py`, `aio.py`, `client.py`):
   `python -X importtime` showed authlib with joserfc and cryptography, marshmallow's
   validators, tenacity, asyncio and all resource models imported eagerly. Each is now
   imported where first needed (a login or refresh, a field's first conversion or
@@ -163,7 +163,7 @@ other processes throughout: wall times moved by up to 40 % between runs ((b) too
 | values_list, wall ORM/(c) (<= 1.0x) | 1.24-1.26x (CPU 1.28-1.40x) | 1.20-1.24x (CPU 1.28-1.30x) |
 | iterator() over 100,000 rows, peak RSS (< 10 MiB) | 5.7-5.9 MiB | 6.0 MiB |
 
-- Models (`orm/storage.py`, `orm/model.py`, `orm/fields.py`): cProfile of the models
+- Models (`orm/storage.py`, `orm/model.py`, `orm/fields/`): cProfile of the models
   scenario put most of the ORM's own time in `_adopt` and `ModelState.__init__`, where the
   cyclic GC ran: three objects a row (the instance, its `ModelState`, a values dict) set off
   156 young-generation collections per 20,000 rows. An instance now keeps its row in
