@@ -20,7 +20,7 @@ import workers
 from clients import orm_client
 from emulator import Emulator
 from measure import Result, measure
-from report import load_average, render, table
+from report import Target, load_average, render, table, targets
 from scenarios import DATASETS, ID_COUNT, SCENARIOS, Context, Scenario
 
 from asperion_orm.http.cache import MemoryCacheStore
@@ -218,24 +218,31 @@ def main() -> None:
         finally:
             ctx.close()
     print(table(results))
-    text = render(results, promised, NOTES, FIXES, load)
+    extra: list[Target] = []
+    sections = ""
     if not args.only or "workers" in args.only:
         figure = workers.measure().describe()
         print(figure)
-        text += f"\n## Many workers, one quota\n\n{workers.SUMMARY}\n\n- {figure}\n"
+        sections += f"\n## Many workers, one quota\n\n{workers.SUMMARY}\n\n- {figure}\n"
     if not args.only or "async" in args.only:
         figure = async_overhead.measure().describe()
         print(figure)
-        text += f"\n## Async overhead\n\n{async_overhead.SUMMARY}\n\n- {figure}\n"
+        sections += f"\n## Async overhead\n\n{async_overhead.SUMMARY}\n\n- {figure}\n"
     if not args.only or "emulator" in args.only:
-        section = _emulator_section()
-        print(section)
-        text += f"\n## The emulator\n\n{emulator_targets.SUMMARY}\n\n{section}\n"
-        text += f"\n### Before and after\n\n{emulator_targets.FIXES}"
+        found = emulator_targets.measure()
+        extra += found
+        section = "\n".join(target.line() for target in found)
+        sections += f"\n## The emulator\n\n{emulator_targets.SUMMARY}\n\n{section}\n"
+        sections += f"\n### Before and after\n\n{emulator_targets.FIXES}"
     if not args.only or "import" in args.only:
-        lines = _import_lines()
-        print(lines)
-        text += f"\n## Import time\n\n{import_time.SUMMARY}\n\n{lines}\n"
+        found = import_time.measure()
+        extra += found
+        lines = "\n".join(target.line() for target in found)
+        sections += f"\n## Import time\n\n{import_time.SUMMARY}\n\n{lines}\n"
+    judged = targets(results, promised) + extra
+    print(f"\nTargets (load average {load:.2f} at the start, {load_average():.2f} at the end):")
+    print("\n".join(target.line() for target in judged))
+    text = render(results, judged, NOTES, FIXES, load) + sections
     args.output.write_text(text)
     print(f"wrote {args.output} in {time.perf_counter() - started:.0f} s", file=sys.stderr)
 
