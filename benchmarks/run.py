@@ -20,7 +20,7 @@ import workers
 from clients import orm_client
 from emulator import Emulator
 from measure import Result, measure
-from report import load_average, render, table
+from report import Target, load_average, render, table, targets
 from scenarios import DATASETS, ID_COUNT, SCENARIOS, Context, Scenario
 
 from asperion_orm.http.cache import MemoryCacheStore
@@ -137,7 +137,7 @@ repeat is not met either: see the second point below for where a hit's time goes
   and doubled values_list's traced peak (6.0 to 13.5 MiB), so only answers up to 50 rows and
   32 KiB are kept decoded; full pages stay raw, as before (models 69.7 MiB, values_list
   6.3 MiB after).
-- Import time (`http/oauth.py`, `orm/fields.py`, `http/retry.py`, `aio.py`, `client.py`):
+- Import time (`http/oauth.py`, `orm/fields/`, `http/retry.py`, `aio.py`, `client.py`):
   `python -X importtime` showed authlib with joserfc and cryptography, marshmallow's
   validators, tenacity, asyncio and all resource models imported eagerly. Each is now
   imported where first needed (a login or refresh, a field's first conversion or
@@ -163,7 +163,7 @@ other processes throughout: wall times moved by up to 40 % between runs ((b) too
 | values_list, wall ORM/(c) (<= 1.0x) | 1.24-1.26x (CPU 1.28-1.40x) | 1.20-1.24x (CPU 1.28-1.30x) |
 | iterator() over 100,000 rows, peak RSS (< 10 MiB) | 5.7-5.9 MiB | 6.0 MiB |
 
-- Models (`orm/storage.py`, `orm/model.py`, `orm/fields.py`): cProfile of the models
+- Models (`orm/storage.py`, `orm/model.py`, `orm/fields/`): cProfile of the models
   scenario put most of the ORM's own time in `_adopt` and `ModelState.__init__`, where the
   cyclic GC ran: three objects a row (the instance, its `ModelState`, a values dict) set off
   156 young-generation collections per 20,000 rows. An instance now keeps its row in
@@ -232,24 +232,31 @@ def main() -> None:
         finally:
             ctx.close()
     print(table(results))
-    text = render(results, promised, NOTES, FIXES, load)
+    extra: list[Target] = []
+    sections = ""
     if not args.only or "workers" in args.only:
         figure = workers.measure().describe()
         print(figure)
-        text += f"\n## Many workers, one quota\n\n{workers.SUMMARY}\n\n- {figure}\n"
+        sections += f"\n## Many workers, one quota\n\n{workers.SUMMARY}\n\n- {figure}\n"
     if not args.only or "async" in args.only:
         figure = async_overhead.measure().describe()
         print(figure)
-        text += f"\n## Async overhead\n\n{async_overhead.SUMMARY}\n\n- {figure}\n"
+        sections += f"\n## Async overhead\n\n{async_overhead.SUMMARY}\n\n- {figure}\n"
     if not args.only or "emulator" in args.only:
-        section = _emulator_section()
-        print(section)
-        text += f"\n## The emulator\n\n{emulator_targets.SUMMARY}\n\n{section}\n"
-        text += f"\n### Before and after\n\n{emulator_targets.FIXES}"
+        found = emulator_targets.measure()
+        extra += found
+        section = "\n".join(target.line() for target in found)
+        sections += f"\n## The emulator\n\n{emulator_targets.SUMMARY}\n\n{section}\n"
+        sections += f"\n### Before and after\n\n{emulator_targets.FIXES}"
     if not args.only or "import" in args.only:
-        lines = _import_lines()
-        print(lines)
-        text += f"\n## Import time\n\n{import_time.SUMMARY}\n\n{lines}\n"
+        found = import_time.measure()
+        extra += found
+        lines = "\n".join(target.line() for target in found)
+        sections += f"\n## Import time\n\n{import_time.SUMMARY}\n\n{lines}\n"
+    judged = targets(results, promised) + extra
+    print(f"\nTargets (load average {load:.2f} at the start, {load_average():.2f} at the end):")
+    print("\n".join(target.line() for target in judged))
+    text = render(results, judged, NOTES, FIXES, load) + sections
     args.output.write_text(text)
     print(f"wrote {args.output} in {time.perf_counter() - started:.0f} s", file=sys.stderr)
 

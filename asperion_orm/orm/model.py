@@ -139,7 +139,7 @@ class Model(Stored):
         """Return the attribute names of the fields not loaded yet (``only()``, ``defer()``)."""
         return {self._meta.fields[name].attname for name in self._deferred}
 
-    # -- field storage (the descriptors in fields.py read and write through these) -------------
+    # -- field storage (the field descriptors read and write through these) -------------
 
     def _value(self, field: Field[Any]) -> Any:
         """Return a field's Python value, converting the raw API value on first access.
