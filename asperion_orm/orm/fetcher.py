@@ -125,7 +125,7 @@ class Fetcher:
         head = session.get(
             request.path, request.params, ttl=self.ttl, choice=(self.plan, size, choose)
         )
-        numbers = picked[id(head)] if id(head) in picked else self._chosen(head)
+        numbers = picked.get(id(head))  # none picked: a raw hit, or more pages to read
         if numbers is None:
             return head
         rows = head["_data"]

@@ -99,3 +99,18 @@ def test_another_tenant_reads_its_own_rows(
     for tenant in tenants:
         with sandbox_user_client.tenant(tenant), assert_requests(1):
             assert newest()[0].name == newest()[0].name == f"Only in {tenant}"
+
+
+def test_a_slice_page_1_cannot_fill_reads_on_first_and_repeated(
+    asperion_session: Session, assert_requests: Requests
+) -> None:
+    cities = ["Utrecht"] * 3 + ["UTRECHT"] * 30 + ["Utrecht"] * 3  # the server ignores case
+    for n, city in enumerate(cities):
+        Debtor.objects.create(name=f"D{n}", city=city)
+    query = Debtor.objects.filter(city="Utrecht").order_by("-id")[:5]
+    expected = ["D35", "D34", "D33", "D2", "D1"]
+    with assert_requests(2):  # page 1 (25 rows) keeps three: page 2 is read
+        assert [debtor.name for debtor in query.all()] == expected
+    with assert_requests(0):
+        assert [debtor.name for debtor in query.all()] == expected
+        assert [debtor.name for debtor in query.all()] == expected
