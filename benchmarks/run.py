@@ -198,11 +198,12 @@ other processes throughout: wall times moved by up to 40 % between runs ((b) too
   the plan, when page 1 alone settles the answer; a repeat copies just those rows and checks
   none. The entry keeps row numbers, not instances, and goes with its key (generation,
   tenant). The request part of recent cache keys is remembered too. In a loop of 2,000
-  repeats: 200 -> 90 us a hit. `run.py --only uncached cached`, 3 runs each, load 1.5-2.4:
-  6.9-7.5x before, 9.5-11.1x after (cached 0.30-0.33 -> 0.23-0.28 ms). Not the 25x: a
-  timed run follows a `gc.collect()`, after which the same hit takes ~280 us against ~90 us
-  warm (the collection walks the heap, leaving the processor's caches cold); the uncached
-  run is ~2.4 ms, so 25x needs a cold hit under ~100 us. What is left of a warm hit:
+  repeats: 133 -> 90 us a hit (200 before the fields split on main). `run.py --only uncached
+  cached`, main and this change interleaved, 4 runs each, load 0.9-1.2: 6.7-8.0x before,
+  9.7-9.9x after (cached 0.29-0.33 -> 0.22-0.24 ms). Not the 25x: a timed run follows a
+  `gc.collect()`, after which the same hit takes ~230 us against ~90 us warm (the collection
+  walks the heap, leaving the processor's caches cold); the uncached run is ~2.3 ms, so 25x
+  needs a cold hit under ~90 us. What is left of a warm hit:
   `filter()` resolving its lookup ~17 %, planning (the shape key) ~17 %, copying the 20 rows
   ~10 %, building instances ~12 %, the session's cache key ~6 %.
 """
