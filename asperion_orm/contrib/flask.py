@@ -37,23 +37,14 @@ except ModuleNotFoundError as exc:  # pragma: no cover - exercised in a subproce
     ) from exc
 
 from asperion_orm.client import Client
+from asperion_orm.contrib.settings import DEFAULTS as COMMON
+from asperion_orm.contrib.settings import REQUIRED, build_client, merged
 from asperion_orm.exceptions import ConfigurationError
 from asperion_orm.session import Session
 
 __all__ = ["DEFAULTS", "REQUIRED", "Asperion", "oauth"]
 
-REQUIRED = ("CLIENT_ID", "CLIENT_SECRET", "REDIRECT_URI")
-DEFAULTS: dict[str, Any] = {
-    "ENVIRONMENT": "production",
-    "BASE_URL": None,  # overrides the environment's hosts (the local sandbox, a proxy)
-    "IDENTITY_URL": None,
-    "CA_BUNDLE": None,
-    "CLIENT_OPTIONS": {},  # more keyword arguments for Client (token_store, language, ...)
-    "TENANT_URL_KWARG": "tenant",
-    "TENANT_HEADER": "X-Asperion-Tenant",
-    "TENANT_RESOLVER": None,  # a function(request) -> int | None, or its dotted path
-    "LOGIN_REDIRECT_URL": "/",  # where callback/ goes when connect/ had no ?next=
-}
+DEFAULTS: dict[str, Any] = dict(COMMON)
 """The optional keys of ``app.config["ASPERION"]`` and their values when left out."""
 
 SESSION_KEY = "asperion_oauth"
@@ -78,7 +69,7 @@ class Asperion:
         settings, for instance one already logged in.
         """
         config = settings_of(app.config.get("ASPERION"))
-        client = client or self._client or _build(config)
+        client = client or self._client or build_client(config)
         app.extensions["asperion"] = _AppState(client, config, _resolver(config))
         app.before_request(_open)
         app.teardown_request(_end)
@@ -106,31 +97,7 @@ class _AppState:
 
 def settings_of(given: Any) -> dict[str, Any]:
     """Return ``ASPERION`` merged over ``DEFAULTS``; raise ``ConfigurationError`` when unusable."""
-    if not isinstance(given, Mapping):
-        raise ConfigurationError(
-            'app.config["ASPERION"] is missing: set it to a dict with CLIENT_ID, CLIENT_SECRET '
-            "and REDIRECT_URI before init_app(app)."
-        )
-    missing = [key for key in REQUIRED if not given.get(key)]
-    if missing:
-        raise ConfigurationError(
-            f'app.config["ASPERION"] has no {", ".join(missing)}; add the app registration\'s '
-            "values."
-        )
-    return {**DEFAULTS, **given}
-
-
-def _build(config: Mapping[str, Any]) -> Client:
-    return Client(
-        config["CLIENT_ID"],
-        config["CLIENT_SECRET"],
-        config["REDIRECT_URI"],
-        environment=config["ENVIRONMENT"],
-        base_url=config["BASE_URL"],
-        identity_url=config["IDENTITY_URL"],
-        ca_bundle=config["CA_BUNDLE"],
-        **config["CLIENT_OPTIONS"],
-    )
+    return merged(given, DEFAULTS, 'app.config["ASPERION"]', "before init_app(app)")
 
 
 def _resolver(config: Mapping[str, Any]) -> Resolver:

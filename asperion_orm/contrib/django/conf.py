@@ -19,24 +19,17 @@ from django.utils.module_loading import import_string
 
 from asperion_orm.client import Client
 from asperion_orm.contrib.django.store import DatabaseTokenStore
+from asperion_orm.contrib.settings import DEFAULTS as COMMON
+from asperion_orm.contrib.settings import REQUIRED, build_client, merged
 from asperion_orm.exceptions import ConfigurationError
 
 __all__ = ["DEFAULTS", "REQUIRED", "asperion_settings", "client_for", "get_client", "grant_for"]
 
-REQUIRED = ("CLIENT_ID", "CLIENT_SECRET", "REDIRECT_URI")
 DEFAULTS: dict[str, Any] = {
-    "ENVIRONMENT": "production",
-    "BASE_URL": None,  # overrides the environment's hosts (the local sandbox, a proxy)
-    "IDENTITY_URL": None,
-    "CA_BUNDLE": None,
-    "CLIENT_OPTIONS": {},  # more keyword arguments for Client (language, time_zone, ...)
+    **COMMON,
     "DATABASE": "default",  # the alias holding the token table
     "GRANT": "default",  # the row of the site's shared tokens
     "PER_USER_TOKENS": False,  # True: each logged-in user connects their own account
-    "TENANT_URL_KWARG": "tenant",
-    "TENANT_HEADER": "X-Asperion-Tenant",
-    "TENANT_RESOLVER": None,  # dotted path of a function(request) -> int | None
-    "LOGIN_REDIRECT_URL": "/",  # where callback/ goes when connect/ had no ?next=
 }
 
 _clients: dict[str, Client] = {}
@@ -46,17 +39,7 @@ _lock = threading.Lock()
 def asperion_settings() -> dict[str, Any]:
     """Return the ``ASPERION`` setting merged over ``DEFAULTS``; raise when it is unusable."""
     given = getattr(settings, "ASPERION", None)
-    if not isinstance(given, Mapping):
-        raise ConfigurationError(
-            "settings.ASPERION is missing: set it to a dict with CLIENT_ID, CLIENT_SECRET and "
-            "REDIRECT_URI (run `manage.py check` for details)."
-        )
-    missing = [key for key in REQUIRED if not given.get(key)]
-    if missing:
-        raise ConfigurationError(
-            f"settings.ASPERION has no {', '.join(missing)}; add the app registration's values."
-        )
-    return {**DEFAULTS, **given}
+    return merged(given, DEFAULTS, "settings.ASPERION", "(run `manage.py check` for details)")
 
 
 def get_client() -> Client:
@@ -99,17 +82,7 @@ def tenant_resolver() -> Callable[[HttpRequest], int | None] | None:
 
 def _build(config: Mapping[str, Any], grant: str) -> Client:
     """Return a new client from the settings, its tokens in the grant's row."""
-    return Client(
-        config["CLIENT_ID"],
-        config["CLIENT_SECRET"],
-        config["REDIRECT_URI"],
-        environment=config["ENVIRONMENT"],
-        base_url=config["BASE_URL"],
-        identity_url=config["IDENTITY_URL"],
-        ca_bundle=config["CA_BUNDLE"],
-        token_store=DatabaseTokenStore(grant, using=config["DATABASE"]),
-        **config["CLIENT_OPTIONS"],
-    )
+    return build_client(config, token_store=DatabaseTokenStore(grant, using=config["DATABASE"]))
 
 
 def _forget_clients(*, setting: str, **kwargs: Any) -> None:
