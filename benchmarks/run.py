@@ -198,7 +198,7 @@ other processes throughout: wall times moved by up to 40 % between runs ((b) too
   the plan, when page 1 alone settles the answer; a repeat copies just those rows and checks
   none. The entry keeps row numbers, not instances, and goes with its key (generation,
   tenant). The request part of recent cache keys is remembered too. In a loop of 2,000
-  repeats: 133 -> 90 us a hit (200 before the fields split on main). `run.py --only uncached
+  repeats: 133 -> 90 us a hit (~200 on an earlier main). `run.py --only uncached
   cached`, main and this change interleaved, 4 runs each, load 0.9-1.2: 6.7-8.0x before,
   9.7-9.9x after (cached 0.29-0.33 -> 0.22-0.24 ms). Not the 25x: a timed run follows a
   `gc.collect()`, after which the same hit takes ~230 us against ~90 us warm (the collection
