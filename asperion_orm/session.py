@@ -20,7 +20,7 @@ import datetime as dt
 import itertools
 import sys
 from collections import deque
-from collections.abc import Callable, Generator, Iterable, Mapping, Sequence
+from collections.abc import Callable, Generator, Hashable, Iterable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from decimal import Decimal
 from types import FrameType, TracebackType
@@ -37,6 +37,7 @@ if TYPE_CHECKING:
 
     from asperion_orm.capabilities import Capabilities
     from asperion_orm.client import Client
+    from asperion_orm.http.cache import Choice
 
 __all__ = [
     "DEFAULT_BASE_URL",
@@ -238,15 +239,50 @@ class Session:
     # -- reads ----------------------------------------------------------------------------
 
     def get(
-        self, path: str, params: Params = (), *, cache: bool = True, ttl: float | None = None
+        self,
+        path: str,
+        params: Params = (),
+        *,
+        cache: bool = True,
+        ttl: float | None = None,
+        choice: Choice | None = None,
     ) -> dict[str, Any]:
-        """GET ``path`` for this tenant: the parsed body, envelope included (cached raw)."""
+        """GET ``path`` for this tenant: the parsed body, envelope included (cached raw).
+
+        ``choice``: what its ``choose`` picks from a list answer loaded now is kept with the
+        cached answer (see ``chosen_rows``).
+        """
         if not cache or ttl == 0 or self.client.cache.ttl <= 0:
             return self._fetch(path, params)[1]
         key = self._key(path, params)
         return self.client.cache.fetch(
-            key, lambda: self._fetch(path, params), lambda body: self._checked(body, params), ttl
+            key,
+            lambda: self._fetch(path, params),
+            lambda body: self._checked(body, params),
+            ttl,
+            choice,
         )
+
+    def chosen_rows(
+        self,
+        path: str,
+        params: Params,
+        owner: object,
+        extra: Hashable,
+        choose: Callable[[dict[str, Any]], list[int] | None],
+        *,
+        ttl: float | None = None,
+    ) -> list[dict[str, Any]] | None:
+        """Return copies of the rows ``choose`` picks from a cached list answer, else ``None``.
+
+        What ``choose`` picked is kept with the cached answer under ``owner`` and ``extra``
+        (``ResponseCache.chosen_rows``), so a repeat only copies those rows. ``None``: not
+        cached (decoded), or ``choose`` could not tell from this answer; read it with ``get``.
+        """
+        if ttl == 0 or self.client.cache.ttl <= 0:
+            return None
+        key = self._key(path, params)
+        return self.client.cache.chosen_rows(key, owner, extra, choose)
 
     def get_many(
         self,

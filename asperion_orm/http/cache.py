@@ -11,7 +11,10 @@ four methods (``GET``/``SETEX`` for entries, ``INCR`` for generations) and keeps
 The memory store also keeps small answers decoded (``DecodedStore``, up to
 ``DECODED_MAX_BYTES``), so such a hit costs no JSON decoding: each hit gets a copy of its own
 (dicts and lists new, the immutable values shared), so nothing a caller changes reaches the
-cache. Its size is still counted by the encoded body.
+cache. Its size is still counted by the encoded body. A caller that reads only some rows of
+a list answer, chosen by a check of its own (the QuerySet's local filter), may have the chosen
+row numbers kept with the entry (``ResponseCache.chosen_rows``): a repeat copies just those
+rows and does not run the check again. The entry still keeps rows, never the caller's objects.
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ import json
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Hashable, Iterable, Sequence
 from typing import Any, NamedTuple, Protocol, TypeVar, cast, runtime_checkable
 
 from cachetools import TTLCache
@@ -83,15 +86,45 @@ class Decoded:
     (a row's ``_meta``, an invoice's lines). Anything else is copied all the way down.
     """
 
-    __slots__ = ("_plans", "value")
+    __slots__ = ("_chosen", "_plans", "value")
 
     def __init__(self, value: Any) -> None:
         self._plans = _row_plans(value)
         self.value = self._copied(value)
+        self._chosen: dict[Hashable, tuple[object, list[int] | None]] = {}
 
     def copy(self) -> Any:
         """Return a copy the caller may change: no dict or list in it is shared."""
         return self._copied(self.value)
+
+    def chosen_rows(self, owner: object, extra: Hashable, choose: Choose) -> list[Any] | None:
+        """Return copies of the rows ``choose`` picks, or ``None`` where it picks none.
+
+        ``choose`` gets a copy of the answer and returns the numbers of the rows wanted (or
+        ``None``: the answer alone does not settle it); that is kept with the entry under
+        ``owner`` (compared by identity, so a value equal by accident never matches) and
+        ``extra``, so a repeat only copies the rows. Not a list answer: ``None``.
+        """
+        plans = self._plans
+        if plans is None:
+            return None
+        signature = (id(owner), extra)
+        kept = self._chosen.get(signature)
+        if kept is None or kept[0] is not owner:
+            if len(self._chosen) >= _CHOSEN_PER_ENTRY:
+                self._chosen.clear()
+            kept = (owner, choose(self.copy()))
+            self._chosen[signature] = kept
+        numbers = kept[1]
+        if numbers is None:
+            return None
+        rows = self.value["_data"]
+        return [_copy_row(rows[n], plans[n]) for n in numbers]
+
+    def remember(self, owner: object, extra: Hashable, numbers: list[int] | None) -> None:
+        """Keep what a caller's ``choose`` picked from this very answer (see ``chosen_rows``)."""
+        if self._plans is not None:
+            self._chosen[(id(owner), extra)] = (owner, numbers)
 
     def _copied(self, value: Any) -> Any:
         plans = self._plans
@@ -103,6 +136,12 @@ class Decoded:
 
 
 _CONTAINERS = frozenset({dict, list})
+_CHOSEN_PER_ENTRY = 8  # choices kept per entry: a few queries read the same page
+
+Choose = Callable[[Any], "list[int] | None"]
+"""Pick rows of a (copied) list answer by number; ``None`` when the answer cannot tell."""
+Choice = tuple[object, Hashable, Choose]
+"""``choose`` with the owner and extra its picks are kept under (``Decoded.chosen_rows``)."""
 
 RowPlan = tuple[tuple[str, bool], ...]
 """The keys of a row that hold a dict or list, each with whether that holds none itself."""
@@ -142,13 +181,15 @@ def _items(container: dict[str, Any] | list[Any]) -> Iterable[Any]:
 
 def _copy_rows(rows: list[dict[str, Any]], plans: list[RowPlan]) -> list[dict[str, Any]]:
     """Copy the rows of a list answer by their plans."""
-    fresh = []
-    for row, plan in zip(rows, plans, strict=True):
-        copy = row.copy()
-        for key, flat in plan:
-            copy[key] = row[key].copy() if flat else _copy_json(row[key])
-        fresh.append(copy)
-    return fresh
+    return [_copy_row(row, plan) for row, plan in zip(rows, plans, strict=True)]
+
+
+def _copy_row(row: dict[str, Any], plan: RowPlan) -> dict[str, Any]:
+    """Copy one row of a list answer by its plan."""
+    copy = row.copy()
+    for key, flat in plan:
+        copy[key] = row[key].copy() if flat else _copy_json(row[key])
+    return copy
 
 
 class _Entry(NamedTuple):
@@ -271,6 +312,17 @@ def _opening(scope: tuple[str | int, ...], namespace: str) -> str:
     return json.dumps([*scope, namespace])[:-1] + ","
 
 
+def _encode_request(path: str, params: Iterable[tuple[Any, Any]]) -> str:
+    """Return ``"path", [sorted pairs], `` as JSON: the request's part of a key."""
+    pairs = sorted((str(k), str(v)) for k, v in params)
+    return json.dumps([path, pairs])[1:-1] + ", "
+
+
+_request_part = functools.lru_cache(maxsize=256)(_encode_request)
+"""``_encode_request`` remembered for the 256 latest requests (a repeated query's page); few,
+as their strings are not counted in the store's ``max_bytes``."""
+
+
 class ResponseCache:
     """Keys, invalidation and single flight over a ``CacheStore``."""
 
@@ -280,6 +332,8 @@ class ResponseCache:
         self._decoded = store if isinstance(store, DecodedStore) else None
         self._inflight: set[str] = set()
         self._cond = threading.Condition()
+        self.choices = 0
+        """How many times a caller's ``choose`` ran on an answer (for tests, diagnostics)."""
 
     @staticmethod
     def namespace(base_url: str, tenant: int, resource: str) -> str:
@@ -299,8 +353,12 @@ class ResponseCache:
         encoded once.
         """
         generation = self.store.generation(namespace)
-        pairs = sorted((str(k), str(v)) for k, v in params)
-        return _opening(tuple(scope), namespace) + json.dumps([path, pairs, generation])[1:]
+        opening = _opening(tuple(scope), namespace)
+        try:
+            request = _request_part(path, tuple(params))
+        except TypeError:  # parameters that are not hashable: encoded each time
+            request = _encode_request(path, params)
+        return f"{opening}{request}{json.dumps(generation)}]"
 
     def invalidate(self, namespace: str) -> None:
         """Orphan every entry of ``namespace`` (after a write)."""
@@ -318,10 +376,40 @@ class ResponseCache:
         body = self.store.get(key)
         return None if body is None else parse(body)
 
-    def _keep(self, key: str, body: bytes, parsed: Any, ttl: float) -> None:
-        """Store an answer: decoded (a copy, the caller keeps ``parsed``) when small, else raw."""
+    def chosen_rows(
+        self, key: str, owner: object, extra: Hashable, choose: Choose
+    ) -> list[Any] | None:
+        """Return copies of the rows ``choose`` picks from a decoded entry, else ``None``.
+
+        ``None`` also when ``key`` is not cached decoded: the caller then reads the answer the
+        usual way (``fetch``), which caches it. See ``Decoded.chosen_rows``.
+        """
+        if self._decoded is None:
+            return None
+        found = self._decoded.get_decoded(key)
+        if found is None:
+            return None
+
+        def counted(value: Any) -> list[int] | None:
+            self.choices += 1
+            return choose(value)
+
+        return found.chosen_rows(owner, extra, counted)
+
+    def _keep(
+        self, key: str, body: bytes, parsed: Any, ttl: float, choice: Choice | None = None
+    ) -> None:
+        """Store an answer: decoded (a copy, the caller keeps ``parsed``) when small, else raw.
+
+        ``choice``: the rows a caller's ``choose`` picks from ``parsed`` are kept with it.
+        """
         if self._decoded is not None and _small(body, parsed):
-            self._decoded.set_decoded(key, body, Decoded(parsed), ttl)
+            entry = Decoded(parsed)
+            if choice is not None:
+                owner, extra, choose = choice
+                self.choices += 1
+                entry.remember(owner, extra, choose(parsed))
+            self._decoded.set_decoded(key, body, entry, ttl)
         else:
             self.store.set(key, body, ttl)
 
@@ -331,6 +419,7 @@ class ResponseCache:
         load: Callable[[], tuple[bytes, T]],
         parse: Callable[[bytes], T],
         ttl: float | None = None,
+        choice: Choice | None = None,
     ) -> T:
         """Return the parsed body for ``key``, calling ``load`` once however many ask at once.
 
@@ -349,7 +438,7 @@ class ResponseCache:
                 self._cond.wait()
         try:
             body, parsed = load()
-            self._keep(key, body, parsed, self.ttl if ttl is None else ttl)
+            self._keep(key, body, parsed, self.ttl if ttl is None else ttl, choice)
             return parsed
         finally:
             with self._cond:

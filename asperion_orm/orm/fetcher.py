@@ -80,7 +80,13 @@ class Fetcher:
             return iter(())
         if plan.windowed:
             return self._annotated(self._window())
-        rows = self._scan()
+        if self.cache and self.ttl != 0 and _first_page_settles(plan):
+            found = self._first_page()
+            if isinstance(found, list):
+                return iter(found)
+            rows = self._following(found, 1, self.page_size)
+        else:
+            rows = self._scan()
         for where in (plan.verify, plan.local_where):
             if where:
                 rows = _kept(rows, where, plan.time_zone)
@@ -96,6 +102,57 @@ class Fetcher:
         elif plan.local_order or plan.merged:
             rows = iter(order_rows(list(rows), plan.ordering, self.meta, plan.time_zone))
         return itertools.islice(rows, plan.low, plan.high)
+
+    def _first_page(self) -> list[Raw] | Raw:
+        """Return the plan's rows when page 1 settles them, else page 1's answer to read on.
+
+        The rows page 1 gives are kept with its cached answer (``Session.chosen_rows``), so a
+        repeat copies those rows from the cache and checks none; a page loaded now has them
+        picked as it is stored.
+        """
+        request, size, session = self.plan.page(1, self.page_size), self.page_size, self.session
+        chosen = session.chosen_rows(
+            request.path, request.params, self.plan, size, self._chosen, ttl=self.ttl
+        )
+        if chosen is not None:
+            return chosen
+        picked: dict[int, list[int] | None] = {}
+
+        def choose(body: Raw) -> list[int] | None:
+            picked[id(body)] = numbers = self._chosen(body)
+            return numbers
+
+        head = session.get(
+            request.path, request.params, ttl=self.ttl, choice=(self.plan, size, choose)
+        )
+        numbers = picked.get(id(head))  # none picked: a raw hit, or more pages to read
+        if numbers is None:
+            return head
+        rows = head["_data"]
+        return [rows[number] for number in numbers]
+
+    def _chosen(self, head: Raw) -> list[int] | None:
+        """Return the numbers of page 1's rows the plan returns, if page 1 alone settles them.
+
+        The same steps as ``rows`` over a plan ``_first_page_settles`` admits: page 1's rows
+        checked locally, then the slice; ``None`` when more pages would be read.
+        """
+        plan, size = self.plan, self.page_size
+        rows = _PageCheck(
+            self.meta.pk.api_name, lambda n: plan.page(n, size), self.session.base_url
+        ).rows(head, 1)
+        wheres = [where for where in (plan.verify, plan.local_where) if where]
+        zone = plan.time_zone
+        kept = [
+            number
+            for number, row in enumerate(rows)
+            if all(where.matches(field_reader(row, zone)) for where in wheres)
+        ]
+        size = _server_page_size(head, len(rows), size)
+        last = len(rows) < size or _end_page(head, 1, size, None) <= 1
+        if not last and (plan.high is None or len(kept) < plan.high):
+            return None
+        return kept[plan.low : plan.high]
 
     def _annotated(self, rows: Iterator[Raw]) -> Iterator[Raw]:
         """Compute the plan's annotations for each row (related rows in batched requests)."""
@@ -243,6 +300,21 @@ class _PageCheck:
             status_code=200,
             request=RequestInfo("GET", redact_url(request.url(self.base_url))),
         )
+
+
+def _first_page_settles(plan: Plan) -> bool:
+    """Tell whether the plan's rows may come from its first page alone, once cached.
+
+    One chunk, and nothing after the local filter but the slice: no annotations, grouping or
+    local ordering (those read every row first).
+    """
+    return not (
+        plan.merged
+        or plan.annotator is not None
+        or plan.late_where
+        or plan.grouping is not None
+        or plan.local_order
+    )
 
 
 def _kept(rows: Iterator[Raw], where: Where, time_zone: dt.tzinfo) -> Iterator[Raw]:
