@@ -20,12 +20,15 @@ from urllib.parse import parse_qs, urlsplit
 
 import requests
 from requests.adapters import HTTPAdapter
+from urllib3.util import Retry
 
 from asperion_orm import Client
 
 __all__ = ["PAGE_SIZE", "THREADS", "PlainClient", "TunedClient", "orm_client"]
 
 PAGE_SIZE = 100
+STALE = Retry(total=1, connect=1, read=1, status=0, other=0, allowed_methods={"GET"})
+"""Retry a GET once when its pooled connection turns out closed; nothing else."""
 THREADS = 8
 Params = Sequence[tuple[str, str]]
 Row = dict[str, Any]
@@ -62,6 +65,10 @@ class PlainClient:
         self.verify = info["ca_bundle"]
         self.http = requests.Session()
         self.http.trust_env = False  # no proxies from the environment; verify= is passed anyway
+        # A kept-alive connection the server closed while idle (the emulator closes them after
+        # its idle timeout, as most servers do) is opened again once, as any long-running
+        # client must; it costs nothing while connections stay open.
+        self.http.mount("https://", HTTPAdapter(max_retries=STALE))
         self.http.headers.update(_headers(token, tenant))
 
     def close(self) -> None:
@@ -102,7 +109,7 @@ class TunedClient(PlainClient):
         self, info: Mapping[str, Any], token: str, tenant: int, threads: int = THREADS
     ) -> None:
         super().__init__(info, token, tenant)
-        adapter = HTTPAdapter(pool_connections=1, pool_maxsize=threads)
+        adapter = HTTPAdapter(pool_connections=1, pool_maxsize=threads, max_retries=STALE)
         self.http.mount("https://", adapter)
         self.pool = ThreadPoolExecutor(threads)
 

@@ -25,7 +25,7 @@ RUNS = 15
 LIMIT = 1.5
 DEFERRED = (
     "authlib.oauth2", "joserfc", "cryptography", "marshmallow", "asyncio", "tenacity",
-    "asperion_orm.resources",
+    "asperion_orm.resources", "difflib", "uuid",
 )  # fmt: skip
 SUMMARY = (
     f"`import asperion_orm` against `import requests`, each in a fresh interpreter (start-up "

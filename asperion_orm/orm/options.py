@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -110,6 +109,8 @@ class Options:
     def choices(self, near: str) -> list[str]:
         """Return the valid field names, the closest to ``near`` first."""
         names = sorted({*self.fields, *self._by_attname()})
+        import difflib  # only for this message: it costs more to import than to use
+
         close = difflib.get_close_matches(near, names, n=3)
         return close + [name for name in names if name not in close]
 

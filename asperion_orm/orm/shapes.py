@@ -14,7 +14,6 @@ import datetime as dt
 import decimal
 import enum
 import threading
-import uuid
 from collections.abc import Callable, Hashable
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -30,7 +29,7 @@ __all__ = ["Memo", "query_shape"]
 T = TypeVar("T")
 
 # Values whose type and repr say all a plan takes from them.
-PLAIN_VALUES = (str, int, decimal.Decimal, dt.date, dt.time, uuid.UUID, enum.Enum, type(None))
+PLAIN_VALUES = (str, int, decimal.Decimal, dt.date, dt.time, enum.Enum, type(None))
 
 
 def query_shape(query: Query, *context: Hashable) -> tuple[Any, ...] | None:

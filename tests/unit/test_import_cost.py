@@ -8,7 +8,7 @@ import sys
 
 DEFERRED = (
     "authlib.oauth2", "authlib.jose", "joserfc", "cryptography", "marshmallow", "tenacity",
-    "asyncio", "asperion_orm.resources",
+    "asyncio", "asperion_orm.resources", "difflib", "uuid",
 )  # fmt: skip
 
 PROBE = """
