@@ -18,6 +18,8 @@ from django.test import override_settings
 from asperion_orm.contrib.django.models import StoredToken
 from asperion_orm.testing import Sandbox
 
+from support.settings import sandbox_settings
+
 RECORDS = {"debtors": 25, "salesinvoices": 0, "journalentrieswithlines": 0}
 
 
@@ -35,17 +37,8 @@ def token_table() -> None:
 
 
 def asperion_setting(sandbox: Sandbox, **extra: Any) -> dict[str, Any]:
-    """Return an ``ASPERION`` setting for ``sandbox``."""
-    return {
-        "CLIENT_ID": sandbox.client_id,
-        "CLIENT_SECRET": sandbox.client_secret,
-        "REDIRECT_URI": sandbox.redirect_uri,
-        "BASE_URL": sandbox.base_url,
-        "IDENTITY_URL": sandbox.identity_url,
-        "CA_BUNDLE": sandbox.ca_bundle,
-        "DATABASE": "asperion",
-        **extra,
-    }
+    """Return an ``ASPERION`` setting for ``sandbox``, its token table in "asperion"."""
+    return sandbox_settings(sandbox, DATABASE="asperion", **extra)
 
 
 @pytest.fixture

@@ -14,18 +14,12 @@ from asperion_orm.resources import Debtor
 from asperion_orm.session import Session
 from asperion_orm.testing import Sandbox
 
+from support.settings import sandbox_settings
+
 
 def settings(sandbox: Sandbox, **more: Any) -> dict[str, Any]:
     """Return ``app.config["ASPERION"]`` for the sandbox."""
-    return {
-        "CLIENT_ID": sandbox.client_id,
-        "CLIENT_SECRET": sandbox.client_secret,
-        "REDIRECT_URI": sandbox.redirect_uri,
-        "BASE_URL": sandbox.base_url,
-        "IDENTITY_URL": sandbox.identity_url,
-        "CA_BUNDLE": sandbox.ca_bundle,
-        **more,
-    }
+    return sandbox_settings(sandbox, **more)
 
 
 def make_app(config: dict[str, Any]) -> Flask:
