@@ -99,12 +99,17 @@ class Table:
     their rows, which are kept sorted by id.
     """
 
-    def __init__(self, resource: Resource, rows: Iterable[Row]) -> None:
+    def __init__(self, resource: Resource, rows: Iterable[Row] | Mapping[Any, Row]) -> None:
+        """Index ``rows``, or take a dict of rows by id in ascending id order as it is."""
         self.resource = resource
-        rows = sorted(rows, key=lambda row: str(row["id"])) if resource.string_ids else list(rows)
-        self.rows: dict[Any, Row] = dict(
-            zip(map(operator.itemgetter("id"), rows), rows, strict=True)
-        )
+        self.rows: dict[Any, Row]
+        if isinstance(rows, dict) and not resource.string_ids:
+            self.rows = rows
+        else:
+            rows = list(rows.values() if isinstance(rows, Mapping) else rows)
+            if resource.string_ids:
+                rows.sort(key=lambda row: str(row["id"]))
+            self.rows = dict(zip(map(operator.itemgetter("id"), rows), rows, strict=True))
         numbers: Iterable[Any] = self.rows  # integer ids: max() over the keys at C speed
         if resource.string_ids:
             numbers = (key for key in self.rows if isinstance(key, int))
@@ -304,7 +309,7 @@ class Store:
         natural = data.natural_size(name)
         return self.spec.resources[name].default_records if natural is None else natural
 
-    def _generate(self, admin: Administration, name: str) -> list[Row]:
+    def _generate(self, admin: Administration, name: str) -> list[Row] | dict[Any, Row]:
         resource = self.spec.resources[name]
         ctx = data.Context(
             rng=random.Random(f"{self.seed}:{admin.id}:{name}"),  # noqa: S311 (seeded on purpose)
@@ -312,8 +317,10 @@ class Store:
             first_id=resource.first_id,
             ids=lambda other: self._materialise(admin, other).ids(),
             rows=lambda other: list(self._materialise(admin, other).rows.values()),
+            by_id=lambda other: self._materialise(admin, other).rows,
         )
-        return list(data.GENERATORS[name](ctx))
+        rows = data.GENERATORS[name](ctx)
+        return rows if isinstance(rows, dict) else list(rows)
 
     def now(self) -> str:
         """Return the server time as a canonical datetime, strictly increasing per store."""
