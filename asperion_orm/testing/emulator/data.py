@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any, TypeVar, cast
+from typing import Any, TypeVar
 
 __all__ = [
     "GENERATORS",
@@ -509,9 +509,9 @@ def _relations(ctx: Context, number: str, kind: str) -> dict[int, Row]:
     who, account, place, contact, terms, conditions_drawn, keep = _draws(ctx.rng, 7, size)
     hour, second, lag, later = _draws(ctx.rng, 4, size, "I")
     conditions = ctx.ids("paymentconditions")
-    rows = cast("dict[int, Row]", dict.fromkeys(range(first, first + size)))  # filled below
+    rows: dict[int, Row] = {}
     columns = zip(
-        rows,
+        range(first, first + size),
         list(map(str, range(1001, 1001 + size))),
         _pick(pools.who, who),
         _pick(pools.accounts, account),
