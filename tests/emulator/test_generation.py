@@ -7,6 +7,7 @@ debtors cheap, so that a change which quietly brings back per-row work fails her
 
 from __future__ import annotations
 
+import gc
 import sys
 from array import array
 from collections import Counter
@@ -102,3 +103,34 @@ def test_a_handful_of_debtors_is_generated_like_many(size: int) -> None:
 def test_a_pick_looks_every_draw_up_whatever_their_number(draws: list[int]) -> None:
     pool = [f"value {n}" for n in range(data.POOL)]
     assert list(data._pick(pool, array("H", draws))) == [pool[draw] for draw in draws]
+
+
+def _collections(state: EmulatorState) -> list[int]:
+    """Return the generations the collector collected while ``state`` generated its data."""
+    seen: list[int] = []
+
+    def record(phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            seen.append(info["generation"])
+
+    gc.callbacks.append(record)
+    try:
+        state.count(state.tenants[0], "debtors")
+    finally:
+        gc.callbacks.remove(record)
+    return seen
+
+
+def test_generating_makes_one_young_collection_instead_of_one_per_700_rows() -> None:
+    assert gc.isenabled()
+    assert _collections(EmulatorState(records={"debtors": 20_000})) == [1]
+    assert gc.isenabled()
+
+
+def test_a_collector_switched_off_stays_off_and_is_not_run() -> None:
+    gc.disable()
+    try:
+        assert _collections(EmulatorState(records={"debtors": 2000})) == []
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
