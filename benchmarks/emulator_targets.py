@@ -97,7 +97,7 @@ CPU time per request, client and server together, is the steadier figure):
   `tests/emulator/test_generated_relations.py` pins the kinds, shares and valid values.
   What remains is about the plain dicts' cost again for the columns and the row loop: 250 ms
   is out of reach on this machine, where the plain dicts alone take 160-176 ms (75 ms where
-  the issue was measured: 2.1x that would be ~160 ms).
+  the issue was measured: 2.1x that would be ~160 ms). The next round reached it.
 - The last round (the 250 ms target) began with a profile of 100,000 debtors on main
   (thread time, no profiler, load ~1): 341 ms in all, of which the debtors' row loop ~190,
   their stamps 50 (a chain of five `map` calls per column), the pool look-ups 40, the draws
