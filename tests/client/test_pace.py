@@ -35,9 +35,9 @@ def test_answers_that_wait_on_the_network_go_to_workers() -> None:
 
 def test_the_readers_own_work_counts_against_the_wait() -> None:
     pace = Pace()
-    pace.record(wait=1 * MS, work=1 * MS)
-    assert pace.threads_pay(reading=0.0)  # half the work is 0.5 ms: the wait is more
-    assert not pace.threads_pay(reading=2 * MS)  # building models takes longer than the wait
+    pace.record(wait=2 * MS, work=1 * MS)
+    assert pace.threads_pay(reading=0.0)  # the wait is longer than the work
+    assert not pace.threads_pay(reading=2 * MS)  # with building the models, it is shorter
 
 
 def test_one_slow_answer_among_fast_ones_does_not_switch_to_workers() -> None:
