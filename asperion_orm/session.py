@@ -272,17 +272,19 @@ class Session:
         choose: Callable[[dict[str, Any]], list[int] | None],
         *,
         ttl: float | None = None,
+        shared: bool = False,
     ) -> list[dict[str, Any]] | None:
         """Return copies of the rows ``choose`` picks from a cached list answer, else ``None``.
 
         What ``choose`` picked is kept with the cached answer under ``owner`` and ``extra``
         (``ResponseCache.chosen_rows``), so a repeat only copies those rows. ``None``: not
         cached (decoded), or ``choose`` could not tell from this answer; read it with ``get``.
+        ``shared``: the cached rows themselves, for a caller that never changes them.
         """
         if ttl == 0 or self.client.cache.ttl <= 0:
             return None
         key = self._key(path, params)
-        return self.client.cache.chosen_rows(key, owner, extra, choose)
+        return self.client.cache.chosen_rows(key, owner, extra, choose, shared=shared)
 
     def get_many(
         self,

@@ -97,13 +97,19 @@ class Decoded:
         """Return a copy the caller may change: no dict or list in it is shared."""
         return self._copied(self.value)
 
-    def chosen_rows(self, owner: object, extra: Hashable, choose: Choose) -> list[Any] | None:
+    def chosen_rows(
+        self, owner: object, extra: Hashable, choose: Choose, *, shared: bool = False
+    ) -> list[Any] | None:
         """Return copies of the rows ``choose`` picks, or ``None`` where it picks none.
 
         ``choose`` gets a copy of the answer and returns the numbers of the rows wanted (or
         ``None``: the answer alone does not settle it); that is kept with the entry under
         ``owner`` (compared by identity, so a value equal by accident never matches) and
         ``extra``, so a repeat only copies the rows. Not a list answer: ``None``.
+
+        ``shared``: the entry's own rows, not copies, for a caller that never changes a row or
+        anything in it and never hands one out (model instances copy their row before a change
+        and a nested value before it is read; ``Stored``).
         """
         plans = self._plans
         if plans is None:
@@ -119,6 +125,8 @@ class Decoded:
         if numbers is None:
             return None
         rows = self.value["_data"]
+        if shared:
+            return [rows[n] for n in numbers]
         return [_copy_row(rows[n], plans[n]) for n in numbers]
 
     def remember(self, owner: object, extra: Hashable, numbers: list[int] | None) -> None:
@@ -358,7 +366,7 @@ class ResponseCache:
             request = _request_part(path, tuple(params))
         except TypeError:  # parameters that are not hashable: encoded each time
             request = _encode_request(path, params)
-        return f"{opening}{request}{json.dumps(generation)}]"
+        return f"{opening}{request}{int(generation)}]"  # an int is its own JSON
 
     def invalidate(self, namespace: str) -> None:
         """Orphan every entry of ``namespace`` (after a write)."""
@@ -377,12 +385,12 @@ class ResponseCache:
         return None if body is None else parse(body)
 
     def chosen_rows(
-        self, key: str, owner: object, extra: Hashable, choose: Choose
+        self, key: str, owner: object, extra: Hashable, choose: Choose, *, shared: bool = False
     ) -> list[Any] | None:
         """Return copies of the rows ``choose`` picks from a decoded entry, else ``None``.
 
         ``None`` also when ``key`` is not cached decoded: the caller then reads the answer the
-        usual way (``fetch``), which caches it. See ``Decoded.chosen_rows``.
+        usual way (``fetch``), which caches it. See ``Decoded.chosen_rows`` (and ``shared``).
         """
         if self._decoded is None:
             return None
@@ -394,7 +402,7 @@ class ResponseCache:
             self.choices += 1
             return choose(value)
 
-        return found.chosen_rows(owner, extra, counted)
+        return found.chosen_rows(owner, extra, counted, shared=shared)
 
     def _keep(
         self, key: str, body: bytes, parsed: Any, ttl: float, choice: Choice | None = None

@@ -292,13 +292,21 @@ def plan(
     base_url: str = DEFAULT_BASE_URL,
     capabilities: Capabilities = DEFAULT_CAPABILITIES,
     time_zone: dt.tzinfo = DEFAULT_TIME_ZONE,
+    *,
+    key: int | None = None,
 ) -> Plan:
     """Split ``query`` into server requests, verification and local steps.
 
     The plan of a query of a shape planned recently is the one made then (``query_shape``).
+    ``key``: the number a QuerySet's remembered steps give this very query (``_step``), which
+    stands for its shape without computing it.
     """
-    key = query_shape(query, base_url, capabilities, time_zone)
-    return _PLANS.get(key, lambda: _plan(query, base_url, capabilities, time_zone))
+    shape = (
+        query_shape(query, base_url, capabilities, time_zone)
+        if key is None
+        else (key, base_url, capabilities, time_zone)
+    )
+    return _PLANS.get(shape, lambda: _plan(query, base_url, capabilities, time_zone))
 
 
 def _plan(query: Query, base_url: str, capabilities: Capabilities, time_zone: dt.tzinfo) -> Plan:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import itertools
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Generic, Literal, ParamSpec, Self, overload
 
 from typing_extensions import TypeVar
@@ -48,6 +48,7 @@ from asperion_orm.orm.related_rows import (
     sort_rows,
 )
 from asperion_orm.orm.relations import Resolver, has_related
+from asperion_orm.orm.shapes import Memo, query_shape, value_shape
 from asperion_orm.orm.truncate import (
     DATE_KINDS,
     DATETIME_KINDS,
@@ -102,6 +103,14 @@ class QuerySet(
         self._ttl: float | None = None
         # dates()/datetimes(): (kind, descending, tzinfo or None for the client's, datetimes)
         self._dates: tuple[str, bool, dt.tzinfo | None, bool] = ("day", False, None, False)
+        # The number of the query's state among the remembered steps (``_step``), if known.
+        self._key: int | None = None
+        if query is None:
+            found = _STEPS.find(("model", id(model)))
+            if found is None or found[1].model is not model:
+                found = next(_NUMBERS), Query(model)
+                _STEPS.put(("model", id(model)), found)
+            self._key = found[0]
 
     if TYPE_CHECKING:  # set by the manager module, which builds on this one
 
@@ -112,7 +121,7 @@ class QuerySet(
     def __getstate__(self) -> dict[str, Any]:
         """Evaluate, as Django does, and pickle the results and query but never the session."""
         self._fetch_all()
-        return {**self.__dict__, "_session": None}
+        return {**self.__dict__, "_session": None, "_key": None}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state)
@@ -128,23 +137,55 @@ class QuerySet(
         clone.__dict__.update(self.__dict__)
         clone.query = self.query.clone()
         clone._result_cache = None
+        clone._key = None
+        return clone
+
+    def _step(self, step: Hashable | None, change: Callable[[Query], None]) -> Self:
+        """Return a copy whose query ``change`` changes, remembered when ``step`` says how.
+
+        ``step`` (a hashable account of the call, or ``None``) and the number of this query's
+        state name the result, so a repeated chain (``filter(city=...).order_by(...)[:20]``)
+        copies the query it made before instead of resolving its lookups again, and keeps a
+        number the plan is remembered by. The remembered query is never handed out itself.
+        """
+        key = None if step is None or self._key is None else (self._key, step)
+        found = None if key is None else _STEPS.find(key)
+        clone = object.__new__(type(self))  # copy.copy() without its generic protocol
+        clone.__dict__.update(self.__dict__)
+        clone._result_cache = None
+        if found is not None:
+            clone._key, query = found
+            clone.query = query.clone()
+            return clone
+        clone.query = self.query.clone()
+        change(clone.query)
+        clone._key = None
+        if key is not None and _rememberable(clone.query):
+            clone._key = next(_NUMBERS)
+            _STEPS.put(key, (clone._key, clone.query.clone()))
         return clone
 
     # -- chainable methods ---------------------------------------------------------------------
 
     def all(self) -> Self:
         """Return a copy of this QuerySet."""
-        return self._chain()
+        clone = self._chain()
+        clone._key = self._key
+        return clone
 
     def filter(self, *args: Q, **kwargs: Any) -> Self:
         """Return rows matching every condition (``Q`` objects and keyword lookups)."""
         self._not_support_combined_queries("filter")
-        return self._filter(Q(*args, **kwargs))
+        if args:
+            return self._filter(Q(*args, **kwargs))
+        return self._filter(Q(**kwargs), _filter_step("filter", kwargs))
 
     def exclude(self, *args: Q, **kwargs: Any) -> Self:
         """Return rows not matching the conditions taken together."""
         self._not_support_combined_queries("exclude")
-        return self._filter(~Q(*args, **kwargs))
+        if args:
+            return self._filter(~Q(*args, **kwargs))
+        return self._filter(~Q(**kwargs), _filter_step("exclude", kwargs))
 
     def complex_filter(self, filter_obj: Q | Mapping[str, Any]) -> Self:
         """Filter by a ``Q`` object or a dict of keyword lookups (Django's ``complex_filter``)."""
@@ -154,12 +195,10 @@ class QuerySet(
             return self.filter(**filter_obj)
         raise TypeError(f"complex_filter() takes a Q object or a dict, not {filter_obj!r:.40}.")
 
-    def _filter(self, q: Q) -> Self:
+    def _filter(self, q: Q, step: Hashable | None = None) -> Self:
         if self.query.is_sliced:
             raise TypeError("Cannot filter a query once a slice has been taken.")
-        clone = self._chain()
-        clone.query.add_q(q)
-        return clone
+        return self._step(step, lambda query: query.add_q(q))
 
     def order_by(self, *names: str | Expression | OrderBy) -> Self:
         """Order by fields, annotations or expressions; no names clears the ordering.
@@ -168,9 +207,8 @@ class QuerySet(
         """
         if self.query.is_sliced:
             raise TypeError("Cannot reorder a query once a slice has been taken.")
-        clone = self._chain()
-        clone.query.add_ordering(*names)
-        return clone
+        step = ("order_by", names) if all(type(name) is str for name in names) else None
+        return self._step(step, lambda query: query.add_ordering(*names))
 
     def reverse(self) -> Self:
         """Reverse the ordering."""
@@ -384,13 +422,13 @@ class QuerySet(
     def using(self, session: Session | None) -> Self:
         """Run against ``session`` instead of the active one."""
         clone = self._chain()
-        clone._session = session
+        clone._session, clone._key = session, self._key
         return clone
 
     def cache(self, enabled: bool = True, *, ttl: float | None = None) -> Self:
         """Turn the response cache off, or set its lifetime for this query."""
         clone = self._chain()
-        clone._use_cache, clone._ttl = enabled, ttl
+        clone._use_cache, clone._ttl, clone._key = enabled, ttl, self._key
         return clone
 
     def with_params(self, **params: str | int | bool) -> Self:
@@ -426,9 +464,10 @@ class QuerySet(
     def _plan(self, session: Session | None, query: Query | None = None) -> Plan:
         self.model._meta.check_readable()
         query = query or self.query
+        key = self._key if query is self.query else None
         if session is None:
-            return plan(query, DEFAULT_BASE_URL)
-        return plan(query, session.base_url, session.capabilities, session.time_zone)
+            return plan(query, DEFAULT_BASE_URL, key=key)
+        return plan(query, session.base_url, session.capabilities, session.time_zone, key=key)
 
     def _as_subquery(self) -> tuple[Query, Field[Any] | None]:
         """Return the query and the field it selects, for ``filter(debtor__in=<this>)``."""
@@ -468,8 +507,8 @@ class QuerySet(
         return rows[0]
 
     def _slice(self, key: slice) -> Any:
-        clone = self._chain()
-        clone.query.set_limits(key.start, key.stop)
+        low, high = key.start, key.stop
+        clone = self._step(("slice", low, high), lambda query: query.set_limits(low, high))
         return list(clone)[:: key.step] if key.step else clone
 
     def _fetch_all(self) -> None:
@@ -511,7 +550,9 @@ class QuerySet(
         if plan.grouping is not None and paths:
             groups = self._groups_with_paths(plan, paths, session)
             return iter(self._iterable_class(self, session, groups, plan))
-        rows: Iterable[Raw] = self._fetcher(session, plan, chunk_size).rows()
+        # Instances copy a row before changing it, so they may keep a cached page's own rows.
+        shared = self._iterable_class is ModelIterable and not paths
+        rows: Iterable[Raw] = self._fetcher(session, plan, chunk_size, shared=shared).rows()
         if paths:
             rows = self._with_paths(list(rows), paths, query, session)
         return iter(self._iterable_class(self, session, rows, plan))
@@ -812,8 +853,40 @@ class QuerySet(
         resolver = Resolver(session, strict=strict, cache=self._use_cache, ttl=self._ttl)
         return resolver.query(self.query)
 
-    def _fetcher(self, session: Session, plan: Plan, chunk_size: int | None = None) -> Fetcher:
-        return Fetcher(session, plan, chunk_size=chunk_size, cache=self._use_cache, ttl=self._ttl)
+    def _fetcher(
+        self, session: Session, plan: Plan, chunk_size: int | None = None, *, shared: bool = False
+    ) -> Fetcher:
+        return Fetcher(
+            session, plan, chunk_size=chunk_size, cache=self._use_cache, ttl=self._ttl,
+            shared=shared,
+        )  # fmt: skip
+
+
+_STEPS = Memo(1024)
+"""Queries made by recent chains, by the number of the query before and the step taken."""
+_NUMBERS = itertools.count(1)  # never reused, so a number never stands for two queries
+
+
+def _rememberable(query: Query) -> bool:
+    """Tell whether a step's query may stand for every later one of its key.
+
+    Only where its plan would be remembered anyway (``query_shape``: plain lookups on values of
+    known types), and no lookup's value warned when it was made (``Field.prep_warns``).
+    """
+    if query_shape(query) is None:
+        return False
+    return not any(lookup.field.prep_warns for lookup in query.where.lookups())
+
+
+def _filter_step(method: str, kwargs: dict[str, Any]) -> Hashable | None:
+    """Return ``filter(**kwargs)`` as a step, or ``None`` where a value has no exact key."""
+    shapes = []
+    for name, value in kwargs.items():
+        shape = value_shape(value)
+        if shape is None:
+            return None
+        shapes.append((name, shape))
+    return (method, tuple(shapes))
 
 
 def _named(method: str, args: Sequence[Any], kwargs: dict[str, Any]) -> dict[str, Any]:

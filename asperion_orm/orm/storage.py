@@ -8,9 +8,19 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from asperion_orm.session import Session
 
-__all__ = ["ModelState", "Stored"]
+__all__ = ["ModelState", "Stored", "json_copy"]
 
 _NONE: frozenset[str] = frozenset()
+_CONTAINERS = (dict, list)
+
+
+def json_copy(value: Any) -> Any:
+    """Return decoded JSON with every dict and list in it new (the other values are immutable)."""
+    if type(value) is dict:
+        return {k: json_copy(v) if type(v) in _CONTAINERS else v for k, v in value.items()}
+    if type(value) is list:
+        return [json_copy(v) if type(v) in _CONTAINERS else v for v in value]
+    return value
 
 
 class Stored:
@@ -63,11 +73,24 @@ class Stored:
         self._deferred = _NONE
 
     def _owned_raw(self) -> dict[str, Any]:
-        """Return the raw row to change, copied first if others may hold it (copy-on-write)."""
+        """Return the raw row to change, copied first if others may hold it (copy-on-write).
+
+        The copy is whole (the dicts and lists in it too): the row is the instance's own after
+        this, and it may be handed out (``_state.raw``).
+        """
         if self._shared:
-            self._raw = dict(self._raw)
+            self._raw = json_copy(self._raw)
             self._shared = False
         return self._raw
+
+    def _raw_value(self, name: str) -> Any:
+        """Return the row's value under ``name``, from a row of the instance's own if a dict or
+        list: a nested value becomes part of what the caller holds (a ``Field`` without
+        conversion returns it as it is), so it must never be a shared row's."""
+        value = self._raw.get(name)
+        if self._shared and type(value) in _CONTAINERS:
+            return self._owned_raw().get(name)
+        return value
 
     def _related_cache(self) -> dict[str, Any]:
         """Return the related objects loaded so far, by foreign key (or reverse) name."""
@@ -109,8 +132,8 @@ class ModelState:
 
     @property
     def raw(self) -> Mapping[str, Any]:
-        """Return the API row the object was loaded from (not to be changed)."""
-        return self._instance._raw
+        """Return the API row the object was loaded from (the instance's own copy of it)."""
+        return self._instance._owned_raw()
 
     @property
     def deferred(self) -> frozenset[str]:
