@@ -266,8 +266,11 @@ class MemoryCacheStore:
 
     def _live(self, key: str) -> bytes | Decoded | None:
         with self._lock:
-            entry = self._cache.get(key)
-        if entry is None or entry.expires_at <= self._timer():
+            try:
+                entry = self._cache[key]  # one lookup (``get`` asks ``in`` first, then this)
+            except KeyError:
+                return None
+        if entry.expires_at <= self._timer():
             return None
         return entry.body
 

@@ -114,7 +114,7 @@ class Fetcher:
         repeat copies those rows from the cache and checks none; a page loaded now has them
         picked as it is stored.
         """
-        request, size, session = self.plan.page(1, self.page_size), self.page_size, self.session
+        request, size, session = self.plan.first_page(self.page_size), self.page_size, self.session
         chosen = session.chosen_rows(
             request.path, request.params, self.plan, size, self._chosen, ttl=self.ttl,
             shared=self.shared,

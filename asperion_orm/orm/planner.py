@@ -193,6 +193,27 @@ class Plan:
         """Return the GET for page ``number`` (1-based) of ``size`` rows."""
         return self.request(chunk, ("page", str(number)), ("pageSize", str(size)))
 
+    def first_page(self, size: int) -> Request:
+        """Return ``page(1, size)``, made once per size (a remembered plan is asked again)."""
+        pages = self._first_pages
+        request = pages.get(size)
+        if request is None:
+            request = pages[size] = self.page(1, size)
+        return request
+
+    @functools.cached_property
+    def _first_pages(self) -> dict[int, Request]:
+        return {}
+
+    @functools.cached_property
+    def deferred(self) -> frozenset[str]:
+        """Return the names of the fields ``fields=`` leaves out (none without ``fields=``)."""
+        fetched = dict(self.params).get("fields")
+        if fetched is None:
+            return frozenset()
+        api_names = set(fetched.split(","))
+        return frozenset(f.name for f in self.meta.fields.values() if f.api_name not in api_names)
+
     def count_requests(self) -> list[Request]:
         """Return the ``MetaOnly`` requests that count the rows of every chunk."""
         return [self.request(chunk, ("MetaOnly", "true")) for chunk in self.chunks]

@@ -91,7 +91,15 @@ class QuerySet(
         self, model: type[M], query: Query | None = None, session: Session | None = None
     ) -> None:
         self.model = model
-        self.query = query or Query(model)
+        # The number of the query's state among the remembered steps (``_step``), if known.
+        self._key: int | None = None
+        if query is None:  # a copy of the model's remembered empty query, numbered as it is
+            found = _STEPS.find(("model", id(model)))
+            if found is None or found[1].model is not model:
+                found = next(_NUMBERS), Query(model)
+                _STEPS.put(("model", id(model)), found)
+            self._key, query = found[0], found[1].clone()
+        self.query = query
         self._session = session
         self._result_cache: list[Any] | None = None
         self._iterable_class: type[RowIterable] = ModelIterable
@@ -103,14 +111,6 @@ class QuerySet(
         self._ttl: float | None = None
         # dates()/datetimes(): (kind, descending, tzinfo or None for the client's, datetimes)
         self._dates: tuple[str, bool, dt.tzinfo | None, bool] = ("day", False, None, False)
-        # The number of the query's state among the remembered steps (``_step``), if known.
-        self._key: int | None = None
-        if query is None:
-            found = _STEPS.find(("model", id(model)))
-            if found is None or found[1].model is not model:
-                found = next(_NUMBERS), Query(model)
-                _STEPS.put(("model", id(model)), found)
-            self._key = found[0]
 
     if TYPE_CHECKING:  # set by the manager module, which builds on this one
 
@@ -177,15 +177,15 @@ class QuerySet(
         """Return rows matching every condition (``Q`` objects and keyword lookups)."""
         self._not_support_combined_queries("filter")
         if args:
-            return self._filter(Q(*args, **kwargs))
-        return self._filter(Q(**kwargs), _filter_step("filter", kwargs))
+            return self._filter(lambda: Q(*args, **kwargs))
+        return self._filter(lambda: Q(**kwargs), _filter_step("filter", kwargs))
 
     def exclude(self, *args: Q, **kwargs: Any) -> Self:
         """Return rows not matching the conditions taken together."""
         self._not_support_combined_queries("exclude")
         if args:
-            return self._filter(~Q(*args, **kwargs))
-        return self._filter(~Q(**kwargs), _filter_step("exclude", kwargs))
+            return self._filter(lambda: ~Q(*args, **kwargs))
+        return self._filter(lambda: ~Q(**kwargs), _filter_step("exclude", kwargs))
 
     def complex_filter(self, filter_obj: Q | Mapping[str, Any]) -> Self:
         """Filter by a ``Q`` object or a dict of keyword lookups (Django's ``complex_filter``)."""
@@ -195,10 +195,11 @@ class QuerySet(
             return self.filter(**filter_obj)
         raise TypeError(f"complex_filter() takes a Q object or a dict, not {filter_obj!r:.40}.")
 
-    def _filter(self, q: Q, step: Hashable | None = None) -> Self:
+    def _filter(self, q: Callable[[], Q], step: Hashable | None = None) -> Self:
+        """Add the conditions ``q()`` makes (made only when the step is not remembered)."""
         if self.query.is_sliced:
             raise TypeError("Cannot filter a query once a slice has been taken.")
-        return self._step(step, lambda query: query.add_q(q))
+        return self._step(step, lambda query: query.add_q(q()))
 
     def order_by(self, *names: str | Expression | OrderBy) -> Self:
         """Order by fields, annotations or expressions; no names clears the ordering.
@@ -849,6 +850,8 @@ class QuerySet(
 
     def _resolved(self, session: Session) -> Query:
         """Return the query with its relation conditions run (inner queries, same session)."""
+        if self._key is not None:  # remembered steps hold plain lookups only (``_rememberable``)
+            return self.query
         strict = self.query.server_only or session.strict
         resolver = Resolver(session, strict=strict, cache=self._use_cache, ttl=self._ttl)
         return resolver.query(self.query)

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from collections.abc import Iterable, Iterator, Mapping
+from typing import TYPE_CHECKING, Any, Self
 
 if TYPE_CHECKING:
     from asperion_orm.session import Session
@@ -71,6 +71,29 @@ class Stored:
         self._changed = None
         self._related = None
         self._deferred = _NONE
+
+    @classmethod
+    def _shared_rows(
+        cls, rows: Iterable[dict[str, Any]], session: Session | None
+    ) -> Iterator[Self]:
+        """Yield an instance per row, each as ``_start(raw, session, shared=True)`` sets it.
+
+        The slots are set here rather than by a call per row: a QuerySet's rows become
+        instances in this loop (a cached repeat's most frequent step).
+        """
+        new, tenant = cls.__new__, None if session is None else session.tenant
+        for raw in rows:
+            instance = new(cls)
+            instance._raw = raw
+            instance._shared = True
+            instance._session = session
+            instance._tenant = tenant
+            instance._adding = False
+            instance._values = None
+            instance._changed = None
+            instance._related = None
+            instance._deferred = _NONE
+            yield instance
 
     def _owned_raw(self) -> dict[str, Any]:
         """Return the raw row to change, copied first if others may hold it (copy-on-write).
