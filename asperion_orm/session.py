@@ -286,6 +286,15 @@ class Session:
         key = self._key(path, params)
         return self.client.cache.chosen_rows(key, owner, extra, choose, shared=shared)
 
+    def kept_rows(
+        self, path: str, params: Params, owner: object, extra: Hashable
+    ) -> list[dict[str, Any]] | None:
+        """Return the cached rows a kept choice picked from a list answer (``chosen_rows``),
+        else ``None``: the cache's own rows, for a caller that never changes them."""
+        if self.client.cache.ttl <= 0:
+            return None
+        return self.client.cache.kept_rows(self._key(path, params), owner, extra)
+
     def get_many(
         self,
         calls: Iterable[tuple[str, Params]],

@@ -129,6 +129,18 @@ class Decoded:
             return [rows[n] for n in numbers]
         return [_copy_row(rows[n], plans[n]) for n in numbers]
 
+    def kept_rows(self, owner: object, extra: Hashable) -> list[Any] | None:
+        """Return the entry's own rows a choice kept under ``owner`` and ``extra`` picked.
+
+        ``None`` when no choice is kept for them, or it picked none (see ``chosen_rows``): a
+        repeat's quickest answer, for a caller that never changes the rows (``shared``).
+        """
+        kept = self._chosen.get((id(owner), extra))
+        if kept is None or kept[0] is not owner or kept[1] is None:
+            return None
+        rows = self.value["_data"]
+        return [rows[n] for n in kept[1]]
+
     def remember(self, owner: object, extra: Hashable, numbers: list[int] | None) -> None:
         """Keep what a caller's ``choose`` picked from this very answer (see ``chosen_rows``)."""
         if self._plans is not None:
@@ -406,6 +418,12 @@ class ResponseCache:
             return choose(value)
 
         return found.chosen_rows(owner, extra, counted, shared=shared)
+
+    def kept_rows(self, key: str, owner: object, extra: Hashable) -> list[Any] | None:
+        """Return the rows of a decoded entry a kept choice picked, else ``None`` (the entry's
+        own rows, for a caller that never changes them: ``Decoded.kept_rows``)."""
+        found = None if self._decoded is None else self._decoded.get_decoded(key)
+        return None if found is None else found.kept_rows(owner, extra)
 
     def _keep(
         self, key: str, body: bytes, parsed: Any, ttl: float, choice: Choice | None = None

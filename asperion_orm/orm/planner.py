@@ -206,6 +206,20 @@ class Plan:
         return {}
 
     @functools.cached_property
+    def settled_by_first_page(self) -> bool:
+        """Tell whether the rows may come from page 1 alone, once cached (the fetcher's
+        ``_first_page``): one chunk, nothing after the local filter but the slice."""
+        return not (
+            self.empty
+            or self.windowed
+            or self.merged
+            or self.annotator is not None
+            or self.late_where
+            or self.grouping is not None
+            or self.local_order
+        )
+
+    @functools.cached_property
     def deferred(self) -> frozenset[str]:
         """Return the names of the fields ``fields=`` leaves out (none without ``fields=``)."""
         fetched = dict(self.params).get("fields")

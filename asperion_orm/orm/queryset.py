@@ -98,8 +98,11 @@ class QuerySet(
             if found is None or found[1].model is not model:
                 found = next(_NUMBERS), Query(model)
                 _STEPS.put(("model", id(model)), found)
-            self._key, query = found[0], found[1].clone()
-        self.query = query
+            self._key, query = found[0], found[1]
+        # The query, shared (with the remembered steps, or the QuerySet this one was copied
+        # from) until something asks for ``query``, which may change it: that gets a copy.
+        self._query: Query = query
+        self._query_shared = self._key is not None
         self._session = session
         self._result_cache: list[Any] | None = None
         self._iterable_class: type[RowIterable] = ModelIterable
@@ -121,23 +124,43 @@ class QuerySet(
     def __getstate__(self) -> dict[str, Any]:
         """Evaluate, as Django does, and pickle the results and query but never the session."""
         self._fetch_all()
-        return {**self.__dict__, "_session": None, "_key": None}
+        return {**self.__dict__, "_session": None, "_key": None, "_query_shared": False}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
+        if "query" in state:  # pickled before the query could be shared
+            state = {**state, "_query": state.pop("query"), "_query_shared": False}
         self.__dict__.update(state)
+
+    @property
+    def query(self) -> Query:
+        """Return the query: this QuerySet's own (copied first if it was shared)."""
+        if self._query_shared:
+            self._query, self._query_shared = self._query.clone(), False
+        return self._query
+
+    @query.setter
+    def query(self, query: Query) -> None:
+        self._query, self._query_shared = query, False
 
     def __repr__(self) -> str:
         if self._result_cache is not None:
             return f"<QuerySet {self._result_cache!r}>"
         return f"<QuerySet {self.model.__name__}: {str(self.query).splitlines()[0]}>"
 
-    def _chain(self) -> Self:
-        """Return a copy to change; the copy has no results yet."""
+    def _chain(self, *, same_query: bool = False) -> Self:
+        """Return a copy to change; the copy has no results yet.
+
+        ``same_query``: the copy's query is this one's, shared (each copies it before a change,
+        ``query``), and keeps its number (``_key``).
+        """
         clone = object.__new__(type(self))  # copy.copy() without its generic protocol
         clone.__dict__.update(self.__dict__)
-        clone.query = self.query.clone()
         clone._result_cache = None
-        clone._key = None
+        if same_query:
+            self._query_shared = clone._query_shared = True
+        else:
+            clone.query = self._query.clone()
+            clone._key = None
         return clone
 
     def _step(self, step: Hashable | None, change: Callable[[Query], None]) -> Self:
@@ -154,24 +177,22 @@ class QuerySet(
         clone.__dict__.update(self.__dict__)
         clone._result_cache = None
         if found is not None:
-            clone._key, query = found
-            clone.query = query.clone()
+            clone._key, clone._query = found
+            clone._query_shared = True
             return clone
-        clone.query = self.query.clone()
-        change(clone.query)
-        clone._key = None
-        if key is not None and _rememberable(clone.query):
+        query = self._query.clone()
+        change(query)
+        clone.query, clone._key = query, None
+        if key is not None and _rememberable(query):
             clone._key = next(_NUMBERS)
-            _STEPS.put(key, (clone._key, clone.query.clone()))
+            _STEPS.put(key, (clone._key, query.clone()))
         return clone
 
     # -- chainable methods ---------------------------------------------------------------------
 
     def all(self) -> Self:
         """Return a copy of this QuerySet."""
-        clone = self._chain()
-        clone._key = self._key
-        return clone
+        return self._chain(same_query=True)
 
     def filter(self, *args: Q, **kwargs: Any) -> Self:
         """Return rows matching every condition (``Q`` objects and keyword lookups)."""
@@ -197,7 +218,7 @@ class QuerySet(
 
     def _filter(self, q: Callable[[], Q], step: Hashable | None = None) -> Self:
         """Add the conditions ``q()`` makes (made only when the step is not remembered)."""
-        if self.query.is_sliced:
+        if self._query.is_sliced:
             raise TypeError("Cannot filter a query once a slice has been taken.")
         return self._step(step, lambda query: query.add_q(q()))
 
@@ -206,7 +227,7 @@ class QuerySet(
 
         ``"-name"`` is descending; ``F("x").desc(nulls_last=True)`` places NULLs explicitly.
         """
-        if self.query.is_sliced:
+        if self._query.is_sliced:
             raise TypeError("Cannot reorder a query once a slice has been taken.")
         step = ("order_by", names) if all(type(name) is str for name in names) else None
         return self._step(step, lambda query: query.add_ordering(*names))
@@ -422,14 +443,14 @@ class QuerySet(
 
     def using(self, session: Session | None) -> Self:
         """Run against ``session`` instead of the active one."""
-        clone = self._chain()
-        clone._session, clone._key = session, self._key
+        clone = self._chain(same_query=True)
+        clone._session = session
         return clone
 
     def cache(self, enabled: bool = True, *, ttl: float | None = None) -> Self:
         """Turn the response cache off, or set its lifetime for this query."""
-        clone = self._chain()
-        clone._use_cache, clone._ttl, clone._key = enabled, ttl, self._key
+        clone = self._chain(same_query=True)
+        clone._use_cache, clone._ttl = enabled, ttl
         return clone
 
     def with_params(self, **params: str | int | bool) -> Self:
@@ -465,7 +486,7 @@ class QuerySet(
     def _plan(self, session: Session | None, query: Query | None = None) -> Plan:
         self.model._meta.check_readable()
         query = query or self.query
-        key = self._key if query is self.query else None
+        key = self._key if query is self._query else None
         if session is None:
             return plan(query, DEFAULT_BASE_URL, key=key)
         return plan(query, session.base_url, session.capabilities, session.time_zone, key=key)
@@ -515,10 +536,45 @@ class QuerySet(
     def _fetch_all(self) -> None:
         if self._result_cache is None:
             session = self._resolve_session()
-            rows = list(self._iterate(session))
-            self._select_into(rows, session)
-            self._prefetch_into(rows, session)
+            rows = None if self._key is None else self._repeat(session)
+            if rows is None:
+                rows = list(self._iterate(session))
+                self._select_into(rows, session)
+                self._prefetch_into(rows, session)
             self._result_cache = rows
+
+    def _repeat(self, session: Session) -> list[Any] | None:
+        """Return the instances of a repeat the cache answers as it is, else ``None``.
+
+        A remembered query (``_key``) of plain models whose rows page 1 settles, with those
+        rows already picked from the cached page (``Session.kept_rows``): the same rows, and
+        so the same instances, as ``_iterate`` would give, without its steps. Anything else
+        (related rows to load, annotations, no cache, a page not cached or not picked from
+        yet) takes the usual way.
+        """
+        if (
+            self._iterable_class is not ModelIterable
+            or self._select_related
+            or self._prefetch
+            or not self._use_cache
+            or self._ttl == 0
+            or self._query.annotations
+        ):
+            return None
+        query = self._query  # read only: a shared query is not copied for it
+        plan = self._plan(session, query)
+        if not plan.settled_by_first_page or query.related_ordering:
+            return None
+        if plan.local:
+            plan.check_local(strict=query.server_only or session.strict)
+        request = plan.first_page(plan.page_size)
+        rows = session.kept_rows(request.path, request.params, plan, plan.page_size)
+        if rows is None:
+            return None
+        deferred = plan.deferred
+        if deferred:
+            return [self.model._adopt(raw, session, deferred) for raw in rows]
+        return list(self.model._shared_rows(rows, session))
 
     def iterator(self, chunk_size: int | None = None) -> Iterator[R]:
         """Stream results page by page (``chunk_size`` rows a page) without caching them.
