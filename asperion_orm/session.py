@@ -497,7 +497,7 @@ class Session:
 
     def _key(self, path: str, params: Params) -> str:
         scope = self.client.cache_scope(self.tenant)
-        return self.client.cache.key(scope, self._namespace(path), path, params)
+        return self.client.cache.request_key(scope, path, params, self._namespace)
 
     def _namespace(self, path: str) -> str:
         resource = path.strip("/").split("/", 1)[0].lower()

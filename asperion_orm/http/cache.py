@@ -346,6 +346,9 @@ _request_part = functools.lru_cache(maxsize=256)(_encode_request)
 as their strings are not counted in the store's ``max_bytes``."""
 
 
+_PREFIXES = 256  # requests whose key, but for the generation, a ResponseCache remembers
+
+
 class ResponseCache:
     """Keys, invalidation and single flight over a ``CacheStore``."""
 
@@ -357,6 +360,7 @@ class ResponseCache:
         self._cond = threading.Condition()
         self.choices = 0
         """How many times a caller's ``choose`` ran on an answer (for tests, diagnostics)."""
+        self._prefixes: dict[Hashable, tuple[str, str]] = {}
 
     @staticmethod
     def namespace(base_url: str, tenant: int, resource: str) -> str:
@@ -382,6 +386,30 @@ class ResponseCache:
         except TypeError:  # parameters that are not hashable: encoded each time
             request = _encode_request(path, params)
         return f"{opening}{request}{int(generation)}]"  # an int is its own JSON
+
+    def request_key(
+        self,
+        scope: tuple[str | int, ...],
+        path: str,
+        params: Sequence[tuple[str, str]],
+        namespace_of: Callable[[str], str],
+    ) -> str:
+        """Return ``key(scope, namespace_of(path), path, params)``.
+
+        All but the generation is remembered for the latest requests, by scope, path and
+        parameters (which settle the namespace too), so a repeat finds it in one lookup.
+        """
+        try:
+            found = self._prefixes.get((scope, path, params))
+        except TypeError:  # parameters that are not hashable
+            return self.key(scope, namespace_of(path), path, params)
+        if found is None:
+            namespace = namespace_of(path)
+            found = (namespace, _opening(scope, namespace) + _request_part(path, tuple(params)))
+            if len(self._prefixes) >= _PREFIXES:
+                self._prefixes.clear()
+            self._prefixes[(scope, path, params)] = found
+        return f"{found[1]}{int(self.store.generation(found[0]))}]"
 
     def invalidate(self, namespace: str) -> None:
         """Orphan every entry of ``namespace`` (after a write)."""

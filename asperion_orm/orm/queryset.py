@@ -94,11 +94,12 @@ class QuerySet(
         # The number of the query's state among the remembered steps (``_step``), if known.
         self._key: int | None = None
         if query is None:  # a copy of the model's remembered empty query, numbered as it is
-            found = _STEPS.find(("model", id(model)))
-            if found is None or found[1].model is not model:
-                found = next(_NUMBERS), Query(model)
-                _STEPS.put(("model", id(model)), found)
-            self._key, query = found[0], found[1]
+            found = _ROOTS.get(model)
+            if found is None:
+                if len(_ROOTS) >= _STEPS.size:
+                    _ROOTS.clear()
+                found = _ROOTS[model] = next(_NUMBERS), Query(model)
+            self._key, query = found
         # The query, shared (with the remembered steps, or the QuerySet this one was copied
         # from) until something asks for ``query``, which may change it: that gets a copy.
         self._query: Query = query
@@ -923,6 +924,8 @@ class QuerySet(
 
 _STEPS = Memo(1024)
 """Queries made by recent chains, by the number of the query before and the step taken."""
+_ROOTS: dict[type[Any], tuple[int, Query]] = {}
+"""Each model's empty query, numbered: where its chains start."""
 _NUMBERS = itertools.count(1)  # never reused, so a number never stands for two queries
 
 
