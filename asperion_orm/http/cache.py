@@ -268,9 +268,16 @@ class MemoryCacheStore:
         self._store(key, value, value, ttl)
 
     def get_decoded(self, key: str) -> Decoded | None:
-        """Return a live decoded entry."""
-        body = self._live(key)
-        return body if isinstance(body, Decoded) else None
+        """Return a live decoded entry (``_live``, written out: a repeat's hit reads it)."""
+        with self._lock:
+            try:
+                entry = self._cache[key]
+            except KeyError:
+                return None
+        body = entry.body
+        if not isinstance(body, Decoded) or entry.expires_at <= self._timer():
+            return None
+        return body
 
     def set_decoded(self, key: str, value: bytes, decoded: Decoded, ttl: float) -> None:
         """Store the decoded form of ``value``, counted as ``value``'s size."""

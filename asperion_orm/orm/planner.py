@@ -137,12 +137,12 @@ class Plan:
 
     # -- shape ---------------------------------------------------------------------------------
 
-    @property
+    @functools.cached_property  # a plan is a value: asked on every repeat, computed once
     def local(self) -> bool:
         """Return whether any step runs locally (filtering or ordering) over unnarrowed rows."""
         return bool(self.local_where) or bool(self.local_order) or bool(self.late_where)
 
-    @property
+    @functools.cached_property  # a plan is a value: asked on every repeat, computed once
     def checked_here(self) -> bool:
         """Return whether rows are filtered, ordered or grouped here, verification included.
 
@@ -150,12 +150,12 @@ class Plan:
         """
         return self.local or bool(self.verify) or self.grouping is not None
 
-    @property
+    @functools.cached_property  # a plan is a value: asked on every repeat, computed once
     def windowed(self) -> bool:
         """Return whether the server pages can answer the slice directly."""
         return not self.checked_here and len(self.chunks) == 1
 
-    @property
+    @functools.cached_property  # a plan is a value: asked on every repeat, computed once
     def merged(self) -> bool:
         """Return whether several chunks are merged, de-duplicated and re-sorted."""
         return len(self.chunks) > 1
@@ -336,11 +336,13 @@ def plan(
     ``key``: the number a QuerySet's remembered steps give this very query (``_step``), which
     stands for its shape without computing it.
     """
-    shape = (
-        query_shape(query, base_url, capabilities, time_zone)
-        if key is None
-        else (key, base_url, capabilities, time_zone)
-    )
+    if key is not None:
+        found: Plan | None = _PLANS.find((key, base_url, capabilities, time_zone))
+        if found is not None:
+            return found
+        shape: tuple[Any, ...] | None = (key, base_url, capabilities, time_zone)
+    else:
+        shape = query_shape(query, base_url, capabilities, time_zone)
     return _PLANS.get(shape, lambda: _plan(query, base_url, capabilities, time_zone))
 
 

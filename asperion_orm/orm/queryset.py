@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import itertools
+import threading
 from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Generic, Literal, ParamSpec, Self, overload
 
@@ -48,7 +49,7 @@ from asperion_orm.orm.related_rows import (
     sort_rows,
 )
 from asperion_orm.orm.relations import Resolver, has_related
-from asperion_orm.orm.shapes import Memo, query_shape, value_shape
+from asperion_orm.orm.shapes import query_shape, value_shape
 from asperion_orm.orm.truncate import (
     DATE_KINDS,
     DATETIME_KINDS,
@@ -96,7 +97,7 @@ class QuerySet(
         if query is None:  # a copy of the model's remembered empty query, numbered as it is
             found = _ROOTS.get(model)
             if found is None:
-                if len(_ROOTS) >= _STEPS.size:
+                if len(_ROOTS) >= _STEPS_SIZE:
                     _ROOTS.clear()
                 found = _ROOTS[model] = next(_NUMBERS), Query(model)
             self._key, query = found
@@ -173,7 +174,7 @@ class QuerySet(
         number the plan is remembered by. The remembered query is never handed out itself.
         """
         key = None if step is None or self._key is None else (self._key, step)
-        found = None if key is None else _STEPS.find(key)
+        found = None if key is None else _STEPS.get(key)
         clone = object.__new__(type(self))  # copy.copy() without its generic protocol
         clone.__dict__.update(self.__dict__)
         clone._result_cache = None
@@ -186,7 +187,10 @@ class QuerySet(
         clone.query, clone._key = query, None
         if key is not None and _rememberable(query):
             clone._key = next(_NUMBERS)
-            _STEPS.put(key, (clone._key, query.clone()))
+            with _STEPS_LOCK:
+                if len(_STEPS) >= _STEPS_SIZE:
+                    _STEPS.pop(next(iter(_STEPS)))
+                _STEPS[key] = (clone._key, query.clone())
         return clone
 
     # -- chainable methods ---------------------------------------------------------------------
@@ -230,7 +234,7 @@ class QuerySet(
         """
         if self._query.is_sliced:
             raise TypeError("Cannot reorder a query once a slice has been taken.")
-        step = ("order_by", names) if all(type(name) is str for name in names) else None
+        step = ("order_by", names) if set(map(type, names)) <= _STR else None
         return self._step(step, lambda query: query.add_ordering(*names))
 
     def reverse(self) -> Self:
@@ -562,17 +566,21 @@ class QuerySet(
             or self._query.annotations
         ):
             return None
-        query = self._query  # read only: a shared query is not copied for it
-        plan = self._plan(session, query)
-        if not plan.settled_by_first_page or query.related_ordering:
+        query, client = self._query, session.client  # read only: a shared query is not copied
+        if query.model._meta.create_only:  # refused the usual way
             return None
-        if plan.local:
-            plan.check_local(strict=query.server_only or session.strict)
-        request = plan.first_page(plan.page_size)
-        rows = session.kept_rows(request.path, request.params, plan, plan.page_size)
+        planned = plan(
+            query, client.base_url, client.capabilities, client.time_zone, key=self._key
+        )  # no relations to resolve, no related ordering: see ``_rememberable``
+        if not planned.settled_by_first_page:
+            return None
+        if planned.local:
+            planned.check_local(strict=query.server_only or session.strict)
+        request = planned.first_page(planned.page_size)
+        rows = session.kept_rows(request.path, request.params, planned, planned.page_size)
         if rows is None:
             return None
-        deferred = plan.deferred
+        deferred = planned.deferred
         if deferred:
             return [self.model._adopt(raw, session, deferred) for raw in rows]
         return list(self.model._shared_rows(rows, session))
@@ -922,8 +930,12 @@ class QuerySet(
         )  # fmt: skip
 
 
-_STEPS = Memo(1024)
-"""Queries made by recent chains, by the number of the query before and the step taken."""
+_STEPS: dict[Hashable, tuple[int, Query]] = {}
+"""Queries made by recent chains, by the number of the query before and the step taken (the
+oldest forgotten first: a ``Memo`` read without a call, as every step of a chain reads it)."""
+_STEPS_SIZE = 1024
+_STEPS_LOCK = threading.Lock()
+_STR = frozenset({str})
 _ROOTS: dict[type[Any], tuple[int, Query]] = {}
 """Each model's empty query, numbered: where its chains start."""
 _NUMBERS = itertools.count(1)  # never reused, so a number never stands for two queries
@@ -933,9 +945,10 @@ def _rememberable(query: Query) -> bool:
     """Tell whether a step's query may stand for every later one of its key.
 
     Only where its plan would be remembered anyway (``query_shape``: plain lookups on values of
-    known types), and no lookup's value warned when it was made (``Field.prep_warns``).
+    known types), with no ordering by related rows' fields (a repeat reads no related rows,
+    ``_repeat``), and no lookup's value warned when it was made (``Field.prep_warns``).
     """
-    if query_shape(query) is None:
+    if query_shape(query) is None or query.related_ordering:
         return False
     return not any(lookup.field.prep_warns for lookup in query.where.lookups())
 
