@@ -291,9 +291,13 @@ class Session:
     ) -> list[dict[str, Any]] | None:
         """Return the cached rows a kept choice picked from a list answer (``chosen_rows``),
         else ``None``: the cache's own rows, for a caller that never changes them."""
-        if self.client.cache.ttl <= 0:
+        cache = self.client.cache
+        if cache.ttl <= 0:
             return None
-        return self.client.cache.kept_rows(self._key(path, params), owner, extra)
+        scope = self.client.cache_scope(self.tenant)  # ``_key``, written out
+        return cache.kept_rows(
+            cache.request_key(scope, path, params, self._namespace), owner, extra
+        )
 
     def get_many(
         self,

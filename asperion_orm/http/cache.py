@@ -91,7 +91,8 @@ class Decoded:
     def __init__(self, value: Any) -> None:
         self._plans = _row_plans(value)
         self.value = self._copied(value)
-        self._chosen: dict[Hashable, tuple[object, list[int] | None]] = {}
+        # (owner, extra): (owner, numbers picked, the rows they number), see ``chosen_rows``.
+        self._chosen: dict[Hashable, tuple[object, list[int] | None, list[Any] | None]] = {}
 
     def copy(self) -> Any:
         """Return a copy the caller may change: no dict or list in it is shared."""
@@ -119,7 +120,7 @@ class Decoded:
         if kept is None or kept[0] is not owner:
             if len(self._chosen) >= _CHOSEN_PER_ENTRY:
                 self._chosen.clear()
-            kept = (owner, choose(self.copy()))
+            kept = self._kept(owner, choose(self.copy()))
             self._chosen[signature] = kept
         numbers = kept[1]
         if numbers is None:
@@ -136,15 +137,20 @@ class Decoded:
         repeat's quickest answer, for a caller that never changes the rows (``shared``).
         """
         kept = self._chosen.get((id(owner), extra))
-        if kept is None or kept[0] is not owner or kept[1] is None:
+        if kept is None or kept[0] is not owner or kept[2] is None:
             return None
-        rows = self.value["_data"]
-        return [rows[n] for n in kept[1]]
+        return list(kept[2])
 
     def remember(self, owner: object, extra: Hashable, numbers: list[int] | None) -> None:
         """Keep what a caller's ``choose`` picked from this very answer (see ``chosen_rows``)."""
         if self._plans is not None:
-            self._chosen[(id(owner), extra)] = (owner, numbers)
+            self._chosen[(id(owner), extra)] = self._kept(owner, numbers)
+
+    def _kept(
+        self, owner: object, numbers: list[int] | None
+    ) -> tuple[object, list[int] | None, list[Any] | None]:
+        rows = self.value["_data"]
+        return owner, numbers, None if numbers is None else [rows[n] for n in numbers]
 
     def _copied(self, value: Any) -> Any:
         plans = self._plans

@@ -202,6 +202,11 @@ class Plan:
         return request
 
     @functools.cached_property
+    def first_request(self) -> Request:
+        """Return ``page(1, page_size)``, made once."""
+        return self.first_page(self.page_size)
+
+    @functools.cached_property
     def _first_pages(self) -> dict[int, Request]:
         return {}
 

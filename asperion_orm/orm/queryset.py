@@ -540,7 +540,7 @@ class QuerySet(
 
     def _fetch_all(self) -> None:
         if self._result_cache is None:
-            session = self._resolve_session()
+            session = self._session or current_session()  # ``_resolve_session``
             rows = None if self._key is None else self._repeat(session)
             if rows is None:
                 rows = list(self._iterate(session))
@@ -576,7 +576,7 @@ class QuerySet(
             return None
         if planned.local:
             planned.check_local(strict=query.server_only or session.strict)
-        request = planned.first_page(planned.page_size)
+        request = planned.first_request
         rows = session.kept_rows(request.path, request.params, planned, planned.page_size)
         if rows is None:
             return None

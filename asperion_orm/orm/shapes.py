@@ -118,10 +118,8 @@ class Memo:
         self.size = size
         self._found: dict[Hashable, Any] = {}
         self._lock = threading.Lock()
-
-    def find(self, key: Hashable) -> Any:
-        """Return the result remembered for ``key``, or ``None``."""
-        return self._found.get(key)
+        self.find: Callable[[Hashable], Any] = self._found.get
+        """Return the result remembered for a key, or ``None`` (``dict.get``: no call of ours)."""
 
     def put(self, key: Hashable, found: Any) -> None:
         """Remember ``found`` for ``key``, forgetting the oldest result if full."""
