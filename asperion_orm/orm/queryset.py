@@ -135,14 +135,19 @@ class QuerySet(
 
     @property
     def query(self) -> Query:
-        """Return the query: this QuerySet's own (copied first if it was shared)."""
+        """Return the query: this QuerySet's own (copied first if it was shared).
+
+        Whoever asks may change it, so from then on it is no longer known by its number
+        (``_key``): neither its plan nor the steps after it are looked up by that.
+        """
         if self._query_shared:
             self._query, self._query_shared = self._query.clone(), False
+        self._key = None
         return self._query
 
     @query.setter
     def query(self, query: Query) -> None:
-        self._query, self._query_shared = query, False
+        self._query, self._query_shared, self._key = query, False, None
 
     def __repr__(self) -> str:
         if self._result_cache is not None:
@@ -153,16 +158,15 @@ class QuerySet(
         """Return a copy to change; the copy has no results yet.
 
         ``same_query``: the copy's query is this one's, shared (each copies it before a change,
-        ``query``), and keeps its number (``_key``).
+        ``query``), and keeps its number (``_key``), unless it was handed out.
         """
         clone = object.__new__(type(self))  # copy.copy() without its generic protocol
         clone.__dict__.update(self.__dict__)
         clone._result_cache = None
-        if same_query:
+        if same_query and self._key is not None:  # a query never handed out (``query``)
             self._query_shared = clone._query_shared = True
         else:
             clone.query = self._query.clone()
-            clone._key = None
         return clone
 
     def _step(self, step: Hashable | None, change: Callable[[Query], None]) -> Self:
@@ -490,7 +494,7 @@ class QuerySet(
 
     def _plan(self, session: Session | None, query: Query | None = None) -> Plan:
         self.model._meta.check_readable()
-        query = query or self.query
+        query = query or self._query  # read only
         key = self._key if query is self._query else None
         if session is None:
             return plan(query, DEFAULT_BASE_URL, key=key)
@@ -610,7 +614,7 @@ class QuerySet(
         if self._whole():
             plan, whole = self._unsliced()._whole_rows(session)
             items = self._iterable_class(self, session, whole, plan)
-            return itertools.islice(items, self.query.low_mark, self.query.high_mark)
+            return itertools.islice(items, self._query.low_mark, self._query.high_mark)
         query, plan = self._checked_plan(session, whole=True)
         paths = self._paths(query)
         if plan.grouping is not None and paths:
@@ -640,9 +644,10 @@ class QuerySet(
 
     def _whole(self) -> bool:
         """Return whether the rows are combined here before the slice is taken."""
-        distinct_values = self.query.distinct and self._iterable_class is not ModelIterable
+        query = self._query  # read only
+        distinct_values = query.distinct and self._iterable_class is not ModelIterable
         return (
-            bool(self.query.combinator) or distinct_values or self._iterable_class is DatesIterable
+            bool(query.combinator) or distinct_values or self._iterable_class is DatesIterable
         )
 
     def _unsliced(self) -> Self:
@@ -908,7 +913,7 @@ class QuerySet(
         query = self._resolved(session)
         plan = self._plan(session, query)
         if not plan.empty:
-            plan.check_local(strict=self.query.server_only or session.strict)
+            plan.check_local(strict=self._query.server_only or session.strict)
         if query.related_ordering and query.group_by != "values":  # groups are ordered here
             plan = self._plan(session, server_part(query, whole=whole))
         return query, plan
@@ -916,7 +921,7 @@ class QuerySet(
     def _resolved(self, session: Session) -> Query:
         """Return the query with its relation conditions run (inner queries, same session)."""
         if self._key is not None:  # remembered steps hold plain lookups only (``_rememberable``)
-            return self.query
+            return self._query  # read only
         strict = self.query.server_only or session.strict
         resolver = Resolver(session, strict=strict, cache=self._use_cache, ttl=self._ttl)
         return resolver.query(self.query)
