@@ -188,13 +188,13 @@ class QuerySet(
             return clone
         query = self._query.clone()
         change(query)
-        clone.query, clone._key = query, None
+        clone.query = query
         if key is not None and _rememberable(query):
-            clone._key = next(_NUMBERS)
+            clone._key, clone._query_shared = next(_NUMBERS), True
             with _STEPS_LOCK:
                 if len(_STEPS) >= _STEPS_SIZE:
                     _STEPS.pop(next(iter(_STEPS)))
-                _STEPS[key] = (clone._key, query.clone())
+                _STEPS[key] = (clone._key, query)
         return clone
 
     # -- chainable methods ---------------------------------------------------------------------
@@ -646,9 +646,7 @@ class QuerySet(
         """Return whether the rows are combined here before the slice is taken."""
         query = self._query  # read only
         distinct_values = query.distinct and self._iterable_class is not ModelIterable
-        return (
-            bool(query.combinator) or distinct_values or self._iterable_class is DatesIterable
-        )
+        return bool(query.combinator) or distinct_values or self._iterable_class is DatesIterable
 
     def _unsliced(self) -> Self:
         clone = self._chain()
