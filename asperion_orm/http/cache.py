@@ -308,9 +308,11 @@ class MemoryCacheStore:
             self._cache[key] = entry
 
     def generation(self, namespace: str) -> int:
-        """Return the namespace's generation (0 until the first write)."""
-        with self._lock:
-            return self._generations.get(namespace, 0)
+        """Return the namespace's generation (0 until the first write).
+
+        One read of a dict, atomic as it is: no lock (``bump`` writes under it).
+        """
+        return self._generations.get(namespace, 0)
 
     def bump(self, namespace: str) -> None:
         """Advance the namespace's generation."""

@@ -63,6 +63,7 @@ from asperion_orm.session import (
 )
 
 if TYPE_CHECKING:
+    from asperion_orm.capabilities import Capabilities
     from asperion_orm.orm.model import Model
 
 __all__ = ["QuerySet"]
@@ -205,7 +206,8 @@ class QuerySet(
 
     def filter(self, *args: Q, **kwargs: Any) -> Self:
         """Return rows matching every condition (``Q`` objects and keyword lookups)."""
-        self._not_support_combined_queries("filter")
+        if self._query.combinator:
+            self._not_support_combined_queries("filter")
         if args:
             return self._filter(lambda: Q(*args, **kwargs))
         return self._filter(lambda: Q(**kwargs), _filter_step("filter", kwargs))
@@ -573,9 +575,15 @@ class QuerySet(
         query, client = self._query, session.client  # read only: a shared query is not copied
         if query.model._meta.create_only:  # refused the usual way
             return None
-        planned = plan(
-            query, client.base_url, client.capabilities, client.time_zone, key=self._key
-        )  # no relations to resolve, no related ordering: see ``_rememberable``
+        base_url, capabilities, zone = client.base_url, client.capabilities, client.time_zone
+        known = _REPEATS.get(self._key)  # the plan by the number alone: no settings hashed
+        if known is not None and known[0] is capabilities and known[1] == (base_url, zone):
+            planned = known[2]
+        else:  # no relations to resolve, no related ordering: see ``_rememberable``
+            planned = plan(query, base_url, capabilities, zone, key=self._key)
+            if len(_REPEATS) >= _STEPS_SIZE:
+                _REPEATS.clear()
+            _REPEATS[self._key] = (capabilities, (base_url, zone), planned)
         if not planned.settled_by_first_page:
             return None
         if planned.local:
@@ -583,6 +591,7 @@ class QuerySet(
         request = planned.first_request
         rows = session.kept_rows(request.path, request.params, planned, planned.page_size)
         if rows is None:
+            _REPEATS.pop(self._key, None)  # the plan may be one forgotten since: ask again
             return None
         deferred = planned.deferred
         if deferred:
@@ -939,6 +948,8 @@ oldest forgotten first: a ``Memo`` read without a call, as every step of a chain
 _STEPS_SIZE = 1024
 _STEPS_LOCK = threading.Lock()
 _STR = frozenset({str})
+_REPEATS: dict[int | None, tuple[Capabilities, tuple[str, dt.tzinfo], Plan]] = {}
+"""The plan a repeat of a remembered query used, by its number, with the settings it was for."""
 _ROOTS: dict[type[Any], tuple[int, Query]] = {}
 """Each model's empty query, numbered: where its chains start."""
 _NUMBERS = itertools.count(1)  # never reused, so a number never stands for two queries
@@ -960,7 +971,7 @@ def _filter_step(method: str, kwargs: dict[str, Any]) -> Hashable | None:
     """Return ``filter(**kwargs)`` as a step, or ``None`` where a value has no exact key."""
     shapes = []
     for name, value in kwargs.items():
-        shape = value_shape(value)
+        shape = (str, value) if type(value) is str else value_shape(value)  # (as value_shape)
         if shape is None:
             return None
         shapes.append((name, shape))
