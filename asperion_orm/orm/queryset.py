@@ -89,6 +89,19 @@ class QuerySet(
 ):
     """A lazy query over one model's API resource."""
 
+    # What a QuerySet holds until a method sets it (immutable values, read from the class, so
+    # a copy copies only what was set: the chain of a query copies one at every step).
+    _result_cache: list[Any] | None = None
+    _iterable_class: type[RowIterable] = ModelIterable
+    _row_fields: tuple[Field[Any], ...] = ()
+    _row_keys: tuple[str, ...] = ()
+    _prefetch: tuple[str, ...] = ()
+    _select_related: tuple[str, ...] = ()
+    _use_cache = True
+    _ttl: float | None = None
+    # dates()/datetimes(): (kind, descending, tzinfo or None for the client's, datetimes)
+    _dates: tuple[str, bool, dt.tzinfo | None, bool] = ("day", False, None, False)
+
     def __init__(
         self, model: type[M], query: Query | None = None, session: Session | None = None
     ) -> None:
@@ -107,16 +120,6 @@ class QuerySet(
         self._query: Query = query
         self._query_shared = self._key is not None
         self._session = session
-        self._result_cache: list[Any] | None = None
-        self._iterable_class: type[RowIterable] = ModelIterable
-        self._row_fields: tuple[Field[Any], ...] = ()
-        self._row_keys: tuple[str, ...] = ()
-        self._prefetch: tuple[str, ...] = ()
-        self._select_related: tuple[str, ...] = ()
-        self._use_cache = True
-        self._ttl: float | None = None
-        # dates()/datetimes(): (kind, descending, tzinfo or None for the client's, datetimes)
-        self._dates: tuple[str, bool, dt.tzinfo | None, bool] = ("day", False, None, False)
 
     if TYPE_CHECKING:  # set by the manager module, which builds on this one
 
@@ -163,32 +166,36 @@ class QuerySet(
         """
         clone = object.__new__(type(self))  # copy.copy() without its generic protocol
         clone.__dict__.update(self.__dict__)
-        clone._result_cache = None
+        if self._result_cache is not None:
+            clone._result_cache = None
         if same_query and self._key is not None:  # a query never handed out (``query``)
             self._query_shared = clone._query_shared = True
         else:
             clone.query = self._query.clone()
         return clone
 
-    def _step(self, step: Hashable | None, change: Callable[[Query], None]) -> Self:
-        """Return a copy whose query ``change`` changes, remembered when ``step`` says how.
+    def _step(self, step: Hashable | None, change: Callable[..., None], *args: Any) -> Self:
+        """Return a copy whose query ``change(query, *args)`` changes, remembered when ``step``
+        says how.
 
         ``step`` (a hashable account of the call, or ``None``) and the number of this query's
         state name the result, so a repeated chain (``filter(city=...).order_by(...)[:20]``)
-        copies the query it made before instead of resolving its lookups again, and keeps a
-        number the plan is remembered by. The remembered query is never handed out itself.
+        takes the query it made before instead of resolving its lookups again, and keeps a
+        number the plan is remembered by. The remembered query is shared until ``query`` is
+        asked for (copied then).
         """
         key = None if step is None or self._key is None else (self._key, step)
         found = None if key is None else _STEPS.get(key)
         clone = object.__new__(type(self))  # copy.copy() without its generic protocol
         clone.__dict__.update(self.__dict__)
-        clone._result_cache = None
+        if self._result_cache is not None:
+            clone._result_cache = None
         if found is not None:
             clone._key, clone._query = found
             clone._query_shared = True
             return clone
         query = self._query.clone()
-        change(query)
+        change(query, *args)
         clone.query = query
         if key is not None and _rememberable(query):
             clone._key, clone._query_shared = next(_NUMBERS), True
@@ -208,16 +215,12 @@ class QuerySet(
         """Return rows matching every condition (``Q`` objects and keyword lookups)."""
         if self._query.combinator:
             self._not_support_combined_queries("filter")
-        if args:
-            return self._filter(lambda: Q(*args, **kwargs))
-        return self._filter(lambda: Q(**kwargs), _filter_step("filter", kwargs))
+        return self._filter(args, kwargs, False, None if args else _filter_step("filter", kwargs))
 
     def exclude(self, *args: Q, **kwargs: Any) -> Self:
         """Return rows not matching the conditions taken together."""
         self._not_support_combined_queries("exclude")
-        if args:
-            return self._filter(lambda: ~Q(*args, **kwargs))
-        return self._filter(lambda: ~Q(**kwargs), _filter_step("exclude", kwargs))
+        return self._filter(args, kwargs, True, None if args else _filter_step("exclude", kwargs))
 
     def complex_filter(self, filter_obj: Q | Mapping[str, Any]) -> Self:
         """Filter by a ``Q`` object or a dict of keyword lookups (Django's ``complex_filter``)."""
@@ -227,11 +230,14 @@ class QuerySet(
             return self.filter(**filter_obj)
         raise TypeError(f"complex_filter() takes a Q object or a dict, not {filter_obj!r:.40}.")
 
-    def _filter(self, q: Callable[[], Q], step: Hashable | None = None) -> Self:
-        """Add the conditions ``q()`` makes (made only when the step is not remembered)."""
+    def _filter(
+        self, args: tuple[Q, ...], kwargs: dict[str, Any], negated: bool, step: Hashable | None
+    ) -> Self:
+        """Add the conditions of ``Q(*args, **kwargs)`` (``~`` that if ``negated``), made only
+        when the step is not remembered."""
         if self._query.is_sliced:
             raise TypeError("Cannot filter a query once a slice has been taken.")
-        return self._step(step, lambda query: query.add_q(q()))
+        return self._step(step, _add_q, args, kwargs, negated)
 
     def order_by(self, *names: str | Expression | OrderBy) -> Self:
         """Order by fields, annotations or expressions; no names clears the ordering.
@@ -241,7 +247,7 @@ class QuerySet(
         if self._query.is_sliced:
             raise TypeError("Cannot reorder a query once a slice has been taken.")
         step = ("order_by", names) if set(map(type, names)) <= _STR else None
-        return self._step(step, lambda query: query.add_ordering(*names))
+        return self._step(step, _add_ordering, *names)
 
     def reverse(self) -> Self:
         """Reverse the ordering."""
@@ -541,7 +547,7 @@ class QuerySet(
 
     def _slice(self, key: slice) -> Any:
         low, high = key.start, key.stop
-        clone = self._step(("slice", low, high), lambda query: query.set_limits(low, high))
+        clone = self._step(("slice", low, high), _set_limits, low, high)
         return list(clone)[:: key.step] if key.step else clone
 
     def _fetch_all(self) -> None:
@@ -965,6 +971,22 @@ def _rememberable(query: Query) -> bool:
     if query_shape(query) is None or query.related_ordering:
         return False
     return not any(lookup.field.prep_warns for lookup in query.where.lookups())
+
+
+# The changes of the remembered steps (``QuerySet._step``): functions, not a closure per call.
+
+
+def _add_q(query: Query, args: tuple[Q, ...], kwargs: dict[str, Any], negated: bool) -> None:
+    q = Q(*args, **kwargs)
+    query.add_q(~q if negated else q)
+
+
+def _add_ordering(query: Query, *names: str | Expression | OrderBy) -> None:
+    query.add_ordering(*names)
+
+
+def _set_limits(query: Query, low: int | None, high: int | None) -> None:
+    query.set_limits(low, high)
 
 
 def _filter_step(method: str, kwargs: dict[str, Any]) -> Hashable | None:
