@@ -15,6 +15,8 @@ cache. Its size is still counted by the encoded body. A caller that reads only s
 a list answer, chosen by a check of its own (the QuerySet's local filter), may have the chosen
 row numbers kept with the entry (``ResponseCache.chosen_rows``): a repeat copies just those
 rows and does not run the check again. The entry still keeps rows, never the caller's objects.
+A caller that never changes a row nor hands one out (model instances, which copy their row
+first) may take the entry's own rows (``shared``, ``ResponseCache.kept_rows``).
 """
 
 from __future__ import annotations
