@@ -377,7 +377,8 @@ class ResponseCache:
         self._cond = threading.Condition()
         self.choices = 0
         """How many times a caller's ``choose`` ran on an answer (for tests, diagnostics)."""
-        self._prefixes: dict[Hashable, tuple[str, str]] = {}
+        # (scope, path, params): (namespace, key but the generation, generation, key)
+        self._prefixes: dict[Hashable, tuple[str, str, int | None, str]] = {}
 
     @staticmethod
     def namespace(base_url: str, tenant: int, resource: str) -> str:
@@ -413,20 +414,27 @@ class ResponseCache:
     ) -> str:
         """Return ``key(scope, namespace_of(path), path, params)``.
 
-        All but the generation is remembered for the latest requests, by scope, path and
-        parameters (which settle the namespace too), so a repeat finds it in one lookup.
+        The key is remembered for the latest requests, by scope, path and parameters (which
+        settle the namespace too), and made again only when the generation moved: a repeat
+        finds it in one lookup, the same string (its hash known) as it was stored under.
         """
+        request = (scope, path, params)
         try:
-            found = self._prefixes.get((scope, path, params))
+            found = self._prefixes.get(request)
         except TypeError:  # parameters that are not hashable
             return self.key(scope, namespace_of(path), path, params)
         if found is None:
             namespace = namespace_of(path)
-            found = (namespace, _opening(scope, namespace) + _request_part(path, tuple(params)))
-            if len(self._prefixes) >= _PREFIXES:
-                self._prefixes.clear()
-            self._prefixes[(scope, path, params)] = found
-        return f"{found[1]}{int(self.store.generation(found[0]))}]"
+            opening = _opening(scope, namespace) + _request_part(path, tuple(params))
+            found = (namespace, opening, None, "")
+        generation = self.store.generation(found[0])
+        if generation == found[2]:  # the very string as before: its hash is known
+            return found[3]
+        key = f"{found[1]}{int(generation)}]"
+        if len(self._prefixes) >= _PREFIXES:
+            self._prefixes.clear()
+        self._prefixes[request] = (found[0], found[1], generation, key)
+        return key
 
     def invalidate(self, namespace: str) -> None:
         """Orphan every entry of ``namespace`` (after a write)."""
