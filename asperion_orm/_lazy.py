@@ -22,4 +22,8 @@ class LazyModule:
         return f"LazyModule({self._name!r})"
 
     def __getattr__(self, attribute: str) -> Any:
-        return getattr(importlib.import_module(self._name), attribute)
+        # Only reached for a name not read before: the value is kept on the stand-in, so a
+        # hot path (the retry loop of every request) pays for the import machinery once.
+        value = getattr(importlib.import_module(self._name), attribute)
+        setattr(self, attribute, value)
+        return value

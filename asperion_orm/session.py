@@ -19,8 +19,17 @@ import contextvars
 import datetime as dt
 import itertools
 import sys
+import time
 from collections import deque
-from collections.abc import Callable, Generator, Hashable, Iterable, Mapping, Sequence
+from collections.abc import (
+    Callable,
+    Generator,
+    Hashable,
+    Iterable,
+    Iterator,
+    Mapping,
+    Sequence,
+)
 from concurrent.futures import Future, ThreadPoolExecutor
 from decimal import Decimal
 from types import FrameType, TracebackType
@@ -59,8 +68,9 @@ READ_AHEAD = 2
 
 One window of ``max_concurrency`` would leave workers idle whenever the oldest page is slow or
 the consumer is busy with one; twice that keeps every worker busy and bounds what is held. A
-client of one request at a time (``max_concurrency=1``) asks nothing ahead: a page is asked only
-once the consumer took the one before, so a short page is the last one asked.
+client of one request at a time (``max_concurrency=1``), and any client while its server answers
+at once (see ``Pace``), asks nothing ahead: each GET runs in the calling thread once the
+consumer took the answer before, so a short page is the last one asked.
 """
 
 Params = Sequence[tuple[str, str]]
@@ -252,12 +262,25 @@ class Session:
         ``choice``: what its ``choose`` picks from a list answer loaded now is kept with the
         cached answer (see ``chosen_rows``).
         """
+        return self._get(path, params, cache, ttl, choice, paced=True)
+
+    def _get(
+        self,
+        path: str,
+        params: Params,
+        cache: bool,
+        ttl: float | None,
+        choice: Choice | None = None,
+        *,
+        paced: bool,
+    ) -> dict[str, Any]:
+        """``get``; ``paced``: this thread sends alone, so the client's ``pace`` measures it."""
         if not cache or ttl == 0 or self.client.cache.ttl <= 0:
-            return self._fetch(path, params)[1]
+            return self._fetch(path, params, paced)[1]
         key = self._key(path, params)
         return self.client.cache.fetch(
             key,
-            lambda: self._fetch(path, params),
+            lambda: self._fetch(path, params, paced),
             lambda body: self._checked(body, params),
             ttl,
             choice,
@@ -306,22 +329,41 @@ class Session:
         cache: bool = True,
         ttl: float | None = None,
     ) -> Generator[dict[str, Any], None, None]:
-        """Run GETs concurrently (up to ``client.max_concurrency``), yielding in input order.
+        """Run GETs, yielding their answers in input order.
 
-        ``calls`` is consumed lazily, and at most ``READ_AHEAD * max_concurrency`` requests are
-        ahead of the consumer: the workers stay busy while the consumer reads a page or waits
-        for a slow one, and memory does not grow with the input.
+        While the server answers faster than this thread reads (``client.pace``: a local
+        emulator, a cassette), each GET runs here, one after the other; once answers keep it
+        waiting (the network), the rest go to up to ``client.max_concurrency`` workers.
+        ``calls`` is consumed lazily: at most ``READ_AHEAD * max_concurrency`` requests are
+        ahead of the consumer, so the workers stay busy while the consumer reads a page or
+        waits for a slow one, and memory does not grow with the input.
         """
         pending = iter(calls)
         head = list(itertools.islice(pending, 2))
         if len(head) == 1:  # a single GET runs here: a worker thread would only add a hand-off
             yield self.get(*head[0], cache=cache, ttl=ttl)
             return
+        calls = itertools.chain(head, pending)
+        threads, pace, reading = self.client.max_concurrency > 1, self.client.pace, 0.0
+        for path, params in calls:
+            if threads and pace.threads_pay(reading):
+                yield from self._get_concurrently(
+                    itertools.chain([(path, params)], calls), cache, ttl
+                )
+                return
+            body = self._get(path, params, cache, ttl, paced=True)
+            handed = time.perf_counter()
+            yield body
+            reading = time.perf_counter() - handed  # the consumer's time on this answer
+
+    def _get_concurrently(
+        self, calls: Iterator[tuple[str, Params]], cache: bool, ttl: float | None
+    ) -> Generator[dict[str, Any], None, None]:
+        """Run GETs on the client's workers, in input order, a bounded window ahead."""
         window: deque[Future[dict[str, Any]]] = deque()
-        workers = self.client.max_concurrency
-        ahead = READ_AHEAD * workers if workers > 1 else 1
+        ahead = READ_AHEAD * self.client.max_concurrency
         try:
-            for path, params in itertools.chain(head, pending):
+            for path, params in calls:
                 window.append(self._submit(path, params, cache, ttl))
                 if len(window) >= ahead:
                     yield window.popleft().result()
@@ -338,7 +380,7 @@ class Session:
         hit = self._cached(path, params) if cache and ttl != 0 else None
         if hit is None:
             check_cancelled()
-            future = self.client.executor.submit(self.get, path, params, cache=cache, ttl=ttl)
+            future = self.client.executor.submit(self._get, path, params, cache, ttl, paced=False)
             watch(future)
             return future
         done: Future[dict[str, Any]] = Future()
@@ -465,8 +507,15 @@ class Session:
         for resource in (path, *invalidates):
             self.client.cache.invalidate(self._namespace(resource))
 
-    def _fetch(self, path: str, params: Params) -> tuple[bytes, dict[str, Any]]:
-        """GET once: the raw body (what the cache keeps) and its checked, parsed form."""
+    def _fetch(
+        self, path: str, params: Params, paced: bool = False
+    ) -> tuple[bytes, dict[str, Any]]:
+        """GET once: the raw body (what the cache keeps) and its checked, parsed form.
+
+        ``paced``: measured by the client's ``pace`` (sent alone from the calling thread).
+        """
+        if paced:
+            return self.client.pace.measure(lambda: self._fetch(path, params))
         response = self._request("GET", path, params)
         return response.content, self._checked(response.content, params, response)
 

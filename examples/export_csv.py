@@ -1,7 +1,8 @@
 """Export debtors to a CSV file, streaming: memory stays flat however many rows there are.
 
 ``values()`` skips model instances, ``only()``-style ``fields=`` keeps the pages small, and
-``iterator()`` streams the pages (fetched concurrently) straight into the file.
+``iterator()`` streams the pages straight into the file (fetched concurrently when answers
+are slow).
 """
 
 from __future__ import annotations

@@ -34,6 +34,7 @@ from asperion_orm.http.errors import (
     transport_error,
 )
 from asperion_orm.http.oauth import OAuth
+from asperion_orm.http.pace import Pace
 from asperion_orm.http.ratelimit import RateLimiter
 from asperion_orm.http.retry import (
     Attempt,
@@ -114,6 +115,8 @@ class HttpClient:
         self.identity_url = check_url(identity_url or default_identity, allow_http=allow_http)
         self.language = check_language(language)
         self.max_concurrency = max_concurrency
+        # How long this server keeps a request waiting: one page at a time or workers.
+        self.pace = Pace()
         self.public_headers = public_headers
         self.retry = retry or RetryPolicy()
         self.token_store: TokenStore = token_store or MemoryTokenStore()

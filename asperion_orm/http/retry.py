@@ -237,7 +237,9 @@ class RetryPolicy:
         """Call ``send(attempt_number, seconds_left)`` until its verdict is not RETRY.
 
         This loop is the only place in the library that sleeps between attempts. It returns
-        the last attempt, whatever its verdict; exceptions raised by ``send`` propagate.
+        the last attempt, whatever its verdict; exceptions raised by ``send`` propagate. The
+        first attempt runs before any retry machinery is built: most requests need none, and
+        building tenacity's costs about as much as the library's own work on a small answer.
         """
         start = self.clock()
         numbers = itertools.count(1)
@@ -247,6 +249,16 @@ class RetryPolicy:
             if number > 1:
                 check_cancelled()  # an async caller that has left wants no further attempt
             return send(number, self.deadline - (self.clock() - start))
+
+        first = attempt()
+        if first.verdict is not Verdict.RETRY:
+            return first
+        # tenacity's first call hands back the attempt made above; its waits, stops and
+        # numbers then run as if it had made that attempt itself.
+        made: list[Attempt] = [first]
+
+        def each() -> Attempt:
+            return made.pop() if made else attempt()
 
         def wait(state: RetryCallState) -> float:
             return self.delay(state.attempt_number, _last(state).retry_after)
@@ -268,7 +280,7 @@ class RetryPolicy:
             before_sleep=before_sleep,
             retry_error_callback=_last,
         )
-        result: Attempt = retrying(attempt)
+        result: Attempt = retrying(each)
         return result
 
 

@@ -2,7 +2,8 @@
 
 Every request a QuerySet sends goes through here. The first page of a scan is asked alone; its
 envelope (``pageCount``, ``totalCount``: ``last_page``, the one reader of it) bounds the pages
-that follow, which are fetched concurrently. Paging trusts the rows as much as the envelope: it
+that follow, which are fetched concurrently while answers keep the client waiting
+(``Session.get_many``). Paging trusts the rows as much as the envelope: it
 stops at the first page that comes back short or empty, never asks past the smaller of the
 announced page count and total, and refuses a page that repeats an earlier one (a server that
 ignores ``page``). A slice the server can answer is fetched as the fewest pages that cover it,

@@ -261,7 +261,8 @@ class Annotator:
                 continue
             lines.append(
                 f"then, per page of {self.batch} rows: {base(query)}&{fk.api_name}=<their ids>"
-                f" ({fk.api_name} in URL-length-bounded chunks, pages fetched concurrently)"
+                f" ({fk.api_name} in URL-length-bounded chunks, pages concurrently when answers"
+                " are slow)"
             )
         if self.annotations:
             names = ", ".join(describe(n, e) for n, e in self.annotations.items())

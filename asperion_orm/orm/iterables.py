@@ -140,10 +140,13 @@ def reader(field: Field[Any], session: Session) -> Callable[[Raw], Any]:
     name, direct, load = field.api_name, field._direct, field.load
     if direct is None:
         return lambda raw: load(raw.get(name), session)
+    kind, limit = direct
 
     def read(raw: Raw) -> Any:
         value = raw.get(name)
-        return value if value is None or direct(value) else load(value, session)
+        if value is None or (type(value) is kind and (limit is None or len(value) <= limit)):
+            return value
+        return load(value, session)
 
     return read
 

@@ -263,7 +263,7 @@ class Plan:
             elif last > first:
                 lines.append("  ...the pages after the first as far as the rows go")
         elif not self.one_page_each():
-            lines.append("  ...then the remaining pages, fetched concurrently")
+            lines.append("  ...then the remaining pages, concurrently when answers are slow")
         if self.merged:
             lines.append(f"merge {len(self.chunks)} chunks: de-duplicate by id, re-sort")
         if self.verify:
@@ -682,7 +682,7 @@ def _chunk(
 ) -> tuple[Params, tuple[Params, ...]]:
     """Split the longest ``in`` list so every URL stays within ``max_bytes``.
 
-    An id list longer than a page is split too, so its pages are fetched concurrently.
+    An id list longer than a page is split too, so its pages can be fetched concurrently.
     """
     if not split.equal:
         return params, ((),)

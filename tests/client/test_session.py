@@ -429,6 +429,85 @@ def test_get_many_keeps_every_worker_busy_while_the_consumer_holds_a_page(
     assert [body["_data"][0]["page"] for body in results] == list(range(2, 100))
 
 
+class _Pages:
+    """Answers ``?page=N``, slowly (a network round trip) from page ``slow_from`` on.
+
+    It notes the thread each request was sent from.
+    """
+
+    def __init__(self, slow_from: int = 10**9, delay: float = 0.01) -> None:
+        self.slow_from, self.delay = slow_from, delay
+        self.threads: dict[int, int] = {}
+
+    def __call__(self, request: requests.PreparedRequest) -> Reply:
+        page = int(str(request.url).rsplit("page=", 1)[1])
+        self.threads[page] = threading.get_ident()
+        if page >= self.slow_from:
+            time.sleep(self.delay)
+        return Reply(200, {"_data": [{"page": page}], "_meta": {"administrationId": 1}})
+
+
+def _pages(first: int, last: int) -> list[tuple[str, list[tuple[str, str]]]]:
+    return [("debtors", [("page", str(n))]) for n in range(first, last + 1)]
+
+
+def test_get_many_reads_answers_that_come_at_once_in_the_calling_thread(
+    make_client: MakeClient, fake: FakeServer
+) -> None:
+    client = make_client(max_concurrency=4)
+    session, pages = client.tenant(1), _Pages()
+    fake.route("GET", r"/v1/debtors", pages, concurrent=True)
+    for call in _pages(1, 5):  # first pages of scans, each measured: they came at once
+        session.get(*call)
+    assert not client.pace.threads_pay()
+    bodies = session.get_many(_pages(6, 30))
+    assert [body["_data"][0]["page"] for body in bodies] == list(range(6, 31))
+    assert set(pages.threads.values()) == {threading.get_ident()}  # no worker thread
+
+
+def test_get_many_hands_answers_that_keep_it_waiting_to_the_workers(
+    make_client: MakeClient, fake: FakeServer
+) -> None:
+    client = make_client(max_concurrency=4)
+    session, pages = client.tenant(1), _Pages(slow_from=1)
+    fake.route("GET", r"/v1/debtors", pages, concurrent=True)
+    session.get(*_pages(1, 1)[0])  # measured alone: it waited 10 ms
+    assert client.pace.threads_pay()
+    bodies = session.get_many(_pages(2, 20))
+    assert [body["_data"][0]["page"] for body in bodies] == list(range(2, 21))
+    workers = {pages.threads[n] for n in range(2, 21)}
+    assert threading.get_ident() not in workers
+    assert len(workers) > 1
+
+
+def test_get_many_switches_to_workers_once_answers_turn_slow(
+    make_client: MakeClient, fake: FakeServer
+) -> None:
+    client = make_client(max_concurrency=4)
+    session, pages = client.tenant(1), _Pages(slow_from=8)
+    fake.route("GET", r"/v1/debtors", pages, concurrent=True)
+    for call in _pages(1, 5):
+        session.get(*call)
+    bodies = session.get_many(_pages(6, 40))
+    assert [body["_data"][0]["page"] for body in bodies] == list(range(6, 41))
+    caller = threading.get_ident()
+    assert {pages.threads[n] for n in range(1, 8)} == {caller}  # fast: read here
+    # Pages 8, 9 and 10 waited here; with three slow answers of the last five the rest went
+    # to the workers (from page 11 at the latest: noise could only have switched earlier).
+    assert caller not in {pages.threads[n] for n in range(11, 41)}
+
+
+def test_get_many_of_a_one_request_client_never_uses_a_worker(
+    make_client: MakeClient, fake: FakeServer
+) -> None:
+    client = make_client(max_concurrency=1)
+    session, pages = client.tenant(1), _Pages(slow_from=1, delay=0.002)
+    fake.route("GET", r"/v1/debtors", pages, concurrent=True)
+    assert client.pace.threads_pay()  # nothing measured yet, and still:
+    assert len(list(session.get_many(_pages(1, 6)))) == 6
+    assert set(pages.threads.values()) == {threading.get_ident()}
+
+
 def test_get_many_raises_the_first_failure_in_order(
     make_client: MakeClient, fake: FakeServer
 ) -> None:

@@ -11,6 +11,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
+import requests
 import trustme
 
 from asperion_orm import Client, MemoryTokenStore, Token
@@ -167,6 +168,33 @@ def test_every_request_has_timeouts_and_no_redirects(
         assert timeout.connect_timeout == 1.5 and 0 < timeout.read_timeout <= 7.0
         assert 0 < timeout.total <= 60  # the whole request, body included, within the deadline
     assert all(not r.url.startswith("http://") for r in fake.requests)  # type: ignore[union-attr]
+
+
+def test_an_api_request_is_prepared_as_requests_prepares_it_without_cookies(
+    make_client: Callable[..., Client], fake: FakeServer
+) -> None:
+    client = make_client()
+    # A cookie the login pages set (a jar cookie for every host) stays off API requests.
+    client.transport.session.cookies.set("login", "cookie-from-the-login-pages")
+    session = client.tenant(3)
+    session.get("debtors", [("name", "Bakker & Zn"), ("city", "Den Haag")], cache=False)
+    session.post("debtors", {"name": "Nieuw"})
+    get, post = fake.api_requests()
+    assert get.url == "https://api.test/v1/debtors?name=Bakker+%26+Zn&city=Den+Haag"
+    assert "Cookie" not in get.headers and "Cookie" not in post.headers
+    # The session's defaults (compressed answers, kept-alive connections) under our own.
+    defaults = requests.utils.default_headers()
+    assert get.headers["Accept-Encoding"] == defaults["Accept-Encoding"]
+    assert get.headers["Connection"] == "keep-alive"
+    assert get.headers["Accept"] == "application/json"
+    assert get.headers["User-Agent"] == "asperion-orm"
+    assert get.headers["X-Tenant-Id"] == "3"
+    assert post.body == b'{"name":"Nieuw"}'
+    assert post.headers["Content-Length"] == str(len(post.body))
+    assert post.headers["Content-Type"] == "application/json"
+    for kwargs in fake.kwargs[-2:]:
+        assert kwargs["stream"] is False and kwargs["verify"] is True
+        assert kwargs["proxies"] == {} and kwargs["cert"] is None
 
 
 def test_pool_is_at_least_max_concurrency() -> None:

@@ -197,12 +197,15 @@ class GatedServer(BaseAdapter):
     """Answer counts and pages of ``total`` debtors; every API request waits at a gate.
 
     The gate is a barrier of ``parties`` requests (each round of that many passes together),
-    or, with ``parties=None``, an event the test sets for the pages after the first.
+    or, with ``parties=None``, an event the test sets for the pages after the first. Page 1
+    takes ``head_wait`` seconds: a wait as long as a network's makes the client hand the pages
+    after it to its workers (``client.pace``), none reads them in the calling thread.
     """
 
-    def __init__(self, total: int, parties: int | None) -> None:
+    def __init__(self, total: int, parties: int | None, head_wait: float = 0.0) -> None:
         super().__init__()
         self.total = total
+        self.head_wait = head_wait
         self.barrier = threading.Barrier(parties, timeout=10) if parties else None
         self.release = threading.Event()
         self.lock = threading.Lock()
@@ -234,6 +237,8 @@ class GatedServer(BaseAdapter):
                 self.rounds += 1
         elif params.get("page", "1") != "1":
             self.release.wait(10)
+        else:
+            time.sleep(self.head_wait)
 
     def _answer(self, request: requests.PreparedRequest, params: dict[str, str]) -> Any:
         meta = {"administrationId": TENANT, "totalCount": self.total}
@@ -282,9 +287,13 @@ def gated() -> Iterator[Callable[..., tuple[GatedServer, Client]]]:
     clients: list[Client] = []
 
     def make(
-        total: int, parties: int | None, max_concurrency: int, retry: asp.RetryPolicy | None = None
+        total: int,
+        parties: int | None,
+        max_concurrency: int,
+        retry: asp.RetryPolicy | None = None,
+        head_wait: float = 0.0,
     ) -> tuple[GatedServer, Client]:
-        server = GatedServer(total, parties)
+        server = GatedServer(total, parties, head_wait)
         clients.append(_gated_client(server, max_concurrency, retry))
         return server, clients[-1]
 
@@ -313,7 +322,7 @@ def test_fifty_counts_run_max_concurrency_at_a_time(
 def test_cancelling_the_task_stops_its_page_requests(
     gated: Callable[..., tuple[GatedServer, Client]],
 ) -> None:
-    server, client = gated(total=1000, parties=None, max_concurrency=2)
+    server, client = gated(total=1000, parties=None, max_concurrency=2, head_wait=0.05)
 
     async def main() -> None:
         async with client.tenant(TENANT):
@@ -333,7 +342,7 @@ def test_cancelling_the_task_stops_its_page_requests(
 def test_a_cancelled_evaluation_sends_no_further_page(
     gated: Callable[..., tuple[GatedServer, Client]],
 ) -> None:
-    server, client = gated(total=1000, parties=None, max_concurrency=2)
+    server, client = gated(total=1000, parties=None, max_concurrency=2, head_wait=0.05)
 
     async def main() -> None:
         async with client.tenant(TENANT):
@@ -347,6 +356,26 @@ def test_a_cancelled_evaluation_sends_no_further_page(
     server.release.set()
     client.async_executor.shutdown(wait=True)
     assert sorted(int(params["page"]) for params in server.sent) == [1, 2, 3]
+
+
+def test_a_cancelled_scan_read_in_the_calling_thread_sends_no_further_page(
+    gated: Callable[..., tuple[GatedServer, Client]],
+) -> None:
+    server, client = gated(total=1000, parties=None, max_concurrency=2)  # page 1 at once
+
+    async def main() -> None:
+        async with client.tenant(TENANT):
+            task = asyncio.create_task(_all(Debtor))
+            await _until(lambda: server.in_flight == 1 and len(server.sent) == 2)
+            task.cancel()  # page 2 waits at the gate, asked by the calling thread alone
+            with pytest.raises(asyncio.CancelledError):
+                await task
+
+    asyncio.run(main())
+    server.release.set()
+    client.async_executor.shutdown(wait=True)
+    assert sorted(int(params["page"]) for params in server.sent) == [1, 2]
+    assert server.most_in_flight == 1
 
 
 def test_a_cancelled_call_is_not_retried(

@@ -72,7 +72,8 @@ def test_a_write_is_seen_by_the_next_repeat(utrecht: Session, assert_requests: R
 def test_another_slice_of_the_same_page_is_chosen_from_it(
     utrecht: Session, assert_requests: Requests
 ) -> None:
-    page = Debtor.objects.filter(city="Utrecht").order_by("id")
+    # Only the debtors made here: the administration's generated ones vary with its number.
+    page = Debtor.objects.filter(city="Utrecht", name__startswith="Utrecht ").order_by("id")
     assert [d.name for d in page[:5]] == [f"Utrecht {n}" for n in range(5)]
     with assert_requests(0):
         assert [d.name for d in page[1:4]] == ["Utrecht 1", "Utrecht 2", "Utrecht 3"]

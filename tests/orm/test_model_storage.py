@@ -39,7 +39,8 @@ def test_a_loaded_instance_keeps_the_row_itself_and_makes_nothing_while_read(
 ) -> None:
     debtors = list(Debtor.objects.order_by("id")[:5])
     for debtor in debtors:
-        assert debtor.name and debtor.blocked is False and debtor.pk
+        # Generated data: what the values are depends on which administration this is.
+        assert debtor.name and type(debtor.blocked) is bool and debtor.pk
         assert dicts_held(debtor) == [debtor._raw]  # no __dict__, no values dict: the row only
         assert debtor._values is None and debtor._changed is None and debtor._related is None
 

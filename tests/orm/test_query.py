@@ -291,7 +291,7 @@ def test_explain_lists_requests_and_local_steps() -> None:
     text = queryset.order_by("city", "name")[:5]
     assert text.explain().splitlines() == [
         "GET /debtor?city=Ede&city_comparison=Equals&page=1&pageSize=100",
-        "  ...then the remaining pages, fetched concurrently",
+        "  ...then the remaining pages, concurrently when answers are slow",
         "server narrows: city=Ede; city_comparison=Equals; verified here: city__exact (case)",
         "local: filter (name__icontains)",
         "local: order by city, name",

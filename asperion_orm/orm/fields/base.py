@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, Self, overload
 
@@ -88,8 +88,8 @@ class Field(Generic[T, G, S]):
         return self.marshmallow_field()
 
     @cached_property
-    def _unchanged(self) -> Callable[[Any], bool] | None:
-        """Return the test for raw values ``to_python`` returns as they are (see below)."""
+    def _unchanged(self) -> Direct | None:
+        """Return which raw values ``to_python`` returns as they are (see ``_unchanged_by``)."""
         return _unchanged_by(self._mm)
 
     def marshmallow_field(self) -> mm.Field[Any]:
@@ -97,8 +97,8 @@ class Field(Generic[T, G, S]):
         return mm.Raw()
 
     @cached_property
-    def _direct(self) -> Callable[[Any], bool] | None:
-        """Return the test for raw values that are the Python value, unless a subclass converts.
+    def _direct(self) -> Direct | None:
+        """Return which raw values are the Python value, unless a subclass converts.
 
         Reading an attribute (``__get__``) and ``values_list()`` return such a value from the
         row as it is, without the calls through ``load`` and ``to_python``.
@@ -132,7 +132,7 @@ class Field(Generic[T, G, S]):
         """Convert a value as the API sends it into the Python value."""
         if raw is None:
             return None
-        if self._unchanged is not None and self._unchanged(raw):
+        if is_direct(self._unchanged, raw):
             return raw  # type: ignore[no-any-return]
         try:
             value: T = self._mm.deserialize(raw)
@@ -196,10 +196,15 @@ class Field(Generic[T, G, S]):
     def __get__(self, instance: Model | None, owner: Any) -> Self | G:
         if instance is None:
             return self
-        # The hot path: a loaded, unchanged instance and a value the API sends as Python has it.
-        if instance._values is None and self._direct is not None:
+        # The hot path: a loaded, unchanged instance and a value the API sends as Python has it
+        # (``is_direct`` written out: a call per read would cost a third of the read).
+        direct = self._direct
+        if instance._values is None and direct is not None:
             value: G = instance._raw.get(self.api_name)  # type: ignore[assignment]
-            if value is None or self._direct(value):
+            if value is None:
+                return value
+            kind, limit = direct
+            if type(value) is kind and (limit is None or len(value) <= limit):  # type: ignore[arg-type]
                 return value
         value = instance._value(self)
         return value
@@ -253,27 +258,40 @@ def _model_field(model: type[Model], name: str) -> Field[Any]:
     return meta.fields.get(name) or meta.pk
 
 
-def _unchanged_by(field: mm.Field[Any]) -> Callable[[Any], bool] | None:
-    """Return a test for raw values that ``field.deserialize`` would return as they are.
+Direct = tuple[type[Any], int | None]
+"""Raw values that are their own Python value: of exactly this type, and (for a ``str``) at
+most this long when a length is given."""
+
+
+def is_direct(direct: Direct | None, raw: Any) -> bool:
+    """Tell whether ``raw`` is among the values ``direct`` describes."""
+    if direct is None:
+        return False
+    kind, limit = direct
+    return type(raw) is kind and (limit is None or len(raw) <= limit)
+
+
+def _unchanged_by(field: mm.Field[Any]) -> Direct | None:
+    """Return which raw values ``field.deserialize`` would return as they are.
 
     Reading fields is the ORM's hottest loop; for the commonest values (a ``str`` within its
-    length, an ``int``, a ``bool``) this test reaches marshmallow's answer without its cost.
+    length, an ``int``, a ``bool``) a type test reaches marshmallow's answer without its cost.
     Any other field, validator or value goes through marshmallow.
     """
     kind, validators = type(field), field.validators
     if kind is mm.Integer and not validators:
-        return lambda raw: type(raw) is int
+        return int, None
     if kind is mm.Boolean and isinstance(field, mm.Boolean) and not validators:
         keeps = True in field.truthy and False in field.falsy
-        return (lambda raw: type(raw) is bool) if keeps else None
+        return (bool, None) if keeps else None
     if kind is not mm.String:
         return None
     if not validators:
-        return lambda raw: type(raw) is str
+        return str, None
     limit = _max_length(validators)
     if limit is None:
         return None
-    return lambda raw: type(raw) is str and len(raw) <= limit
+    return str, limit
 
 
 def _max_length(validators: Sequence[Any]) -> int | None:
