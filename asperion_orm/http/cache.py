@@ -476,7 +476,12 @@ class ResponseCache:
         """Return the rows of a decoded entry a kept choice picked, else ``None`` (the entry's
         own rows, for a caller that never changes them: ``Decoded.kept_rows``)."""
         found = None if self._decoded is None else self._decoded.get_decoded(key)
-        return None if found is None else found.kept_rows(owner, extra)
+        if found is None:
+            return None
+        kept = found._chosen.get((id(owner), extra))  # ``Decoded.kept_rows``, written out
+        if kept is None or kept[0] is not owner or kept[2] is None:
+            return None
+        return list(kept[2])
 
     def _keep(
         self, key: str, body: bytes, parsed: Any, ttl: float, choice: Choice | None = None

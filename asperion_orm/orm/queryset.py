@@ -213,9 +213,13 @@ class QuerySet(
 
     def filter(self, *args: Q, **kwargs: Any) -> Self:
         """Return rows matching every condition (``Q`` objects and keyword lookups)."""
-        if self._query.combinator:
+        query = self._query
+        if query.combinator:
             self._not_support_combined_queries("filter")
-        return self._filter(args, kwargs, False, None if args else _filter_step("filter", kwargs))
+        if query.low_mark or query.high_mark is not None:  # ``is_sliced``, without a call
+            raise TypeError("Cannot filter a query once a slice has been taken.")
+        step = None if args else _filter_step("filter", kwargs)
+        return self._step(step, _add_q, args, kwargs, False)
 
     def exclude(self, *args: Q, **kwargs: Any) -> Self:
         """Return rows not matching the conditions taken together."""
@@ -244,7 +248,8 @@ class QuerySet(
 
         ``"-name"`` is descending; ``F("x").desc(nulls_last=True)`` places NULLs explicitly.
         """
-        if self._query.is_sliced:
+        query = self._query
+        if query.low_mark or query.high_mark is not None:  # ``is_sliced``, without a call
             raise TypeError("Cannot reorder a query once a slice has been taken.")
         step = ("order_by", names) if set(map(type, names)) <= _STR else None
         return self._step(step, _add_ordering, *names)
@@ -535,6 +540,11 @@ class QuerySet(
     @overload
     def __getitem__(self, key: slice) -> Self: ...
     def __getitem__(self, key: int | slice) -> Any:
+        if type(key) is slice and key.step is None and _plain_bounds(key.start, key.stop):
+            if self._result_cache is not None:  # the commonest slice, checked without a call
+                return self._result_cache[key]
+            low, high = key.start, key.stop
+            return self._step(("slice", low, high), _set_limits, low, high)
         _check_index(key)
         if self._result_cache is not None:
             return self._result_cache[key]
@@ -1030,6 +1040,13 @@ def _resolved_aggregate(aggregate: Aggregate, scope: Query, whole: bool) -> Aggr
             "slicing it."
         )
     return resolved
+
+
+def _plain_bounds(low: Any, high: Any) -> bool:
+    """Tell whether slice bounds are ``None`` or ints of at least 0 (``_check_index`` passes)."""
+    return (low is None or (type(low) is int and low >= 0)) and (
+        high is None or (type(high) is int and high >= 0)
+    )
 
 
 def _check_index(key: object) -> None:
