@@ -21,6 +21,7 @@ first) may take the entry's own rows (``shared``, ``ResponseCache.kept_rows``).
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import sys
@@ -236,6 +237,34 @@ def _entry_size(entry: _Entry) -> int:
     return entry.size
 
 
+class _Entries(TTLCache[str, _Entry]):
+    """A store's ``TTLCache``, telling the store which entries it drops (evicted or expired)."""
+
+    def __init__(
+        self,
+        maxsize: float,
+        ttl: float,
+        timer: Callable[[], float],
+        dropped: Callable[[str, _Entry], None],
+    ) -> None:
+        super().__init__(maxsize=maxsize, ttl=ttl, timer=timer, getsizeof=_entry_size)
+        self._dropped = dropped
+
+    def popitem(self) -> tuple[str, _Entry]:
+        key, entry = super().popitem()
+        self._dropped(key, entry)
+        return key, entry
+
+    def expire(self, time: float | None = None) -> list[tuple[str, _Entry]]:
+        expired = list(super().expire(time) or ())
+        for key, entry in expired:
+            self._dropped(key, entry)
+        return expired
+
+
+_TOUCHES = 256  # decoded entries read before their reads are told to the TTLCache (its LRU)
+
+
 class MemoryCacheStore:
     """An in-process store: a ``TTLCache`` bounded in bytes, behind one lock.
 
@@ -246,6 +275,11 @@ class MemoryCacheStore:
     entry counts as its encoded body would, though its objects take about three times that (a
     page of 100 debtors: 80 KB of JSON, 244 KB decoded). ``get`` reads raw entries,
     ``get_decoded`` decoded ones.
+
+    A decoded entry is also kept in a plain dict, so its hit (a repeated query's) takes one
+    lookup and no lock; the ``TTLCache`` tells which entries it drops, and learns of those
+    reads, in their order, before its next change or raw read (so it evicts the same least
+    recently used entries as if each read had gone through it).
     """
 
     def __init__(
@@ -257,9 +291,9 @@ class MemoryCacheStore:
         self.max_bytes = max_bytes
         self.max_ttl = max_ttl
         self._timer = timer
-        self._cache: TTLCache[str, _Entry] = TTLCache(
-            maxsize=max_bytes, ttl=max_ttl, timer=timer, getsizeof=_entry_size
-        )
+        self._cache = _Entries(max_bytes, max_ttl, timer, self._dropped)
+        self._decoded: dict[str, _Entry] = {}  # the decoded entries of ``_cache``
+        self._touched: list[str] = []  # decoded entries read since, not yet told to ``_cache``
         self._generations: dict[str, int] = {}
         self._lock = threading.Lock()
 
@@ -276,16 +310,16 @@ class MemoryCacheStore:
         self._store(key, value, value, ttl)
 
     def get_decoded(self, key: str) -> Decoded | None:
-        """Return a live decoded entry (``_live``, written out: a repeat's hit reads it)."""
-        with self._lock:
-            try:
-                entry = self._cache[key]
-            except KeyError:
-                return None
-        body = entry.body
-        if not isinstance(body, Decoded) or entry.expires_at <= self._timer():
+        """Return a live decoded entry: one lookup, no lock (see the class)."""
+        entry = self._decoded.get(key)
+        if entry is None or entry.expires_at <= self._timer():
             return None
-        return body
+        touched = self._touched
+        touched.append(key)
+        if len(touched) >= _TOUCHES:
+            with self._lock:
+                self._touch()
+        return cast(Decoded, entry.body)
 
     def set_decoded(self, key: str, value: bytes, decoded: Decoded, ttl: float) -> None:
         """Store the decoded form of ``value``, counted as ``value``'s size."""
@@ -293,6 +327,8 @@ class MemoryCacheStore:
 
     def _live(self, key: str) -> bytes | Decoded | None:
         with self._lock:
+            if self._touched:
+                self._touch()
             try:
                 entry = self._cache[key]  # one lookup (``get`` asks ``in`` first, then this)
             except KeyError:
@@ -307,7 +343,29 @@ class MemoryCacheStore:
         if ttl <= 0 or entry.size > self.max_bytes:
             return
         with self._lock:
+            if self._touched:
+                self._touch()
             self._cache[key] = entry
+            if isinstance(body, Decoded):
+                self._decoded[key] = entry
+            else:
+                self._decoded.pop(key, None)
+
+    def _touch(self) -> None:
+        """Tell the ``TTLCache`` of the decoded entries read since, in order (under the lock).
+
+        A read that lands while the list is swapped may go untold: its entry is only taken as
+        read a little earlier.
+        """
+        touched, self._touched = self._touched, []
+        for key in touched:
+            with contextlib.suppress(KeyError):  # expired meanwhile
+                self._cache[key]  # moves it to the most recently used end
+
+    def _dropped(self, key: str, entry: _Entry) -> None:
+        """Forget a decoded entry the ``TTLCache`` dropped (called under the lock)."""
+        if self._decoded.get(key) is entry:
+            del self._decoded[key]
 
     def generation(self, namespace: str) -> int:
         """Return the namespace's generation (0 until the first write).
@@ -325,6 +383,8 @@ class MemoryCacheStore:
         """Drop every entry (generations stay, so nothing stale can come back)."""
         with self._lock:
             self._cache.clear()
+            self._decoded.clear()
+            self._touched = []
 
     @property
     def size(self) -> int:
