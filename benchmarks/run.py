@@ -237,7 +237,7 @@ other processes throughout: wall times moved by up to 40 % between runs ((b) too
   it brings the hit back to ~90 us, and walking 200,000 dicts in Python instead of collecting
   slows it alike: the walk leaves the processor's caches cold, so a hit costs what it
   touches, ~1-3 us for each function and object when cold. `sys.setprofile` counted 162
-  functions (429 calls) in a hit on main; it now runs 48 (110 calls): a repeated chain
+  functions (429 calls) in a hit on main; it now runs 38 (97 calls): a repeated chain
   (`filter(city=...)`, `order_by`, a slice) takes the query it made the first time, by the
   number of the query before and the step (plain values by type and value; nothing
   remembered for a value that warned, a related ordering, or a query handed out by `.query`),
@@ -245,15 +245,15 @@ other processes throughout: wall times moved by up to 40 % between runs ((b) too
   page 1 is cached with its rows picked is answered by `QuerySet._repeat` straight from the
   entry (`Session.kept_rows`), its instances keeping the cached rows themselves (an instance
   copies its row, nested values included, before a change, a nested value read or
-  `_state.raw`); a request's whole cache key is remembered until its generation moves.
-  Measured like `measure.py` (prime, `gc.collect()`, one timed hit; median of 40, main and
-  this change alternately, load 3.4-3.6): hit 218-237 -> 80-84 us (warm 89-170 -> 17-33 us),
-  9.9-10.4x -> 26.1-27.8x. `run.py --only uncached cached`, main and this change interleaved,
-  3 runs each, load 4.7-5.5: 9.5-10.2x before (cached 0.22-0.25 ms), 26.6-38.7x after
-  (0.08 ms; the high end is an uncached run slowed by the load); at load 2.1-2.2, two runs
-  of a slightly earlier state gave 24.8x and 25.2x: met, narrowly. Not the 50x: of the
-  ~80 us left, reading the TTL cache is ~15 us, the 20 instances ~18 us (20 bare objects take
-  ~11 us cold), the chain of five QuerySets ~40 us.
+  `_state.raw`); a request's whole cache key is remembered until its generation moves; the
+  memory store reads a decoded entry from a plain dict, telling the `TTLCache` of those reads
+  (its LRU order) before its next change. Measured like `measure.py` (prime, `gc.collect()`,
+  one timed hit; median of 40, main and this change alternately, load 1.0): hit 214-224 ->
+  73-76 us (warm 88-96 -> 14-15 us), 9.2-9.5x -> 26.4-27.1x. `run.py --only uncached
+  cached`, main and this change interleaved, 3 runs each, load 0.9-1.0: 8.6-10.2x before
+  (cached 0.23-0.25 ms), 25.9-28.9x after (0.07-0.08 ms). Met, with little margin; not the
+  50x: of the ~75 us left, the 20 instances take ~18 us (20 bare objects ~11 us cold) and
+  the chain of five QuerySets ~40 us.
 """
 
 
