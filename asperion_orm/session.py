@@ -295,17 +295,32 @@ class Session:
         choose: Callable[[dict[str, Any]], list[int] | None],
         *,
         ttl: float | None = None,
+        shared: bool = False,
     ) -> list[dict[str, Any]] | None:
         """Return copies of the rows ``choose`` picks from a cached list answer, else ``None``.
 
         What ``choose`` picked is kept with the cached answer under ``owner`` and ``extra``
         (``ResponseCache.chosen_rows``), so a repeat only copies those rows. ``None``: not
         cached (decoded), or ``choose`` could not tell from this answer; read it with ``get``.
+        ``shared``: the cached rows themselves, for a caller that never changes them.
         """
         if ttl == 0 or self.client.cache.ttl <= 0:
             return None
         key = self._key(path, params)
-        return self.client.cache.chosen_rows(key, owner, extra, choose)
+        return self.client.cache.chosen_rows(key, owner, extra, choose, shared=shared)
+
+    def kept_rows(
+        self, path: str, params: Params, owner: object, extra: Hashable
+    ) -> list[dict[str, Any]] | None:
+        """Return the cached rows a kept choice picked from a list answer (``chosen_rows``),
+        else ``None``: the cache's own rows, for a caller that never changes them."""
+        cache = self.client.cache
+        if cache.ttl <= 0:
+            return None
+        scope = self.client.cache_scope(self.tenant)  # ``_key``, written out
+        return cache.kept_rows(
+            cache.request_key(scope, path, params, self._namespace), owner, extra
+        )
 
     def get_many(
         self,
@@ -535,7 +550,7 @@ class Session:
 
     def _key(self, path: str, params: Params) -> str:
         scope = self.client.cache_scope(self.tenant)
-        return self.client.cache.key(scope, self._namespace(path), path, params)
+        return self.client.cache.request_key(scope, path, params, self._namespace)
 
     def _namespace(self, path: str) -> str:
         resource = path.strip("/").split("/", 1)[0].lower()

@@ -301,5 +301,5 @@ def _change(row: JournalEntryLog) -> Change:
 
 def _raw(entry: JournalEntry) -> Entry:
     """Return the entry as the API sent it (its JSON, without the ``_meta`` links)."""
-    raw: Mapping[str, Any] = entry._raw
+    raw: Mapping[str, Any] = entry._state.raw  # the entry's own copy: a cache may share its row
     return {key: value for key, value in raw.items() if key != "_meta"}

@@ -231,6 +231,29 @@ other processes throughout: wall times moved by up to 40 % between runs ((b) too
   needs a cold hit under ~90 us. What is left of a warm hit:
   `filter()` resolving its lookup ~17 %, planning (the shape key) ~17 %, copying the 20 rows
   ~10 %, building instances ~12 %, the session's cache key ~6 %.
+- Cached repeats after a collection (`orm/queryset.py`, `orm/shapes.py`, `orm/storage.py`,
+  `http/cache.py`, `session.py`): the collection empties nothing a hit uses (it finds no
+  garbage), yet a hit right after it took ~220 us against ~90 us warm. `gc.freeze()` before
+  it brings the hit back to ~90 us, and walking 200,000 dicts in Python instead of collecting
+  slows it alike: the walk leaves the processor's caches cold, so a hit costs what it
+  touches, ~1-3 us for each function and object when cold. `sys.setprofile` counted 162
+  functions (429 calls) in a hit on main; it now runs 38 (97 calls): a repeated chain
+  (`filter(city=...)`, `order_by`, a slice) takes the query it made the first time, by the
+  number of the query before and the step (plain values by type and value; nothing
+  remembered for a value that warned, a related ordering, or a query handed out by `.query`),
+  shared until `.query` is asked for, and the plan is found by that number; a repeat whose
+  page 1 is cached with its rows picked is answered by `QuerySet._repeat` straight from the
+  entry (`Session.kept_rows`), its instances keeping the cached rows themselves (an instance
+  copies its row, nested values included, before a change, a nested value read or
+  `_state.raw`); a request's whole cache key is remembered until its generation moves; the
+  memory store reads a decoded entry from a plain dict, telling the `TTLCache` of those reads
+  (its LRU order) before its next change. Measured like `measure.py` (prime, `gc.collect()`,
+  one timed hit; median of 40, main and this change alternately, load 1.0): hit 214-224 ->
+  73-76 us (warm 88-96 -> 14-15 us), 9.2-9.5x -> 26.4-27.1x. `run.py --only uncached
+  cached`, main and this change interleaved, 3 runs each, load 0.9-1.0: 8.6-10.2x before
+  (cached 0.23-0.25 ms), 25.9-28.9x after (0.07-0.08 ms). Met, with little margin; not the
+  50x: of the ~75 us left, the 20 instances take ~18 us (20 bare objects ~11 us cold) and
+  the chain of five QuerySets ~40 us.
 """
 
 

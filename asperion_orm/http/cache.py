@@ -15,10 +15,13 @@ cache. Its size is still counted by the encoded body. A caller that reads only s
 a list answer, chosen by a check of its own (the QuerySet's local filter), may have the chosen
 row numbers kept with the entry (``ResponseCache.chosen_rows``): a repeat copies just those
 rows and does not run the check again. The entry still keeps rows, never the caller's objects.
+A caller that never changes a row nor hands one out (model instances, which copy their row
+first) may take the entry's own rows (``shared``, ``ResponseCache.kept_rows``).
 """
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import sys
@@ -91,19 +94,26 @@ class Decoded:
     def __init__(self, value: Any) -> None:
         self._plans = _row_plans(value)
         self.value = self._copied(value)
-        self._chosen: dict[Hashable, tuple[object, list[int] | None]] = {}
+        # (owner, extra): (owner, numbers picked, the rows they number), see ``chosen_rows``.
+        self._chosen: dict[Hashable, tuple[object, list[int] | None, list[Any] | None]] = {}
 
     def copy(self) -> Any:
         """Return a copy the caller may change: no dict or list in it is shared."""
         return self._copied(self.value)
 
-    def chosen_rows(self, owner: object, extra: Hashable, choose: Choose) -> list[Any] | None:
+    def chosen_rows(
+        self, owner: object, extra: Hashable, choose: Choose, *, shared: bool = False
+    ) -> list[Any] | None:
         """Return copies of the rows ``choose`` picks, or ``None`` where it picks none.
 
         ``choose`` gets a copy of the answer and returns the numbers of the rows wanted (or
         ``None``: the answer alone does not settle it); that is kept with the entry under
         ``owner`` (compared by identity, so a value equal by accident never matches) and
         ``extra``, so a repeat only copies the rows. Not a list answer: ``None``.
+
+        ``shared``: the entry's own rows, not copies, for a caller that never changes a row or
+        anything in it and never hands one out (model instances copy their row before a change
+        and a nested value before it is read; ``Stored``).
         """
         plans = self._plans
         if plans is None:
@@ -113,18 +123,37 @@ class Decoded:
         if kept is None or kept[0] is not owner:
             if len(self._chosen) >= _CHOSEN_PER_ENTRY:
                 self._chosen.clear()
-            kept = (owner, choose(self.copy()))
+            kept = self._kept(owner, choose(self.copy()))
             self._chosen[signature] = kept
         numbers = kept[1]
         if numbers is None:
             return None
         rows = self.value["_data"]
+        if shared:
+            return [rows[n] for n in numbers]
         return [_copy_row(rows[n], plans[n]) for n in numbers]
+
+    def kept_rows(self, owner: object, extra: Hashable) -> list[Any] | None:
+        """Return the entry's own rows a choice kept under ``owner`` and ``extra`` picked.
+
+        ``None`` when no choice is kept for them, or it picked none (see ``chosen_rows``): a
+        repeat's quickest answer, for a caller that never changes the rows (``shared``).
+        """
+        kept = self._chosen.get((id(owner), extra))
+        if kept is None or kept[0] is not owner or kept[2] is None:
+            return None
+        return list(kept[2])
 
     def remember(self, owner: object, extra: Hashable, numbers: list[int] | None) -> None:
         """Keep what a caller's ``choose`` picked from this very answer (see ``chosen_rows``)."""
         if self._plans is not None:
-            self._chosen[(id(owner), extra)] = (owner, numbers)
+            self._chosen[(id(owner), extra)] = self._kept(owner, numbers)
+
+    def _kept(
+        self, owner: object, numbers: list[int] | None
+    ) -> tuple[object, list[int] | None, list[Any] | None]:
+        rows = self.value["_data"]
+        return owner, numbers, None if numbers is None else [rows[n] for n in numbers]
 
     def _copied(self, value: Any) -> Any:
         plans = self._plans
@@ -208,6 +237,34 @@ def _entry_size(entry: _Entry) -> int:
     return entry.size
 
 
+class _Entries(TTLCache[str, _Entry]):
+    """A store's ``TTLCache``, telling the store which entries it drops (evicted or expired)."""
+
+    def __init__(
+        self,
+        maxsize: float,
+        ttl: float,
+        timer: Callable[[], float],
+        dropped: Callable[[str, _Entry], None],
+    ) -> None:
+        super().__init__(maxsize=maxsize, ttl=ttl, timer=timer, getsizeof=_entry_size)
+        self._dropped = dropped
+
+    def popitem(self) -> tuple[str, _Entry]:
+        key, entry = super().popitem()
+        self._dropped(key, entry)
+        return key, entry
+
+    def expire(self, time: float | None = None) -> list[tuple[str, _Entry]]:
+        expired = list(super().expire(time) or ())
+        for key, entry in expired:
+            self._dropped(key, entry)
+        return expired
+
+
+_TOUCHES = 256  # decoded entries read before their reads are told to the TTLCache (its LRU)
+
+
 class MemoryCacheStore:
     """An in-process store: a ``TTLCache`` bounded in bytes, behind one lock.
 
@@ -218,6 +275,11 @@ class MemoryCacheStore:
     entry counts as its encoded body would, though its objects take about three times that (a
     page of 100 debtors: 80 KB of JSON, 244 KB decoded). ``get`` reads raw entries,
     ``get_decoded`` decoded ones.
+
+    A decoded entry is also kept in a plain dict, so its hit (a repeated query's) takes one
+    lookup and no lock; the ``TTLCache`` tells which entries it drops, and learns of those
+    reads, in their order, before its next change or raw read (so it evicts the same least
+    recently used entries as if each read had gone through it).
     """
 
     def __init__(
@@ -229,9 +291,9 @@ class MemoryCacheStore:
         self.max_bytes = max_bytes
         self.max_ttl = max_ttl
         self._timer = timer
-        self._cache: TTLCache[str, _Entry] = TTLCache(
-            maxsize=max_bytes, ttl=max_ttl, timer=timer, getsizeof=_entry_size
-        )
+        self._cache = _Entries(max_bytes, max_ttl, timer, self._dropped)
+        self._decoded: dict[str, _Entry] = {}  # the decoded entries of ``_cache``
+        self._touched: list[str] = []  # decoded entries read since, not yet told to ``_cache``
         self._generations: dict[str, int] = {}
         self._lock = threading.Lock()
 
@@ -248,9 +310,16 @@ class MemoryCacheStore:
         self._store(key, value, value, ttl)
 
     def get_decoded(self, key: str) -> Decoded | None:
-        """Return a live decoded entry."""
-        body = self._live(key)
-        return body if isinstance(body, Decoded) else None
+        """Return a live decoded entry: one lookup, no lock (see the class)."""
+        entry = self._decoded.get(key)
+        if entry is None or entry.expires_at <= self._timer():
+            return None
+        touched = self._touched
+        touched.append(key)
+        if len(touched) >= _TOUCHES:
+            with self._lock:
+                self._touch()
+        return cast(Decoded, entry.body)
 
     def set_decoded(self, key: str, value: bytes, decoded: Decoded, ttl: float) -> None:
         """Store the decoded form of ``value``, counted as ``value``'s size."""
@@ -258,8 +327,13 @@ class MemoryCacheStore:
 
     def _live(self, key: str) -> bytes | Decoded | None:
         with self._lock:
-            entry = self._cache.get(key)
-        if entry is None or entry.expires_at <= self._timer():
+            if self._touched:
+                self._touch()
+            try:
+                entry = self._cache[key]  # one lookup (``get`` asks ``in`` first, then this)
+            except KeyError:
+                return None
+        if entry.expires_at <= self._timer():
             return None
         return entry.body
 
@@ -269,12 +343,36 @@ class MemoryCacheStore:
         if ttl <= 0 or entry.size > self.max_bytes:
             return
         with self._lock:
+            if self._touched:
+                self._touch()
             self._cache[key] = entry
+            if isinstance(body, Decoded):
+                self._decoded[key] = entry
+            else:
+                self._decoded.pop(key, None)
+
+    def _touch(self) -> None:
+        """Tell the ``TTLCache`` of the decoded entries read since, in order (under the lock).
+
+        A read that lands while the list is swapped may go untold: its entry is only taken as
+        read a little earlier.
+        """
+        touched, self._touched = self._touched, []
+        for key in touched:
+            with contextlib.suppress(KeyError):  # expired meanwhile
+                self._cache[key]  # moves it to the most recently used end
+
+    def _dropped(self, key: str, entry: _Entry) -> None:
+        """Forget a decoded entry the ``TTLCache`` dropped (called under the lock)."""
+        if self._decoded.get(key) is entry:
+            del self._decoded[key]
 
     def generation(self, namespace: str) -> int:
-        """Return the namespace's generation (0 until the first write)."""
-        with self._lock:
-            return self._generations.get(namespace, 0)
+        """Return the namespace's generation (0 until the first write).
+
+        One read of a dict, atomic as it is: no lock (``bump`` writes under it).
+        """
+        return self._generations.get(namespace, 0)
 
     def bump(self, namespace: str) -> None:
         """Advance the namespace's generation."""
@@ -285,6 +383,8 @@ class MemoryCacheStore:
         """Drop every entry (generations stay, so nothing stale can come back)."""
         with self._lock:
             self._cache.clear()
+            self._decoded.clear()
+            self._touched = []
 
     @property
     def size(self) -> int:
@@ -323,6 +423,9 @@ _request_part = functools.lru_cache(maxsize=256)(_encode_request)
 as their strings are not counted in the store's ``max_bytes``."""
 
 
+_PREFIXES = 256  # requests whose key, but for the generation, a ResponseCache remembers
+
+
 class ResponseCache:
     """Keys, invalidation and single flight over a ``CacheStore``."""
 
@@ -334,6 +437,8 @@ class ResponseCache:
         self._cond = threading.Condition()
         self.choices = 0
         """How many times a caller's ``choose`` ran on an answer (for tests, diagnostics)."""
+        # (scope, path, params): (namespace, key but the generation, generation, key)
+        self._prefixes: dict[Hashable, tuple[str, str, int | None, str]] = {}
 
     @staticmethod
     def namespace(base_url: str, tenant: int, resource: str) -> str:
@@ -358,7 +463,38 @@ class ResponseCache:
             request = _request_part(path, tuple(params))
         except TypeError:  # parameters that are not hashable: encoded each time
             request = _encode_request(path, params)
-        return f"{opening}{request}{json.dumps(generation)}]"
+        return f"{opening}{request}{int(generation)}]"  # an int is its own JSON
+
+    def request_key(
+        self,
+        scope: tuple[str | int, ...],
+        path: str,
+        params: Sequence[tuple[str, str]],
+        namespace_of: Callable[[str], str],
+    ) -> str:
+        """Return ``key(scope, namespace_of(path), path, params)``.
+
+        The key is remembered for the latest requests, by scope, path and parameters (which
+        settle the namespace too), and made again only when the generation moved: a repeat
+        finds it in one lookup, the same string (its hash known) as it was stored under.
+        """
+        request = (scope, path, params)
+        try:
+            found = self._prefixes.get(request)
+        except TypeError:  # parameters that are not hashable
+            return self.key(scope, namespace_of(path), path, params)
+        if found is None:
+            namespace = namespace_of(path)
+            opening = _opening(scope, namespace) + _request_part(path, tuple(params))
+            found = (namespace, opening, None, "")
+        generation = self.store.generation(found[0])
+        if generation == found[2]:  # the very string as before: its hash is known
+            return found[3]
+        key = f"{found[1]}{int(generation)}]"
+        if len(self._prefixes) >= _PREFIXES:
+            self._prefixes.clear()
+        self._prefixes[request] = (found[0], found[1], generation, key)
+        return key
 
     def invalidate(self, namespace: str) -> None:
         """Orphan every entry of ``namespace`` (after a write)."""
@@ -377,12 +513,12 @@ class ResponseCache:
         return None if body is None else parse(body)
 
     def chosen_rows(
-        self, key: str, owner: object, extra: Hashable, choose: Choose
+        self, key: str, owner: object, extra: Hashable, choose: Choose, *, shared: bool = False
     ) -> list[Any] | None:
         """Return copies of the rows ``choose`` picks from a decoded entry, else ``None``.
 
         ``None`` also when ``key`` is not cached decoded: the caller then reads the answer the
-        usual way (``fetch``), which caches it. See ``Decoded.chosen_rows``.
+        usual way (``fetch``), which caches it. See ``Decoded.chosen_rows`` (and ``shared``).
         """
         if self._decoded is None:
             return None
@@ -394,7 +530,18 @@ class ResponseCache:
             self.choices += 1
             return choose(value)
 
-        return found.chosen_rows(owner, extra, counted)
+        return found.chosen_rows(owner, extra, counted, shared=shared)
+
+    def kept_rows(self, key: str, owner: object, extra: Hashable) -> list[Any] | None:
+        """Return the rows of a decoded entry a kept choice picked, else ``None`` (the entry's
+        own rows, for a caller that never changes them: ``Decoded.kept_rows``)."""
+        found = None if self._decoded is None else self._decoded.get_decoded(key)
+        if found is None:
+            return None
+        kept = found._chosen.get((id(owner), extra))  # ``Decoded.kept_rows``, written out
+        if kept is None or kept[0] is not owner or kept[2] is None:
+            return None
+        return list(kept[2])
 
     def _keep(
         self, key: str, body: bytes, parsed: Any, ttl: float, choice: Choice | None = None

@@ -148,7 +148,7 @@ class CombinatorMethods(Generic[M, R]):
         return clone
 
     def _not_support_combined_queries(self: QuerySet[M, R], method: str) -> None:
-        if self.query.combinator:
+        if self._query.combinator:  # read only: a shared query is not copied for it
             raise NotSupportedError(
                 f"Calling QuerySet.{method}() after {self.query.combinator}() is not supported."
             )

@@ -46,13 +46,17 @@ class Fetcher:
         chunk_size: int | None = None,
         cache: bool = True,
         ttl: float | None = None,
+        shared: bool = False,
     ) -> None:
+        """``shared``: the caller never changes a row nor hands one out, so rows of a cached
+        page may be the cache's own (model instances, which copy a row before changing it)."""
         self.session = session
         self.plan = plan
         self.meta: Options = plan.meta
         self.page_size = min(chunk_size or plan.page_size, plan.page_size)
         self.cache = cache
         self.ttl = ttl
+        self.shared = shared
 
     def get(self, request: Request) -> Raw:
         """Send one GET."""
@@ -111,10 +115,11 @@ class Fetcher:
         repeat copies those rows from the cache and checks none; a page loaded now has them
         picked as it is stored.
         """
-        request, size, session = self.plan.page(1, self.page_size), self.page_size, self.session
+        request, size, session = self.plan.first_page(self.page_size), self.page_size, self.session
         chosen = session.chosen_rows(
-            request.path, request.params, self.plan, size, self._chosen, ttl=self.ttl
-        )
+            request.path, request.params, self.plan, size, self._chosen, ttl=self.ttl,
+            shared=self.shared,
+        )  # fmt: skip
         if chosen is not None:
             return chosen
         picked: dict[int, list[int] | None] = {}

@@ -18,7 +18,6 @@ from asperion_orm.orm.truncate import local_date, trunc_date, trunc_datetime
 
 if TYPE_CHECKING:
     from asperion_orm.orm.fields import Field
-    from asperion_orm.orm.options import Options
     from asperion_orm.orm.planner import Plan
     from asperion_orm.orm.queryset import QuerySet
     from asperion_orm.session import Session
@@ -66,10 +65,13 @@ class ModelIterable(RowIterable):
 
     def __iter__(self) -> Iterator[Any]:
         model, session = self.queryset.model, self.session
-        deferred = _deferred(model._meta, self.plan)
+        deferred = frozenset() if self.plan is None else self.plan.deferred
         annotations = list(self.queryset.query.annotations)
-        # Each row was parsed for this query alone, so the instance may keep it uncopied.
+        # The instances copy a row before changing it, so they may keep it uncopied.
         if not annotations:
+            if not deferred:
+                made: Iterator[Any] = model._shared_rows(self.rows, session)
+                return made
             return (model._adopt(raw, session, deferred) for raw in self.rows)
         return (_annotated(model._adopt(raw, session, deferred), annotations) for raw in self.rows)
 
@@ -162,15 +164,6 @@ def named_row(*names: str) -> Any:
 
 def _unpickle_row(names: tuple[str, ...], values: tuple[Any, ...]) -> Any:
     return named_row(*names)(*values)
-
-
-def _deferred(meta: Options, plan: Plan | None) -> frozenset[str]:
-    """Return the names of the fields a plan's ``fields=`` parameter leaves out."""
-    fetched = dict(plan.params).get("fields") if plan is not None else None
-    if fetched is None:
-        return frozenset()
-    api_names = set(fetched.split(","))
-    return frozenset(f.name for f in meta.fields.values() if f.api_name not in api_names)
 
 
 def _annotated(obj: Any, names: list[str]) -> Any:

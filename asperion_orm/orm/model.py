@@ -155,7 +155,7 @@ class Model(Stored):
             if name in self._deferred:
                 self.refresh_from_db(fields=self._deferred)
                 return self._value(field)
-        raw = self._raw.get(field.api_name)
+        raw = self._raw_value(field.api_name)
         value = field.load(raw, self._session)
         if value is not raw:
             if values is None:

@@ -137,12 +137,12 @@ class Plan:
 
     # -- shape ---------------------------------------------------------------------------------
 
-    @property
+    @functools.cached_property  # a plan is a value: asked on every repeat, computed once
     def local(self) -> bool:
         """Return whether any step runs locally (filtering or ordering) over unnarrowed rows."""
         return bool(self.local_where) or bool(self.local_order) or bool(self.late_where)
 
-    @property
+    @functools.cached_property  # a plan is a value: asked on every repeat, computed once
     def checked_here(self) -> bool:
         """Return whether rows are filtered, ordered or grouped here, verification included.
 
@@ -150,12 +150,12 @@ class Plan:
         """
         return self.local or bool(self.verify) or self.grouping is not None
 
-    @property
+    @functools.cached_property  # a plan is a value: asked on every repeat, computed once
     def windowed(self) -> bool:
         """Return whether the server pages can answer the slice directly."""
         return not self.checked_here and len(self.chunks) == 1
 
-    @property
+    @functools.cached_property  # a plan is a value: asked on every repeat, computed once
     def merged(self) -> bool:
         """Return whether several chunks are merged, de-duplicated and re-sorted."""
         return len(self.chunks) > 1
@@ -192,6 +192,46 @@ class Plan:
     def page(self, number: int, size: int, chunk: Params = ()) -> Request:
         """Return the GET for page ``number`` (1-based) of ``size`` rows."""
         return self.request(chunk, ("page", str(number)), ("pageSize", str(size)))
+
+    def first_page(self, size: int) -> Request:
+        """Return ``page(1, size)``, made once per size (a remembered plan is asked again)."""
+        pages = self._first_pages
+        request = pages.get(size)
+        if request is None:
+            request = pages[size] = self.page(1, size)
+        return request
+
+    @functools.cached_property
+    def first_request(self) -> Request:
+        """Return ``page(1, page_size)``, made once."""
+        return self.first_page(self.page_size)
+
+    @functools.cached_property
+    def _first_pages(self) -> dict[int, Request]:
+        return {}
+
+    @functools.cached_property
+    def settled_by_first_page(self) -> bool:
+        """Tell whether the rows may come from page 1 alone, once cached (the fetcher's
+        ``_first_page``): one chunk, nothing after the local filter but the slice."""
+        return not (
+            self.empty
+            or self.windowed
+            or self.merged
+            or self.annotator is not None
+            or self.late_where
+            or self.grouping is not None
+            or self.local_order
+        )
+
+    @functools.cached_property
+    def deferred(self) -> frozenset[str]:
+        """Return the names of the fields ``fields=`` leaves out (none without ``fields=``)."""
+        fetched = dict(self.params).get("fields")
+        if fetched is None:
+            return frozenset()
+        api_names = set(fetched.split(","))
+        return frozenset(f.name for f in self.meta.fields.values() if f.api_name not in api_names)
 
     def count_requests(self) -> list[Request]:
         """Return the ``MetaOnly`` requests that count the rows of every chunk."""
@@ -292,13 +332,23 @@ def plan(
     base_url: str = DEFAULT_BASE_URL,
     capabilities: Capabilities = DEFAULT_CAPABILITIES,
     time_zone: dt.tzinfo = DEFAULT_TIME_ZONE,
+    *,
+    key: int | None = None,
 ) -> Plan:
     """Split ``query`` into server requests, verification and local steps.
 
     The plan of a query of a shape planned recently is the one made then (``query_shape``).
+    ``key``: the number a QuerySet's remembered steps give this very query (``_step``), which
+    stands for its shape without computing it.
     """
-    key = query_shape(query, base_url, capabilities, time_zone)
-    return _PLANS.get(key, lambda: _plan(query, base_url, capabilities, time_zone))
+    if key is not None:
+        found: Plan | None = _PLANS.find((key, base_url, capabilities, time_zone))
+        if found is not None:
+            return found
+        shape: tuple[Any, ...] | None = (key, base_url, capabilities, time_zone)
+    else:
+        shape = query_shape(query, base_url, capabilities, time_zone)
+    return _PLANS.get(shape, lambda: _plan(query, base_url, capabilities, time_zone))
 
 
 def _plan(query: Query, base_url: str, capabilities: Capabilities, time_zone: dt.tzinfo) -> Plan:

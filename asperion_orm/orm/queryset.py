@@ -9,7 +9,8 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import itertools
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+import threading
+from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Generic, Literal, ParamSpec, Self, overload
 
 from typing_extensions import TypeVar
@@ -48,6 +49,7 @@ from asperion_orm.orm.related_rows import (
     sort_rows,
 )
 from asperion_orm.orm.relations import Resolver, has_related
+from asperion_orm.orm.shapes import query_shape, value_shape
 from asperion_orm.orm.truncate import (
     DATE_KINDS,
     DATETIME_KINDS,
@@ -61,6 +63,7 @@ from asperion_orm.session import (
 )
 
 if TYPE_CHECKING:
+    from asperion_orm.capabilities import Capabilities
     from asperion_orm.orm.model import Model
 
 __all__ = ["QuerySet"]
@@ -86,22 +89,37 @@ class QuerySet(
 ):
     """A lazy query over one model's API resource."""
 
+    # What a QuerySet holds until a method sets it (immutable values, read from the class, so
+    # a copy copies only what was set: the chain of a query copies one at every step).
+    _result_cache: list[Any] | None = None
+    _iterable_class: type[RowIterable] = ModelIterable
+    _row_fields: tuple[Field[Any], ...] = ()
+    _row_keys: tuple[str, ...] = ()
+    _prefetch: tuple[str, ...] = ()
+    _select_related: tuple[str, ...] = ()
+    _use_cache = True
+    _ttl: float | None = None
+    # dates()/datetimes(): (kind, descending, tzinfo or None for the client's, datetimes)
+    _dates: tuple[str, bool, dt.tzinfo | None, bool] = ("day", False, None, False)
+
     def __init__(
         self, model: type[M], query: Query | None = None, session: Session | None = None
     ) -> None:
         self.model = model
-        self.query = query or Query(model)
+        # The number of the query's state among the remembered steps (``_step``), if known.
+        self._key: int | None = None
+        if query is None:  # a copy of the model's remembered empty query, numbered as it is
+            found = _ROOTS.get(model)
+            if found is None:
+                if len(_ROOTS) >= _STEPS_SIZE:
+                    _ROOTS.clear()
+                found = _ROOTS[model] = next(_NUMBERS), Query(model)
+            self._key, query = found
+        # The query, shared (with the remembered steps, or the QuerySet this one was copied
+        # from) until something asks for ``query``, which may change it: that gets a copy.
+        self._query: Query = query
+        self._query_shared = self._key is not None
         self._session = session
-        self._result_cache: list[Any] | None = None
-        self._iterable_class: type[RowIterable] = ModelIterable
-        self._row_fields: tuple[Field[Any], ...] = ()
-        self._row_keys: tuple[str, ...] = ()
-        self._prefetch: tuple[str, ...] = ()
-        self._select_related: tuple[str, ...] = ()
-        self._use_cache = True
-        self._ttl: float | None = None
-        # dates()/datetimes(): (kind, descending, tzinfo or None for the client's, datetimes)
-        self._dates: tuple[str, bool, dt.tzinfo | None, bool] = ("day", False, None, False)
 
     if TYPE_CHECKING:  # set by the manager module, which builds on this one
 
@@ -112,39 +130,101 @@ class QuerySet(
     def __getstate__(self) -> dict[str, Any]:
         """Evaluate, as Django does, and pickle the results and query but never the session."""
         self._fetch_all()
-        return {**self.__dict__, "_session": None}
+        return {**self.__dict__, "_session": None, "_key": None, "_query_shared": False}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
+        if "query" in state:  # pickled before the query could be shared
+            state = {**state, "_query": state.pop("query"), "_query_shared": False}
         self.__dict__.update(state)
+
+    @property
+    def query(self) -> Query:
+        """Return the query: this QuerySet's own (copied first if it was shared).
+
+        Whoever asks may change it, so from then on it is no longer known by its number
+        (``_key``): neither its plan nor the steps after it are looked up by that.
+        """
+        if self._query_shared:
+            self._query, self._query_shared = self._query.clone(), False
+        self._key = None
+        return self._query
+
+    @query.setter
+    def query(self, query: Query) -> None:
+        self._query, self._query_shared, self._key = query, False, None
 
     def __repr__(self) -> str:
         if self._result_cache is not None:
             return f"<QuerySet {self._result_cache!r}>"
         return f"<QuerySet {self.model.__name__}: {str(self.query).splitlines()[0]}>"
 
-    def _chain(self) -> Self:
-        """Return a copy to change; the copy has no results yet."""
+    def _chain(self, *, same_query: bool = False) -> Self:
+        """Return a copy to change; the copy has no results yet.
+
+        ``same_query``: the copy's query is this one's, shared (each copies it before a change,
+        ``query``), and keeps its number (``_key``), unless it was handed out.
+        """
         clone = object.__new__(type(self))  # copy.copy() without its generic protocol
         clone.__dict__.update(self.__dict__)
-        clone.query = self.query.clone()
-        clone._result_cache = None
+        if self._result_cache is not None:
+            clone._result_cache = None
+        if same_query and self._key is not None:  # a query never handed out (``query``)
+            self._query_shared = clone._query_shared = True
+        else:
+            clone.query = self._query.clone()
+        return clone
+
+    def _step(self, step: Hashable | None, change: Callable[..., None], *args: Any) -> Self:
+        """Return a copy whose query ``change(query, *args)`` changes, remembered when ``step``
+        says how.
+
+        ``step`` (a hashable account of the call, or ``None``) and the number of this query's
+        state name the result, so a repeated chain (``filter(city=...).order_by(...)[:20]``)
+        takes the query it made before instead of resolving its lookups again, and keeps a
+        number the plan is remembered by. The remembered query is shared until ``query`` is
+        asked for (copied then).
+        """
+        key = None if step is None or self._key is None else (self._key, step)
+        found = None if key is None else _STEPS.get(key)
+        clone = object.__new__(type(self))  # copy.copy() without its generic protocol
+        clone.__dict__.update(self.__dict__)
+        if self._result_cache is not None:
+            clone._result_cache = None
+        if found is not None:
+            clone._key, clone._query = found
+            clone._query_shared = True
+            return clone
+        query = self._query.clone()
+        change(query, *args)
+        clone.query = query
+        if key is not None and _rememberable(query):
+            clone._key, clone._query_shared = next(_NUMBERS), True
+            with _STEPS_LOCK:
+                if len(_STEPS) >= _STEPS_SIZE:
+                    _STEPS.pop(next(iter(_STEPS)))
+                _STEPS[key] = (clone._key, query)
         return clone
 
     # -- chainable methods ---------------------------------------------------------------------
 
     def all(self) -> Self:
         """Return a copy of this QuerySet."""
-        return self._chain()
+        return self._chain(same_query=True)
 
     def filter(self, *args: Q, **kwargs: Any) -> Self:
         """Return rows matching every condition (``Q`` objects and keyword lookups)."""
-        self._not_support_combined_queries("filter")
-        return self._filter(Q(*args, **kwargs))
+        query = self._query
+        if query.combinator:
+            self._not_support_combined_queries("filter")
+        if query.low_mark or query.high_mark is not None:  # ``is_sliced``, without a call
+            raise TypeError("Cannot filter a query once a slice has been taken.")
+        step = None if args else _filter_step("filter", kwargs)
+        return self._step(step, _add_q, args, kwargs, False)
 
     def exclude(self, *args: Q, **kwargs: Any) -> Self:
         """Return rows not matching the conditions taken together."""
         self._not_support_combined_queries("exclude")
-        return self._filter(~Q(*args, **kwargs))
+        return self._filter(args, kwargs, True, None if args else _filter_step("exclude", kwargs))
 
     def complex_filter(self, filter_obj: Q | Mapping[str, Any]) -> Self:
         """Filter by a ``Q`` object or a dict of keyword lookups (Django's ``complex_filter``)."""
@@ -154,23 +234,25 @@ class QuerySet(
             return self.filter(**filter_obj)
         raise TypeError(f"complex_filter() takes a Q object or a dict, not {filter_obj!r:.40}.")
 
-    def _filter(self, q: Q) -> Self:
-        if self.query.is_sliced:
+    def _filter(
+        self, args: tuple[Q, ...], kwargs: dict[str, Any], negated: bool, step: Hashable | None
+    ) -> Self:
+        """Add the conditions of ``Q(*args, **kwargs)`` (``~`` that if ``negated``), made only
+        when the step is not remembered."""
+        if self._query.is_sliced:
             raise TypeError("Cannot filter a query once a slice has been taken.")
-        clone = self._chain()
-        clone.query.add_q(q)
-        return clone
+        return self._step(step, _add_q, args, kwargs, negated)
 
     def order_by(self, *names: str | Expression | OrderBy) -> Self:
         """Order by fields, annotations or expressions; no names clears the ordering.
 
         ``"-name"`` is descending; ``F("x").desc(nulls_last=True)`` places NULLs explicitly.
         """
-        if self.query.is_sliced:
+        query = self._query
+        if query.low_mark or query.high_mark is not None:  # ``is_sliced``, without a call
             raise TypeError("Cannot reorder a query once a slice has been taken.")
-        clone = self._chain()
-        clone.query.add_ordering(*names)
-        return clone
+        step = ("order_by", names) if set(map(type, names)) <= _STR else None
+        return self._step(step, _add_ordering, *names)
 
     def reverse(self) -> Self:
         """Reverse the ordering."""
@@ -383,13 +465,13 @@ class QuerySet(
 
     def using(self, session: Session | None) -> Self:
         """Run against ``session`` instead of the active one."""
-        clone = self._chain()
+        clone = self._chain(same_query=True)
         clone._session = session
         return clone
 
     def cache(self, enabled: bool = True, *, ttl: float | None = None) -> Self:
         """Turn the response cache off, or set its lifetime for this query."""
-        clone = self._chain()
+        clone = self._chain(same_query=True)
         clone._use_cache, clone._ttl = enabled, ttl
         return clone
 
@@ -425,10 +507,11 @@ class QuerySet(
 
     def _plan(self, session: Session | None, query: Query | None = None) -> Plan:
         self.model._meta.check_readable()
-        query = query or self.query
+        query = query or self._query  # read only
+        key = self._key if query is self._query else None
         if session is None:
-            return plan(query, DEFAULT_BASE_URL)
-        return plan(query, session.base_url, session.capabilities, session.time_zone)
+            return plan(query, DEFAULT_BASE_URL, key=key)
+        return plan(query, session.base_url, session.capabilities, session.time_zone, key=key)
 
     def _as_subquery(self) -> tuple[Query, Field[Any] | None]:
         """Return the query and the field it selects, for ``filter(debtor__in=<this>)``."""
@@ -457,6 +540,11 @@ class QuerySet(
     @overload
     def __getitem__(self, key: slice) -> Self: ...
     def __getitem__(self, key: int | slice) -> Any:
+        if type(key) is slice and key.step is None and _plain_bounds(key.start, key.stop):
+            if self._result_cache is not None:  # the commonest slice, checked without a call
+                return self._result_cache[key]
+            low, high = key.start, key.stop
+            return self._step(("slice", low, high), _set_limits, low, high)
         _check_index(key)
         if self._result_cache is not None:
             return self._result_cache[key]
@@ -468,17 +556,63 @@ class QuerySet(
         return rows[0]
 
     def _slice(self, key: slice) -> Any:
-        clone = self._chain()
-        clone.query.set_limits(key.start, key.stop)
+        low, high = key.start, key.stop
+        clone = self._step(("slice", low, high), _set_limits, low, high)
         return list(clone)[:: key.step] if key.step else clone
 
     def _fetch_all(self) -> None:
         if self._result_cache is None:
-            session = self._resolve_session()
-            rows = list(self._iterate(session))
-            self._select_into(rows, session)
-            self._prefetch_into(rows, session)
+            session = self._session or current_session()  # ``_resolve_session``
+            rows = None if self._key is None else self._repeat(session)
+            if rows is None:
+                rows = list(self._iterate(session))
+                self._select_into(rows, session)
+                self._prefetch_into(rows, session)
             self._result_cache = rows
+
+    def _repeat(self, session: Session) -> list[Any] | None:
+        """Return the instances of a repeat the cache answers as it is, else ``None``.
+
+        A remembered query (``_key``) of plain models whose rows page 1 settles, with those
+        rows already picked from the cached page (``Session.kept_rows``): the same rows, and
+        so the same instances, as ``_iterate`` would give, without its steps. Anything else
+        (related rows to load, annotations, no cache, a page not cached or not picked from
+        yet) takes the usual way.
+        """
+        if (
+            self._iterable_class is not ModelIterable
+            or self._select_related
+            or self._prefetch
+            or not self._use_cache
+            or self._ttl == 0
+            or self._query.annotations
+        ):
+            return None
+        query, client = self._query, session.client  # read only: a shared query is not copied
+        if query.model._meta.create_only:  # refused the usual way
+            return None
+        base_url, capabilities, zone = client.base_url, client.capabilities, client.time_zone
+        known = _REPEATS.get(self._key)  # the plan by the number alone: no settings hashed
+        if known is not None and known[0] is capabilities and known[1] == (base_url, zone):
+            planned = known[2]
+        else:  # no relations to resolve, no related ordering: see ``_rememberable``
+            planned = plan(query, base_url, capabilities, zone, key=self._key)
+            if len(_REPEATS) >= _STEPS_SIZE:
+                _REPEATS.clear()
+            _REPEATS[self._key] = (capabilities, (base_url, zone), planned)
+        if not planned.settled_by_first_page:
+            return None
+        if planned.local:
+            planned.check_local(strict=query.server_only or session.strict)
+        request = planned.first_request
+        rows = session.kept_rows(request.path, request.params, planned, planned.page_size)
+        if rows is None:
+            _REPEATS.pop(self._key, None)  # the plan may be one forgotten since: ask again
+            return None
+        deferred = planned.deferred
+        if deferred:
+            return [self.model._adopt(raw, session, deferred) for raw in rows]
+        return list(self.model._shared_rows(rows, session))
 
     def iterator(self, chunk_size: int | None = None) -> Iterator[R]:
         """Stream results page by page (``chunk_size`` rows a page) without caching them.
@@ -505,13 +639,15 @@ class QuerySet(
         if self._whole():
             plan, whole = self._unsliced()._whole_rows(session)
             items = self._iterable_class(self, session, whole, plan)
-            return itertools.islice(items, self.query.low_mark, self.query.high_mark)
+            return itertools.islice(items, self._query.low_mark, self._query.high_mark)
         query, plan = self._checked_plan(session, whole=True)
         paths = self._paths(query)
         if plan.grouping is not None and paths:
             groups = self._groups_with_paths(plan, paths, session)
             return iter(self._iterable_class(self, session, groups, plan))
-        rows: Iterable[Raw] = self._fetcher(session, plan, chunk_size).rows()
+        # Instances copy a row before changing it, so they may keep a cached page's own rows.
+        shared = self._iterable_class is ModelIterable and not paths
+        rows: Iterable[Raw] = self._fetcher(session, plan, chunk_size, shared=shared).rows()
         if paths:
             rows = self._with_paths(list(rows), paths, query, session)
         return iter(self._iterable_class(self, session, rows, plan))
@@ -533,10 +669,9 @@ class QuerySet(
 
     def _whole(self) -> bool:
         """Return whether the rows are combined here before the slice is taken."""
-        distinct_values = self.query.distinct and self._iterable_class is not ModelIterable
-        return (
-            bool(self.query.combinator) or distinct_values or self._iterable_class is DatesIterable
-        )
+        query = self._query  # read only
+        distinct_values = query.distinct and self._iterable_class is not ModelIterable
+        return bool(query.combinator) or distinct_values or self._iterable_class is DatesIterable
 
     def _unsliced(self) -> Self:
         clone = self._chain()
@@ -801,19 +936,78 @@ class QuerySet(
         query = self._resolved(session)
         plan = self._plan(session, query)
         if not plan.empty:
-            plan.check_local(strict=self.query.server_only or session.strict)
+            plan.check_local(strict=self._query.server_only or session.strict)
         if query.related_ordering and query.group_by != "values":  # groups are ordered here
             plan = self._plan(session, server_part(query, whole=whole))
         return query, plan
 
     def _resolved(self, session: Session) -> Query:
         """Return the query with its relation conditions run (inner queries, same session)."""
+        if self._key is not None:  # remembered steps hold plain lookups only (``_rememberable``)
+            return self._query  # read only
         strict = self.query.server_only or session.strict
         resolver = Resolver(session, strict=strict, cache=self._use_cache, ttl=self._ttl)
         return resolver.query(self.query)
 
-    def _fetcher(self, session: Session, plan: Plan, chunk_size: int | None = None) -> Fetcher:
-        return Fetcher(session, plan, chunk_size=chunk_size, cache=self._use_cache, ttl=self._ttl)
+    def _fetcher(
+        self, session: Session, plan: Plan, chunk_size: int | None = None, *, shared: bool = False
+    ) -> Fetcher:
+        return Fetcher(
+            session, plan, chunk_size=chunk_size, cache=self._use_cache, ttl=self._ttl,
+            shared=shared,
+        )  # fmt: skip
+
+
+_STEPS: dict[Hashable, tuple[int, Query]] = {}
+"""Queries made by recent chains, by the number of the query before and the step taken (the
+oldest forgotten first: a ``Memo`` read without a call, as every step of a chain reads it)."""
+_STEPS_SIZE = 1024
+_STEPS_LOCK = threading.Lock()
+_STR = frozenset({str})
+_REPEATS: dict[int | None, tuple[Capabilities, tuple[str, dt.tzinfo], Plan]] = {}
+"""The plan a repeat of a remembered query used, by its number, with the settings it was for."""
+_ROOTS: dict[type[Any], tuple[int, Query]] = {}
+"""Each model's empty query, numbered: where its chains start."""
+_NUMBERS = itertools.count(1)  # never reused, so a number never stands for two queries
+
+
+def _rememberable(query: Query) -> bool:
+    """Tell whether a step's query may stand for every later one of its key.
+
+    Only where its plan would be remembered anyway (``query_shape``: plain lookups on values of
+    known types), with no ordering by related rows' fields (a repeat reads no related rows,
+    ``_repeat``), and no lookup's value warned when it was made (``Field.prep_warns``).
+    """
+    if query_shape(query) is None or query.related_ordering:
+        return False
+    return not any(lookup.field.prep_warns for lookup in query.where.lookups())
+
+
+# The changes of the remembered steps (``QuerySet._step``): functions, not a closure per call.
+
+
+def _add_q(query: Query, args: tuple[Q, ...], kwargs: dict[str, Any], negated: bool) -> None:
+    q = Q(*args, **kwargs)
+    query.add_q(~q if negated else q)
+
+
+def _add_ordering(query: Query, *names: str | Expression | OrderBy) -> None:
+    query.add_ordering(*names)
+
+
+def _set_limits(query: Query, low: int | None, high: int | None) -> None:
+    query.set_limits(low, high)
+
+
+def _filter_step(method: str, kwargs: dict[str, Any]) -> Hashable | None:
+    """Return ``filter(**kwargs)`` as a step, or ``None`` where a value has no exact key."""
+    shapes = []
+    for name, value in kwargs.items():
+        shape = (str, value) if type(value) is str else value_shape(value)  # (as value_shape)
+        if shape is None:
+            return None
+        shapes.append((name, shape))
+    return (method, tuple(shapes))
 
 
 def _named(method: str, args: Sequence[Any], kwargs: dict[str, Any]) -> dict[str, Any]:
@@ -846,6 +1040,13 @@ def _resolved_aggregate(aggregate: Aggregate, scope: Query, whole: bool) -> Aggr
             "slicing it."
         )
     return resolved
+
+
+def _plain_bounds(low: Any, high: Any) -> bool:
+    """Tell whether slice bounds are ``None`` or ints of at least 0 (``_check_index`` passes)."""
+    return (low is None or (type(low) is int and low >= 0)) and (
+        high is None or (type(high) is int and high >= 0)
+    )
 
 
 def _check_index(key: object) -> None:

@@ -17,6 +17,7 @@ from typing_extensions import TypeVar
 from asperion_orm.exceptions import FieldError
 from asperion_orm.orm.fields import ForeignKey
 from asperion_orm.orm.iterables import ModelIterable, RawIterable
+from asperion_orm.orm.lookups import LOOKUP_SEP
 from asperion_orm.orm.related_rows import PathField, attach, path_field, select_hops, sort_rows
 
 if TYPE_CHECKING:
@@ -37,10 +38,10 @@ class RelatedLoading(Generic[M, R]):
 
     def _paths(self: QuerySet[M, R], query: Query) -> list[PathField]:
         """Return the fields of related rows that values() and the ordering read."""
-        ordering = [
+        ordering = [  # a name without "__" is a field of the model (checked by order_by())
             path_field(self.model, n.lstrip("-"), what="order by")
             for n in query.ordering
-            if isinstance(n, str)
+            if isinstance(n, str) and LOOKUP_SEP in n
         ]
         fields = [f for f in (*self._row_fields, *ordering) if isinstance(f, PathField)]
         return list({field.name: field for field in fields}.values())

@@ -14,6 +14,7 @@ import datetime as dt
 import decimal
 import enum
 import threading
+import zoneinfo
 from collections.abc import Callable, Hashable
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -24,7 +25,7 @@ from asperion_orm.orm.where import Where
 if TYPE_CHECKING:
     from asperion_orm.orm.query import Query
 
-__all__ = ["Memo", "query_shape"]
+__all__ = ["Memo", "query_shape", "value_shape"]
 
 T = TypeVar("T")
 
@@ -85,6 +86,31 @@ def _value_shape(value: Any) -> tuple[Any, ...] | None:
     return (type(value), repr(value))
 
 
+_ZONES = (type(None), dt.timezone, zoneinfo.ZoneInfo)
+
+
+def value_shape(value: Any) -> Hashable | None:
+    """Return a key equal only for values a lookup treats alike, else ``None`` (a filter step).
+
+    Stricter than a plan's key, as the lookup built for the first value stands for every later
+    one of the same key: a time zone counts only where its repr names it (not a custom
+    ``tzinfo``, whose repr may be its address), and no set (its order is not its value's).
+    """
+    kind = type(value)
+    if kind is str or kind is int or kind is bool or value is None:
+        return (kind, value)
+    if kind is tuple or kind is list:
+        items = [value_shape(item) for item in value]
+        if any(item is None for item in items):
+            return None
+        return (kind, tuple(items))
+    if isinstance(value, dt.datetime | dt.time) and type(value.tzinfo) not in _ZONES:
+        return None
+    if not isinstance(value, PLAIN_VALUES) or isinstance(value, frozenset):
+        return None
+    return (kind, repr(value))
+
+
 class Memo:
     """Remember up to ``size`` results by key, forgetting the oldest first; thread-safe."""
 
@@ -92,6 +118,15 @@ class Memo:
         self.size = size
         self._found: dict[Hashable, Any] = {}
         self._lock = threading.Lock()
+        self.find: Callable[[Hashable], Any] = self._found.get
+        """Return the result remembered for a key, or ``None`` (``dict.get``: no call of ours)."""
+
+    def put(self, key: Hashable, found: Any) -> None:
+        """Remember ``found`` for ``key``, forgetting the oldest result if full."""
+        with self._lock:
+            if len(self._found) >= self.size:
+                self._found.pop(next(iter(self._found)))
+            self._found[key] = found
 
     def get(self, key: Hashable | None, make: Callable[[], T]) -> T:
         """Return the result remembered for ``key``, else ``make()`` (remembered unless no key)."""

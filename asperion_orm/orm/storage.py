@@ -2,15 +2,25 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from collections.abc import Iterable, Iterator, Mapping
+from typing import TYPE_CHECKING, Any, Self
 
 if TYPE_CHECKING:
     from asperion_orm.session import Session
 
-__all__ = ["ModelState", "Stored"]
+__all__ = ["ModelState", "Stored", "json_copy"]
 
 _NONE: frozenset[str] = frozenset()
+_CONTAINERS = (dict, list)
+
+
+def json_copy(value: Any) -> Any:
+    """Return decoded JSON with every dict and list in it new (the other values are immutable)."""
+    if type(value) is dict:
+        return {k: json_copy(v) if type(v) in _CONTAINERS else v for k, v in value.items()}
+    if type(value) is list:
+        return [json_copy(v) if type(v) in _CONTAINERS else v for v in value]
+    return value
 
 
 class Stored:
@@ -62,12 +72,48 @@ class Stored:
         self._related = None
         self._deferred = _NONE
 
+    @classmethod
+    def _shared_rows(
+        cls, rows: Iterable[dict[str, Any]], session: Session | None
+    ) -> Iterator[Self]:
+        """Yield an instance per row, each as ``_start(raw, session, shared=True)`` sets it.
+
+        The slots are set here rather than by a call per row: a QuerySet's rows become
+        instances in this loop (a cached repeat's most frequent step).
+        """
+        new, tenant = cls.__new__, None if session is None else session.tenant
+        for raw in rows:
+            instance = new(cls)
+            instance._raw = raw
+            instance._shared = True
+            instance._session = session
+            instance._tenant = tenant
+            instance._adding = False
+            instance._values = None
+            instance._changed = None
+            instance._related = None
+            instance._deferred = _NONE
+            yield instance
+
     def _owned_raw(self) -> dict[str, Any]:
-        """Return the raw row to change, copied first if others may hold it (copy-on-write)."""
+        """Return the raw row to change, copied first if others may hold it (copy-on-write).
+
+        The copy is whole (the dicts and lists in it too): the row is the instance's own after
+        this, and it may be handed out (``_state.raw``).
+        """
         if self._shared:
-            self._raw = dict(self._raw)
+            self._raw = json_copy(self._raw)
             self._shared = False
         return self._raw
+
+    def _raw_value(self, name: str) -> Any:
+        """Return the row's value under ``name``, from a row of the instance's own if a dict or
+        list: a nested value becomes part of what the caller holds (a ``Field`` without
+        conversion returns it as it is), so it must never be a shared row's."""
+        value = self._raw.get(name)
+        if self._shared and type(value) in _CONTAINERS:
+            return self._owned_raw().get(name)
+        return value
 
     def _related_cache(self) -> dict[str, Any]:
         """Return the related objects loaded so far, by foreign key (or reverse) name."""
@@ -109,8 +155,8 @@ class ModelState:
 
     @property
     def raw(self) -> Mapping[str, Any]:
-        """Return the API row the object was loaded from (not to be changed)."""
-        return self._instance._raw
+        """Return the API row the object was loaded from (the instance's own copy of it)."""
+        return self._instance._owned_raw()
 
     @property
     def deferred(self) -> frozenset[str]:

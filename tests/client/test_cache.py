@@ -238,3 +238,36 @@ def test_a_decoded_entry_is_counted_by_its_encoded_size() -> None:
     decoded.set_decoded("k", body, Decoded(PAGE), ttl=60)
     assert raw.size == decoded.size > len(body)
     assert decoded.get("k") is None and raw.get_decoded("k") is None  # each kind on its own
+
+
+def _decoded_store(entries: int, clock: FakeClock | None = None) -> MemoryCacheStore:
+    """Return a store that holds ``entries`` decoded copies of ``PAGE`` and no more."""
+    body = json.dumps(PAGE).encode()
+    probe = MemoryCacheStore()
+    probe.set_decoded("a", body, Decoded(PAGE), ttl=60)
+    size = probe.size + probe.size // 2 + (entries - 1) * probe.size
+    return MemoryCacheStore(max_bytes=size, timer=clock) if clock else MemoryCacheStore(size)
+
+
+def test_a_decoded_hit_counts_as_a_read_for_eviction() -> None:
+    store, body = _decoded_store(2), json.dumps(PAGE).encode()
+    store.set_decoded("a", body, Decoded(PAGE), ttl=60)
+    store.set_decoded("b", body, Decoded(PAGE), ttl=60)
+    assert store.get_decoded("a") is not None  # read without the TTL cache, told to it later
+    store.set_decoded("c", body, Decoded(PAGE), ttl=60)  # one must go: b, read least recently
+    assert store.get_decoded("b") is None
+    assert store.get_decoded("a") is not None and store.get_decoded("c") is not None
+
+
+def test_a_decoded_entry_dropped_or_expired_is_not_found() -> None:
+    clock = FakeClock()
+    store, body = _decoded_store(3, clock), json.dumps(PAGE).encode()
+    store.set_decoded("short", body, Decoded(PAGE), ttl=5)
+    store.set_decoded("long", body, Decoded(PAGE), ttl=60)
+    store.set("long", body, ttl=60)  # the same key now raw: no decoded entry left
+    assert store.get_decoded("long") is None and store.get("long") == body
+    clock.now = 5.0
+    assert store.get_decoded("short") is None
+    store.set_decoded("again", body, Decoded(PAGE), ttl=60)
+    store.clear()
+    assert store.get_decoded("again") is None and store.size == 0

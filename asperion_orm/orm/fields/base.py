@@ -60,6 +60,9 @@ class Field(Generic[T, G, S]):
     python_types: ClassVar[tuple[type, ...]] = (object,)
     # Values that can change in place (a list, an embedded object): save() compares them.
     mutable: ClassVar[bool] = False
+    # prep() may warn about a value (once per line of the caller's code), so a filter() on the
+    # field is not remembered (``QuerySet._step``): each call makes its lookup and warns anew.
+    prep_warns: ClassVar[bool] = False
 
     def __init__(
         self,

@@ -546,6 +546,7 @@ class DateTime(Field[dt.datetime, G, S]):
         super().__init__(**kwargs)
 
     python_types = (dt.datetime, str)
+    prep_warns = True  # a naive value
 
     def marshmallow_field(self) -> mm.Field[Any]:
         return mm.AwareDateTime(default_timezone=dt.UTC)
