@@ -307,12 +307,12 @@ other on 2026-11-29:
 - Reading a field (`orm/fields/base.py`, `orm/iterables.py`): the test of a raw value was a
   lambda call; it is now the type and length test written out: building 20,000 models and
   reading three fields 1.44 -> 1.24 us a row.
-- The models target is met in most runs, not all: six runs of the final code (the full runs
-  of 20:12 and 20:18 UTC and four `--only models`) gave 1.08-1.25x wall and 1.10-1.28x client
-  CPU against (b), met in four. In a run that misses it, some scans went to the workers: a
-  page that waited longer than it took to read (the emulator encoding rows it had not cached
-  yet, 2.7 ms against 2.0 ms of work) tips the median, and eight workers then cost their
-  third more CPU; (b) itself moved by 7 % between runs.
+- The models target is met in most runs, not all: five runs of the final code before this
+  page's (the full runs of 20:12 and 20:18 UTC and three `--only models`) gave 1.08-1.25x
+  wall and 1.10-1.28x client CPU against (b), met in three. In a run that misses it, some
+  scans went to the workers: a page that waited longer than it took to read (the emulator
+  encoding rows it had not cached yet, 2.7 ms against 2.0 ms of work) tips the median, and
+  eight workers then cost their third more CPU; (b) itself moved by 7 % between runs.
 - Not met: values_list <= 1.0x (c). The ORM's client CPU is now below the tuned client's
   (0.86x), but one thread cannot overlap the server's ~0.6 ms a page, and eight workers cost
   a third more CPU than that overlap saves on this machine (1.01-1.04x (c) with workers in
