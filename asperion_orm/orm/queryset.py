@@ -9,8 +9,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import itertools
-import threading
-from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Generic, Literal, ParamSpec, Self, overload
 
 from typing_extensions import TypeVar
@@ -49,7 +48,16 @@ from asperion_orm.orm.related_rows import (
     sort_rows,
 )
 from asperion_orm.orm.relations import Resolver, has_related
-from asperion_orm.orm.shapes import query_shape, value_shape
+from asperion_orm.orm.repeats import (
+    STR_ONLY,
+    Repeats,
+    add_ordering,
+    add_q,
+    filter_step,
+    plain_bounds,
+    root,
+    set_limits,
+)
 from asperion_orm.orm.truncate import (
     DATE_KINDS,
     DATETIME_KINDS,
@@ -63,7 +71,6 @@ from asperion_orm.session import (
 )
 
 if TYPE_CHECKING:
-    from asperion_orm.capabilities import Capabilities
     from asperion_orm.orm.model import Model
 
 __all__ = ["QuerySet"]
@@ -85,6 +92,7 @@ class QuerySet(
     WriteMethods[M, R],
     AsyncMethods[M, R],
     Refusals,
+    Repeats[M, R],
     Generic[M, R],
 ):
     """A lazy query over one model's API resource."""
@@ -107,14 +115,9 @@ class QuerySet(
     ) -> None:
         self.model = model
         # The number of the query's state among the remembered steps (``_step``), if known.
-        self._key: int | None = None
+        self._key = None
         if query is None:  # a copy of the model's remembered empty query, numbered as it is
-            found = _ROOTS.get(model)
-            if found is None:
-                if len(_ROOTS) >= _STEPS_SIZE:
-                    _ROOTS.clear()
-                found = _ROOTS[model] = next(_NUMBERS), Query(model)
-            self._key, query = found
+            self._key, query = root(model)
         # The query, shared (with the remembered steps, or the QuerySet this one was copied
         # from) until something asks for ``query``, which may change it: that gets a copy.
         self._query: Query = query
@@ -127,83 +130,10 @@ class QuerySet(
         def as_manager(cls) -> Self:
             """Return a manager with this class's methods, typed as this class (see there)."""
 
-    def __getstate__(self) -> dict[str, Any]:
-        """Evaluate, as Django does, and pickle the results and query but never the session."""
-        self._fetch_all()
-        return {**self.__dict__, "_session": None, "_key": None, "_query_shared": False}
-
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        if "query" in state:  # pickled before the query could be shared
-            state = {**state, "_query": state.pop("query"), "_query_shared": False}
-        self.__dict__.update(state)
-
-    @property
-    def query(self) -> Query:
-        """Return the query: this QuerySet's own (copied first if it was shared).
-
-        Whoever asks may change it, so from then on it is no longer known by its number
-        (``_key``): neither its plan nor the steps after it are looked up by that.
-        """
-        if self._query_shared:
-            self._query, self._query_shared = self._query.clone(), False
-        self._key = None
-        return self._query
-
-    @query.setter
-    def query(self, query: Query) -> None:
-        self._query, self._query_shared, self._key = query, False, None
-
     def __repr__(self) -> str:
         if self._result_cache is not None:
             return f"<QuerySet {self._result_cache!r}>"
         return f"<QuerySet {self.model.__name__}: {str(self.query).splitlines()[0]}>"
-
-    def _chain(self, *, same_query: bool = False) -> Self:
-        """Return a copy to change; the copy has no results yet.
-
-        ``same_query``: the copy's query is this one's, shared (each copies it before a change,
-        ``query``), and keeps its number (``_key``), unless it was handed out.
-        """
-        clone = object.__new__(type(self))  # copy.copy() without its generic protocol
-        clone.__dict__.update(self.__dict__)
-        if self._result_cache is not None:
-            clone._result_cache = None
-        if same_query and self._key is not None:  # a query never handed out (``query``)
-            self._query_shared = clone._query_shared = True
-        else:
-            clone.query = self._query.clone()
-        return clone
-
-    def _step(self, step: Hashable | None, change: Callable[..., None], *args: Any) -> Self:
-        """Return a copy whose query ``change(query, *args)`` changes, remembered when ``step``
-        says how.
-
-        ``step`` (a hashable account of the call, or ``None``) and the number of this query's
-        state name the result, so a repeated chain (``filter(city=...).order_by(...)[:20]``)
-        takes the query it made before instead of resolving its lookups again, and keeps a
-        number the plan is remembered by. The remembered query is shared until ``query`` is
-        asked for (copied then).
-        """
-        key = None if step is None or self._key is None else (self._key, step)
-        found = None if key is None else _STEPS.get(key)
-        clone = object.__new__(type(self))  # copy.copy() without its generic protocol
-        clone.__dict__.update(self.__dict__)
-        if self._result_cache is not None:
-            clone._result_cache = None
-        if found is not None:
-            clone._key, clone._query = found
-            clone._query_shared = True
-            return clone
-        query = self._query.clone()
-        change(query, *args)
-        clone.query = query
-        if key is not None and _rememberable(query):
-            clone._key, clone._query_shared = next(_NUMBERS), True
-            with _STEPS_LOCK:
-                if len(_STEPS) >= _STEPS_SIZE:
-                    _STEPS.pop(next(iter(_STEPS)))
-                _STEPS[key] = (clone._key, query)
-        return clone
 
     # -- chainable methods ---------------------------------------------------------------------
 
@@ -218,13 +148,13 @@ class QuerySet(
             self._not_support_combined_queries("filter")
         if query.low_mark or query.high_mark is not None:  # ``is_sliced``, without a call
             raise TypeError("Cannot filter a query once a slice has been taken.")
-        step = None if args else _filter_step("filter", kwargs)
-        return self._step(step, _add_q, args, kwargs, False)
+        step = None if args else filter_step("filter", kwargs)
+        return self._step(step, add_q, args, kwargs, False)
 
     def exclude(self, *args: Q, **kwargs: Any) -> Self:
         """Return rows not matching the conditions taken together."""
         self._not_support_combined_queries("exclude")
-        return self._filter(args, kwargs, True, None if args else _filter_step("exclude", kwargs))
+        return self._filter(args, kwargs, True, None if args else filter_step("exclude", kwargs))
 
     def complex_filter(self, filter_obj: Q | Mapping[str, Any]) -> Self:
         """Filter by a ``Q`` object or a dict of keyword lookups (Django's ``complex_filter``)."""
@@ -234,15 +164,6 @@ class QuerySet(
             return self.filter(**filter_obj)
         raise TypeError(f"complex_filter() takes a Q object or a dict, not {filter_obj!r:.40}.")
 
-    def _filter(
-        self, args: tuple[Q, ...], kwargs: dict[str, Any], negated: bool, step: Hashable | None
-    ) -> Self:
-        """Add the conditions of ``Q(*args, **kwargs)`` (``~`` that if ``negated``), made only
-        when the step is not remembered."""
-        if self._query.is_sliced:
-            raise TypeError("Cannot filter a query once a slice has been taken.")
-        return self._step(step, _add_q, args, kwargs, negated)
-
     def order_by(self, *names: str | Expression | OrderBy) -> Self:
         """Order by fields, annotations or expressions; no names clears the ordering.
 
@@ -251,8 +172,8 @@ class QuerySet(
         query = self._query
         if query.low_mark or query.high_mark is not None:  # ``is_sliced``, without a call
             raise TypeError("Cannot reorder a query once a slice has been taken.")
-        step = ("order_by", names) if set(map(type, names)) <= _STR else None
-        return self._step(step, _add_ordering, *names)
+        step = ("order_by", names) if set(map(type, names)) <= STR_ONLY else None
+        return self._step(step, add_ordering, *names)
 
     def reverse(self) -> Self:
         """Reverse the ordering."""
@@ -540,11 +461,11 @@ class QuerySet(
     @overload
     def __getitem__(self, key: slice) -> Self: ...
     def __getitem__(self, key: int | slice) -> Any:
-        if type(key) is slice and key.step is None and _plain_bounds(key.start, key.stop):
+        if type(key) is slice and key.step is None and plain_bounds(key.start, key.stop):
             if self._result_cache is not None:  # the commonest slice, checked without a call
                 return self._result_cache[key]
             low, high = key.start, key.stop
-            return self._step(("slice", low, high), _set_limits, low, high)
+            return self._step(("slice", low, high), set_limits, low, high)
         _check_index(key)
         if self._result_cache is not None:
             return self._result_cache[key]
@@ -557,7 +478,7 @@ class QuerySet(
 
     def _slice(self, key: slice) -> Any:
         low, high = key.start, key.stop
-        clone = self._step(("slice", low, high), _set_limits, low, high)
+        clone = self._step(("slice", low, high), set_limits, low, high)
         return list(clone)[:: key.step] if key.step else clone
 
     def _fetch_all(self) -> None:
@@ -569,50 +490,6 @@ class QuerySet(
                 self._select_into(rows, session)
                 self._prefetch_into(rows, session)
             self._result_cache = rows
-
-    def _repeat(self, session: Session) -> list[Any] | None:
-        """Return the instances of a repeat the cache answers as it is, else ``None``.
-
-        A remembered query (``_key``) of plain models whose rows page 1 settles, with those
-        rows already picked from the cached page (``Session.kept_rows``): the same rows, and
-        so the same instances, as ``_iterate`` would give, without its steps. Anything else
-        (related rows to load, annotations, no cache, a page not cached or not picked from
-        yet) takes the usual way.
-        """
-        if (
-            self._iterable_class is not ModelIterable
-            or self._select_related
-            or self._prefetch
-            or not self._use_cache
-            or self._ttl == 0
-            or self._query.annotations
-        ):
-            return None
-        query, client = self._query, session.client  # read only: a shared query is not copied
-        if query.model._meta.create_only:  # refused the usual way
-            return None
-        base_url, capabilities, zone = client.base_url, client.capabilities, client.time_zone
-        known = _REPEATS.get(self._key)  # the plan by the number alone: no settings hashed
-        if known is not None and known[0] is capabilities and known[1] == (base_url, zone):
-            planned = known[2]
-        else:  # no relations to resolve, no related ordering: see ``_rememberable``
-            planned = plan(query, base_url, capabilities, zone, key=self._key)
-            if len(_REPEATS) >= _STEPS_SIZE:
-                _REPEATS.clear()
-            _REPEATS[self._key] = (capabilities, (base_url, zone), planned)
-        if not planned.settled_by_first_page:
-            return None
-        if planned.local:
-            planned.check_local(strict=query.server_only or session.strict)
-        request = planned.first_request
-        rows = session.kept_rows(request.path, request.params, planned, planned.page_size)
-        if rows is None:
-            _REPEATS.pop(self._key, None)  # the plan may be one forgotten since: ask again
-            return None
-        deferred = planned.deferred
-        if deferred:
-            return [self.model._adopt(raw, session, deferred) for raw in rows]
-        return list(self.model._shared_rows(rows, session))
 
     def iterator(self, chunk_size: int | None = None) -> Iterator[R]:
         """Stream results page by page (``chunk_size`` rows a page) without caching them.
@@ -943,7 +820,7 @@ class QuerySet(
 
     def _resolved(self, session: Session) -> Query:
         """Return the query with its relation conditions run (inner queries, same session)."""
-        if self._key is not None:  # remembered steps hold plain lookups only (``_rememberable``)
+        if self._key is not None:  # remembered steps hold plain lookups only (``rememberable``)
             return self._query  # read only
         strict = self.query.server_only or session.strict
         resolver = Resolver(session, strict=strict, cache=self._use_cache, ttl=self._ttl)
@@ -956,58 +833,6 @@ class QuerySet(
             session, plan, chunk_size=chunk_size, cache=self._use_cache, ttl=self._ttl,
             shared=shared,
         )  # fmt: skip
-
-
-_STEPS: dict[Hashable, tuple[int, Query]] = {}
-"""Queries made by recent chains, by the number of the query before and the step taken (the
-oldest forgotten first: a ``Memo`` read without a call, as every step of a chain reads it)."""
-_STEPS_SIZE = 1024
-_STEPS_LOCK = threading.Lock()
-_STR = frozenset({str})
-_REPEATS: dict[int | None, tuple[Capabilities, tuple[str, dt.tzinfo], Plan]] = {}
-"""The plan a repeat of a remembered query used, by its number, with the settings it was for."""
-_ROOTS: dict[type[Any], tuple[int, Query]] = {}
-"""Each model's empty query, numbered: where its chains start."""
-_NUMBERS = itertools.count(1)  # never reused, so a number never stands for two queries
-
-
-def _rememberable(query: Query) -> bool:
-    """Tell whether a step's query may stand for every later one of its key.
-
-    Only where its plan would be remembered anyway (``query_shape``: plain lookups on values of
-    known types), with no ordering by related rows' fields (a repeat reads no related rows,
-    ``_repeat``), and no lookup's value warned when it was made (``Field.prep_warns``).
-    """
-    if query_shape(query) is None or query.related_ordering:
-        return False
-    return not any(lookup.field.prep_warns for lookup in query.where.lookups())
-
-
-# The changes of the remembered steps (``QuerySet._step``): functions, not a closure per call.
-
-
-def _add_q(query: Query, args: tuple[Q, ...], kwargs: dict[str, Any], negated: bool) -> None:
-    q = Q(*args, **kwargs)
-    query.add_q(~q if negated else q)
-
-
-def _add_ordering(query: Query, *names: str | Expression | OrderBy) -> None:
-    query.add_ordering(*names)
-
-
-def _set_limits(query: Query, low: int | None, high: int | None) -> None:
-    query.set_limits(low, high)
-
-
-def _filter_step(method: str, kwargs: dict[str, Any]) -> Hashable | None:
-    """Return ``filter(**kwargs)`` as a step, or ``None`` where a value has no exact key."""
-    shapes = []
-    for name, value in kwargs.items():
-        shape = (str, value) if type(value) is str else value_shape(value)  # (as value_shape)
-        if shape is None:
-            return None
-        shapes.append((name, shape))
-    return (method, tuple(shapes))
 
 
 def _named(method: str, args: Sequence[Any], kwargs: dict[str, Any]) -> dict[str, Any]:
@@ -1040,13 +865,6 @@ def _resolved_aggregate(aggregate: Aggregate, scope: Query, whole: bool) -> Aggr
             "slicing it."
         )
     return resolved
-
-
-def _plain_bounds(low: Any, high: Any) -> bool:
-    """Tell whether slice bounds are ``None`` or ints of at least 0 (``_check_index`` passes)."""
-    return (low is None or (type(low) is int and low >= 0)) and (
-        high is None or (type(high) is int and high >= 0)
-    )
 
 
 def _check_index(key: object) -> None:
